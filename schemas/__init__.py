@@ -1,0 +1,14 @@
+"""The wire contract: pydantic models that cross process and language boundaries."""
+
+from schemas.article import SCHEMA_VERSION, Article, Extraction
+from schemas.feed import FeedEntry, ParsedFeed
+from schemas.rejected import RejectedLink
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Article",
+    "Extraction",
+    "FeedEntry",
+    "ParsedFeed",
+    "RejectedLink",
+]

@@ -1,0 +1,34 @@
+"""Writes the JSON Schema files for consumers in other languages: `python -m schemas`."""
+
+import json
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from schemas.article import Article
+from schemas.rejected import RejectedLink
+
+SCHEMA_DIR = Path(__file__).parent
+MODELS: dict[str, type[BaseModel]] = {
+    "article.v1.schema.json": Article,
+    "rejected-link.v1.schema.json": RejectedLink,
+}
+
+
+def render(model: type[BaseModel]) -> str:
+    """The committed text of one model's schema (serialization mode: what consumers read)."""
+    schema = model.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    for name, model in MODELS.items():
+        (SCHEMA_DIR / name).write_text(render(model), encoding="utf-8")
+        print(f"wrote schemas/{name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

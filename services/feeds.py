@@ -1,0 +1,160 @@
+"""Feeds: parse RSS 0.9x/1.0/2.0 and Atom bytes into a ParsedFeed, salvaging what feedparser can."""
+
+import calendar
+import html
+import io
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+from lxml import html as lxml_html
+
+from schemas.feed import FeedEntry, ParsedFeed
+from services.errors import PermanentFetch
+
+TAGS = re.compile(r"<[^>]+>")
+SPACES = re.compile(r"[ \t\r\f\v]+")
+BLANK_LINES = re.compile(r"\n\s*\n+")
+MAILTO = re.compile(r"\s*\(?mailto:.*$")
+IMAGE_TYPES = ("image/",)
+MAX_ENTRIES = 1000  # a feed is a list of recent stories; more is a mistake or an attack
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment, paragraphs kept as blank-line separated blocks."""
+    if not fragment or "<" not in fragment:
+        return _tidy(html.unescape(fragment or ""))
+    try:
+        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    except Exception:
+        return _tidy(html.unescape(TAGS.sub(" ", fragment)))
+    for block in root.iter("p", "br", "div", "li", "h1", "h2", "h3", "h4", "blockquote"):
+        block.tail = "\n\n" + (block.tail or "")
+    return _tidy(root.text_content())
+
+
+def _tidy(text: str) -> str:
+    """Collapse runs of spaces; keep paragraph breaks (blank lines), drop line-wrap breaks."""
+    paragraphs = BLANK_LINES.split(text.strip())
+    return "\n\n".join(
+        SPACES.sub(" ", p.replace("\n", " ")).strip() for p in paragraphs if p.strip()
+    )
+
+
+def to_utc(parsed: time.struct_time | None) -> datetime | None:
+    """feedparser's *_parsed values are UTC struct_times; None when absent or nonsense."""
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _absolute(link: str | None, base: str) -> str | None:
+    if not link:
+        return None
+    link = link.strip()
+    return urljoin(base, link) if link else None
+
+
+def _entry_link(entry: Any, base: str) -> str | None:
+    """The story's link: `link`, else an alternate link, else a URL-shaped permalink guid."""
+    if entry.get("link"):
+        return _absolute(entry["link"], base)
+    for link in entry.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return _absolute(link["href"], base)
+    guid = entry.get("id") or ""
+    if guid.startswith(("http://", "https://")) and entry.get("guidislink", True):
+        return guid
+    return None
+
+
+def _entry_image(entry: Any, base: str) -> str | None:
+    for media in entry.get("media_content", []) + entry.get("media_thumbnail", []):
+        if media.get("url") and media.get("medium", "image") == "image":
+            return _absolute(media["url"], base)
+    for link in entry.get("enclosures", []) + entry.get("links", []):
+        if link.get("type", "").startswith(IMAGE_TYPES) and link.get("href"):
+            return _absolute(link["href"], base)
+    return None
+
+
+def _entry_summary(entry: Any) -> str:
+    """The fullest text the feed gives: content:encoded / atom:content beats the summary."""
+    contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
+    best = max(contents, key=len) if contents else ""
+    summary = entry.get("summary", "") or ""
+    return html_to_text(best if len(best) > len(summary) else summary)
+
+
+def _authors(entry: Any) -> list[str]:
+    names = [a.get("name", "") for a in entry.get("authors", []) if a.get("name")]
+    if not names and entry.get("author"):
+        names = [entry["author"]]
+    # "Name (mailto:x@y)" leaves a dangling "(mailto:" in feedparser's name field.
+    cleaned = (MAILTO.sub("", html_to_text(n)).strip() for n in names)
+    return list(dict.fromkeys(n for n in cleaned if n))
+
+
+def _entry(entry: Any, feed_url: str, feed_language: str | None) -> FeedEntry:
+    base = feed_url
+    return FeedEntry(
+        feed_url=feed_url,
+        link=_entry_link(entry, base),
+        guid=(entry.get("id") or None),
+        title=html_to_text(entry.get("title", "") or ""),
+        summary=_entry_summary(entry),
+        authors=_authors(entry),
+        published_at=to_utc(_raw(entry, "published_parsed"))
+        or to_utc(_raw(entry, "created_parsed")),
+        updated_at=to_utc(_raw(entry, "updated_parsed")),
+        tags=list(dict.fromkeys(t["term"].strip() for t in entry.get("tags", []) if t.get("term"))),
+        image=_entry_image(entry, base),
+        language=feed_language,
+    )
+
+
+def _raw(entry: Any, key: str) -> Any:
+    """The value as parsed: FeedParserDict.get maps updated<->published with a warning."""
+    return dict.get(entry, key)
+
+
+def _ttl_seconds(feed: Any) -> int | None:
+    ttl = str(feed.get("ttl", "")).strip()
+    return int(ttl) * 60 if ttl.isdigit() else None
+
+
+def parse_feed(content: bytes, feed_url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse feed bytes fetched from `feed_url`; relative links resolve against xml:base/URL.
+
+    The bytes are wrapped in a stream: handed a string, feedparser may open it as a URL or a
+    file itself. Raises PermanentFetch when nothing resembling a feed could be salvaged.
+    """
+    headers = {"content-location": feed_url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(io.BytesIO(content), response_headers=headers, sanitize_html=False)
+    salvaged = None
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        salvaged = f"{type(exc).__name__}: {exc}"
+    if not parsed.get("version") and not parsed.entries:
+        reason = f"not a feed ({salvaged})" if salvaged else "not a feed (no RSS or Atom found)"
+        raise PermanentFetch(feed_url, reason)
+    feed = parsed.feed
+    language = (feed.get("language") or "").split("-")[0].lower() or None
+    return ParsedFeed(
+        url=feed_url,
+        title=html_to_text(feed.get("title", "") or ""),
+        site_url=_absolute(feed.get("link"), feed_url),
+        language=language,
+        format=parsed.get("version") or "",
+        ttl_seconds=_ttl_seconds(feed),
+        salvaged=salvaged,
+        entries=[_entry(e, feed_url, language) for e in parsed.entries[:MAX_ENTRIES]],
+    )

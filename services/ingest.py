@@ -1,0 +1,208 @@
+"""Ingest: the stages composed: feed → entries → fetch → extract → normalize → publish once."""
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from schemas.feed import FeedEntry, ParsedFeed
+from schemas.rejected import RejectedLink
+from services.charset import decode_html
+from services.errors import BrokerError, FetchError, PermanentFetch, RefusedURL, TransientFetch
+from services.extract import Extracted, ExtractionError, extract
+from services.feeds import parse_feed
+from services.fetch import Fetcher, FetchResult
+from services.guard import check_url
+from services.normalize import build_article, extraction_is_useful
+from services.publish import Publisher
+from services.urls import clean_url
+
+log = logging.getLogger(__name__)
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+
+
+class Outcome(StrEnum):
+    """What became of one feed entry."""
+
+    NEW = "new"  # published with the page's body
+    FELL_BACK = "fell_back"  # published with the feed's own text
+    DUPLICATE = "duplicate"  # already published (or rejected) before
+    REJECTED = "rejected"  # refused link: on the rejected stream, not published
+    FAILED = "failed"  # nothing published; `reason` says why
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    outcome: Outcome
+    link: str | None
+    reason: str | None = None
+    article_id: str | None = None
+    entry_id: str | None = None
+
+
+@dataclass
+class FeedReport:
+    """The summary of one feed poll: counts by outcome, and the feed-level error if any."""
+
+    url: str
+    counts: Counter[Outcome] = field(default_factory=Counter)
+    error: str | None = None
+    moved_to: str | None = None
+    not_modified: bool = False
+    salvaged: str | None = None
+    results: list[EntryResult] = field(default_factory=list)
+
+    def add(self, result: EntryResult) -> None:
+        self.counts[result.outcome] += 1
+        self.results.append(result)
+
+    def line(self) -> str:
+        """One human summary line, the same shape for every feed."""
+        counts = ", ".join(f"{self.counts[o]} {o.value.replace('_', ' ')}" for o in Outcome)
+        extra = ""
+        if self.error:
+            extra += f" — feed failed: {self.error}"
+        if self.moved_to:
+            extra += f" — moved to {self.moved_to}"
+        if self.not_modified:
+            extra += " — not modified"
+        if self.salvaged:
+            extra += " — malformed feed, entries salvaged"
+        return f"{self.url}: {counts}{extra}"
+
+
+def looks_like_html(text: str) -> bool:
+    head = text[:2048].lstrip().lower()
+    return head.startswith("<") or "<html" in head or "<body" in head or "<p" in head
+
+
+class Pipeline:
+    """Runs entries through the stages; the same object serves the CLI and the Celery tasks."""
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        publisher: Publisher,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.fetcher = fetcher
+        self.publisher = publisher
+        self._clock = clock
+
+    def fetch_feed(
+        self, url: str, etag: str | None = None, last_modified: str | None = None
+    ) -> tuple[FetchResult, ParsedFeed | None]:
+        """Fetch and parse a feed; the ParsedFeed is None when the server answered 304."""
+        result = self.fetcher.get(url, accept=FEED_ACCEPT, etag=etag, last_modified=last_modified)
+        if result.not_modified:
+            return result, None
+        # Links resolve against the feed's own address after redirects.
+        return result, parse_feed(result.content, result.url, result.headers.get("content-type"))
+
+    def process_entry(self, entry: FeedEntry, *, final_attempt: bool = True) -> EntryResult:
+        """Publish one entry exactly once: full page, or the feed's text with the reason.
+
+        With `final_attempt=False` a transient fetch failure is raised for the caller to retry
+        instead of falling back at once.
+        """
+        link = entry.link
+        fetched_url: str | None = None
+        page: Extracted | None = None
+        error: str | None = None
+        aliases: list[str] = []
+        if link is None:
+            error = "entry has no link"
+        else:
+            try:
+                check_url(link)
+            except RefusedURL as exc:
+                return self._reject(entry, link, exc.reason)
+            aliases.append(clean_url(link))
+            if self.publisher.is_seen(aliases):
+                return EntryResult(Outcome.DUPLICATE, link)
+            try:
+                fetched_url, page = self._fetch_page(link)
+            except RefusedURL as exc:
+                return self._reject(entry, link, exc.reason)
+            except FetchError as exc:
+                if isinstance(exc, TransientFetch) and not final_attempt:
+                    raise
+                error = f"page unavailable: {exc.reason}"
+            except ExtractionError as exc:
+                error = f"extraction failed: {exc}"
+            if fetched_url:
+                aliases.append(clean_url(fetched_url))
+            if page is not None and not extraction_is_useful(page, entry):
+                error = f"extraction too short ({len(page.body.split())} words)"
+                page = None
+        article = build_article(
+            entry, fetched_url=fetched_url, page=page, error=error, now=self._clock()
+        )
+        published = self.publisher.publish(article, aliases)
+        if not published.new:
+            return EntryResult(Outcome.DUPLICATE, link, article_id=article.id)
+        outcome = Outcome.NEW if article.extraction == "full" else Outcome.FELL_BACK
+        return EntryResult(outcome, link, error, article.id, published.entry_id)
+
+    def process_entry_safely(self, entry: FeedEntry) -> EntryResult:
+        """`process_entry`, but a bug or library failure on odd input is recorded, not raised.
+
+        BrokerError still propagates: without Redis nothing can be recorded at all.
+        """
+        try:
+            return self.process_entry(entry)
+        except BrokerError:
+            raise
+        except Exception as exc:
+            log.exception("entry %s failed", entry.link)
+            return EntryResult(Outcome.FAILED, entry.link, f"{type(exc).__name__}: {exc}")
+
+    def ingest_feed(
+        self, url: str, progress: Callable[[int, int], None] | None = None
+    ) -> FeedReport:
+        """Poll one feed once and run every entry through; feed failures go in the report."""
+        report = FeedReport(url)
+        try:
+            result, feed = self.fetch_feed(url)
+        except FetchError as exc:
+            report.error = exc.reason
+            return report
+        report.moved_to = result.moved_to
+        if feed is None:
+            report.not_modified = True
+            return report
+        report.salvaged = feed.salvaged
+        for done, entry in enumerate(feed.entries, 1):
+            report.add(self.process_entry_safely(entry))
+            if progress:
+                progress(done, len(feed.entries))
+        return report
+
+    def _fetch_page(self, link: str) -> tuple[str, Extracted]:
+        """Fetch an article page and extract it; the URL returned is the one after redirects."""
+        result = self.fetcher.get(link, accept=HTML_ACCEPT, allowed_types=HTML_TYPES)
+        html = decode_html(result.content, result.headers.get("content-type"))
+        if not looks_like_html(html):
+            raise PermanentFetch(result.url, f"not HTML ({result.content_type or 'undeclared'})")
+        return result.url, extract(html, result.url)
+
+    def _reject(self, entry: FeedEntry, link: str, reason: str) -> EntryResult:
+        rejected = RejectedLink(
+            link=link,
+            feed_url=entry.feed_url,
+            guid=entry.guid,
+            title=entry.title,
+            reason=reason,
+            rejected_at=self._clock(),
+        )
+        recorded = self.publisher.reject(rejected, [link])
+        outcome = Outcome.REJECTED if recorded.new else Outcome.DUPLICATE
+        return EntryResult(outcome, link, reason, entry_id=recorded.entry_id)

@@ -1,0 +1,89 @@
+"""Normalize: build the one Article of a story from its feed entry and what the page gave."""
+
+import hashlib
+from datetime import datetime
+
+from schemas.article import Article
+from schemas.feed import FeedEntry
+from services.extract import Extracted, Timestamp, detect_language
+from services.urls import canonical_url, clean_url, site_of, story_id
+
+# Fewer words than this from the page, and a longer text in the feed, means extraction missed.
+MIN_BODY_WORDS = 25
+
+
+def content_hash(text: str) -> str:
+    """sha256 of the text with whitespace normalized, so reflowed copies hash alike."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def pick_published(entry: FeedEntry, page: Timestamp | None) -> datetime | None:
+    """A full timestamp (page first, then feed) beats a date-only guess from the page."""
+    if page is not None and page.has_time:
+        return page.value
+    if entry.published_at is not None:
+        return entry.published_at
+    return page.value if page is not None else entry.updated_at
+
+
+def extraction_is_useful(page: Extracted, entry: FeedEntry) -> bool:
+    """False when the page gave next to nothing while the feed itself has more to say."""
+    words = len(page.body.split())
+    return words >= MIN_BODY_WORDS or words >= len(entry.summary.split())
+
+
+def article_identity(
+    entry: FeedEntry, fetched_url: str | None, page: Extracted | None
+) -> tuple[str | None, str]:
+    """(canonical URL, story id). Entries without any link are identified by feed and guid/title."""
+    if fetched_url:
+        canonical = canonical_url(fetched_url, page.canonical if page else None)
+        return canonical, story_id(canonical)
+    if entry.link:
+        canonical = clean_url(entry.link)
+        return canonical, story_id(canonical)
+    return None, story_id(f"{entry.feed_url}\n{entry.guid or entry.title}\n{entry.summary[:200]}")
+
+
+def build_article(
+    entry: FeedEntry,
+    *,
+    fetched_url: str | None,
+    page: Extracted | None,
+    error: str | None,
+    now: datetime,
+) -> Article:
+    """The Article for a story: the page's body when `page` is given, else the feed's text."""
+    canonical, article_id = article_identity(entry, fetched_url, page)
+    url = fetched_url or entry.link
+    if page is not None:
+        body = page.body
+        extraction = "full"
+    else:
+        body = entry.summary
+        extraction = "feed_summary"
+    language = (page.language if page else None) or entry.language
+    if language is None and page is None:
+        language = detect_language(body)
+    return Article(
+        id=article_id,
+        url=url,
+        canonical_url=canonical,
+        feed_url=entry.feed_url,
+        guid=entry.guid,
+        title=entry.title or (page.title if page else ""),
+        body=body,
+        summary=entry.summary or (page.description if page else ""),
+        authors=(page.authors if page and page.authors else entry.authors),
+        published_at=pick_published(entry, page.published if page else None),
+        updated_at=(page.modified.value if page and page.modified else entry.updated_at),
+        fetched_at=now,
+        language=language,
+        source=(page.source if page and page.source else site_of(url) if url else None),
+        tags=list(dict.fromkeys([*entry.tags, *(page.tags if page else [])])),
+        image=(page.image if page and page.image else entry.image),
+        word_count=len(body.split()),
+        content_hash=content_hash(body),
+        extraction=extraction,
+        extraction_error=error,
+    )

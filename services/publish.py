@@ -1,0 +1,97 @@
+"""Dedup + publish: mark a story seen and append it to the stream in one atomic Redis script."""
+
+from dataclasses import dataclass
+
+import redis
+
+from schemas.article import SCHEMA_VERSION, Article
+from schemas.rejected import RejectedLink
+from services.errors import BrokerError
+from services.settings import Settings
+from services.urls import story_id
+
+EVENT_ARTICLE = "article.published"
+EVENT_REJECTED = "link.rejected"
+
+# KEYS[1] = stream, KEYS[2..] = seen keys (story id and its URL aliases)
+# ARGV[1] = seen TTL (s), ARGV[2] = approximate MAXLEN, ARGV[3..] = entry field/value pairs
+# A Lua script runs atomically and reaches the AOF as one unit: either the story is marked
+# seen AND on the stream, or neither, so a crash in between cannot lose or double it.
+PUBLISH_ONCE = """
+for i = 2, #KEYS do
+  local seen = redis.call('GET', KEYS[i])
+  if seen then return {0, seen} end
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+for i = 2, #KEYS do
+  redis.call('SET', KEYS[i], id, 'EX', ARGV[1])
+end
+return {1, id}
+"""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """Whether this call added the entry (`new`), and the stream entry id it is under."""
+
+    new: bool
+    entry_id: str
+
+
+class Publisher:
+    """Writes Articles and rejected links to their streams, each story exactly once."""
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self._redis = client
+        self._settings = settings
+        self._script = client.register_script(PUBLISH_ONCE)
+        self._seen_prefix = f"{settings.stream}:seen:"
+
+    def _keys(self, ids: list[str]) -> list[str]:
+        return list(dict.fromkeys(self._seen_prefix + i for i in ids))
+
+    def is_seen(self, clean_urls: list[str]) -> bool:
+        """True when any of these (cleaned) links was published or rejected before."""
+        keys = self._keys([story_id(u) for u in clean_urls])
+        if not keys:
+            return False
+        try:
+            found: int = self._redis.exists(*keys)  # type: ignore[assignment]
+            return found > 0
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis EXISTS failed: {exc}") from exc
+
+    def publish(self, article: Article, aliases: list[str]) -> PublishResult:
+        """Publish `article` unless its id or any (cleaned) alias URL is already seen."""
+        fields = {
+            "event": EVENT_ARTICLE,
+            "schema_version": str(SCHEMA_VERSION),
+            "id": article.id,
+            "data": article.model_dump_json(),
+        }
+        ids = [article.id, *(story_id(u) for u in aliases)]
+        return self._publish_once(self._settings.stream, ids, fields)
+
+    def reject(self, rejected: RejectedLink, aliases: list[str]) -> PublishResult:
+        """Record a refused link once, on the rejected-links stream."""
+        fields = {
+            "event": EVENT_REJECTED,
+            "schema_version": str(rejected.schema_version),
+            "data": rejected.model_dump_json(),
+        }
+        return self._publish_once(
+            self._settings.rejected_stream, [story_id(u) for u in aliases], fields
+        )
+
+    def _publish_once(self, stream: str, ids: list[str], fields: dict[str, str]) -> PublishResult:
+        keys = [stream, *self._keys(ids)]
+        args: list[str | int] = [self._settings.seen_ttl_days * 86400, self._settings.stream_maxlen]
+        for name, value in fields.items():
+            args += [name, value]
+        try:
+            new, entry_id = self._script(keys=keys, args=args)
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis publish failed: {exc}") from exc
+        return PublishResult(
+            bool(new), entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        )

@@ -1,0 +1,49 @@
+"""Fixtures: a private redis-server per session, fresh keys per test, fixture sites on loopback."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from services.settings import Settings
+from tests.support.redis_server import RedisServer
+from tests.support.site import Site
+
+SHARED = Path(os.environ.get("NEWSWIRE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    s = Site()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def settings(redis_server: RedisServer, redis_client: redis.Redis, site: Site) -> Settings:
+    """Settings for a run against the test's Redis, letting the fixture site through the guard."""
+    return Settings(
+        redis_url=redis_server.url,
+        fetch_allow_hosts=site.host_port,
+        fetch_deadline=3.0,
+        fetch_read_timeout=2.0,
+        fetch_max_bytes=2 * 1024 * 1024,
+    )

@@ -1,0 +1,100 @@
+"""The `newswire` command as a user runs it: a real process, real Redis, a fixture site."""
+
+import json
+import os
+import subprocess
+import sys
+
+import redis
+
+from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.redis_server import RedisServer, free_port
+from tests.support.site import Site
+
+
+def newswire(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def site_env(redis_server: RedisServer, site: Site) -> dict[str, str]:
+    return {"NEWSWIRE_REDIS_URL": redis_server.url, "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port}
+
+
+def test_ingest_then_tail(redis_server: RedisServer, redis_client: redis.Redis, site: Site) -> None:
+    for n in range(3):
+        site.add(f"/s{n}.html", article_page(f"Story {n}", paragraphs(f"Story {n}")))
+    feed = site.add(
+        "/rss.xml",
+        rss2([item(site.url(f"/s{n}.html"), f"Story {n}") for n in range(3)]),
+        "application/rss+xml",
+    )
+    env = site_env(redis_server, site)
+
+    first = newswire("ingest", feed, env=env)
+    second = newswire("ingest", feed, env=env)
+
+    assert first.returncode == 0, first.stderr
+    assert f"{feed}: 3 new, 0 fell back, 0 duplicate, 0 rejected, 0 failed" in first.stdout
+    assert f"{feed}: 0 new, 0 fell back, 3 duplicate" in second.stdout
+
+    tail = newswire("tail", "--json", "--from-start", "--count", "2", env=env)
+    assert tail.returncode == 0, tail.stderr
+    lines = tail.stdout.splitlines()
+    assert [json.loads(line)["title"] for line in lines] == ["Story 0", "Story 1"]
+
+    group = newswire("tail", "--json", "--group", "g1", "--consumer", "c1", "--from-start", env=env)
+    assert len(group.stdout.splitlines()) == 3
+    assert redis_client.xpending("newswire:articles", "g1")["pending"] == 0  # all acked
+    again = newswire("tail", "--json", "--group", "g1", "--consumer", "c1", env=env)
+    assert again.stdout == ""  # the group has consumed everything
+
+    human = newswire("tail", "--from-start", env=env)
+    assert "[full] Story 2" in human.stdout
+
+
+def test_ingest_json_report(
+    redis_server: RedisServer, redis_client: redis.Redis, site: Site
+) -> None:
+    site.add("/a.html", article_page("Alpha", paragraphs("Alpha")))
+    feed = site.add(
+        "/rss.xml",
+        rss2([item(site.url("/a.html"), "Alpha"), item("javascript:void(0)", "Bad")]),
+        "application/rss+xml",
+    )
+    result = newswire("ingest", "--json", feed, env=site_env(redis_server, site))
+    report = json.loads(result.stdout)
+    assert report["counts"]["new"] == 1 and report["counts"]["rejected"] == 1
+    assert {e["outcome"] for e in report["entries"]} == {"new", "rejected"}
+
+
+def test_unusable_redis_or_settings_exit_nonzero_with_advice(site: Site) -> None:
+    down = newswire(
+        "ingest",
+        site.url("/x.xml"),
+        env={"NEWSWIRE_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
+    )
+    assert down.returncode == 3
+    assert "cannot reach Redis" in down.stderr and "NEWSWIRE_REDIS_URL" in down.stderr
+
+    bad = newswire("ingest", site.url("/x.xml"), env={"NEWSWIRE_FETCH_DEADLINE": "-1"})
+    assert bad.returncode == 2
+    assert "NEWSWIRE_FETCH_DEADLINE" in bad.stderr
+
+    allow = newswire("ingest", site.url("/x.xml"), env={"NEWSWIRE_FETCH_ALLOW_HOSTS": "nonsense"})
+    assert allow.returncode == 2 and "host:port" in allow.stderr
+
+
+def test_help_reads_well() -> None:
+    result = newswire("--help", env={})
+    assert result.returncode == 0
+    for command in ("ingest", "tail"):
+        assert command in result.stdout

@@ -1,0 +1,145 @@
+"""Pure helpers, tested by tables: URL identity, charsets, the guard's address rules, Retry-After."""
+
+import ipaddress
+from datetime import UTC, datetime
+
+import pytest
+
+from services.charset import decode_html
+from services.errors import ConfigError, RefusedURL
+from services.extract import parse_timestamp
+from services.fetch import parse_retry_after
+from services.guard import AllowList, check_url, is_public, pick_address
+from services.urls import canonical_url, clean_url, same_site, story_id
+
+
+@pytest.mark.parametrize(
+    ("url", "clean"),
+    [
+        ("https://Example.COM/a?utm_source=x&utm_medium=rss#top", "https://example.com/a"),
+        ("https://example.com/story.php?id=101&fbclid=abc", "https://example.com/story.php?id=101"),
+        (
+            "https://example.com/story.php?id=102&gclid=1&mc_cid=2&mc_eid=3",
+            "https://example.com/story.php?id=102",
+        ),
+        ("http://example.com", "http://example.com/"),
+        ("https://example.com:443/x", "https://example.com/x"),
+        ("http://example.com:8080/x", "http://example.com:8080/x"),
+        ("https://example.com/s?q=a%20b&page=2", "https://example.com/s?q=a%20b&page=2"),
+        ("https://example.com/s?UTM_Campaign=x&ref=home", "https://example.com/s?ref=home"),
+    ],
+)
+def test_clean_url(url: str, clean: str) -> None:
+    assert clean_url(url) == clean
+
+
+@pytest.mark.parametrize(
+    ("fetched", "canonical", "expected"),
+    [
+        ("https://www.ex.com/amp/1", "https://ex.com/news/1", "https://ex.com/news/1"),
+        ("https://ex.com/amp/1", "/news/1?utm_source=x", "https://ex.com/news/1"),
+        ("https://ex.com/a", "https://other.com/a", "https://ex.com/a"),
+        ("https://ex.com/a", "javascript:alert(1)", "https://ex.com/a"),
+        ("https://m.ex.com/a", "https://ex.com/a", "https://ex.com/a"),
+    ],
+)
+def test_canonical_url(fetched: str, canonical: str, expected: str) -> None:
+    assert canonical_url(fetched, canonical) == expected
+
+
+def test_same_site_and_story_id() -> None:
+    assert same_site("https://www.bbc.co.uk/a", "https://bbc.co.uk/b")
+    assert not same_site("https://bbc.co.uk.evil.com/a", "https://bbc.co.uk/b")
+    assert story_id("https://ex.com/a") == story_id("https://ex.com/a")
+    assert story_id("https://ex.com/a") != story_id("https://ex.com/b")
+    assert len(story_id("x")) == 32
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("240.0.0.1", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("2606:4700:4700::1111", True),
+    ],
+)
+def test_is_public(address: str, public: bool) -> None:
+    assert is_public(ipaddress.ip_address(address)) is public
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "ftp://x/y",
+        "data:text/html,hi",
+        "gopher://x",
+        "http://",
+        "http://x:99999/",
+    ],
+)
+def test_check_url_refuses(url: str) -> None:
+    with pytest.raises(RefusedURL):
+        check_url(url)
+
+
+def test_pick_address_and_allow_list() -> None:
+    allow = AllowList.parse(["127.0.0.1:8080", "10.9.0.0/16"])
+    assert pick_address("127.0.0.1", 8080, allow) == "127.0.0.1"
+    assert pick_address("10.9.1.1", 80, allow) == "10.9.1.1"
+    for host, port in [
+        ("127.0.0.1", 8081),
+        ("localhost", 8080),
+        ("10.8.0.1", 80),
+        ("0x7f000001", 80),
+    ]:
+        with pytest.raises(RefusedURL):
+            pick_address(host, port, allow)
+    with pytest.raises(ConfigError):
+        AllowList.parse(["not a host"])
+
+
+def test_decode_html_charsets() -> None:
+    text = "<p>café naïve “quotes” — ok</p>"
+    assert decode_html(text.encode("cp1252")) == text
+    assert decode_html(text.encode("cp1252"), "text/html; charset=ISO-8859-1") == text
+    assert decode_html(text.encode("utf-8")) == text
+    assert decode_html(b"\xef\xbb\xbf" + text.encode("utf-8")) == text
+    meta = '<meta charset="windows-1251"><p>Привет, мир</p>'
+    assert decode_html(meta.encode("cp1251")) == meta
+    assert decode_html(b"\xff\xfe\x00junk", "text/html; charset=bogus-label")  # never raises
+
+
+def test_parse_retry_after() -> None:
+    now = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("120", now) == 120
+    assert parse_retry_after("Sat, 28 Nov 2026 13:00:00 GMT", now) == 3600
+    assert parse_retry_after("garbage", now) is None
+    assert parse_retry_after(None, now) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "utc", "has_time"),
+    [
+        ("2026-11-20T14:35:07+01:00", datetime(2026, 11, 20, 13, 35, 7, tzinfo=UTC), True),
+        ("2026-11-20T13:35:07Z", datetime(2026, 11, 20, 13, 35, 7, tzinfo=UTC), True),
+        ("2026-11-20", datetime(2026, 11, 20, tzinfo=UTC), False),
+    ],
+)
+def test_parse_timestamp(value: str, utc: datetime, has_time: bool) -> None:
+    stamp = parse_timestamp(value)
+    assert stamp is not None and stamp.value == utc and stamp.has_time is has_time
+    assert parse_timestamp("yesterday") is None

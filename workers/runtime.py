@@ -1,0 +1,47 @@
+"""Process wiring: load settings once and build the services a process needs from them."""
+
+from dataclasses import dataclass
+
+import redis
+from pydantic import ValidationError
+
+from services.broker import open_redis
+from services.errors import ConfigError
+from services.fetch import Fetcher
+from services.guard import AllowList
+from services.ingest import Pipeline
+from services.publish import Publisher
+from services.settings import Settings
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or a ConfigError that names the bad variable."""
+    try:
+        settings = Settings()
+        AllowList.parse(settings.allow_hosts)  # fail at start, not at the first fetch
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"NEWSWIRE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None
+    return settings
+
+
+@dataclass
+class Runtime:
+    """The services of one process, sharing one Redis client and one HTTP pool."""
+
+    settings: Settings
+    redis: redis.Redis
+    pipeline: Pipeline
+
+    def close(self) -> None:
+        self.pipeline.fetcher.close()
+        self.redis.close()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    client = open_redis(settings)
+    pipeline = Pipeline(Fetcher(settings), Publisher(client, settings))
+    return Runtime(settings, client, pipeline)
