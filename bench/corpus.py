@@ -1,0 +1,67 @@
+"""The shared article-extraction-benchmark corpus, served behind RSS and Atom feeds on loopback."""
+
+import gzip
+import json
+import os
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SHARED = REPO.parent / "shared"
+
+
+def corpus_root() -> Path:
+    """`NEWSWIRE_CORPUS`, else ../shared/corpus/article-extraction-benchmark beside the repo."""
+    override = os.environ.get("NEWSWIRE_CORPUS")
+    if override:
+        return Path(override)
+    shared = Path(os.environ.get("NEWSWIRE_SHARED", DEFAULT_SHARED))
+    return shared / "corpus" / "article-extraction-benchmark"
+
+
+@dataclass(frozen=True)
+class Page:
+    id: str
+    html: bytes
+    truth: str
+    original_url: str
+
+
+def load_pages(root: Path) -> list[Page]:
+    truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = []
+    for page_id, item in sorted(truth.items()):
+        html = gzip.decompress((root / "html" / f"{page_id}.html.gz").read_bytes())
+        pages.append(Page(page_id, html, item.get("articleBody") or "", item.get("url") or ""))
+    return pages
+
+
+def page_path(page_id: str) -> str:
+    return f"/pages/{page_id}.html"
+
+
+def write_site(pages: list[Page], out: Path, base: str, per_feed: int = 40) -> list[str]:
+    """Write each page and feeds linking them (RSS 2.0 and Atom in turn); return feed URLs."""
+    (out / "pages").mkdir(parents=True, exist_ok=True)
+    for page in pages:
+        (out / page_path(page.id).lstrip("/")).write_bytes(page.html)
+    feeds = []
+    for n, start in enumerate(range(0, len(pages), per_feed)):
+        chunk = pages[start : start + per_feed]
+        links = [base + page_path(p.id) for p in chunk]
+        if n % 2 == 0:
+            name = f"feed-{n}.rss"
+            items = "".join(
+                f"<item><link>{escape(u)}</link><guid>{escape(u)}</guid></item>" for u in links
+            )
+            text = f'<?xml version="1.0"?><rss version="2.0"><channel><title>corpus {n}</title>{items}</channel></rss>'
+        else:
+            name = f"feed-{n}.atom"
+            entries = "".join(
+                f'<entry><id>{escape(u)}</id><link href="{escape(u)}"/></entry>' for u in links
+            )
+            text = f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>corpus {n}</title>{entries}</feed>'
+        (out / name).write_text(text, encoding="utf-8")
+        feeds.append(f"{base}/{name}")
+    return feeds

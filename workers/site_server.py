@@ -1,0 +1,43 @@
+"""A static web site on loopback: serves a directory for the demo and the benchmarks."""
+
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    extensions_map = {  # noqa: RUF012 -- class attribute by http.server's design
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".xml": "application/xml",
+        ".rss": "application/rss+xml",
+        ".atom": "application/atom+xml",
+        ".html": "text/html",
+    }
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class SiteServer:
+    """Serves `root` at http://127.0.0.1:<port>/ from a daemon thread until `close()`."""
+
+    def __init__(self, root: Path, port: int = 0) -> None:
+        handler = partial(_QuietHandler, directory=str(root))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def host_port(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
