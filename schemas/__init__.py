@@ -1,7 +1,7 @@
 """The wire contract: pydantic models that cross process and language boundaries."""
 
 from schemas.article import SCHEMA_VERSION, Article, Extraction
-from schemas.feed import FeedEntry, ParsedFeed
+from schemas.feed import FeedEntry, FeedState, ParsedFeed
 from schemas.rejected import RejectedLink
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "Article",
     "Extraction",
     "FeedEntry",
+    "FeedState",
     "ParsedFeed",
     "RejectedLink",
 ]

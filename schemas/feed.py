@@ -36,3 +36,25 @@ class ParsedFeed(BaseModel):
         default=None, description="Why the feed was not well-formed, when entries were salvaged."
     )
     entries: list[FeedEntry] = Field(default_factory=list)
+
+
+class FeedState(BaseModel):
+    """A registered feed and its polling state, as the registry keeps it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    url: str
+    interval: int = Field(description="Poll interval in seconds.")
+    enabled: bool = True
+    disabled_reason: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    next_due: float = Field(default=0.0, description="Unix time of the next poll.")
+    last_polled: float | None = None
+    last_status: str | None = Field(default=None, description="e.g. '200', '304', 'HTTP 429'.")
+    last_error: str | None = None
+    error_count: int = 0
+    backoff_until: float | None = None
+    min_interval: int | None = Field(default=None, description="Lower bound from <ttl>/max-age.")
+    added_at: float = 0.0

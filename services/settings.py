@@ -1,9 +1,18 @@
 """Settings: one validated object, read from NEWSWIRE_* variables at start and passed in."""
 
-from pydantic import Field, field_validator
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_USER_AGENT = "newswire/0.1 (+https://github.com/newswire/newswire; news ingestion bot)"
+
+
+def default_data_dir() -> str:
+    """Where `newswire up` keeps its private Redis: $XDG_DATA_HOME/newswire."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "newswire")
 
 
 class Settings(BaseSettings):
@@ -25,6 +34,32 @@ class Settings(BaseSettings):
     user_agent: str = DEFAULT_USER_AGENT
     # Comma list of host:port or CIDR that the SSRF guard lets through (e.g. a local test site).
     fetch_allow_hosts: str = ""
+
+    key_prefix: str = "newswire"
+    poll_interval: int = Field(default=900, ge=1, description="default seconds between polls")
+    host_rate: float = Field(default=2.0, gt=0, description="article fetches/s per host")
+    host_burst: int = Field(default=5, ge=1)
+    entry_retries: int = Field(default=3, ge=0, description="transient failures before fallback")
+    visibility_timeout: int = Field(default=60, ge=5)
+    scheduler_tick: float = Field(default=1.0, gt=0)
+    scheduler_batch: int = Field(default=500, ge=1)
+    feeds_file: str | None = None
+    data_dir: str = Field(default_factory=default_data_dir)
+
+    @property
+    def task_time_limit(self) -> int:
+        """Hard limit per task: above the fetch deadline, below the visibility timeout."""
+        return int(self.fetch_deadline * 2 + 10)
+
+    @model_validator(mode="after")
+    def _limits_fit(self) -> "Settings":
+        if self.visibility_timeout <= self.task_time_limit:
+            raise ValueError(
+                f"visibility_timeout ({self.visibility_timeout}s) must exceed the task time limit "
+                f"({self.task_time_limit}s = 2 x fetch_deadline + 10): raise "
+                "NEWSWIRE_VISIBILITY_TIMEOUT or lower NEWSWIRE_FETCH_DEADLINE"
+            )
+        return self
 
     @field_validator("redis_url")
     @classmethod

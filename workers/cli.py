@@ -3,11 +3,22 @@
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from services.errors import BrokerError, ConfigError
+import redis
+
+from services.broker import open_redis
+from services.errors import BrokerError, ConfigError, RefusedURL
+from services.feedlist import parse_feed_list, to_opml
 from services.ingest import FeedReport, Outcome
+from services.registry import Registry
+from services.settings import Settings
 from services.subscribe import ack, ensure_group, read, read_group
 from workers.runtime import build_runtime, load_settings
 
@@ -15,6 +26,7 @@ EXIT_OK = 0
 EXIT_CONFIG = 2
 EXIT_BROKER = 3
 
+PASSTHROUGH = frozenset({"worker", "up"})
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -68,8 +80,6 @@ def report_json(report: FeedReport) -> dict[str, object]:
 def cmd_tail(args: argparse.Namespace) -> int:
     """Print articles from the stream, as a plain reader or as a consumer-group member."""
     settings = load_settings()
-    from services.broker import open_redis  # noqa: PLC0415
-
     client = open_redis(settings)
     stream = settings.stream
     start = "0" if args.from_start else (args.start or "$")
@@ -96,6 +106,143 @@ def cmd_tail(args: argparse.Namespace) -> int:
     finally:
         client.close()
     return EXIT_OK
+
+
+def _registry(settings: Settings) -> tuple[redis.Redis, Registry]:
+    client = open_redis(settings)
+    return client, Registry(client, settings.key_prefix, settings.poll_interval)
+
+
+def cmd_feeds_add(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _client, registry = _registry(settings)
+    for url in args.urls:
+        try:
+            state = registry.add(url, args.interval)
+        except RefusedURL as exc:
+            print(f"newswire: not adding {url}: {exc.reason}", file=sys.stderr)
+            return EXIT_CONFIG
+        print(f"added {state.url} (every {state.interval}s)")
+    return EXIT_OK
+
+
+def cmd_feeds_remove(args: argparse.Namespace) -> int:
+    _client, registry = _registry(load_settings())
+    missing = [url for url in args.urls if not registry.remove(url)]
+    for url in missing:
+        print(f"newswire: {url} was not registered", file=sys.stderr)
+    return EXIT_OK if not missing else 1
+
+
+def cmd_feeds_list(args: argparse.Namespace) -> int:
+    _client, registry = _registry(load_settings())
+    feeds = registry.all()
+    if args.json:
+        print(json.dumps([f.model_dump(mode="json") for f in feeds], indent=2))
+        return EXIT_OK
+    if not feeds:
+        print("no feeds registered: add some with `newswire feeds add URL`")
+        return EXIT_OK
+    now = time.time()
+    rows = [("URL", "EVERY", "STATUS", "ERRORS", "NEXT POLL", "LAST ERROR")]
+    for f in feeds:
+        due = "disabled" if not f.enabled else _relative(f.next_due - now)
+        rows.append((f.url, f"{f.interval}s", f.last_status or "new", str(f.error_count), due,
+                     f.disabled_reason or f.last_error or ""))  # fmt: skip
+    print_table(rows)
+    return EXIT_OK
+
+
+def cmd_feeds_import(args: argparse.Namespace) -> int:
+    _client, registry = _registry(load_settings())
+    try:
+        specs = parse_feed_list(Path(args.file).read_bytes(), args.file)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {args.file}: {exc.strerror}") from None
+    added, refused = 0, 0
+    for spec in specs:
+        try:
+            registry.add(spec.url, spec.interval or args.interval)
+            added += 1
+        except RefusedURL as exc:
+            refused += 1
+            print(f"skipped {spec.url}: {exc.reason}", file=sys.stderr)
+    print(f"imported {added} feeds from {args.file}" + (f", skipped {refused}" if refused else ""))
+    return EXIT_OK
+
+
+def cmd_feeds_export(args: argparse.Namespace) -> int:
+    _client, registry = _registry(load_settings())
+    sys.stdout.write(to_opml(registry.all()))
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run a Celery worker on the feeds and articles queues (extra args go to Celery)."""
+    from workers.celery_app import ARTICLES_QUEUE, FEEDS_QUEUE, make_app  # noqa: PLC0415
+
+    app = make_app(load_settings())
+    extra = list(args.celery_args)
+    argv = ["worker", "--loglevel", "INFO"]
+    if not any(a in ("-Q", "--queues") or a.startswith("--queues=") for a in extra):
+        argv += ["-Q", f"{FEEDS_QUEUE},{ARTICLES_QUEUE}"]
+    app.worker_main(argv + extra)
+    return EXIT_OK
+
+
+def cmd_beat(args: argparse.Namespace) -> int:
+    """Run the scheduler until SIGINT/SIGTERM."""
+    from workers.celery_app import make_app  # noqa: PLC0415
+    from workers.scheduler import run_scheduler  # noqa: PLC0415
+
+    settings = load_settings()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    run_scheduler(settings, make_app(settings), stop)
+    return EXIT_OK
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from workers.stack import Stack  # noqa: PLC0415
+
+    settings = load_settings()
+    redis_url = os.environ.get("NEWSWIRE_REDIS_URL")
+    stack = Stack(Path(settings.data_dir), redis_url)
+    url = stack.start(list(args.celery_args))
+    print(f"newswire up: Redis at {url}" + ("" if redis_url else f" (data in {settings.data_dir})"))
+    print("worker and scheduler running; Ctrl-C stops everything")
+    try:
+        while stack.alive():
+            time.sleep(0.5)
+        print("newswire: a child process exited; stopping", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return EXIT_OK
+    finally:
+        stack.stop()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from workers.demo import run_demo  # noqa: PLC0415
+
+    return run_demo(timeout=args.timeout)
+
+
+def _relative(seconds: float) -> str:
+    if seconds <= 0:
+        return "due now"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"in {seconds / size:.0f}{unit}"
+    return f"in {seconds:.0f}s"
+
+
+def print_table(rows: Sequence[Sequence[str]]) -> None:
+    """Aligned columns, the header row first."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,12 +280,69 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--group", help="read as a member of this consumer group")
     tail.add_argument("--consumer", default="tail", help="consumer name within --group")
     tail.set_defaults(handler=cmd_tail)
+
+    feeds = sub.add_parser("feeds", help="manage the registered feeds")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
+    add = feeds_sub.add_parser("add", help="register feeds (polled from now on)")
+    add.add_argument("urls", nargs="+", metavar="URL")
+    add.add_argument("--interval", type=int, help="seconds between polls (default from settings)")
+    add.set_defaults(handler=cmd_feeds_add)
+    remove = feeds_sub.add_parser("remove", help="unregister feeds")
+    remove.add_argument("urls", nargs="+", metavar="URL")
+    remove.set_defaults(handler=cmd_feeds_remove)
+    listing = feeds_sub.add_parser("list", help="registered feeds and their health")
+    listing.add_argument("--json", action="store_true", help="the full state of each feed")
+    listing.set_defaults(handler=cmd_feeds_list)
+    imp = feeds_sub.add_parser("import", help="register the feeds of an OPML or YAML file")
+    imp.add_argument("file", metavar="FILE", help="OPML 2.0 export, or YAML list of URLs")
+    imp.add_argument("--interval", type=int, help="seconds between polls where the file has none")
+    imp.set_defaults(handler=cmd_feeds_import)
+    exp = feeds_sub.add_parser("export", help="print the registered feeds as OPML")
+    exp.set_defaults(handler=cmd_feeds_export)
+
+    worker = sub.add_parser(
+        "worker",
+        help="run a Celery worker (options after it go to Celery)",
+        description="Run a Celery worker on the feeds and articles queues. Options are passed "
+        "to `celery worker`, e.g. `newswire worker -n w1@%%h --concurrency 2`.",
+    )
+    worker.set_defaults(handler=cmd_worker)
+
+    beat = sub.add_parser(
+        "beat",
+        help="run the scheduler that enqueues due feed polls",
+        description="Run the scheduler. Several may run: one is active, the others wait as "
+        "standbys and take over within seconds if it stops.",
+    )
+    beat.set_defaults(handler=cmd_beat)
+
+    up = sub.add_parser(
+        "up",
+        help="run everything on this machine: Redis (if needed), a worker, the scheduler",
+        description="Start a worker and the scheduler as child processes. Without "
+        "NEWSWIRE_REDIS_URL a private redis-server is started too, its data under "
+        "NEWSWIRE_DATA_DIR. Ctrl-C stops all of them. Extra options go to the worker.",
+    )
+    up.set_defaults(handler=cmd_up)
+
+    demo = sub.add_parser(
+        "demo",
+        help="serve a generated news site and run the whole stack on it",
+        description="Generate a small news site on loopback, run newswire on it with a "
+        "private Redis, print each article as it lands, then `published N articles`.",
+    )
+    demo.add_argument("--timeout", type=float, default=180, help="give up after this many seconds")
+    demo.set_defaults(handler=cmd_demo)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # `worker` and `up` pass options they do not know on to Celery's worker.
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command not in PASSTHROUGH:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.celery_args = [a for a in extra if a != "--"]
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

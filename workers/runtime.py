@@ -21,7 +21,8 @@ def load_settings() -> Settings:
         AllowList.parse(settings.allow_hosts)  # fail at start, not at the first fetch
     except ValidationError as exc:
         problems = "; ".join(
-            f"NEWSWIRE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            (f"NEWSWIRE_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "")
+            + err["msg"]
             for err in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from None

@@ -1,0 +1,67 @@
+"""Politeness: per-host rate limits and Retry-After shared by all workers through Redis."""
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+
+from services.errors import BrokerError
+
+# Token bucket per host. Redis' own clock is used so workers with skewed clocks agree.
+# KEYS[1] = bucket hash; ARGV[1] = rate (tokens/s), ARGV[2] = burst, ARGV[3] = backoff key
+# Returns milliseconds to wait: 0 when a token was taken.
+TAKE_TOKEN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local until_ms = tonumber(redis.call('GET', ARGV[3]) or '0')
+if until_ms > now then return until_ms - now end
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1]) or burst
+local ts = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return wait
+"""
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+class HostLimiter:
+    """Shared by every worker: at most `rate` fetches per second per host (bursts of `burst`),
+    and no fetch at all to a host that asked us to wait (429/503 with Retry-After)."""
+
+    def __init__(self, client: redis.Redis, rate: float, burst: int, prefix: str = "newswire"):
+        self._redis = client
+        self._rate = rate
+        self._burst = burst
+        self._prefix = prefix
+        self._take = client.register_script(TAKE_TOKEN)
+
+    def _keys(self, host: str) -> tuple[str, str]:
+        return f"{self._prefix}:host:{host}:bucket", f"{self._prefix}:host:{host}:until"
+
+    def wait_seconds(self, url: str) -> float:
+        """0 when the caller may fetch now (a token is taken), else how long to wait first."""
+        bucket, until = self._keys(host_of(url))
+        try:
+            wait_ms: Any = self._take(keys=[bucket], args=[self._rate, self._burst, until])
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis rate limit failed: {exc}") from exc
+        return int(wait_ms) / 1000
+
+    def back_off(self, url: str, seconds: float) -> None:
+        """Hold every fetch to this host for `seconds` (from Retry-After)."""
+        _bucket, until = self._keys(host_of(url))
+        try:
+            now_s, now_us = self._redis.time()  # type: ignore[misc]
+            until_ms = int(now_s) * 1000 + int(now_us) // 1000 + int(seconds * 1000)
+            self._redis.set(until, until_ms, px=int(seconds * 1000) + 1000)
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis host backoff failed: {exc}") from exc

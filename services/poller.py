@@ -1,0 +1,83 @@
+"""Poller: one poll of one registered feed: conditional GET, new entries handed on, state saved."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from schemas.feed import FeedEntry, FeedState, ParsedFeed
+from services.errors import FetchError, PermanentFetch, TransientFetch
+from services.ingest import Pipeline
+from services.politeness import HostLimiter
+from services.registry import Registry, feed_id
+from services.schedule import PollResult, after_poll
+from services.urls import clean_url
+
+
+@dataclass(frozen=True)
+class PollReport:
+    feed_id: str
+    url: str
+    status: str
+    entries: int = 0  # entries in the feed
+    enqueued: int = 0  # new entries handed on
+    error: str | None = None
+
+
+def poll_feed(
+    state: FeedState,
+    *,
+    pipeline: Pipeline,
+    registry: Registry,
+    limiter: HostLimiter,
+    enqueue: Callable[[FeedEntry], None],
+    now: float,
+) -> PollReport:
+    """Poll `state`'s feed once and hand each unseen entry to `enqueue`.
+
+    The new validators (ETag, Last-Modified) are saved only after every new entry has been
+    handed on: if this process dies in between, the next poll is unconditional again, so no
+    entry can hide behind a 304.
+    """
+    entries: list[FeedEntry] = []
+    feed: ParsedFeed | None = None
+    try:
+        result, feed = pipeline.fetch_feed(state.url, state.etag, state.last_modified)
+    except TransientFetch as exc:
+        if exc.retry_after:
+            limiter.back_off(state.url, exc.retry_after)
+        outcome = PollResult(
+            exc.reason, error=exc.reason, transient=True, retry_after=exc.retry_after
+        )
+    except PermanentFetch as exc:
+        outcome = PollResult(exc.reason, error=exc.reason, gone=exc.status == 410)
+    except FetchError as exc:
+        outcome = PollResult(exc.reason, error=exc.reason)
+    else:
+        if feed is not None:
+            # Known links are dropped here, one round trip for the whole feed, so an unchanged
+            # feed from a server without validators costs no tasks.
+            links = [clean_url(e.link) for e in feed.entries if e.link]
+            flags = pipeline.publisher.seen_flags(links)
+            known = {link for link, seen in zip(links, flags, strict=True) if seen}
+            entries = [e for e in feed.entries if not (e.link and clean_url(e.link) in known)]
+        for entry in entries:
+            enqueue(entry)
+        outcome = PollResult(
+            str(result.status),
+            moved_to=result.moved_to,
+            etag=result.headers.get("etag"),
+            last_modified=result.headers.get("last-modified"),
+            ttl_seconds=feed.ttl_seconds if feed else None,
+            cache_control=result.headers.get("cache-control"),
+        )
+    new_state = after_poll(state, outcome, now)
+    if outcome.moved_to:
+        new_state = new_state.model_copy(update={"id": feed_id(outcome.moved_to)})
+    registry.save(new_state, old_id=state.id)
+    return PollReport(
+        new_state.id,
+        new_state.url,
+        outcome.status,
+        entries=len(feed.entries) if feed else 0,
+        enqueued=len(entries),
+        error=outcome.error,
+    )

@@ -1,0 +1,124 @@
+"""Registry: the feeds newswire polls and their state, in Redis (a hash each, a due-time index)."""
+
+import hashlib
+import time
+from typing import Any
+
+import redis
+
+from schemas.feed import FeedState
+from services.errors import BrokerError
+from services.guard import check_url
+
+# Fields stored as strings in the feed's hash; None is stored as "" and read back as None.
+_NULLABLE = (
+    "disabled_reason", "etag", "last_modified", "last_status", "last_error",
+    "last_polled", "backoff_until", "min_interval",
+)  # fmt: skip
+
+
+def feed_id(url: str) -> str:
+    return hashlib.sha256(url.strip().encode("utf-8")).hexdigest()[:16]
+
+
+class Registry:
+    """Feeds keyed by id; `<prefix>:due` orders enabled feeds by next due time for the scheduler."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "newswire", default_interval: int = 900):
+        self._redis = client
+        self.prefix = prefix
+        self.default_interval = default_interval
+        self.due_key = f"{prefix}:feeds:due"
+        self.all_key = f"{prefix}:feeds"
+
+    def key(self, fid: str) -> str:
+        return f"{self.prefix}:feed:{fid}"
+
+    def add(self, url: str, interval: int | None = None, *, now: float | None = None) -> FeedState:
+        """Register a feed (due at once); re-adding updates the interval and re-enables it."""
+        check_url(url)
+        now = time.time() if now is None else now
+        fid = feed_id(url)
+        existing = self.get(fid)
+        state = (existing or FeedState(id=fid, url=url, interval=0, added_at=now)).model_copy(
+            update={
+                "interval": interval or (existing.interval if existing else self.default_interval),
+                "enabled": True,
+                "disabled_reason": None,
+                "next_due": existing.next_due if existing and existing.enabled else now,
+            }
+        )
+        self.save(state)
+        return state
+
+    def remove(self, url_or_id: str) -> bool:
+        fid = self._resolve(url_or_id)
+        try:
+            pipe = self._redis.pipeline()
+            pipe.delete(self.key(fid))
+            pipe.zrem(self.due_key, fid)
+            pipe.srem(self.all_key, fid)
+            removed = pipe.execute()
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis failed removing feed: {exc}") from exc
+        return bool(removed[0])
+
+    def get(self, url_or_id: str) -> FeedState | None:
+        fid = self._resolve(url_or_id)
+        try:
+            raw: Any = self._redis.hgetall(self.key(fid))
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis failed reading feed: {exc}") from exc
+        return _decode(raw) if raw else None
+
+    def all(self) -> list[FeedState]:
+        try:
+            ids: Any = self._redis.smembers(self.all_key)
+            pipe = self._redis.pipeline()
+            for fid in sorted(ids):
+                pipe.hgetall(self.key(fid.decode()))
+            rows = pipe.execute()
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis failed listing feeds: {exc}") from exc
+        return sorted((_decode(r) for r in rows if r), key=lambda s: s.url)
+
+    def save(self, state: FeedState, *, old_id: str | None = None) -> None:
+        """Write the whole state and keep the due index in step (disabled feeds leave it)."""
+        mapping = {k: _encode(v) for k, v in state.model_dump().items()}
+        try:
+            pipe = self._redis.pipeline(transaction=True)
+            if old_id and old_id != state.id:
+                pipe.delete(self.key(old_id))
+                pipe.zrem(self.due_key, old_id)
+                pipe.srem(self.all_key, old_id)
+            pipe.hset(self.key(state.id), mapping=mapping)
+            pipe.sadd(self.all_key, state.id)
+            if state.enabled:
+                pipe.zadd(self.due_key, {state.id: state.next_due})
+            else:
+                pipe.zrem(self.due_key, state.id)
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis failed saving feed: {exc}") from exc
+
+    def _resolve(self, url_or_id: str) -> str:
+        if "://" in url_or_id:
+            return feed_id(url_or_id)
+        return url_or_id
+
+
+def _encode(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _decode(raw: dict[bytes, bytes]) -> FeedState:
+    data: dict[str, object] = {k.decode(): v.decode() for k, v in raw.items()}
+    for name in _NULLABLE:
+        if data.get(name) == "":
+            data[name] = None
+    data["enabled"] = data.get("enabled") == "1"
+    return FeedState.model_validate(data)
