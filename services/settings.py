@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     host_rate: float = Field(default=2.0, gt=0, description="article fetches/s per host")
     host_burst: int = Field(default=5, ge=1)
     entry_retries: int = Field(default=3, ge=0, description="transient failures before fallback")
-    visibility_timeout: int = Field(default=60, ge=5)
+    visibility_timeout: int = Field(default=50, ge=5)
     scheduler_tick: float = Field(default=1.0, gt=0)
     scheduler_batch: int = Field(default=500, ge=1)
     feeds_file: str | None = None
@@ -49,14 +49,14 @@ class Settings(BaseSettings):
     @property
     def task_time_limit(self) -> int:
         """Hard limit per task: above the fetch deadline, below the visibility timeout."""
-        return int(self.fetch_deadline * 2 + 10)
+        return int(self.fetch_deadline + 20)
 
     @model_validator(mode="after")
     def _limits_fit(self) -> "Settings":
         if self.visibility_timeout <= self.task_time_limit:
             raise ValueError(
                 f"visibility_timeout ({self.visibility_timeout}s) must exceed the task time limit "
-                f"({self.task_time_limit}s = 2 x fetch_deadline + 10): raise "
+                f"({self.task_time_limit}s = fetch_deadline + 20): raise "
                 "NEWSWIRE_VISIBILITY_TIMEOUT or lower NEWSWIRE_FETCH_DEADLINE"
             )
         return self

@@ -22,11 +22,16 @@ def make_app(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         # Fetching is slow and uneven: one task at a time per process, no hoarding.
         worker_prefetch_multiplier=1,
-        task_soft_time_limit=int(settings.fetch_deadline * 1.5 + 5),
+        task_soft_time_limit=int(settings.fetch_deadline + 10),
         task_time_limit=settings.task_time_limit,
         # Unacked tasks of a killed worker come back after this long (must exceed the time
         # limit, or a slow but alive task would be handed out twice).
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout},
+        # Sweeping for them every 5 s (kombu's default is 100 s) keeps that near a minute.
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            "unacked_restore_interval": 5,
+            "unacked_restore_throttle": 1,
+        },
         broker_connection_retry_on_startup=True,
         task_routes={POLL_TASK: {"queue": FEEDS_QUEUE}, ENTRY_TASK: {"queue": ARTICLES_QUEUE}},
         task_default_queue=ARTICLES_QUEUE,

@@ -25,6 +25,7 @@ class Route:
 class Hit:
     path: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
 
 
 class Site:

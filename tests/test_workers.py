@@ -1,0 +1,237 @@
+"""Real Celery worker processes and schedulers against a real Redis: once, politely, durably."""
+
+import itertools
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from schemas.article import Article
+from services.registry import Registry
+from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.processes import Processes, wait_for
+from tests.support.redis_server import RedisServer
+from tests.support.site import Route, Site
+
+STREAM = "newswire:articles"
+
+
+def stack_env(redis_url: str, site: Site, **extra: str) -> dict[str, str]:
+    return {
+        "NEWSWIRE_REDIS_URL": redis_url,
+        "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port,
+        "NEWSWIRE_FETCH_DEADLINE": "3",
+        "NEWSWIRE_VISIBILITY_TIMEOUT": "25",
+        "NEWSWIRE_SCHEDULER_TICK": "0.2",
+        "NEWSWIRE_HOST_RATE": "100",
+        "NEWSWIRE_HOST_BURST": "50",
+        **extra,
+    }
+
+
+@pytest.fixture
+def procs(
+    redis_server: RedisServer, redis_client: redis.Redis, site: Site, tmp_path: Path
+) -> Iterator[Processes]:
+    p = Processes(stack_env(redis_server.url, site), tmp_path)
+    yield p
+    p.stop_all()
+    print(p.logs())  # shown by pytest only when the test failed
+
+
+def articles(client: redis.Redis) -> list[Article]:
+    return [Article.model_validate_json(f[b"data"]) for _id, f in client.xrange(STREAM)]
+
+
+def queues_empty(client: redis.Redis) -> bool:
+    return client.llen("feeds") == 0 and client.llen("articles") == 0 and not client.hlen("unacked")
+
+
+def news_network(
+    site: Site, stories: int, feeds: int, per_feed: int, page_delay: float = 0.0
+) -> tuple[list[str], set[str]]:
+    """`feeds` feeds over a pool of stories, consecutive windows that overlap; odd feeds add
+    tracking parameters. Returns (feed URLs, canonical URLs of every distinct story)."""
+    for n in range(stories):
+        site.routes[f"/story/{n}.html"] = Route(
+            body=article_page(f"Story {n}", paragraphs(f"Story {n}")).encode(),
+            headers={"Content-Type": "text/html; charset=utf-8"},
+            delay=page_delay,
+        )
+    urls, distinct = [], set()
+    for f in range(feeds):
+        window = [(f + k) % stories for k in range(per_feed)]
+        suffix = f"?utm_source=feed{f}&utm_medium=rss" if f % 2 else ""
+        items = [item(site.url(f"/story/{n}.html{suffix}"), f"Story {n}") for n in window]
+        urls.append(site.add(f"/feed/{f}.xml", rss2(items), "application/rss+xml"))
+        distinct |= {site.url(f"/story/{n}.html") for n in window}
+    return urls, distinct
+
+
+def register(client: redis.Redis, urls: list[str], interval: int) -> Registry:
+    registry = Registry(client)
+    for url in urls:
+        registry.add(url, interval)
+    return registry
+
+
+def assert_exactly_once(client: redis.Redis, distinct: set[str]) -> None:
+    got = articles(client)
+    counts = Counter(a.canonical_url for a in got)
+    assert {u for u, n in counts.items() if n > 1} == set(), "doubled stories"
+    assert set(counts) == distinct, f"missing: {distinct - set(counts)}"
+    assert len({a.id for a in got}) == len(got) == len(distinct)
+
+
+def test_two_workers_one_scheduler_every_story_once(
+    procs: Processes, redis_client: redis.Redis, site: Site
+) -> None:
+    feeds, distinct = news_network(site, stories=30, feeds=20, per_feed=5)
+    register(redis_client, feeds, interval=600)
+    procs.worker("w1")
+    procs.worker("w2")
+    procs.scheduler()
+
+    wait_for(lambda: redis_client.xlen(STREAM) >= len(distinct), 90, "all stories on the stream")
+    wait_for(lambda: queues_empty(redis_client), 30, "queues to drain")
+
+    assert_exactly_once(redis_client, distinct)
+    polled = [h.path for h in site.hits if h.path.startswith("/feed/")]
+    assert sorted(Counter(polled).values()) == [1] * 20, "each feed polled once in its interval"
+
+
+def test_repolls_are_conditional(procs: Processes, redis_client: redis.Redis, site: Site) -> None:
+    site.add("/a.html", article_page("Alpha", paragraphs("Alpha")))
+    body = rss2([item(site.url("/a.html"), "Alpha")]).encode()
+
+    def feed(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if headers.get("if-none-match") == '"v1"':
+            return 304, {"ETag": '"v1"'}, b""
+        return (
+            200,
+            {
+                "Content-Type": "application/rss+xml",
+                "ETag": '"v1"',
+                "Last-Modified": "Fri, 20 Nov 2026 10:00:00 GMT",
+            },
+            body,
+        )
+
+    site.routes["/etag.xml"] = Route(dynamic=feed)
+    registry = register(redis_client, [site.url("/etag.xml")], interval=1)
+    procs.worker("w1")
+    procs.scheduler()
+
+    polls = lambda: [h for h in site.hits if h.path == "/etag.xml"]  # noqa: E731
+    wait_for(lambda: len(polls()) >= 3, 30, "three polls")
+
+    first, *later = polls()
+    assert "if-none-match" not in first.headers
+    assert all(h.headers.get("if-none-match") == '"v1"' for h in later)
+    assert all(h.headers.get("if-modified-since") == "Fri, 20 Nov 2026 10:00:00 GMT" for h in later)
+    state = registry.get(site.url("/etag.xml"))
+    assert state is not None and state.etag == '"v1"'
+    wait_for(lambda: state_status(registry, site.url("/etag.xml")) == "304", 10, "a 304 recorded")
+    assert redis_client.xlen(STREAM) == 1
+
+
+def state_status(registry: Registry, url: str) -> str | None:
+    state = registry.get(url)
+    return state.last_status if state else None
+
+
+def test_429_with_retry_after_is_asked_once(
+    procs: Processes, redis_client: redis.Redis, site: Site
+) -> None:
+    site.routes["/busy.xml"] = Route(status=429, headers={"Retry-After": "3600"})
+    site.add("/ok.xml", rss2([]), "application/rss+xml")
+    registry = register(redis_client, [site.url("/busy.xml"), site.url("/ok.xml")], interval=1)
+    procs.worker("w1")
+    procs.scheduler()
+
+    # The healthy feed on the same site keeps its 1 s rhythm meanwhile: a clock for the test.
+    wait_for(lambda: site.paths_hit().count("/ok.xml") >= 5, 30, "five polls of the healthy feed")
+
+    assert site.paths_hit().count("/busy.xml") == 1
+    state = registry.get(site.url("/busy.xml"))
+    assert state is not None and state.last_status == "HTTP 429" and state.error_count == 1
+    assert state.backoff_until is not None and state.next_due >= (state.last_polled or 0) + 3599
+
+
+def test_two_schedulers_poll_each_feed_once_per_interval(
+    procs: Processes, redis_client: redis.Redis, site: Site
+) -> None:
+    urls = [site.add(f"/f{n}.xml", rss2([]), "application/rss+xml") for n in range(5)]
+    register(redis_client, urls, interval=2)
+    procs.worker("w1")
+    first = procs.scheduler("beat1")
+    procs.scheduler("beat2")
+
+    wait_for(lambda: site.paths_hit().count("/f0.xml") >= 4, 40, "four rounds of polls")
+    counts = Counter(p for p in site.paths_hit() if p.startswith("/f"))
+    # Four rounds at 2 s intervals took >= 6 s; twice-polled feeds would show up as 7-8 hits.
+    assert max(counts.values()) - min(counts.values()) <= 1
+    hits_before = site.paths_hit().count("/f0.xml")
+    gaps = intervals(site, "/f0.xml")
+    assert min(gaps) > 1.5, f"a feed was polled twice within its interval: {gaps}"
+
+    procs.kill(first)  # whichever was active, polling goes on
+    wait_for(
+        lambda: site.paths_hit().count("/f0.xml") >= hits_before + 3,
+        40,
+        "polls after losing a scheduler",
+    )
+    assert min(intervals(site, "/f0.xml")) > 1.5
+
+
+def intervals(site: Site, path: str) -> list[float]:
+    times = [h.at for h in site.hits if h.path == path]
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+def test_worker_killed_mid_batch_nothing_lost_or_doubled(
+    procs: Processes, redis_client: redis.Redis, site: Site
+) -> None:
+    feeds, distinct = news_network(site, stories=24, feeds=4, per_feed=6, page_delay=0.5)
+    register(redis_client, feeds, interval=600)
+    victim = procs.worker("victim")
+    procs.scheduler()
+
+    wait_for(lambda: redis_client.xlen(STREAM) >= 3, 60, "the first stories")
+    procs.kill(victim)
+    published_at_kill = redis_client.xlen(STREAM)
+    assert published_at_kill < len(distinct), "the kill must land mid-batch"
+    procs.worker("rescuer")
+
+    wait_for(lambda: redis_client.xlen(STREAM) >= len(distinct), 120, "all stories after the kill")
+    wait_for(lambda: queues_empty(redis_client), 60, "queues to drain")
+    assert_exactly_once(redis_client, distinct)
+
+
+def test_redis_killed_and_restarted_nothing_lost_or_doubled(site: Site, tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    client = redis.Redis.from_url(server.url)
+    procs = Processes(stack_env(server.url, site), tmp_path)
+    try:
+        feeds, distinct = news_network(site, stories=24, feeds=4, per_feed=6, page_delay=0.3)
+        register(client, feeds, interval=600)
+        procs.worker("w1")
+        procs.scheduler()
+        wait_for(lambda: client.xlen(STREAM) >= 3, 60, "the first stories")
+
+        server.kill()
+        server.start()  # same port, same append-only file
+
+        wait_for(lambda: client.xlen(STREAM) >= len(distinct), 120, "all stories after the restart")
+        wait_for(lambda: queues_empty(client), 60, "queues to drain")
+        assert_exactly_once(client, distinct)
+    except AssertionError:
+        print(procs.logs())
+        raise
+    finally:
+        procs.stop_all()
+        client.close()
+        server.stop()
