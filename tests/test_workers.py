@@ -235,3 +235,20 @@ def test_redis_killed_and_restarted_nothing_lost_or_doubled(site: Site, tmp_path
         procs.stop_all()
         client.close()
         server.stop()
+
+
+def test_scheduler_imports_feeds_file_and_polls_it(
+    procs: Processes, redis_client: redis.Redis, site: Site, tmp_path: Path
+) -> None:
+    site.add("/s.html", article_page("From the file", paragraphs("File")))
+    feed = site.add(
+        "/file.xml", rss2([item(site.url("/s.html"), "From the file")]), "application/rss+xml"
+    )
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(f"- url: {feed}\n  interval: 3600\n")
+    procs.worker("w1")
+    procs.scheduler(NEWSWIRE_FEEDS_FILE=str(feeds_file))
+
+    wait_for(lambda: redis_client.xlen(STREAM) == 1, 30, "the story of the imported feed")
+    [state] = Registry(redis_client).all()
+    assert state.url == feed and state.interval == 3600

@@ -27,11 +27,13 @@ class Processes:
         self.log_dir = log_dir
         self.procs: list[subprocess.Popen[bytes]] = []
 
-    def _start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def _start(
+        self, name: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         with (self.log_dir / f"{name}.log").open("ab") as log:  # the child keeps its own copy
             proc = subprocess.Popen(
                 [sys.executable, "-m", "workers.cli", *args],
-                env=self.env, stdout=log, stderr=log, start_new_session=True,
+                env={**self.env, **(env or {})}, stdout=log, stderr=log, start_new_session=True,
             )  # fmt: skip
         self.procs.append(proc)
         return proc
@@ -39,8 +41,8 @@ class Processes:
     def worker(self, name: str, concurrency: int = 2) -> subprocess.Popen[bytes]:
         return self._start(name, "worker", "-n", f"{name}@%h", "--concurrency", str(concurrency))
 
-    def scheduler(self, name: str = "beat") -> subprocess.Popen[bytes]:
-        return self._start(name, "beat")
+    def scheduler(self, name: str = "beat", **env: str) -> subprocess.Popen[bytes]:
+        return self._start(name, "beat", env=env)
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         """SIGKILL the whole process group: the worker and its pool children die at once."""

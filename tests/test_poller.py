@@ -1,0 +1,87 @@
+"""One poll of a registered feed, in process: moves, gone feeds, and validators saved last."""
+
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+
+from schemas.feed import FeedEntry
+from services.politeness import HostLimiter
+from services.poller import poll_feed
+from services.registry import Registry
+from services.settings import Settings
+from tests.support.pages import item, rss2
+from tests.support.site import Route, Site
+from workers.runtime import Runtime, build_runtime
+
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()
+
+
+def poll(
+    rt: Runtime, registry: Registry, url: str, sink: "list[FeedEntry] | Callable[[FeedEntry], None]"
+) -> None:
+    state = registry.get(url)
+    assert state is not None
+    poll_feed(state, pipeline=rt.pipeline, registry=registry, limiter=HostLimiter(rt.redis, 10, 10),
+              enqueue=sink.append if isinstance(sink, list) else sink, now=NOW)  # fmt: skip
+
+
+def test_moved_feed_updates_registered_url(
+    runtime: Runtime, redis_client: redis.Redis, site: Site
+) -> None:
+    site.routes["/old.xml"] = Route(status=308, headers={"Location": "/new.xml"})
+    new = site.add("/new.xml", rss2([item(site.url("/a.html"), "A")]), "application/rss+xml")
+    registry = Registry(redis_client)
+    registry.add(site.url("/old.xml"), 60)
+    sink: list[FeedEntry] = []
+
+    poll(runtime, registry, site.url("/old.xml"), sink)
+
+    assert [f.url for f in registry.all()] == [new]
+    assert len(sink) == 1
+
+
+def test_gone_feed_is_disabled_with_reason(
+    runtime: Runtime, redis_client: redis.Redis, site: Site
+) -> None:
+    site.routes["/gone.xml"] = Route(status=410)
+    registry = Registry(redis_client)
+    registry.add(site.url("/gone.xml"), 60)
+
+    poll(runtime, registry, site.url("/gone.xml"), [])
+
+    state = registry.get(site.url("/gone.xml"))
+    assert state is not None and not state.enabled and state.disabled_reason == "HTTP 410 gone"
+    assert redis_client.zcard(registry.due_key) == 0
+
+
+def test_validators_are_saved_only_after_entries_are_handed_on(
+    runtime: Runtime, redis_client: redis.Redis, site: Site
+) -> None:
+    body = rss2([item(site.url("/a.html"), "A"), item(site.url("/b.html"), "B")]).encode()
+    site.routes["/feed.xml"] = Route(
+        body=body, headers={"Content-Type": "application/rss+xml", "ETag": '"v2"'}
+    )
+    registry = Registry(redis_client)
+    registry.add(site.url("/feed.xml"), 60)
+
+    def crash(entry: FeedEntry) -> None:
+        raise RuntimeError("worker died while enqueuing")
+
+    with pytest.raises(RuntimeError):
+        poll(runtime, registry, site.url("/feed.xml"), crash)
+    state = registry.get(site.url("/feed.xml"))
+    assert state is not None and state.etag is None  # next poll is unconditional again
+
+    sink: list[FeedEntry] = []
+    poll(runtime, registry, site.url("/feed.xml"), sink)
+    assert [e.title for e in sink] == ["A", "B"]
+    state = registry.get(site.url("/feed.xml"))
+    assert state is not None and state.etag == '"v2"' and state.next_due == NOW + 60
