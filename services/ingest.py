@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from schemas.feed import FeedEntry, ParsedFeed
 from schemas.rejected import RejectedLink
@@ -15,6 +16,7 @@ from services.extract import Extracted, ExtractionError, extract
 from services.feeds import parse_feed
 from services.fetch import Fetcher, FetchResult
 from services.guard import check_url
+from services.metrics import ENTRIES, EXTRACTIONS, FETCHES, Metrics, fetch_result
 from services.normalize import build_article, extraction_is_useful
 from services.publish import Publisher
 from services.urls import clean_url
@@ -92,16 +94,24 @@ class Pipeline:
         fetcher: Fetcher,
         publisher: Publisher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: Metrics | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.publisher = publisher
         self._clock = clock
+        self.metrics = metrics
 
     def fetch_feed(
         self, url: str, etag: str | None = None, last_modified: str | None = None
     ) -> tuple[FetchResult, ParsedFeed | None]:
         """Fetch and parse a feed; the ParsedFeed is None when the server answered 304."""
-        result = self.fetcher.get(url, accept=FEED_ACCEPT, etag=etag, last_modified=last_modified)
+        try:
+            result = self._get(
+                "feed", url, accept=FEED_ACCEPT, etag=etag, last_modified=last_modified
+            )
+        finally:
+            if self.metrics is not None:
+                self.metrics.flush()
         if result.not_modified:
             return result, None
         # Links resolve against the feed's own address after redirects.
@@ -113,6 +123,15 @@ class Pipeline:
         With `final_attempt=False` a transient fetch failure is raised for the caller to retry
         instead of falling back at once.
         """
+        try:
+            result = self._process(entry, final_attempt)
+            self._count(ENTRIES, outcome=result.outcome.value)
+            return result
+        finally:
+            if self.metrics is not None:
+                self.metrics.flush()
+
+    def _process(self, entry: FeedEntry, final_attempt: bool) -> EntryResult:
         link = entry.link
         fetched_url: str | None = None
         page: Extracted | None = None
@@ -138,11 +157,15 @@ class Pipeline:
                 error = f"page unavailable: {exc.reason}"
             except ExtractionError as exc:
                 error = f"extraction failed: {exc}"
+                self._count(EXTRACTIONS, result="failed")
             if fetched_url:
                 aliases.append(clean_url(fetched_url))
             if page is not None and not extraction_is_useful(page, entry):
                 error = f"extraction too short ({len(page.body.split())} words)"
                 page = None
+                self._count(EXTRACTIONS, result="too_short")
+            elif page is not None:
+                self._count(EXTRACTIONS, result="full")
         article = build_article(
             entry, fetched_url=fetched_url, page=page, error=error, now=self._clock()
         )
@@ -163,6 +186,7 @@ class Pipeline:
             raise
         except Exception as exc:
             log.exception("entry %s failed", entry.link)
+            self._count(ENTRIES, outcome=Outcome.FAILED.value)
             return EntryResult(Outcome.FAILED, entry.link, f"{type(exc).__name__}: {exc}")
 
     def ingest_feed(
@@ -186,9 +210,23 @@ class Pipeline:
                 progress(done, len(feed.entries))
         return report
 
+    def _get(self, kind: str, url: str, **options: Any) -> FetchResult:
+        """Fetcher.get, counted by result class."""
+        try:
+            result = self.fetcher.get(url, **options)
+        except FetchError as exc:
+            self._count(FETCHES, kind=kind, result=fetch_result(exc))
+            raise
+        self._count(FETCHES, kind=kind, result=fetch_result(None, result.status))
+        return result
+
+    def _count(self, name: str, **labels: str) -> None:
+        if self.metrics is not None:
+            self.metrics.incr(name, **labels)
+
     def _fetch_page(self, link: str) -> tuple[str, Extracted]:
         """Fetch an article page and extract it; the URL returned is the one after redirects."""
-        result = self.fetcher.get(link, accept=HTML_ACCEPT, allowed_types=HTML_TYPES)
+        result = self._get("page", link, accept=HTML_ACCEPT, allowed_types=HTML_TYPES)
         html = decode_html(result.content, result.headers.get("content-type"))
         if not looks_like_html(html):
             raise PermanentFetch(result.url, f"not HTML ({result.content_type or 'undeclared'})")

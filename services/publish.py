@@ -1,5 +1,6 @@
 """Dedup + publish: mark a story seen and append it to the stream in one atomic Redis script."""
 
+import time
 from dataclasses import dataclass
 
 import redis
@@ -14,7 +15,8 @@ EVENT_ARTICLE = "article.published"
 EVENT_REJECTED = "link.rejected"
 
 # KEYS[1] = stream, KEYS[2..] = seen keys (story id and its URL aliases)
-# ARGV[1] = seen TTL (s), ARGV[2] = approximate MAXLEN, ARGV[3..] = entry field/value pairs
+# ARGV[1] = seen TTL (s), ARGV[2] = approximate MAXLEN, ARGV[3] = oldest id to keep by age
+# ("0": no age limit), ARGV[4..] = entry field/value pairs
 # A Lua script runs atomically and reaches the AOF as one unit: either the story is marked
 # seen AND on the stream, or neither, so a crash in between cannot lose or double it.
 PUBLISH_ONCE = """
@@ -22,7 +24,8 @@ for i = 2, #KEYS do
   local seen = redis.call('GET', KEYS[i])
   if seen then return {0, seen} end
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 4))
+if ARGV[3] ~= '0' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[3]) end
 for i = 2, #KEYS do
   redis.call('SET', KEYS[i], id, 'EX', ARGV[1])
 end
@@ -101,7 +104,13 @@ class Publisher:
 
     def _publish_once(self, stream: str, ids: list[str], fields: dict[str, str]) -> PublishResult:
         keys = [stream, *self._keys(ids)]
-        args: list[str | int] = [self._settings.seen_ttl_days * 86400, self._settings.stream_maxlen]
+        max_age = self._settings.stream_max_age_hours
+        min_id = f"{int((time.time() - max_age * 3600) * 1000)}-0" if max_age else "0"
+        args: list[str | int] = [
+            self._settings.seen_ttl_days * 86400,
+            self._settings.stream_maxlen,
+            min_id,
+        ]
         for name, value in fields.items():
             args += [name, value]
         try:

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     stream: str = "newswire:articles"
     rejected_stream: str = "newswire:rejected"
     stream_maxlen: int = Field(default=1_000_000, ge=1000)
+    stream_max_age_hours: float = Field(default=0, ge=0, description="0: trim by length only")
     seen_ttl_days: int = Field(default=90, ge=1)
 
     fetch_connect_timeout: float = Field(default=5.0, gt=0)

@@ -1,6 +1,6 @@
 """Subscribe: read Articles back off the stream, plainly or as a consumer-group member."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,3 +127,178 @@ def ack(client: redis.Redis, stream: str, group: str, entry_id: str) -> None:
         client.xack(stream, group, entry_id)
     except redis.RedisError as exc:
         raise BrokerError(f"XACK {stream} {group} failed: {exc}") from exc
+
+
+DEAD_SUFFIX = ":dead"
+ERRORS_SUFFIX = ":errors"
+REDELIVERY_FOR = b"redelivery_for"
+
+
+class Consumer:
+    """A consumer-group member that survives crashes: typed Articles, ack after success,
+    pending entries of dead consumers claimed after `claim_idle_ms`, poison entries moved to a
+    dead-letter stream after `max_deliveries` tries.
+
+        consumer = Consumer(client, "newswire:articles", "search-index", "indexer-1")
+        consumer.run(lambda article: index(article))
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        stream: str,
+        group: str,
+        name: str,
+        *,
+        start: str = "$",
+        claim_idle_ms: int = 60_000,
+        max_deliveries: int = 5,
+        batch: int = 50,
+    ) -> None:
+        self.client = client
+        self.stream = stream
+        self.group = group
+        self.name = name
+        self.claim_idle_ms = claim_idle_ms
+        self.max_deliveries = max_deliveries
+        self.batch = batch
+        self.dead_stream = stream + DEAD_SUFFIX
+        self._errors_key = f"{stream}{ERRORS_SUFFIX}:{group}"
+        ensure_group(client, stream, group, start)
+
+    def run(
+        self,
+        handler: Callable[[Article], object],
+        *,
+        count: int | None = None,
+        block_ms: int = 1000,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> int:
+        """Handle entries until `stop()` or `count` handled; returns how many were acked."""
+        handled = 0
+        while not stop() and (count is None or handled < count):
+            # Redeliveries first (claimed from dead consumers, then our own pending), then new.
+            entries = self._claim() or self._read("0")
+            redelivered = bool(entries)
+            if not redelivered:
+                entries = self._read(">", block_ms)
+            for entry_id, fields in entries:
+                if self._settle(entry_id, fields, handler, redelivered):
+                    handled += 1
+                if count is not None and handled >= count:
+                    break
+        return handled
+
+    def _claim(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        """Entries another (dead) consumer left pending for longer than claim_idle_ms."""
+        try:
+            reply: Any = self.client.xautoclaim(
+                self.stream, self.group, self.name, self.claim_idle_ms, "0-0", count=self.batch
+            )
+        except redis.RedisError as exc:
+            raise BrokerError(f"XAUTOCLAIM {self.stream} failed: {exc}") from exc
+        claimed = [(eid, f) for eid, f in reply[1] if f]
+        for deleted in reply[2] if len(reply) > 2 else []:
+            ack(self.client, self.stream, self.group, _text(deleted))
+        return claimed
+
+    def _read(
+        self, cursor: str, block_ms: int | None = None
+    ) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        try:
+            reply: Any = self.client.xreadgroup(
+                self.group, self.name, {self.stream: cursor}, count=self.batch, block=block_ms
+            )
+        except redis.RedisError as exc:
+            raise BrokerError(f"XREADGROUP {self.stream} failed: {exc}") from exc
+        return [(eid, f) for eid, f in (reply[0][1] if reply else []) if f]
+
+    def _deliveries(self, entry_id: bytes) -> int:
+        info: Any = self.client.xpending_range(
+            self.stream, self.group, min=entry_id, max=entry_id, count=1
+        )
+        return int(info[0]["times_delivered"]) if info else 1
+
+    def _settle(
+        self,
+        entry_id: bytes,
+        fields: dict[bytes, bytes],
+        handler: Callable[[Article], object],
+        redelivered: bool,
+    ) -> bool:
+        eid = _text(entry_id)
+        target = fields.get(REDELIVERY_FOR)
+        if target is not None and target.decode() != self.group:
+            ack(self.client, self.stream, self.group, eid)  # a requeue meant for another group
+            return False
+        if redelivered and self._deliveries(entry_id) > self.max_deliveries:
+            reason: Any = self.client.hget(self._errors_key, eid)
+            self._dead_letter(eid, fields, _text(reason) if reason else "too many deliveries")
+            return False
+        try:
+            handler(decode(entry_id, fields).article)
+        except Exception as exc:
+            self.client.hset(self._errors_key, eid, f"{type(exc).__name__}: {exc}"[:1000])
+            return False
+        ack(self.client, self.stream, self.group, eid)
+        self.client.hdel(self._errors_key, eid)
+        return True
+
+    def _dead_letter(self, eid: str, fields: dict[bytes, bytes], reason: str) -> None:
+        """Copy the entry to the dead-letter stream with why, then ack it, in one transaction."""
+        dead = {**fields, b"original_id": eid.encode(), b"group": self.group.encode()}
+        dead[b"reason"] = reason.encode()
+        pipe = self.client.pipeline(transaction=True)
+        pipe.xadd(self.dead_stream, dead, maxlen=100_000, approximate=True)  # type: ignore[arg-type]
+        pipe.xack(self.stream, self.group, eid)
+        pipe.hdel(self._errors_key, eid)
+        pipe.execute()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    entry_id: str
+    original_id: str
+    group: str
+    reason: str
+    article_id: str
+
+
+def dead_letters(client: redis.Redis, stream: str, count: int = 100) -> list[DeadLetter]:
+    """The newest dead letters first."""
+    rows: Any = client.xrevrange(stream + DEAD_SUFFIX, count=count)
+    return [
+        DeadLetter(
+            _text(eid),
+            _text(f.get(b"original_id", b"")),
+            _text(f.get(b"group", b"")),
+            _text(f.get(b"reason", b"")),
+            _text(f.get(b"id", b"")),
+        )
+        for eid, f in rows
+    ]
+
+
+def requeue(client: redis.Redis, stream: str, dead_id: str) -> str | None:
+    """Put a dead letter back on the stream for its group only; returns the new entry id.
+
+    Other groups skip the copy (the Consumer API checks `redelivery_for`), so they do not see
+    the story twice.
+    """
+    rows: Any = client.xrange(stream + DEAD_SUFFIX, min=dead_id, max=dead_id)
+    if not rows:
+        return None
+    fields = dict(rows[0][1])
+    group = fields.pop(b"group", b"")
+    for name in (b"original_id", b"reason"):
+        fields.pop(name, None)
+    fields[REDELIVERY_FOR] = group
+    pipe = client.pipeline(transaction=True)
+    pipe.xadd(stream, fields)
+    pipe.xdel(stream + DEAD_SUFFIX, dead_id)
+    new_id, _ = pipe.execute()
+    return _text(new_id)

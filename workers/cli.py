@@ -1,6 +1,7 @@
 """The `newswire` command line: one subcommand per thing a user does."""
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -19,7 +20,15 @@ from services.feedlist import parse_feed_list, to_opml
 from services.ingest import FeedReport, Outcome
 from services.registry import Registry
 from services.settings import Settings
-from services.subscribe import ack, ensure_group, read, read_group
+from services.subscribe import (
+    DEAD_SUFFIX,
+    ack,
+    dead_letters,
+    ensure_group,
+    read,
+    read_group,
+    requeue,
+)
 from workers.runtime import build_runtime, load_settings
 
 EXIT_OK = 0
@@ -105,6 +114,31 @@ def cmd_tail(args: argparse.Namespace) -> int:
         pass
     finally:
         client.close()
+    return EXIT_OK
+
+
+def cmd_dead(args: argparse.Namespace) -> int:
+    """List dead letters (entries a consumer group gave up on), or requeue them."""
+    settings = load_settings()
+    client = open_redis(settings)
+    letters = dead_letters(client, settings.stream, count=args.count)
+    if args.requeue_all or args.requeue:
+        wanted = {d.entry_id for d in letters} if args.requeue_all else set(args.requeue)
+        done = [i for i in sorted(wanted) if requeue(client, settings.stream, i)]
+        print(
+            f"requeued {len(done)} dead letters"
+            + (f" of {len(wanted)}" if len(done) < len(wanted) else "")
+        )
+        return EXIT_OK if len(done) == len(wanted) else 1
+    if args.json:
+        for d in letters:
+            print(json.dumps(dataclasses.asdict(d)))
+        return EXIT_OK
+    if not letters:
+        print(f"no dead letters on {settings.stream}{DEAD_SUFFIX}")
+        return EXIT_OK
+    print_table([("DEAD ID", "GROUP", "ARTICLE", "REASON")]
+                + [(d.entry_id, d.group, d.article_id, d.reason) for d in letters])  # fmt: skip
     return EXIT_OK
 
 
@@ -280,6 +314,19 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--group", help="read as a member of this consumer group")
     tail.add_argument("--consumer", default="tail", help="consumer name within --group")
     tail.set_defaults(handler=cmd_tail)
+
+    dead = sub.add_parser(
+        "dead",
+        help="list or requeue dead letters",
+        description="Entries a consumer group failed to handle too many times are moved to "
+        "the dead-letter stream (<stream>:dead) with the reason. List them, or requeue them "
+        "for the group that failed them (other groups do not see them again).",
+    )
+    dead.add_argument("--json", action="store_true", help="one JSON object per dead letter")
+    dead.add_argument("--count", type=int, default=100, help="at most this many (newest first)")
+    dead.add_argument("--requeue", nargs="+", metavar="DEAD_ID", default=[], help="requeue these")
+    dead.add_argument("--requeue-all", action="store_true", help="requeue every dead letter")
+    dead.set_defaults(handler=cmd_dead)
 
     feeds = sub.add_parser("feeds", help="manage the registered feeds")
     feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)

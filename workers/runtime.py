@@ -10,6 +10,7 @@ from services.errors import ConfigError
 from services.fetch import Fetcher
 from services.guard import AllowList
 from services.ingest import Pipeline
+from services.metrics import Metrics
 from services.publish import Publisher
 from services.settings import Settings
 
@@ -44,5 +45,7 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     client = open_redis(settings)
-    pipeline = Pipeline(Fetcher(settings), Publisher(client, settings))
+    pipeline = Pipeline(
+        Fetcher(settings), Publisher(client, settings), metrics=Metrics(client, settings.key_prefix)
+    )
     return Runtime(settings, client, pipeline)

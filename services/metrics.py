@@ -1,0 +1,79 @@
+"""Metrics: counters every process adds to in one Redis hash, read back by the monitor."""
+
+from collections import Counter
+from typing import Any
+
+import redis
+
+from services.errors import BrokerError, PermanentFetch, RefusedURL, TransientFetch
+
+# Counter names, as exported (with a `newswire_` prefix and `_total` suffix) on /metrics.
+FETCHES = "fetches"  # label: kind (feed|page), result (ok|not_modified|http_4xx|...)
+ENTRIES = "entries"  # label: outcome (new|fell_back|duplicate|rejected|failed)
+EXTRACTIONS = "extractions"  # label: result (full|too_short|failed)
+
+
+def field(name: str, labels: dict[str, str]) -> str:
+    """`name|k=v|k=v`, labels sorted: one hash field per counter series."""
+    return "|".join([name, *(f"{k}={v}" for k, v in sorted(labels.items()))])
+
+
+def parse_field(raw: str) -> tuple[str, dict[str, str]]:
+    name, *pairs = raw.split("|")
+    return name, dict(pair.split("=", 1) for pair in pairs)
+
+
+class Metrics:
+    """Buffers increments in the process and writes them with one pipelined round trip."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "newswire") -> None:
+        self._redis = client
+        self.key = f"{prefix}:metrics"
+        self._pending: Counter[str] = Counter()
+
+    def incr(self, name: str, **labels: str) -> None:
+        self._pending[field(name, labels)] += 1
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, Counter()
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for key, n in pending.items():
+                pipe.hincrby(self.key, key, n)
+            pipe.execute()
+        except redis.RedisError as exc:
+            self._pending.update(pending)  # keep them for the next flush
+            raise BrokerError(f"Redis metrics flush failed: {exc}") from exc
+
+    def read(self) -> dict[str, int]:
+        try:
+            raw: Any = self._redis.hgetall(self.key)
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis metrics read failed: {exc}") from exc
+        return {k.decode(): int(v) for k, v in raw.items()}
+
+
+def fetch_result(exc: BaseException | None, status: int | None = None) -> str:
+    """The result class of one fetch, a small fixed set fit for a metric label."""
+    if exc is None:
+        return "not_modified" if status == 304 else "ok"
+    if isinstance(exc, RefusedURL):
+        return "refused"
+    status = getattr(exc, "status", None)
+    if status == 429:
+        return "rate_limited"
+    if status is not None:
+        return f"http_{status // 100}xx"
+    reason = str(getattr(exc, "reason", ""))
+    if isinstance(exc, TransientFetch):
+        return "timeout" if "timeout" in reason or "deadline" in reason else "network_error"
+    if isinstance(exc, PermanentFetch):
+        if reason.startswith("too large"):
+            return "too_large"
+        if reason.startswith(("unsupported content type", "not HTML")):
+            return "not_html"
+        if reason.startswith("not a feed"):
+            return "not_a_feed"
+    return "error"
