@@ -3,6 +3,7 @@
 from schemas.article import SCHEMA_VERSION, Article, Extraction
 from schemas.feed import FeedEntry, FeedState, ParsedFeed
 from schemas.rejected import RejectedLink
+from schemas.status import Status
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -12,4 +13,5 @@ __all__ = [
     "FeedState",
     "ParsedFeed",
     "RejectedLink",
+    "Status",
 ]

@@ -8,11 +8,13 @@ from pydantic import BaseModel
 
 from schemas.article import Article
 from schemas.rejected import RejectedLink
+from schemas.status import Status
 
 SCHEMA_DIR = Path(__file__).parent
 MODELS: dict[str, type[BaseModel]] = {
     "article.v1.schema.json": Article,
     "rejected-link.v1.schema.json": RejectedLink,
+    "status.v1.schema.json": Status,
 }
 
 

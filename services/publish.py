@@ -26,6 +26,9 @@ for i = 2, #KEYS do
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 4))
 if ARGV[3] ~= '0' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[3]) end
+local minute = KEYS[1] .. ':minute:' .. math.floor(tonumber(string.match(id, '^(%d+)')) / 60000)
+redis.call('INCR', minute)
+redis.call('EXPIRE', minute, 7200)
 for i = 2, #KEYS do
   redis.call('SET', KEYS[i], id, 'EX', ARGV[1])
 end

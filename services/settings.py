@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     scheduler_tick: float = Field(default=1.0, gt=0)
     scheduler_batch: int = Field(default=500, ge=1)
     feeds_file: str | None = None
+    monitor_host: str = "127.0.0.1"
+    monitor_port: int = Field(default=8787, ge=0, le=65535)
     data_dir: str = Field(default_factory=default_data_dir)
 
     @property

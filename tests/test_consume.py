@@ -157,7 +157,9 @@ def test_tail_from_id_and_dead_cli(redis_server: RedisServer, redis_client: redi
 def test_stream_trimmed_by_age(redis_client: redis.Redis, redis_server: RedisServer) -> None:
     old_id = f"{int((time.time() - 7200) * 1000)}-0"
     redis_client.xadd(STREAM, {"event": "article.published", "data": "{}"}, id=old_id)
-    publisher = Publisher(redis_client, Settings(redis_url=redis_server.url, stream_max_age_hours=1))
+    publisher = Publisher(
+        redis_client, Settings(redis_url=redis_server.url, stream_max_age_hours=1)
+    )
     url = "https://news.example/fresh"
     article = Article(id="f" * 32, url=url, canonical_url=url, feed_url="https://news.example/rss",
                       fetched_at=datetime.now(UTC), content_hash="0" * 64, extraction="full")  # fmt: skip

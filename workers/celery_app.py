@@ -11,7 +11,9 @@ ENTRY_TASK = "newswire.process_entry"
 
 
 def make_app(settings: Settings) -> Celery:
-    app = Celery("newswire", broker=settings.redis_url, include=["workers.tasks"])
+    app = Celery(
+        "newswire", broker=settings.redis_url, include=["workers.tasks", "workers.heartbeat"]
+    )
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],

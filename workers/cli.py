@@ -1,6 +1,7 @@
 """The `newswire` command line: one subcommand per thing a user does."""
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
@@ -20,6 +21,7 @@ from services.feedlist import parse_feed_list, to_opml
 from services.ingest import FeedReport, Outcome
 from services.registry import Registry
 from services.settings import Settings
+from services.status import StatusReader
 from services.subscribe import (
     DEAD_SUFFIX,
     ack,
@@ -30,6 +32,7 @@ from services.subscribe import (
     requeue,
 )
 from workers.runtime import build_runtime, load_settings
+from workers.status_page import ago
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
@@ -117,6 +120,61 @@ def cmd_tail(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """Workers, queues, scheduler, streams and feeds, from Redis."""
+    settings = load_settings()
+    status = StatusReader(open_redis(settings), settings).collect()
+    if args.json:
+        print(status.model_dump_json(indent=2))
+        return EXIT_OK
+    now = status.generated_at
+    print("ready" if status.ready else "NOT READY: " + "; ".join(status.reasons))
+    print("\nworkers")
+    if status.workers:
+        header = ("NAME", "STATE", "ACTIVE", "PROCESSED", "POOL", "HEARTBEAT")
+        print_table([header] + [
+            (w.name, w.state, str(w.active), str(w.processed), str(w.pool),
+             ago(w.last_heartbeat, now))
+            for w in status.workers
+        ], indent=2)  # fmt: skip
+    else:
+        print("  none has reported: start one with `newswire worker` or `newswire up`")
+    print("\nqueues   " + "   ".join(f"{q.name} {q.length}" for q in status.queues))
+    s = status.scheduler
+    state = "active" if s.fresh else "NO HEARTBEAT"
+    print(f"scheduler {state}: {s.active_instance or 'none'}, last tick {ago(s.last_tick, now)}")
+    for stream in status.streams:
+        span = f"{ago(stream.first_entry_at, now)} .. {ago(stream.last_entry_at, now)}"
+        print(f"\nstream {stream.name}: {stream.length} entries ({span}), "
+              f"{sum(stream.per_minute)} in the last hour")  # fmt: skip
+        if stream.groups:
+            print_table([("GROUP", "CONSUMERS", "PENDING", "LAG")] + [
+                (g.name, str(g.consumers), str(g.pending), "?" if g.lag is None else str(g.lag))
+                for g in stream.groups
+            ], indent=2)  # fmt: skip
+    f = status.feeds
+    print(f"\nfeeds {f.total}: {f.healthy} healthy, {f.backing_off} backing off, "
+          f"{f.failing} failing, {f.disabled} disabled")  # fmt: skip
+    if f.worst:
+        print_table([("FEED", "HEALTH", "ERRORS", "LAST ERROR", "NEXT ATTEMPT")] + [
+            (p.url, p.health, str(p.error_count), p.last_error or "", ago(p.next_attempt, now))
+            for p in f.worst
+        ], indent=2)  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from workers.monitor import serve  # noqa: PLC0415
+
+    settings = load_settings()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    port = settings.monitor_port if args.port is None else args.port
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(settings, args.host or settings.monitor_host, port, stop)
+    return EXIT_OK
+
+
 def cmd_dead(args: argparse.Namespace) -> int:
     """List dead letters (entries a consumer group gave up on), or requeue them."""
     settings = load_settings()
@@ -180,7 +238,7 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
     now = time.time()
     rows = [("URL", "EVERY", "STATUS", "ERRORS", "NEXT POLL", "LAST ERROR")]
     for f in feeds:
-        due = "disabled" if not f.enabled else _relative(f.next_due - now)
+        due = "disabled" if not f.enabled else ago(f.next_due, now)
         rows.append((f.url, f"{f.interval}s", f.last_status or "new", str(f.error_count), due,
                      f.disabled_reason or f.last_error or ""))  # fmt: skip
     print_table(rows)
@@ -263,23 +321,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(timeout=args.timeout)
 
 
-def _relative(seconds: float) -> str:
-    if seconds <= 0:
-        return "due now"
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"in {seconds / size:.0f}{unit}"
-    return f"in {seconds:.0f}s"
-
-
-def print_table(rows: Sequence[Sequence[str]]) -> None:
+def print_table(rows: Sequence[Sequence[str]], indent: int = 0) -> None:
     """Aligned columns, the header row first."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        print(" " * indent + line)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 -- one flat list of commands
     parser = argparse.ArgumentParser(
         prog="newswire",
         description="Poll news feeds, extract each article, publish one clean Article per story "
@@ -314,6 +364,26 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--group", help="read as a member of this consumer group")
     tail.add_argument("--consumer", default="tail", help="consumer name within --group")
     tail.set_defaults(handler=cmd_tail)
+
+    status = sub.add_parser(
+        "status",
+        help="workers, queues, scheduler, streams and feeds at a glance",
+        description="Show workers (offline ones too), queue lengths, the active scheduler, "
+        "the stream with its consumer groups' pending entries and lag, and feed health.",
+    )
+    status.add_argument("--json", action="store_true", help="the same as the monitor's /api/status")
+    status.set_defaults(handler=cmd_status)
+
+    monitor = sub.add_parser(
+        "monitor",
+        help="serve /healthz, /readyz, /metrics, /api/status and a status page",
+        description="Run the monitor HTTP service: /healthz (process up), /readyz (Redis, a "
+        "worker and the scheduler up; 503 otherwise), /metrics (Prometheus), /api/status "
+        "(JSON) and / (the status page).",
+    )
+    monitor.add_argument("--host", help="address to listen on (NEWSWIRE_MONITOR_HOST)")
+    monitor.add_argument("--port", type=int, help="port (NEWSWIRE_MONITOR_PORT, default 8787)")
+    monitor.set_defaults(handler=cmd_monitor)
 
     dead = sub.add_parser(
         "dead",

@@ -15,6 +15,7 @@ from services.feedlist import parse_feed_list
 from services.registry import Registry
 from services.schedule import DueQueue
 from services.settings import Settings
+from services.status import leader_key, scheduler_heartbeat_key
 from workers.celery_app import FEEDS_QUEUE, POLL_TASK
 
 log = logging.getLogger(__name__)
@@ -22,14 +23,6 @@ log = logging.getLogger(__name__)
 # A claimed feed is not due again for this long unless its poll reschedules it first, which
 # a finished poll always does: this only matters when a poll task is lost outright.
 CLAIM_LEASE = 300.0
-
-
-def heartbeat_key(prefix: str) -> str:
-    return f"{prefix}:scheduler:heartbeat"
-
-
-def leader_key(prefix: str) -> str:
-    return f"{prefix}:scheduler:leader"
 
 
 def import_feeds_file(registry: Registry, path: str) -> int:
@@ -63,7 +56,7 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
                     for fid in due.claim(now, settings.scheduler_batch, CLAIM_LEASE):
                         app.send_task(POLL_TASK, args=[fid], queue=FEEDS_QUEUE)
                     client.hset(
-                        heartbeat_key(settings.key_prefix),
+                        scheduler_heartbeat_key(settings.key_prefix),
                         mapping={"instance": instance, "last_tick": now},
                     )
             except Exception:

@@ -1,0 +1,80 @@
+"""Status report: what `newswire status --json` and the monitor's /api/status return."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+WorkerState = Literal["online", "offline", "stopped"]
+FeedHealth = Literal["healthy", "backing_off", "failing", "disabled"]
+
+
+class WorkerStatus(BaseModel):
+    name: str
+    state: WorkerState
+    online: bool
+    active: int = Field(description="Tasks executing now.")
+    processed: int = Field(description="Tasks finished since the worker started.")
+    pool: int = Field(description="Pool size (concurrency).")
+    pid: int | None = None
+    started_at: float | None = None
+    last_heartbeat: float | None = None
+
+
+class QueueStatus(BaseModel):
+    name: str
+    length: int
+
+
+class SchedulerStatus(BaseModel):
+    active_instance: str | None
+    last_tick: float | None
+    fresh: bool = Field(description="The active scheduler ticked recently.")
+
+
+class GroupStatus(BaseModel):
+    name: str
+    consumers: int
+    pending: int
+    lag: int | None = Field(description="Entries not yet delivered to the group (None: unknown).")
+    last_delivered_id: str
+
+
+class StreamStatus(BaseModel):
+    name: str
+    length: int
+    first_entry_at: float | None
+    last_entry_at: float | None
+    groups: list[GroupStatus] = Field(default_factory=list)
+    per_minute: list[int] = Field(
+        default_factory=list,
+        description="Entries added per minute, the last 60 minutes, oldest first.",
+    )
+
+
+class FeedProblem(BaseModel):
+    url: str
+    health: FeedHealth
+    error_count: int
+    last_error: str | None
+    next_attempt: float | None
+
+
+class FeedsStatus(BaseModel):
+    total: int
+    healthy: int
+    backing_off: int
+    failing: int
+    disabled: int
+    stalest_poll_age: float | None = Field(description="Seconds since the least recent poll.")
+    worst: list[FeedProblem] = Field(default_factory=list)
+
+
+class Status(BaseModel):
+    generated_at: float
+    ready: bool
+    reasons: list[str] = Field(default_factory=list, description="Why not ready, if not.")
+    workers: list[WorkerStatus]
+    queues: list[QueueStatus]
+    scheduler: SchedulerStatus
+    streams: list[StreamStatus]
+    feeds: FeedsStatus
