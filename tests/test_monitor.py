@@ -27,7 +27,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 def get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 -- loopback test URL
+        with urllib.request.urlopen(url, timeout=10) as resp:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
@@ -48,7 +48,11 @@ def status_json(env: dict[str, str]) -> dict:  # type: ignore[type-arg]
 
 
 def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    return (
+        shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or shutil.which("google-chrome")
+    )
 
 
 def headless(*args: str) -> subprocess.CompletedProcess[str]:
@@ -63,12 +67,22 @@ def headless(*args: str) -> subprocess.CompletedProcess[str]:
         )  # fmt: skip
 
 
-def test_monitor_status_metrics_and_page(redis_server: RedisServer, redis_client: redis.Redis, site: Site, tmp_path: Path) -> None:
+def test_monitor_status_metrics_and_page(
+    redis_server: RedisServer, redis_client: redis.Redis, site: Site, tmp_path: Path
+) -> None:
     for n in range(6):
         site.add(f"/s{n}.html", article_page(f"Monitored story {n}", paragraphs(f"M{n}")))
     feeds = [
-        site.add("/news.xml", rss2([item(site.url(f"/s{n}.html"), f"Monitored story {n}") for n in range(3)]), "application/rss+xml"),
-        site.add("/more.xml", rss2([item(site.url(f"/s{n}.html"), f"Monitored story {n}") for n in range(3, 6)]), "application/rss+xml"),
+        site.add(
+            "/news.xml",
+            rss2([item(site.url(f"/s{n}.html"), f"Monitored story {n}") for n in range(3)]),
+            "application/rss+xml",
+        ),
+        site.add(
+            "/more.xml",
+            rss2([item(site.url(f"/s{n}.html"), f"Monitored story {n}") for n in range(3, 6)]),
+            "application/rss+xml",
+        ),
     ]
     site.routes["/broken.xml"] = Route(status=500)
     site.routes["/gone.xml"] = Route(status=410)
@@ -94,14 +108,23 @@ def test_monitor_status_metrics_and_page(redis_server: RedisServer, redis_client
         wait_for(lambda: get(base + "/readyz")[0] == 200, 30, "/readyz to say yes")
 
         # 4 polls and 6 entries done; heartbeats report them within a couple of seconds.
-        wait_for(lambda: sum(w["processed"] for w in status_json(env)["workers"]) >= 10, 20, "processed counts")
+        wait_for(
+            lambda: sum(w["processed"] for w in status_json(env)["workers"]) >= 10,
+            20,
+            "processed counts",
+        )
         status = status_json(env)
-        assert [(w["name"].split("@")[0], w["online"], w["pool"]) for w in status["workers"]] == [("alpha", True, 2), ("bravo", True, 2)]
+        assert [(w["name"].split("@")[0], w["online"], w["pool"]) for w in status["workers"]] == [
+            ("alpha", True, 2),
+            ("bravo", True, 2),
+        ]
         assert status["streams"][0]["length"] == 6 and sum(status["streams"][0]["per_minute"]) == 6
         assert status["feeds"]["healthy"] == 2 and status["feeds"]["disabled"] == 1
         assert status["feeds"]["backing_off"] == 1
         assert {p["url"]: p["last_error"] for p in status["feeds"]["worst"]} == {
-            site.url("/broken.xml"): "HTTP 500", site.url("/gone.xml"): "HTTP 410 gone"}
+            site.url("/broken.xml"): "HTTP 500",
+            site.url("/gone.xml"): "HTTP 410 gone",
+        }
         assert status["scheduler"]["fresh"] and status["scheduler"]["active_instance"]
 
         code, text = get(base + "/metrics")
@@ -115,27 +138,51 @@ def test_monitor_status_metrics_and_page(redis_server: RedisServer, redis_client
         # A consumer group shows pending and lag; then more articles flow and counters move.
         redis_client.xgroup_create("newswire:articles", "indexer", id="0")
         site.add("/s6.html", article_page("Late story", paragraphs("Late")))
-        site.add("/late.xml", rss2([item(site.url("/s6.html"), "Late story")]), "application/rss+xml")
+        site.add(
+            "/late.xml", rss2([item(site.url("/s6.html"), "Late story")]), "application/rss+xml"
+        )
         registry.add(site.url("/late.xml"), 3600)
         wait_for(lambda: redis_client.xlen("newswire:articles") == 7, 60, "the late article")
         after = metric_samples(get(base + "/metrics")[1])
         assert after[("newswire_articles_published_total", ())] == 7
-        assert after[("newswire_entries_total", (("outcome", "new"),))] == before[("newswire_entries_total", (("outcome", "new"),))] + 1
-        assert after[("newswire_consumer_lag", (("group", "indexer"), ("stream", "newswire:articles")))] == 7
+        assert (
+            after[("newswire_entries_total", (("outcome", "new"),))]
+            == before[("newswire_entries_total", (("outcome", "new"),))] + 1
+        )
+        assert (
+            after[
+                ("newswire_consumer_lag", (("group", "indexer"), ("stream", "newswire:articles")))
+            ]
+            == 7
+        )
 
         dom = headless("--dump-dom", base + "/")
         assert dom.returncode == 0, dom.stderr[-2000:]
         page = dom.stdout
-        for expected in ("alpha@", "bravo@", site.url("/broken.xml"), "HTTP 410 gone", "backing off", "indexer", "Throughput"):
+        for expected in (
+            "alpha@",
+            "bravo@",
+            site.url("/broken.xml"),
+            "HTTP 410 gone",
+            "backing off",
+            "indexer",
+            "Throughput",
+        ):
             assert expected in page, expected
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / "status-page.png"
         shot.unlink(missing_ok=True)
-        result = headless("--screenshot=" + str(shot), "--window-size=1280,1400", "--hide-scrollbars", base + "/")
+        result = headless(
+            "--screenshot=" + str(shot), "--window-size=1280,1400", "--hide-scrollbars", base + "/"
+        )
         assert result.returncode == 0 and shot.stat().st_size > 10_000
 
         procs.kill(bravo)  # no goodbye: only the missing heartbeat tells
-        wait_for(lambda: [w["online"] for w in status_json(env)["workers"]] == [True, False], 30, "bravo marked offline")
+        wait_for(
+            lambda: [w["online"] for w in status_json(env)["workers"]] == [True, False],
+            30,
+            "bravo marked offline",
+        )
         assert [w["state"] for w in status_json(env)["workers"]] == ["online", "offline"]
     finally:
         monitor.terminate()
