@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -160,6 +161,35 @@ def cmd_status(args: argparse.Namespace) -> int:
             (p.url, p.health, str(p.error_count), p.last_error or "", ago(p.next_attempt, now))
             for p in f.worst
         ], indent=2)  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_ping(args: argparse.Namespace) -> int:
+    """Health checks for containers: exit 0 when the thing asked about answers."""
+    if args.monitor:
+        try:
+            with urllib.request.urlopen(args.monitor, timeout=5) as resp:  # noqa: S310 -- operator's URL
+                ok = resp.status == 200
+        except OSError as exc:
+            print(f"monitor did not answer: {exc}", file=sys.stderr)
+            return 1
+        return EXIT_OK if ok else 1
+    settings = load_settings()
+    client = open_redis(settings)  # raises BrokerError (exit 3) when Redis is down
+    if args.scheduler:
+        scheduler = StatusReader(client, settings).scheduler(time.time())
+        if not scheduler.fresh:
+            print("no scheduler heartbeat", file=sys.stderr)
+            return 1
+        print(f"scheduler {scheduler.active_instance} ticking")
+    if args.worker:
+        from workers.celery_app import make_app  # noqa: PLC0415
+
+        replies = make_app(settings).control.ping(destination=[args.worker], timeout=5)
+        if not replies:
+            print(f"worker {args.worker} did not answer", file=sys.stderr)
+            return 1
+        print(f"worker {args.worker} answered")
     return EXIT_OK
 
 
@@ -373,6 +403,18 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 -- one flat list
     )
     status.add_argument("--json", action="store_true", help="the same as the monitor's /api/status")
     status.set_defaults(handler=cmd_status)
+
+    ping = sub.add_parser(
+        "ping",
+        help="health check: Redis, a worker, the scheduler or the monitor",
+        description="Exit 0 when Redis answers and, if asked, the named worker answers a "
+        "ping through the broker, the scheduler's heartbeat is fresh, or the monitor URL "
+        "answers 200. For container health checks.",
+    )
+    ping.add_argument("--worker", metavar="NAME", help="worker node name, e.g. newswire@host")
+    ping.add_argument("--scheduler", action="store_true", help="the scheduler ticked recently")
+    ping.add_argument("--monitor", metavar="URL", help="GET this URL (no Redis needed)")
+    ping.set_defaults(handler=cmd_ping)
 
     monitor = sub.add_parser(
         "monitor",

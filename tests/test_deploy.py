@@ -1,0 +1,152 @@
+"""Deployment files, checked without a Docker engine: schema, lint, and the compose services
+run as local processes exactly as their commands and environment say."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis
+import yaml
+
+from tests.support.compose import MissingVariable, load, read_env_file
+from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.processes import wait_for
+from tests.support.redis_server import RedisServer, free_port
+from tests.support.site import Site
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    assert found, f"{name} is a test dependency (pip install -e '.[test]')"
+    return found
+
+
+def test_compose_file_matches_the_compose_specification() -> None:
+    result = subprocess.run([tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    result = subprocess.run(
+        [tool("hadolint"), str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_shape() -> None:
+    raw = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert "version" not in raw
+    services = raw["services"]
+    assert set(services) == {"redis", "worker", "scheduler", "monitor", "flower"}
+    assert services["flower"]["profiles"] == ["flower"]
+    for name, service in services.items():
+        assert "container_name" not in service, f"{name} could not scale"
+        if name != "flower":
+            assert service["healthcheck"]["test"], name
+        if name != "redis":
+            assert service["depends_on"]["redis"]["condition"] == "service_healthy", name
+    assert "--appendonly" in " ".join(services["redis"]["command"])
+    assert "redis-data:/data" in services["redis"]["volumes"] and "redis-data" in raw["volumes"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert (
+        dockerfile.count("FROM ") == 2
+        and "HEALTHCHECK" in dockerfile
+        and "USER 10001" in dockerfile
+    )
+    assert (ROOT / ".dockerignore").exists() and (ROOT / "feeds.example.yaml").exists()
+
+
+def test_missing_redis_password_fails_loudly() -> None:
+    env = {k: v for k, v in read_env_file(ROOT / ".env.example").items() if k != "REDIS_PASSWORD"}
+    with pytest.raises(MissingVariable, match="REDIS_PASSWORD"):
+        load(ROOT / "docker-compose.yml", env)
+
+
+def test_compose_services_run_as_local_processes(
+    redis_server: RedisServer, redis_client: redis.Redis, site: Site, tmp_path: Path
+) -> None:
+    """worker, scheduler and monitor with the compose file's own commands and environment."""
+    for n in range(3):
+        site.add(f"/c{n}.html", article_page(f"Compose story {n}", paragraphs(f"C{n}")))
+    feed = site.add(
+        "/compose.xml",
+        rss2([item(site.url(f"/c{n}.html"), f"Compose story {n}") for n in range(3)]),
+        "application/rss+xml",
+    )
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(f"feeds:\n  - {feed}\n")
+    compose = load(ROOT / "docker-compose.yml", read_env_file(ROOT / ".env.example"))
+    port = free_port()
+    hostname = socket.gethostname()
+    local = {  # what differs from a container: addresses and paths
+        "NEWSWIRE_REDIS_URL": redis_server.url,
+        "NEWSWIRE_FEEDS_FILE": str(feeds_file),
+        "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port,
+        "HOSTNAME": hostname,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # `newswire` as in the image
+    }
+
+    def argv(command: list[str]) -> list[str]:
+        return [c.replace("8787", str(port)) for c in command]
+
+    def environment(service: dict) -> dict[str, str]:  # type: ignore[type-arg]
+        env = {k: str(v) for k, v in service.get("environment", {}).items()}
+        assert env["NEWSWIRE_REDIS_URL"].startswith(
+            "redis://:change-me"
+        )  # the password reaches every service
+        if "NEWSWIRE_FEEDS_FILE" in env:
+            assert env["NEWSWIRE_FEEDS_FILE"] == "/etc/newswire/feeds.yaml"
+        base = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
+        return {**base, **read_env_file(ROOT / ".env.example"), **env, **local}
+
+    procs = []
+    try:
+        for name in ("worker", "scheduler", "monitor"):
+            service = compose["services"][name]
+            log = (tmp_path / f"{name}.log").open("wb")
+            procs.append(subprocess.Popen(argv(service["command"]), env=environment(service), stdout=log, stderr=log,
+                                          start_new_session=True))  # fmt: skip
+            log.close()
+        wait_for(
+            lambda: redis_client.xlen("newswire:articles") == 3, 60, "the fixture feed's stories"
+        )
+
+        def ready() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as resp:
+                    return resp.status == 200 and json.loads(resp.read())["ready"]
+            except OSError:
+                return False
+
+        wait_for(ready, 30, "/readyz to say ready")
+        for name in ("worker", "scheduler", "monitor"):  # each service's own health check passes
+            service = compose["services"][name]
+            test = service["healthcheck"]["test"]
+            check = ["sh", "-c", test[1]] if test[0] == "CMD-SHELL" else test[1:]
+            result = subprocess.run(
+                argv(check),
+                env=environment(service),
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert result.returncode == 0, (
+                f"{name} health check failed: {result.stdout}{result.stderr}"
+            )
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
+        print("\n".join(p.read_text(errors="replace")[-3000:] for p in tmp_path.glob("*.log")))
