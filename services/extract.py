@@ -1,44 +1,22 @@
-"""Extract: the article body and metadata from page HTML with trafilatura (which never fetches)."""
+"""Extract: the article body from page HTML with trafilatura (it never fetches), and metadata."""
 
-import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import trafilatura
-from lxml.html import HtmlElement
 from trafilatura.settings import Document
 
+from services.cleanup import clean_body
 from services.errors import NewswireError
+from services.metadata import Timestamp, read_meta
 
-LANG_CODE = re.compile(r"^[a-zA-Z]{2,3}")
-PUBLISHED_XPATHS = (
-    '//meta[@property="article:published_time"]/@content',
-    '//meta[@name="article:published_time"]/@content',
-    '//meta[@itemprop="datePublished"]/@content',
-    '//*[@itemprop="datePublished"]/@datetime',
-    '//meta[@name="pubdate" or @name="publishdate" or @name="date" or @name="dc.date"]/@content',
-    '//meta[@property="og:published_time"]/@content',
-)
-MODIFIED_XPATHS = (
-    '//meta[@property="article:modified_time"]/@content',
-    '//meta[@property="og:updated_time"]/@content',
-    '//meta[@itemprop="dateModified"]/@content',
-)
 # A page needs a little text before a language detector's guess means anything.
 MIN_WORDS_FOR_DETECTION = 15
+SPACES = re.compile(r"[ \t\u00a0]+")
 
 
 class ExtractionError(NewswireError):
     """The page could not be parsed or yielded no article text."""
-
-
-@dataclass(frozen=True)
-class Timestamp:
-    """A point in time from a page, and whether it carried a time of day or only a date."""
-
-    value: datetime
-    has_time: bool
 
 
 @dataclass(frozen=True)
@@ -58,64 +36,6 @@ class Extracted:
     description: str = ""
 
 
-def parse_timestamp(value: str | None) -> Timestamp | None:
-    """An ISO 8601 date or timestamp as UTC; a timestamp without offset is taken as UTC."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError:
-        return None
-    has_time = "T" in text or " " in text or ":" in text
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return Timestamp(parsed.astimezone(UTC), has_time)
-
-
-def _first_timestamp(
-    tree: HtmlElement, xpaths: tuple[str, ...], jsonld_key: str
-) -> Timestamp | None:
-    for xpath in xpaths:
-        for value in tree.xpath(xpath):
-            if stamp := parse_timestamp(str(value)):
-                return stamp
-    for obj in _jsonld_objects(tree):
-        if stamp := parse_timestamp(str(obj.get(jsonld_key) or "")):
-            return stamp
-    return None
-
-
-def _jsonld_objects(tree: HtmlElement) -> list[dict[str, object]]:
-    """Every JSON-LD object on the page, @graph members flattened; junk is skipped."""
-    objects: list[dict[str, object]] = []
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        stack = data if isinstance(data, list) else [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, dict):
-                objects.append(item)
-                graph = item.get("@graph")
-                if isinstance(graph, list):
-                    stack.extend(graph)
-    return objects
-
-
-def page_language(tree: HtmlElement) -> str | None:
-    """ISO 639-1 from <html lang>, og:locale or Content-Language, without region."""
-    candidates = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
-    candidates += tree.xpath('//meta[@property="og:locale"]/@content')
-    candidates += tree.xpath('//meta[@http-equiv="content-language" or @name="language"]/@content')
-    for candidate in candidates:
-        if candidate and (match := LANG_CODE.match(str(candidate).strip())):
-            return match.group(0).lower()[:2]
-    return None
-
-
 def detect_language(text: str) -> str | None:
     """Language of the text by py3langid, for pages that do not declare one."""
     if len(text.split()) < MIN_WORDS_FOR_DETECTION:
@@ -126,58 +46,45 @@ def detect_language(text: str) -> str | None:
     return str(code)
 
 
-def _canonical(tree: HtmlElement) -> str | None:
-    for href in tree.xpath('//link[@rel="canonical"]/@href'):
-        if str(href).strip():
-            return str(href).strip()
-    return None
-
-
 def _paragraphs(text: str) -> str:
-    """trafilatura puts one block per line; the contract wants blank lines between them."""
-    return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
-
-
-def _authors(raw: str | None) -> list[str]:
-    if not raw:
-        return []
-    return list(dict.fromkeys(a.strip() for a in raw.split(";") if a.strip()))
+    """One block per line from trafilatura; the contract wants blank lines between them."""
+    return "\n\n".join(SPACES.sub(" ", line).strip() for line in text.splitlines() if line.strip())
 
 
 def extract(html: str, url: str) -> Extracted:
-    """Extract body and metadata from decoded page HTML; raise ExtractionError when there is none.
+    """Body and metadata of decoded page HTML; ExtractionError when there is no article text.
 
-    Signals trafilatura does not keep (html lang, full timestamps, rel=canonical) are read from
-    the same parsed tree first, because extraction prunes the tree as it goes.
+    Metadata comes from the page's own tags and JSON-LD (read first: extraction prunes the
+    tree), which is a fraction of the cost of trafilatura's metadata heuristics. The body comes
+    from trafilatura in its fast, recall-leaning mode and is then cleaned of the headline and
+    page furniture; on the shared benchmark this beats trafilatura's defaults on both F1 and
+    speed (see `make bench`).
     """
     tree = trafilatura.load_html(html)
     if tree is None:
         raise ExtractionError("page is not parseable HTML")
-    language = page_language(tree)
-    published = _first_timestamp(tree, PUBLISHED_XPATHS, "datePublished")
-    modified = _first_timestamp(tree, MODIFIED_XPATHS, "dateModified")
-    canonical = _canonical(tree)
+    meta = read_meta(tree)
     try:
         doc = trafilatura.bare_extraction(
-            tree, url=url, with_metadata=True, include_comments=False, include_tables=True
+            tree, url=url, fast=True, favor_recall=True, include_comments=False, include_tables=True
         )
     except Exception as exc:
         raise ExtractionError(f"trafilatura failed: {type(exc).__name__}: {exc}") from exc
     if not isinstance(doc, Document) or not doc.text:
         raise ExtractionError("no article text found")
-    body = _paragraphs(str(doc.text))
-    if published is None and doc.date:
-        published = parse_timestamp(str(doc.date))
+    body = _paragraphs(clean_body(str(doc.text), meta.titles))
+    if not body:
+        raise ExtractionError("no article text left after removing page furniture")
     return Extracted(
         body=body,
-        title=str(doc.title or ""),
-        authors=_authors(doc.author),
-        published=published,
-        modified=modified,
-        source=str(doc.sitename) if doc.sitename else None,
-        language=language or detect_language(body),
-        tags=list(dict.fromkeys([*(doc.categories or []), *(doc.tags or [])])),
-        image=str(doc.image) if doc.image else None,
-        canonical=canonical,
-        description=str(doc.description or ""),
+        title=meta.title,
+        authors=meta.authors,
+        published=meta.published,
+        modified=meta.modified,
+        source=meta.source,
+        language=meta.language or detect_language(body),
+        tags=meta.tags,
+        image=meta.image,
+        canonical=meta.canonical,
+        description=meta.description,
     )

@@ -5,7 +5,8 @@ from datetime import datetime
 
 from schemas.article import Article
 from schemas.feed import FeedEntry
-from services.extract import Extracted, Timestamp, detect_language
+from services.extract import Extracted, detect_language
+from services.metadata import Timestamp
 from services.urls import canonical_url, clean_url, site_of, story_id
 
 # Fewer words than this from the page, and a longer text in the feed, means extraction missed.

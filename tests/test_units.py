@@ -7,9 +7,9 @@ import pytest
 
 from services.charset import decode_html
 from services.errors import ConfigError, RefusedURL
-from services.extract import parse_timestamp
 from services.fetch import parse_retry_after
 from services.guard import AllowList, check_url, is_public, pick_address
+from services.metadata import parse_timestamp
 from services.urls import canonical_url, clean_url, same_site, story_id
 
 
