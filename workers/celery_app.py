@@ -38,8 +38,8 @@ def make_app(settings: Settings) -> Celery:
         task_routes={POLL_TASK: {"queue": FEEDS_QUEUE}, ENTRY_TASK: {"queue": ARTICLES_QUEUE}},
         task_default_queue=ARTICLES_QUEUE,
         # Task events on, so `newswire status` and Flower see what workers do.
+        # No task-sent events: one more publish per enqueued entry; Flower does without them.
         worker_send_task_events=True,
-        task_send_sent_event=True,
         worker_hijack_root_logger=False,
     )
     app.conf.newswire_settings = settings

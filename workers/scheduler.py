@@ -53,8 +53,13 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
                     log.info("scheduler %s is %s", instance, "active" if is_leader else "standby")
                     leading = is_leader
                 if is_leader:
-                    for fid in due.claim(now, settings.scheduler_batch, CLAIM_LEASE):
-                        app.send_task(POLL_TASK, args=[fid], queue=FEEDS_QUEUE)
+                    claimed = due.claim(now, settings.scheduler_batch, CLAIM_LEASE)
+                    if claimed:
+                        with app.producer_or_acquire() as producer:
+                            for fid in claimed:
+                                app.send_task(
+                                    POLL_TASK, args=[fid], queue=FEEDS_QUEUE, producer=producer
+                                )
                     client.hset(
                         scheduler_heartbeat_key(settings.key_prefix),
                         mapping={"instance": instance, "last_tick": now},

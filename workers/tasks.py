@@ -11,6 +11,7 @@ from celery import Task, shared_task
 from schemas.feed import FeedEntry
 from services.errors import BrokerError, TransientFetch
 from services.politeness import HostLimiter
+from services.poller import PollReport
 from services.poller import poll_feed as poll_service
 from services.registry import Registry
 from services.schedule import backoff_seconds
@@ -67,19 +68,31 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
     if state is None or not state.enabled:
         return {"feed": feed_id, "skipped": "not registered or disabled"}
 
-    def enqueue(entry: FeedEntry) -> None:
-        process_entry.apply_async(args=(entry.model_dump(mode="json"), 0))
+    def poll() -> PollReport:
+        # One producer for the whole batch; no per-message retry wrapper (a failed publish
+        # fails the poll, which is retried whole: entries are deduplicated, validators not yet
+        # saved) and no repr of every entry for the logs: enqueueing is the poll's main cost.
+        with self.app.producer_or_acquire() as producer:
 
-    report = with_broker(
-        lambda: poll_service(
-            state,
-            pipeline=rt.pipeline,
-            registry=registry,
-            limiter=HostLimiter(rt.redis, settings.host_rate, settings.host_burst),
-            enqueue=enqueue,
-            now=time.time(),
-        )
-    )
+            def enqueue(entry: FeedEntry) -> None:
+                process_entry.apply_async(
+                    args=(entry.model_dump(mode="json"), 0),
+                    producer=producer,
+                    retry=False,
+                    argsrepr=repr(entry.link),
+                    kwargsrepr="{}",
+                )
+
+            return poll_service(
+                state,
+                pipeline=rt.pipeline,
+                registry=registry,
+                limiter=HostLimiter(rt.redis, settings.host_rate, settings.host_burst),
+                enqueue=enqueue,
+                now=time.time(),
+            )
+
+    report = with_broker(poll)
     return {"feed": report.url, "status": report.status, "new": report.enqueued}
 
 

@@ -39,6 +39,7 @@ class Site:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else every response waits on a delayed ACK
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -1,0 +1,232 @@
+"""`make bench`: extraction quality and speed of the real pipeline against bare trafilatura, and
+polling at scale, in one run on this machine. Prints a markdown table and writes it to
+bench/results/latest.md."""
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import redis
+import trafilatura
+
+from bench import polling
+from bench.corpus import corpus_root, load_pages
+from bench.extraction import run as extraction_run
+from bench.stages import STAGES, stage_costs
+from bench.throughput import oneshot_run, workers_run, write_copies
+from services.charset import decode_html
+from services.extract import detect_language, extract
+from services.settings import Settings
+from workers.site_server import SiteServer
+from workers.stack import RedisProcess
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())  # fmt: skip
+    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+            f"trafilatura {version('trafilatura')}, {platform.system()} {platform.release()}")  # fmt: skip
+
+
+def _bare_pass(htmls: list[bytes]) -> float:
+    started = time.perf_counter()
+    for html in htmls:
+        trafilatura.extract(html)
+    return time.perf_counter() - started
+
+
+def bare_parallel_scaling(pages: list) -> float:  # type: ignore[type-arg]
+    """Throughput of bare trafilatura in 2 processes over 1: what 2 cores give here at best."""
+    import multiprocessing  # noqa: PLC0415
+
+    htmls = [p.html for p in pages]
+    one = _bare_pass(htmls)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        started = time.perf_counter()
+        pool.map(_bare_pass, [htmls, htmls])
+        two = time.perf_counter() - started
+    return 2 * one / two
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=17,
+        help="corpus copies for the worker run (17: ~3,000 articles)",
+    )
+    parser.add_argument("--feeds", type=int, default=5000, help="feeds in the polling run")
+    parser.add_argument(
+        "--interval", type=int, default=60, help="poll interval in the polling run (s)"
+    )
+    parser.add_argument("--window", type=float, default=60, help="steady-state window measured (s)")
+    parser.add_argument("--skip-polling", action="store_true")
+    args = parser.parse_args()
+    root = corpus_root()
+    if not (root / "ground-truth.json").exists():
+        print(
+            f"corpus not found at {root}: set NEWSWIRE_SHARED or NEWSWIRE_CORPUS", file=sys.stderr
+        )
+        return 2
+    pages = load_pages(root)
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="newswire-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        redis_proc = RedisProcess(tmp / "redis")
+        redis_proc.start()
+        client = redis.Redis.from_url(redis_proc.url)
+        try:
+            log(
+                f"extraction quality: {len(pages)} pages through `newswire ingest` and bare trafilatura"
+            )
+            quality = extraction_run(pages, redis_proc.url)
+            rows += [
+                (
+                    "Body F1, newswire end to end (P / R)",
+                    f"**{quality.pipeline.f1:.4f}** ({quality.pipeline.precision:.4f} / {quality.pipeline.recall:.4f})",
+                ),
+                (
+                    "Body F1, bare `trafilatura.extract` (P / R)",
+                    f"{quality.bare.f1:.4f} ({quality.bare.precision:.4f} / {quality.bare.recall:.4f})",
+                ),
+                (
+                    "Metadata F1 (title, date, authors)",
+                    "not scored: the corpus has ground truth for the body and URL only",
+                ),
+            ]
+            bare_rate = len(pages) / quality.bare_seconds
+            htmls = [decode_html(p.html) for p in pages]
+            detect_language("warm up the language model " * 5)  # loaded once per process
+            started = time.perf_counter()
+            for html in htmls:
+                extract(html, "http://127.0.0.1/")
+            ours_rate = len(pages) / (time.perf_counter() - started)
+            rows += [
+                (
+                    "Bare `trafilatura.extract`, 1 core (the floor)",
+                    f"{bare_rate:.1f} articles/s ({1000 / bare_rate:.1f} ms each)",
+                ),
+                (
+                    "newswire `extract()` alone (metadata + body + cleanup), 1 core",
+                    f"{ours_rate:.1f} articles/s ({1000 / ours_rate:.1f} ms each)",
+                ),
+            ]
+
+            client.flushall()
+            log("CPU per stage")
+            costs = stage_costs(pages, tmp / "stages", client, Settings(redis_url=redis_proc.url))
+            total = sum(costs.values())
+            rows.append(
+                (
+                    "CPU ms per article by stage",
+                    ", ".join(f"{s} {costs[s]:.2f}" for s in STAGES) + f" (total {total:.1f})",
+                )
+            )
+
+            client.flushall()
+            log("one-shot path: newswire ingest")
+            server = SiteServer(tmp / "oneshot")
+            (tmp / "oneshot").mkdir(exist_ok=True)
+            feeds = write_copies(pages, tmp / "oneshot", server.base, copies=2)
+            env = {
+                "NEWSWIRE_REDIS_URL": redis_proc.url,
+                "NEWSWIRE_FETCH_ALLOW_HOSTS": server.host_port,
+            }
+            oneshot_rate, _startup = oneshot_run(env, feeds)
+            server.close()
+            rows += [
+                (
+                    "One-shot `newswire ingest`, 1 process (start-up excluded)",
+                    f"{oneshot_rate:.1f} articles/s = **{oneshot_rate / bare_rate:.2f}x** bare trafilatura",
+                ),
+                (
+                    "One-shot cost beside newswire's own extraction",
+                    f"{(ours_rate / oneshot_rate - 1) * 100:+.0f}% (fetch, parse, normalize, publish)",
+                ),
+            ]
+
+            client.flushall()
+            expected = len(pages) * args.copies
+            log(f"2 worker processes over {expected} articles")
+            server = SiteServer(tmp / "workers")
+            (tmp / "workers").mkdir(exist_ok=True)
+            feeds = write_copies(pages, tmp / "workers", server.base, copies=args.copies)
+            env = {"NEWSWIRE_REDIS_URL": redis_proc.url, "NEWSWIRE_FETCH_ALLOW_HOSTS": server.host_port,
+                   "NEWSWIRE_HOST_RATE": "1000", "NEWSWIRE_HOST_BURST": "1000"}  # fmt: skip
+            checkpoints = tuple(n for n in (1000, 2000, 3000) if n <= expected)
+            rate, memory = workers_run(redis_proc.url, env, feeds, expected, 2, tmp, checkpoints)
+            client.flushall()
+            log(f"2 worker processes, solo pool, over {expected} articles")
+            solo_rate, _ = workers_run(
+                redis_proc.url, env, feeds, expected, 2, tmp, (), pool="solo"
+            )
+            server.close()
+            ceiling = bare_parallel_scaling(pages)
+            rows += [
+                (
+                    f"2 worker processes ({os.cpu_count()} cores, prefork pool: the default), {expected} articles",
+                    f"{rate:.1f} articles/s = **{rate / bare_rate:.2f}x** bare trafilatura on 1 core",
+                ),
+                (
+                    "2 worker processes, `--pool solo`",
+                    f"{solo_rate:.1f} articles/s = **{solo_rate / bare_rate:.2f}x** bare trafilatura on 1 core",
+                ),
+                (
+                    "Ceiling of this machine: bare trafilatura in 2 processes",
+                    f"{ceiling:.2f}x bare trafilatura in 1 process",
+                ),
+                (
+                    "Worker RSS (2 processes + their pool children) after "
+                    + ", ".join(f"{n}" for n in memory)
+                    + " articles",
+                    ", ".join(f"{kib / 1024:.0f} MiB" for kib in memory.values()),
+                ),
+            ]
+
+            if not args.skip_polling:
+                client.flushall()
+                log(f"polling {args.feeds} feeds every {args.interval}s (mostly 304)")
+                poll = polling.run(redis_proc.url, args.feeds, args.interval, args.window, tmp)
+                rows += [
+                    (
+                        f"Polling: first round of {poll.feeds} feeds (all 200)",
+                        f"{poll.first_round_seconds:.1f} s = {poll.first_round_polls_per_s:.0f} polls/s",
+                    ),
+                    (
+                        f"Polling: steady state, every {poll.interval}s, {args.window:.0f} s window",
+                        f"{poll.steady_polls_per_s:.0f} polls/s ({poll.steady_not_modified_share:.0%} answered 304); stalest feed polled {poll.stalest_feed_age:.0f} s ago",
+                    ),
+                    (
+                        "Scheduler CPU per tick (1 s ticks)",
+                        f"{poll.scheduler_cpu_ms_per_tick:.2f} ms",
+                    ),
+                    ("Redis memory per registered feed", f"{poll.redis_bytes_per_feed:.0f} bytes"),
+                ]
+        finally:
+            client.close()
+            redis_proc.stop()
+    table = "\n".join(["| Measure | Result |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    report = (f"# newswire benchmark\n\n{stamp} on {machine()}.\nCommand: `make bench`. Corpus: "
+              f"article-extraction-benchmark ({len(pages)} pages).\n\n{table}\n")  # fmt: skip
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.md").write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Polling at scale: thousands of registered feeds in steady state against a local server."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import redis
+
+from services.registry import Registry
+
+EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+
+
+@dataclass
+class PollingResult:
+    feeds: int
+    interval: int
+    first_round_seconds: float
+    first_round_polls_per_s: float
+    steady_polls_per_s: float
+    steady_not_modified_share: float
+    scheduler_cpu_ms_per_tick: float
+    redis_bytes_per_feed: float
+    stalest_feed_age: float
+
+
+class FeedServer:
+    """Every /f/<n>.xml is an empty feed with an ETag; conditional requests get 304."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.not_modified = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are separate writes
+
+            def do_GET(self) -> None:
+                server.hits += 1
+                if self.headers.get("If-None-Match") == '"v1"':
+                    server.not_modified += 1
+                    self.send_response(304)
+                    self.send_header("ETag", '"v1"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("ETag", '"v1"')
+                self.send_header("Content-Length", str(len(EMPTY_FEED)))
+                self.end_headers()
+                self.wfile.write(EMPTY_FEED)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(redis_url: str, feeds: int, interval: int, window: float, log_dir: Path) -> PollingResult:
+    client = redis.Redis.from_url(redis_url)
+    server = FeedServer()
+    env = {
+        **os.environ,
+        "NEWSWIRE_REDIS_URL": redis_url,
+        "NEWSWIRE_FETCH_ALLOW_HOSTS": f"127.0.0.1:{server.port}",
+    }
+    registry = Registry(client)
+    before = int(client.info("memory")["used_memory"])
+    for n in range(feeds):
+        registry.add(f"http://127.0.0.1:{server.port}/f/{n}.xml", interval)
+    per_feed = (int(client.info("memory")["used_memory"]) - before) / feeds
+    procs = []
+    for name, argv in (
+        ("poller", ["worker", "-n", "poller@%h", "--concurrency", "2", "-Q", "feeds"]),
+        ("beat", ["beat"]),
+    ):
+        log = (log_dir / f"{name}.log").open("wb")
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "workers.cli", *argv],
+                env=env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        )
+        log.close()
+    try:
+        started = time.monotonic()
+        while server.hits < feeds and time.monotonic() - started < 600:
+            time.sleep(0.1)
+        first_round = time.monotonic() - started
+        scheduler = procs[1].pid
+        hits0, nm0, cpu0, t0 = (
+            server.hits,
+            server.not_modified,
+            cpu_seconds(scheduler),
+            time.monotonic(),
+        )
+        time.sleep(window)
+        elapsed = time.monotonic() - t0
+        hits, nm, cpu = (
+            server.hits - hits0,
+            server.not_modified - nm0,
+            cpu_seconds(scheduler) - cpu0,
+        )
+        ticks = elapsed / 1.0  # NEWSWIRE_SCHEDULER_TICK default
+        now = time.time()
+        polled = [now - f.last_polled for f in registry.all() if f.last_polled]
+        return PollingResult(
+            feeds=feeds,
+            interval=interval,
+            first_round_seconds=first_round,
+            first_round_polls_per_s=feeds / first_round,
+            steady_polls_per_s=hits / elapsed,
+            steady_not_modified_share=nm / hits if hits else 0.0,
+            scheduler_cpu_ms_per_tick=cpu * 1000 / ticks,
+            redis_bytes_per_feed=per_feed,
+            stalest_feed_age=max(polled) if polled else float("nan"),
+        )
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(30)
+        server.close()
+        client.close()

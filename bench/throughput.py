@@ -1,0 +1,123 @@
+"""Throughput: the one-shot path and N Celery worker processes over many copies of the corpus."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+from bench.corpus import Page, page_path
+from services.registry import Registry
+
+
+def write_copies(
+    pages: list[Page], root: Path, base: str, copies: int, per_feed: int = 50
+) -> list[str]:
+    """`copies` distinct URLs per page (distinct stories), behind RSS feeds of `per_feed` items."""
+    links = []
+    for c in range(copies):
+        (root / f"c{c}" / "pages").mkdir(parents=True, exist_ok=True)
+        for p in pages:
+            (root / f"c{c}" / page_path(p.id).lstrip("/")).write_bytes(p.html)
+            links.append(f"{base}/c{c}{page_path(p.id)}")
+    feeds = []
+    for n, start in enumerate(range(0, len(links), per_feed)):
+        items = "".join(
+            f"<item><link>{u}</link><guid>{u}</guid></item>"
+            for u in links[start : start + per_feed]
+        )
+        (root / f"t{n}.rss").write_text(
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>t{n}</title>{items}</channel></rss>'
+        )
+        feeds.append(f"{base}/t{n}.rss")
+    return feeds
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def tree_pids(root_pid: int) -> list[int]:
+    children = Path(f"/proc/{root_pid}/task/{root_pid}/children")
+    kids = [int(x) for x in children.read_text().split()] if children.exists() else []
+    return [root_pid] + [p for k in kids for p in tree_pids(k)]
+
+
+def workers_run(
+    redis_url: str,
+    env: dict[str, str],
+    feeds: list[str],
+    expected: int,
+    processes: int,
+    log_dir: Path,
+    checkpoints: tuple[int, ...] = (),
+    pool: str = "prefork",
+) -> tuple[float, dict[int, int]]:
+    """Articles/s of `processes` single-process workers (prefork, concurrency 1 each), measured
+    from the first article to the last; worker RSS (KiB, summed) at each checkpoint count."""
+    client = redis.Redis.from_url(redis_url)
+    registry = Registry(client)
+    procs = []
+    for n in range(processes):
+        log = (log_dir / f"worker{n}.log").open("wb")
+        procs.append(subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", "-n", f"bench{n}@%h", "--concurrency", "1", "--pool", pool],
+                                      env={**os.environ, **env}, stdout=log, stderr=log, start_new_session=True))  # fmt: skip
+        log.close()
+    sched_log = (log_dir / "beat.log").open("wb")
+    procs.append(subprocess.Popen([sys.executable, "-m", "workers.cli", "beat"], env={**os.environ, **env},
+                                  stdout=sched_log, stderr=sched_log, start_new_session=True))  # fmt: skip
+    sched_log.close()
+    memory: dict[int, int] = {}
+    try:
+        time.sleep(3)  # workers up before the clock starts
+        for url in feeds:
+            registry.add(url, 3600)
+        deadline = time.monotonic() + 1800
+        while client.xlen("newswire:articles") == 0:
+            time.sleep(0.05)
+        first = time.monotonic()
+        pending = list(checkpoints)
+        while (n := client.xlen("newswire:articles")) < expected and time.monotonic() < deadline:
+            if pending and n >= pending[0]:
+                memory[pending.pop(0)] = sum(
+                    rss_kib(p) for w in procs[:-1] for p in tree_pids(w.pid)
+                )
+            time.sleep(0.05)
+        elapsed = time.monotonic() - first
+        done = client.xlen("newswire:articles")
+        if pending:
+            memory[pending.pop(0)] = sum(rss_kib(p) for w in procs[:-1] for p in tree_pids(w.pid))
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(30)
+        client.close()
+    return done / elapsed, memory
+
+
+def oneshot_run(env: dict[str, str], feeds: list[str]) -> tuple[float, float]:
+    """(articles/s of `newswire ingest` wall time including start-up, start-up seconds)."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "workers.cli", "--help"],
+        env={**os.environ, **env},
+        capture_output=True,
+        check=True,
+    )
+    startup = time.perf_counter() - started
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "workers.cli", "ingest", "--json", *feeds], env={**os.environ, **env},
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    elapsed = time.perf_counter() - started
+    published = sum(
+        json.loads(line)["counts"]["new"] + json.loads(line)["counts"]["fell_back"]
+        for line in result.stdout.splitlines()
+    )
+    return published / (elapsed - startup), startup
