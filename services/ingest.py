@@ -1,11 +1,13 @@
 """Ingest: the stages composed: feed → entries → fetch → extract → normalize → publish once."""
 
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from schemas.feed import FeedEntry, ParsedFeed
@@ -29,6 +31,22 @@ FEED_ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+
+
+# The one-shot path fetches this many entries ahead, with this many threads.
+PREFETCH_THREADS = 4
+PREFETCH_AHEAD = 8
+
+
+@dataclass(frozen=True)
+class Download:
+    """The I/O half of an entry: its page, or why there is none. `aliases` are the cleaned
+    link and final URL that identify the story before extraction."""
+
+    aliases: list[str]
+    result: FetchResult | None = None
+    error: FetchError | None = None
+    duplicate: bool = False
 
 
 class Outcome(StrEnum):
@@ -117,71 +135,94 @@ class Pipeline:
         # Links resolve against the feed's own address after redirects.
         return result, parse_feed(result.content, result.url, result.headers.get("content-type"))
 
-    def process_entry(self, entry: FeedEntry, *, final_attempt: bool = True) -> EntryResult:
+    def process_entry(
+        self,
+        entry: FeedEntry,
+        *,
+        final_attempt: bool = True,
+        download: Callable[[], Download] | None = None,
+    ) -> EntryResult:
         """Publish one entry exactly once: full page, or the feed's text with the reason.
 
         With `final_attempt=False` a transient fetch failure is raised for the caller to retry
-        instead of falling back at once.
+        instead of falling back at once. `download` hands in the I/O half when the caller
+        fetched ahead (see `ingest_feed`).
         """
         try:
-            result = self._process(entry, final_attempt)
+            result = self._process(
+                entry, final_attempt, (download or partial(self.download, entry))()
+            )
             self._count(ENTRIES, outcome=result.outcome.value)
             return result
         finally:
             if self.metrics is not None:
                 self.metrics.flush()
 
-    def _process(self, entry: FeedEntry, final_attempt: bool) -> EntryResult:
+    def download(self, entry: FeedEntry) -> Download:
+        """The I/O half of an entry: guard, dedup check, fetch. Safe to run in threads."""
         link = entry.link
-        fetched_url: str | None = None
+        if link is None:
+            return Download([])
+        try:
+            check_url(link)
+        except RefusedURL as exc:
+            return Download([], error=exc)
+        aliases = [clean_url(link)]
+        if self.publisher.is_seen(aliases):
+            return Download(aliases, duplicate=True)
+        try:
+            result = self._get("page", link, accept=HTML_ACCEPT, allowed_types=HTML_TYPES)
+        except FetchError as exc:
+            return Download(aliases, error=exc)
+        return Download([*aliases, clean_url(result.url)], result=result)
+
+    def _process(self, entry: FeedEntry, final_attempt: bool, got: Download) -> EntryResult:
+        link = entry.link
+        if got.duplicate:
+            return EntryResult(Outcome.DUPLICATE, link)
+        if isinstance(got.error, RefusedURL):
+            return self._reject(entry, link or "", got.error.reason)
+        if isinstance(got.error, TransientFetch) and not final_attempt:
+            raise got.error
         page: Extracted | None = None
         error: str | None = None
-        aliases: list[str] = []
         if link is None:
             error = "entry has no link"
-        else:
+        elif got.error is not None:
+            error = f"page unavailable: {got.error.reason}"
+        elif got.result is not None:
             try:
-                check_url(link)
-            except RefusedURL as exc:
-                return self._reject(entry, link, exc.reason)
-            aliases.append(clean_url(link))
-            if self.publisher.is_seen(aliases):
-                return EntryResult(Outcome.DUPLICATE, link)
-            try:
-                fetched_url, page = self._fetch_page(link)
-            except RefusedURL as exc:
-                return self._reject(entry, link, exc.reason)
-            except FetchError as exc:
-                if isinstance(exc, TransientFetch) and not final_attempt:
-                    raise
+                page = self._extract(got.result)
+            except PermanentFetch as exc:
                 error = f"page unavailable: {exc.reason}"
             except ExtractionError as exc:
                 error = f"extraction failed: {exc}"
                 self._count(EXTRACTIONS, result="failed")
-            if fetched_url:
-                aliases.append(clean_url(fetched_url))
             if page is not None and not extraction_is_useful(page, entry):
                 error = f"extraction too short ({len(page.body.split())} words)"
                 page = None
                 self._count(EXTRACTIONS, result="too_short")
             elif page is not None:
                 self._count(EXTRACTIONS, result="full")
+        fetched_url = got.result.url if got.result is not None else None
         article = build_article(
             entry, fetched_url=fetched_url, page=page, error=error, now=self._clock()
         )
-        published = self.publisher.publish(article, aliases)
+        published = self.publisher.publish(article, got.aliases)
         if not published.new:
             return EntryResult(Outcome.DUPLICATE, link, article_id=article.id)
         outcome = Outcome.NEW if article.extraction == "full" else Outcome.FELL_BACK
         return EntryResult(outcome, link, error, article.id, published.entry_id)
 
-    def process_entry_safely(self, entry: FeedEntry) -> EntryResult:
+    def process_entry_safely(
+        self, entry: FeedEntry, download: Callable[[], Download] | None = None
+    ) -> EntryResult:
         """`process_entry`, but a bug or library failure on odd input is recorded, not raised.
 
         BrokerError still propagates: without Redis nothing can be recorded at all.
         """
         try:
-            return self.process_entry(entry)
+            return self.process_entry(entry, download=download)
         except BrokerError:
             raise
         except Exception as exc:
@@ -192,7 +233,12 @@ class Pipeline:
     def ingest_feed(
         self, url: str, progress: Callable[[int, int], None] | None = None
     ) -> FeedReport:
-        """Poll one feed once and run every entry through; feed failures go in the report."""
+        """Poll one feed once and run every entry through; feed failures go in the report.
+
+        Pages are fetched a few entries ahead in threads while this thread extracts, so the
+        one-shot path is bound by extraction, not by waiting on servers; a slow page holds
+        only its own slot.
+        """
         report = FeedReport(url)
         try:
             result, feed = self.fetch_feed(url)
@@ -204,10 +250,15 @@ class Pipeline:
             report.not_modified = True
             return report
         report.salvaged = feed.salvaged
-        for done, entry in enumerate(feed.entries, 1):
-            report.add(self.process_entry_safely(entry))
-            if progress:
-                progress(done, len(feed.entries))
+        entries = feed.entries
+        with ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix="prefetch") as pool:
+            ahead: deque[Future[Download]] = deque()
+            for done, entry in enumerate(entries, 1):
+                while len(ahead) < PREFETCH_AHEAD and done - 1 + len(ahead) < len(entries):
+                    ahead.append(pool.submit(self.download, entries[done - 1 + len(ahead)]))
+                report.add(self.process_entry_safely(entry, ahead.popleft().result))
+                if progress:
+                    progress(done, len(entries))
         return report
 
     def _get(self, kind: str, url: str, **options: Any) -> FetchResult:
@@ -224,13 +275,12 @@ class Pipeline:
         if self.metrics is not None:
             self.metrics.incr(name, **labels)
 
-    def _fetch_page(self, link: str) -> tuple[str, Extracted]:
-        """Fetch an article page and extract it; the URL returned is the one after redirects."""
-        result = self._get("page", link, accept=HTML_ACCEPT, allowed_types=HTML_TYPES)
+    def _extract(self, result: FetchResult) -> Extracted:
+        """Decode and extract a fetched page; PermanentFetch when it is not HTML after all."""
         html = decode_html(result.content, result.headers.get("content-type"))
         if not looks_like_html(html):
             raise PermanentFetch(result.url, f"not HTML ({result.content_type or 'undeclared'})")
-        return result.url, extract(html, result.url)
+        return extract(html, result.url)
 
     def _reject(self, entry: FeedEntry, link: str, reason: str) -> EntryResult:
         rejected = RejectedLink(

@@ -1,5 +1,6 @@
 """Metrics: counters every process adds to in one Redis hash, read back by the monitor."""
 
+import threading
 from collections import Counter
 from typing import Any
 
@@ -30,21 +31,25 @@ class Metrics:
         self._redis = client
         self.key = f"{prefix}:metrics"
         self._pending: Counter[str] = Counter()
+        self._lock = threading.Lock()  # prefetch threads count fetches too
 
     def incr(self, name: str, **labels: str) -> None:
-        self._pending[field(name, labels)] += 1
+        with self._lock:
+            self._pending[field(name, labels)] += 1
 
     def flush(self) -> None:
-        if not self._pending:
+        with self._lock:
+            pending, self._pending = self._pending, Counter()
+        if not pending:
             return
-        pending, self._pending = self._pending, Counter()
         try:
             pipe = self._redis.pipeline(transaction=False)
             for key, n in pending.items():
                 pipe.hincrby(self.key, key, n)
             pipe.execute()
         except redis.RedisError as exc:
-            self._pending.update(pending)  # keep them for the next flush
+            with self._lock:
+                self._pending.update(pending)  # keep them for the next flush
             raise BrokerError(f"Redis metrics flush failed: {exc}") from exc
 
     def read(self) -> dict[str, int]:
