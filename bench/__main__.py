@@ -110,10 +110,13 @@ def main() -> int:
             bare_rate = len(pages) / quality.bare_seconds
             htmls = [decode_html(p.html) for p in pages]
             detect_language("warm up the language model " * 5)  # loaded once per process
-            started = time.perf_counter()
-            for html in htmls:
-                extract(html, "http://127.0.0.1/")
-            ours_rate = len(pages) / (time.perf_counter() - started)
+            best = float("inf")
+            for _ in range(3):  # best of 3, as for bare trafilatura
+                started = time.perf_counter()
+                for html in htmls:
+                    extract(html, "http://127.0.0.1/")
+                best = min(best, time.perf_counter() - started)
+            ours_rate = len(pages) / best
             rows += [
                 (
                     "Bare `trafilatura.extract`, 1 core (the floor)",

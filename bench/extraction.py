@@ -55,11 +55,16 @@ def ingest_corpus(pages: list[Page], redis_url: str) -> tuple[dict[str, str], fl
     return bodies, elapsed
 
 
-def bare_trafilatura(pages: list[Page]) -> tuple[dict[str, str], float]:
-    """trafilatura.extract with its default options on the raw bytes: the published baseline."""
-    started = time.perf_counter()
-    bodies = {p.id: trafilatura.extract(p.html) or "" for p in pages}
-    return bodies, time.perf_counter() - started
+def bare_trafilatura(pages: list[Page], passes: int = 3) -> tuple[dict[str, str], float]:
+    """trafilatura.extract with its default options on the raw bytes: the published baseline.
+    Timed as the best of `passes`: this VM is noisy, and the floor should not look slow."""
+    best = float("inf")
+    bodies: dict[str, str] = {}
+    for _ in range(passes):
+        started = time.perf_counter()
+        bodies = {p.id: trafilatura.extract(p.html) or "" for p in pages}
+        best = min(best, time.perf_counter() - started)
+    return bodies, best
 
 
 def run(pages: list[Page], redis_url: str) -> ExtractionRun:

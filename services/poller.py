@@ -72,6 +72,9 @@ def poll_feed(
     new_state = after_poll(state, outcome, now)
     if outcome.moved_to:
         new_state = new_state.model_copy(update={"id": feed_id(outcome.moved_to)})
+    if registry.get(state.id) is None:
+        # Removed while this poll ran: saving would bring the feed back.
+        return PollReport(state.id, state.url, outcome.status, error="removed during the poll")
     registry.save(new_state, old_id=state.id)
     return PollReport(
         new_state.id,

@@ -34,12 +34,22 @@ class Registry:
     def key(self, fid: str) -> str:
         return f"{self.prefix}:feed:{fid}"
 
-    def add(self, url: str, interval: int | None = None, *, now: float | None = None) -> FeedState:
-        """Register a feed (due at once); re-adding updates the interval and re-enables it."""
+    def add(
+        self,
+        url: str,
+        interval: int | None = None,
+        *,
+        now: float | None = None,
+        reenable: bool = True,
+    ) -> FeedState:
+        """Register a feed (due at once). Re-adding updates the interval and, with `reenable`,
+        turns a disabled feed back on (a user's `feeds add`; not a file re-imported at start)."""
         check_url(url)
         now = time.time() if now is None else now
         fid = feed_id(url)
         existing = self.get(fid)
+        if existing is not None and not existing.enabled and not reenable:
+            return existing
         state = (existing or FeedState(id=fid, url=url, interval=0, added_at=now)).model_copy(
             update={
                 "interval": interval or (existing.interval if existing else self.default_interval),

@@ -59,12 +59,30 @@ def _id_time(entry_id: bytes | str | None) -> float | None:
     return int(text.split("-")[0]) / 1000
 
 
+def not_ready_reasons(workers: list[WorkerStatus], scheduler: SchedulerStatus) -> list[str]:
+    """Ready means at least one worker online and a scheduler ticking."""
+    reasons = []
+    if not any(w.online for w in workers):
+        reasons.append("no worker online")
+    if not scheduler.fresh:
+        reasons.append("no scheduler heartbeat in the last ticks")
+    return reasons
+
+
 class StatusReader:
     """Reads everything `newswire status` shows; no broadcast to workers, Redis only."""
 
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self._redis = client
         self._settings = settings
+
+    def readiness(self, now: float | None = None) -> list[str]:
+        """Why newswire is not ready (empty when it is): cheap enough for a health probe."""
+        now = time.time() if now is None else now
+        try:
+            return not_ready_reasons(self.workers(now), self.scheduler(now))
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis status read failed: {exc}") from exc
 
     def collect(self, now: float | None = None) -> Status:
         now = time.time() if now is None else now
@@ -82,11 +100,7 @@ class StatusReader:
             )
         except redis.RedisError as exc:
             raise BrokerError(f"Redis status read failed: {exc}") from exc
-        reasons = []
-        if not any(w.online for w in workers):
-            reasons.append("no worker online")
-        if not scheduler.fresh:
-            reasons.append("no scheduler heartbeat in the last ticks")
+        reasons = not_ready_reasons(workers, scheduler)
         return status.model_copy(update={"ready": not reasons, "reasons": reasons})
 
     def workers(self, now: float) -> list[WorkerStatus]:

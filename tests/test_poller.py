@@ -85,3 +85,26 @@ def test_validators_are_saved_only_after_entries_are_handed_on(
     assert [e.title for e in sink] == ["A", "B"]
     state = registry.get(site.url("/feed.xml"))
     assert state is not None and state.etag == '"v2"' and state.next_due == NOW + 60
+
+
+def test_poll_finishing_after_removal_does_not_resurrect_the_feed(
+    runtime: Runtime, redis_client: redis.Redis, site: Site
+) -> None:
+    url = site.add("/feed.xml", rss2([item(site.url("/a.html"), "A")]), "application/rss+xml")
+    registry = Registry(redis_client)
+    state = registry.add(url, 60)
+
+    def remove_meanwhile(entry: FeedEntry) -> None:
+        registry.remove(url)
+
+    poll_feed(state, pipeline=runtime.pipeline, registry=registry, limiter=HostLimiter(runtime.redis, 10, 10),
+              enqueue=remove_meanwhile, now=NOW)  # fmt: skip
+    assert registry.all() == [] and redis_client.zcard(registry.due_key) == 0
+
+
+def test_reimport_keeps_a_gone_feed_disabled(redis_client: redis.Redis) -> None:
+    registry = Registry(redis_client)
+    state = registry.add("https://ex.com/rss", 60)
+    registry.save(state.model_copy(update={"enabled": False, "disabled_reason": "HTTP 410 gone"}))
+    assert not registry.add("https://ex.com/rss", 60, reenable=False).enabled
+    assert registry.add("https://ex.com/rss", 60).enabled  # an explicit `feeds add` does

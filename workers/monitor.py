@@ -36,12 +36,11 @@ class Monitor:
     def readyz(self) -> tuple[int, str, bytes]:
         try:
             self.client.ping()
-            status = self.reader.collect()
+            reasons = self.reader.readiness()
         except (redis.RedisError, BrokerError) as exc:
-            body = {"ready": False, "reasons": [f"Redis unreachable: {exc}"]}
-            return 503, "application/json", json.dumps(body).encode()
-        body = {"ready": status.ready, "reasons": status.reasons}
-        return (200 if status.ready else 503), "application/json", json.dumps(body).encode()
+            reasons = [f"Redis unreachable: {exc}"]
+        body = json.dumps({"ready": not reasons, "reasons": reasons}).encode()
+        return (503 if reasons else 200), "application/json", body
 
     def metrics(self) -> tuple[int, str, bytes]:
         status = self.reader.collect()

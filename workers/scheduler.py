@@ -28,7 +28,7 @@ CLAIM_LEASE = 300.0
 def import_feeds_file(registry: Registry, path: str) -> int:
     specs = parse_feed_list(Path(path).read_bytes(), path)
     for spec in specs:
-        registry.add(spec.url, spec.interval)
+        registry.add(spec.url, spec.interval, reenable=False)
     return len(specs)
 
 
