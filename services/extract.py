@@ -1,14 +1,15 @@
 """Extract: the article body from page HTML with trafilatura (it never fetches), and metadata."""
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import trafilatura
 from trafilatura.settings import Document
 
 from services.cleanup import clean_body
 from services.errors import NewswireError
-from services.metadata import Timestamp, read_meta
+from services.metadata import PageMeta, read_meta
 
 # A page needs a little text before a language detector's guess means anything.
 MIN_WORDS_FOR_DETECTION = 15
@@ -21,19 +22,10 @@ class ExtractionError(NewswireError):
 
 @dataclass(frozen=True)
 class Extracted:
-    """What a page says about itself, beside its body text."""
+    """The article text, and what the page says about itself (language filled in if missing)."""
 
     body: str
-    title: str = ""
-    authors: list[str] = field(default_factory=list)
-    published: Timestamp | None = None
-    modified: Timestamp | None = None
-    source: str | None = None
-    language: str | None = None
-    tags: list[str] = field(default_factory=list)
-    image: str | None = None
-    canonical: str | None = None
-    description: str = ""
+    meta: PageMeta
 
 
 def detect_language(text: str) -> str | None:
@@ -75,16 +67,5 @@ def extract(html: str, url: str) -> Extracted:
     body = _paragraphs(clean_body(str(doc.text), meta.titles))
     if not body:
         raise ExtractionError("no article text left after removing page furniture")
-    return Extracted(
-        body=body,
-        title=meta.title,
-        authors=meta.authors,
-        published=meta.published,
-        modified=meta.modified,
-        source=meta.source,
-        language=meta.language or detect_language(body),
-        tags=meta.tags,
-        image=meta.image,
-        canonical=meta.canonical,
-        description=meta.description,
-    )
+    language = meta.language or detect_language(body)
+    return Extracted(body, dataclasses.replace(meta, language=language))

@@ -6,7 +6,7 @@ from datetime import datetime
 from schemas.article import Article
 from schemas.feed import FeedEntry
 from services.extract import Extracted, detect_language
-from services.metadata import Timestamp
+from services.metadata import PageMeta, Timestamp
 from services.urls import canonical_url, clean_url, site_of, story_id
 
 # Fewer words than this from the page, and a longer text in the feed, means extraction missed.
@@ -38,7 +38,7 @@ def article_identity(
 ) -> tuple[str | None, str]:
     """(canonical URL, story id). Entries without any link are identified by feed and guid/title."""
     if fetched_url:
-        canonical = canonical_url(fetched_url, page.canonical if page else None)
+        canonical = canonical_url(fetched_url, page.meta.canonical if page else None)
         return canonical, story_id(canonical)
     if entry.link:
         canonical = clean_url(entry.link)
@@ -57,13 +57,14 @@ def build_article(
     """The Article for a story: the page's body when `page` is given, else the feed's text."""
     canonical, article_id = article_identity(entry, fetched_url, page)
     url = fetched_url or entry.link
+    meta = page.meta if page is not None else PageMeta()
     if page is not None:
         body = page.body
         extraction = "full"
     else:
         body = entry.summary
         extraction = "feed_summary"
-    language = (page.language if page else None) or entry.language
+    language = meta.language or entry.language
     if language is None and page is None:
         language = detect_language(body)
     return Article(
@@ -72,17 +73,17 @@ def build_article(
         canonical_url=canonical,
         feed_url=entry.feed_url,
         guid=entry.guid,
-        title=entry.title or (page.title if page else ""),
+        title=entry.title or meta.title,
         body=body,
-        summary=entry.summary or (page.description if page else ""),
-        authors=(page.authors if page and page.authors else entry.authors),
-        published_at=pick_published(entry, page.published if page else None),
-        updated_at=(page.modified.value if page and page.modified else entry.updated_at),
+        summary=entry.summary or meta.description,
+        authors=meta.authors or entry.authors,
+        published_at=pick_published(entry, meta.published),
+        updated_at=meta.modified.value if meta.modified else entry.updated_at,
         fetched_at=now,
         language=language,
-        source=(page.source if page and page.source else site_of(url) if url else None),
-        tags=list(dict.fromkeys([*entry.tags, *(page.tags if page else [])])),
-        image=(page.image if page and page.image else entry.image),
+        source=meta.source or (site_of(url) if url else None),
+        tags=list(dict.fromkeys([*entry.tags, *meta.tags])),
+        image=meta.image or entry.image,
         word_count=len(body.split()),
         content_hash=content_hash(body),
         extraction=extraction,

@@ -1,9 +1,11 @@
 """A static web site on loopback: serves a directory for the demo and the benchmarks."""
 
 import threading
+from collections.abc import Callable
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from socketserver import BaseRequestHandler
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -22,11 +24,10 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-class SiteServer:
-    """Serves `root` at http://127.0.0.1:<port>/ from a daemon thread until `close()`."""
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 (a free port by default), in a daemon thread."""
 
-    def __init__(self, root: Path, port: int = 0) -> None:
-        handler = partial(_QuietHandler, directory=str(root))
+    def __init__(self, handler: Callable[..., BaseRequestHandler], port: int = 0) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
@@ -41,6 +42,16 @@ class SiteServer:
     def host_port(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def url(self, path: str) -> str:
+        return self.base + path
+
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class SiteServer(LoopbackServer):
+    """Serves the files under `root`."""
+
+    def __init__(self, root: Path, port: int = 0) -> None:
+        super().__init__(partial(_QuietHandler, directory=str(root)), port)

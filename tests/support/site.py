@@ -1,11 +1,12 @@
 """Fixture web sites: a threaded HTTP server on loopback serving routes the tests write."""
 
 import gzip
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from workers.site_server import LoopbackServer
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Hit:
     at: float = field(default_factory=time.monotonic)
 
 
-class Site:
+class Site(LoopbackServer):
     """A web site on 127.0.0.1:<free port>; `hits` records every request it saw."""
 
     def __init__(self) -> None:
@@ -91,22 +92,7 @@ class Site:
                     pass
                 self.close_connection = True
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host_port(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def url(self, path: str) -> str:
-        return self.base + path
+        super().__init__(Handler)
 
     def add(
         self,
@@ -126,7 +112,3 @@ class Site:
 
     def paths_hit(self) -> list[str]:
         return [h.path for h in self.hits]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
