@@ -1,0 +1,108 @@
+"""`newswire feeds ...`: the feed registry from the command line."""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+from services.broker import open_redis
+from services.errors import ConfigError, RefusedURL
+from services.feedlist import parse_feed_list, to_opml
+from services.registry import Registry
+from services.settings import Settings
+from workers.cli_output import EXIT_CONFIG, EXIT_OK, print_table
+from workers.runtime import load_settings
+from workers.status_page import ago
+
+
+def _registry(settings: Settings) -> tuple[redis.Redis, Registry]:
+    client = open_redis(settings)
+    return client, Registry(client, settings.key_prefix, settings.poll_interval)
+
+
+def cmd_feeds_add(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _client, registry = _registry(settings)
+    for url in args.urls:
+        try:
+            state = registry.add(url, args.interval)
+        except RefusedURL as exc:
+            print(f"newswire: not adding {url}: {exc.reason}", file=sys.stderr)
+            return EXIT_CONFIG
+        print(f"added {state.url} (every {state.interval}s)")
+    return EXIT_OK
+
+
+def cmd_feeds_remove(args: argparse.Namespace) -> int:
+    _client, registry = _registry(load_settings())
+    missing = [url for url in args.urls if not registry.remove(url)]
+    for url in missing:
+        print(f"newswire: {url} was not registered", file=sys.stderr)
+    return EXIT_OK if not missing else 1
+
+
+def cmd_feeds_list(args: argparse.Namespace) -> int:
+    _client, registry = _registry(load_settings())
+    feeds = registry.all()
+    if args.json:
+        print(json.dumps([f.model_dump(mode="json") for f in feeds], indent=2))
+        return EXIT_OK
+    if not feeds:
+        print("no feeds registered: add some with `newswire feeds add URL`")
+        return EXIT_OK
+    now = time.time()
+    rows = [("URL", "EVERY", "STATUS", "ERRORS", "NEXT POLL", "LAST ERROR")]
+    for f in feeds:
+        due = "disabled" if not f.enabled else ago(f.next_due, now)
+        rows.append((f.url, f"{f.interval}s", f.last_status or "new", str(f.error_count), due,
+                     f.disabled_reason or f.last_error or ""))  # fmt: skip
+    print_table(rows)
+    return EXIT_OK
+
+
+def cmd_feeds_import(args: argparse.Namespace) -> int:
+    _client, registry = _registry(load_settings())
+    try:
+        specs = parse_feed_list(Path(args.file).read_bytes(), args.file)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {args.file}: {exc.strerror}") from None
+    added, refused = 0, 0
+    for spec in specs:
+        try:
+            registry.add(spec.url, spec.interval or args.interval)
+            added += 1
+        except RefusedURL as exc:
+            refused += 1
+            print(f"skipped {spec.url}: {exc.reason}", file=sys.stderr)
+    print(f"imported {added} feeds from {args.file}" + (f", skipped {refused}" if refused else ""))
+    return EXIT_OK
+
+
+def cmd_feeds_export(args: argparse.Namespace) -> int:
+    _client, registry = _registry(load_settings())
+    sys.stdout.write(to_opml(registry.all()))
+    return EXIT_OK
+
+
+def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    feeds = sub.add_parser("feeds", help="manage the registered feeds")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
+    add = feeds_sub.add_parser("add", help="register feeds (polled from now on)")
+    add.add_argument("urls", nargs="+", metavar="URL")
+    add.add_argument("--interval", type=int, help="seconds between polls (default from settings)")
+    add.set_defaults(handler=cmd_feeds_add)
+    remove = feeds_sub.add_parser("remove", help="unregister feeds")
+    remove.add_argument("urls", nargs="+", metavar="URL")
+    remove.set_defaults(handler=cmd_feeds_remove)
+    listing = feeds_sub.add_parser("list", help="registered feeds and their health")
+    listing.add_argument("--json", action="store_true", help="the full state of each feed")
+    listing.set_defaults(handler=cmd_feeds_list)
+    imp = feeds_sub.add_parser("import", help="register the feeds of an OPML or YAML file")
+    imp.add_argument("file", metavar="FILE", help="OPML 2.0 export, or YAML list of URLs")
+    imp.add_argument("--interval", type=int, help="seconds between polls where the file has none")
+    imp.set_defaults(handler=cmd_feeds_import)
+    exp = feeds_sub.add_parser("export", help="print the registered feeds as OPML")
+    exp.set_defaults(handler=cmd_feeds_export)

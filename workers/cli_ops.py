@@ -1,0 +1,229 @@
+"""Watching newswire from the command line: tail, status, dead letters, ping, the monitor."""
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import signal
+import sys
+import threading
+import time
+import urllib.request
+
+from services.broker import open_redis
+from services.status import StatusReader
+from services.subscribe import (
+    DEAD_SUFFIX,
+    ack,
+    dead_letters,
+    ensure_group,
+    read,
+    read_group,
+    requeue,
+)
+from workers.cli_output import EXIT_OK, print_table
+from workers.runtime import load_settings
+from workers.status_page import ago
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    """Print articles from the stream, as a plain reader or as a consumer-group member."""
+    settings = load_settings()
+    client = open_redis(settings)
+    stream = settings.stream
+    start = "0" if args.from_start else (args.start or "$")
+    if args.group:
+        ensure_group(client, stream, args.group, "0" if args.from_start else "$")
+        deliveries = read_group(
+            client, stream, args.group, args.consumer, count=args.count, follow=args.follow
+        )
+    else:
+        deliveries = read(client, stream, start=start, count=args.count, follow=args.follow)
+    try:
+        for delivery in deliveries:
+            if args.json:
+                sys.stdout.write(delivery.raw.decode() + "\n")
+            else:
+                a = delivery.article
+                when = a.published_at.isoformat() if a.published_at else "-"
+                print(f"{delivery.entry_id}  {when}  [{a.extraction}] {a.title}  <{a.url}>")
+            sys.stdout.flush()
+            if args.group:
+                ack(client, stream, args.group, delivery.entry_id)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        client.close()
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Workers, queues, scheduler, streams and feeds, from Redis."""
+    settings = load_settings()
+    status = StatusReader(open_redis(settings), settings).collect()
+    if args.json:
+        print(status.model_dump_json(indent=2))
+        return EXIT_OK
+    now = status.generated_at
+    print("ready" if status.ready else "NOT READY: " + "; ".join(status.reasons))
+    print("\nworkers")
+    if status.workers:
+        header = ("NAME", "STATE", "ACTIVE", "PROCESSED", "POOL", "HEARTBEAT")
+        print_table([header] + [
+            (w.name, w.state, str(w.active), str(w.processed), str(w.pool),
+             ago(w.last_heartbeat, now))
+            for w in status.workers
+        ], indent=2)  # fmt: skip
+    else:
+        print("  none has reported: start one with `newswire worker` or `newswire up`")
+    print("\nqueues   " + "   ".join(f"{q.name} {q.length}" for q in status.queues))
+    s = status.scheduler
+    state = "active" if s.fresh else "NO HEARTBEAT"
+    print(f"scheduler {state}: {s.active_instance or 'none'}, last tick {ago(s.last_tick, now)}")
+    for stream in status.streams:
+        span = f"{ago(stream.first_entry_at, now)} .. {ago(stream.last_entry_at, now)}"
+        print(f"\nstream {stream.name}: {stream.length} entries ({span}), "
+              f"{sum(stream.per_minute)} in the last hour")  # fmt: skip
+        if stream.groups:
+            print_table([("GROUP", "CONSUMERS", "PENDING", "LAG")] + [
+                (g.name, str(g.consumers), str(g.pending), "?" if g.lag is None else str(g.lag))
+                for g in stream.groups
+            ], indent=2)  # fmt: skip
+    f = status.feeds
+    print(f"\nfeeds {f.total}: {f.healthy} healthy, {f.backing_off} backing off, "
+          f"{f.failing} failing, {f.disabled} disabled")  # fmt: skip
+    if f.worst:
+        print_table([("FEED", "HEALTH", "ERRORS", "LAST ERROR", "NEXT ATTEMPT")] + [
+            (p.url, p.health, str(p.error_count), p.last_error or "", ago(p.next_attempt, now))
+            for p in f.worst
+        ], indent=2)  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_ping(args: argparse.Namespace) -> int:
+    """Health checks for containers: exit 0 when the thing asked about answers."""
+    if args.monitor:
+        try:
+            with urllib.request.urlopen(args.monitor, timeout=5) as resp:  # noqa: S310 -- operator's URL
+                ok = resp.status == 200
+        except OSError as exc:
+            print(f"monitor did not answer: {exc}", file=sys.stderr)
+            return 1
+        return EXIT_OK if ok else 1
+    settings = load_settings()
+    client = open_redis(settings)  # raises BrokerError (exit 3) when Redis is down
+    if args.scheduler:
+        scheduler = StatusReader(client, settings).scheduler(time.time())
+        if not scheduler.fresh:
+            print("no scheduler heartbeat", file=sys.stderr)
+            return 1
+        print(f"scheduler {scheduler.active_instance} ticking")
+    if args.worker:
+        from workers.celery_app import make_app  # noqa: PLC0415
+
+        replies = make_app(settings).control.ping(destination=[args.worker], timeout=5)
+        if not replies:
+            print(f"worker {args.worker} did not answer", file=sys.stderr)
+            return 1
+        print(f"worker {args.worker} answered")
+    return EXIT_OK
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from workers.monitor import serve  # noqa: PLC0415
+
+    settings = load_settings()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    port = settings.monitor_port if args.port is None else args.port
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(settings, args.host or settings.monitor_host, port, stop)
+    return EXIT_OK
+
+
+def cmd_dead(args: argparse.Namespace) -> int:
+    """List dead letters (entries a consumer group gave up on), or requeue them."""
+    settings = load_settings()
+    client = open_redis(settings)
+    letters = dead_letters(client, settings.stream, count=args.count)
+    if args.requeue_all or args.requeue:
+        wanted = {d.entry_id for d in letters} if args.requeue_all else set(args.requeue)
+        done = [i for i in sorted(wanted) if requeue(client, settings.stream, i)]
+        print(
+            f"requeued {len(done)} dead letters"
+            + (f" of {len(wanted)}" if len(done) < len(wanted) else "")
+        )
+        return EXIT_OK if len(done) == len(wanted) else 1
+    if args.json:
+        for d in letters:
+            print(json.dumps(dataclasses.asdict(d)))
+        return EXIT_OK
+    if not letters:
+        print(f"no dead letters on {settings.stream}{DEAD_SUFFIX}")
+        return EXIT_OK
+    print_table([("DEAD ID", "GROUP", "ARTICLE", "REASON")]
+                + [(d.entry_id, d.group, d.article_id, d.reason) for d in letters])  # fmt: skip
+    return EXIT_OK
+
+
+def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    tail = sub.add_parser(
+        "tail",
+        help="print articles from the stream",
+        description="Print articles from the stream. By default only new ones; with --group, "
+        "as a member of a consumer group, acknowledging each article once printed.",
+    )
+    tail.add_argument("--json", action="store_true", help="one Article JSON per line")
+    tail.add_argument("--count", "-n", type=int, default=None, help="stop after N articles")
+    where = tail.add_mutually_exclusive_group()
+    where.add_argument("--from-start", action="store_true", help="start at the oldest entry")
+    where.add_argument("--from", dest="start", metavar="ID", help="start after this entry id")
+    tail.add_argument("--follow", "-f", action="store_true", help="keep waiting for new articles")
+    tail.add_argument("--group", help="read as a member of this consumer group")
+    tail.add_argument("--consumer", default="tail", help="consumer name within --group")
+    tail.set_defaults(handler=cmd_tail)
+
+    status = sub.add_parser(
+        "status",
+        help="workers, queues, scheduler, streams and feeds at a glance",
+        description="Show workers (offline ones too), queue lengths, the active scheduler, "
+        "the stream with its consumer groups' pending entries and lag, and feed health.",
+    )
+    status.add_argument("--json", action="store_true", help="the same as the monitor's /api/status")
+    status.set_defaults(handler=cmd_status)
+
+    ping = sub.add_parser(
+        "ping",
+        help="health check: Redis, a worker, the scheduler or the monitor",
+        description="Exit 0 when Redis answers and, if asked, the named worker answers a "
+        "ping through the broker, the scheduler's heartbeat is fresh, or the monitor URL "
+        "answers 200. For container health checks.",
+    )
+    ping.add_argument("--worker", metavar="NAME", help="worker node name, e.g. newswire@host")
+    ping.add_argument("--scheduler", action="store_true", help="the scheduler ticked recently")
+    ping.add_argument("--monitor", metavar="URL", help="GET this URL (no Redis needed)")
+    ping.set_defaults(handler=cmd_ping)
+
+    monitor = sub.add_parser(
+        "monitor",
+        help="serve /healthz, /readyz, /metrics, /api/status and a status page",
+        description="Run the monitor HTTP service: /healthz (process up), /readyz (Redis, a "
+        "worker and the scheduler up; 503 otherwise), /metrics (Prometheus), /api/status "
+        "(JSON) and / (the status page).",
+    )
+    monitor.add_argument("--host", help="address to listen on (NEWSWIRE_MONITOR_HOST)")
+    monitor.add_argument("--port", type=int, help="port (NEWSWIRE_MONITOR_PORT, default 8787)")
+    monitor.set_defaults(handler=cmd_monitor)
+
+    dead = sub.add_parser(
+        "dead",
+        help="list or requeue dead letters",
+        description="Entries a consumer group failed to handle too many times are moved to "
+        "the dead-letter stream (<stream>:dead) with the reason. List them, or requeue them "
+        "for the group that failed them (other groups do not see them again).",
+    )
+    dead.add_argument("--json", action="store_true", help="one JSON object per dead letter")
+    dead.add_argument("--count", type=int, default=100, help="at most this many (newest first)")
+    dead.add_argument("--requeue", nargs="+", metavar="DEAD_ID", default=[], help="requeue these")
+    dead.add_argument("--requeue-all", action="store_true", help="requeue every dead letter")
+    dead.set_defaults(handler=cmd_dead)
