@@ -10,14 +10,17 @@ from pathlib import Path
 
 import redis
 
+from services.registry import Registry
 from tests.support.processes import wait_for
 
 
 def test_up_starts_private_redis_and_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
     env["NEWSWIRE_DATA_DIR"] = str(tmp_path / "data")
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("- https://news.invalid/rss.xml\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "up", "--concurrency", "1"],
+        [sys.executable, "-m", "workers.cli", "up", "--feeds", str(feeds), "--concurrency", "1"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -34,6 +37,7 @@ def test_up_starts_private_redis_and_stops_everything_on_ctrl_c(tmp_path: Path) 
             "the worker",
         )
         assert (tmp_path / "data" / "redis").is_dir()  # data under the data dir
+        assert [f.url for f in Registry(client).all()] == ["https://news.invalid/rss.xml"]
 
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
         proc.wait(60)

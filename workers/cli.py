@@ -99,10 +99,13 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     redis_url = os.environ.get("NEWSWIRE_REDIS_URL")
-    stack = Stack(Path(settings.data_dir), redis_url)
+    env = {"NEWSWIRE_FEEDS_FILE": str(Path(args.feeds).resolve())} if args.feeds else {}
+    stack = Stack(Path(settings.data_dir), redis_url, env=env)
     url = stack.start(list(args.celery_args))
     print(f"newswire up: Redis at {url}" + ("" if redis_url else f" (data in {settings.data_dir})"))
-    print("worker and scheduler running; Ctrl-C stops everything")
+    if not redis_url:
+        print(f"for other terminals: export NEWSWIRE_REDIS_URL={url}")
+    print("worker and scheduler running; Ctrl-C stops everything", flush=True)
     try:
         while stack.alive():
             time.sleep(0.5)
@@ -165,8 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run everything on this machine: Redis (if needed), a worker, the scheduler",
         description="Start a worker and the scheduler as child processes. Without "
         "NEWSWIRE_REDIS_URL a private redis-server is started too, its data under "
-        "NEWSWIRE_DATA_DIR. Ctrl-C stops all of them. Extra options go to the worker.",
+        "NEWSWIRE_DATA_DIR, on the same port each time. Ctrl-C stops all of them. Extra options "
+        "go to the worker.",
     )
+    up.add_argument("--feeds", metavar="FILE", help="OPML or YAML feed list to import at start")
     up.set_defaults(handler=cmd_up)
 
     demo = sub.add_parser(

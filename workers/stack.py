@@ -95,6 +95,24 @@ class RedisProcess:
                 self.kill()
 
 
+def remembered_port(data_dir: Path) -> int:
+    """The port this data dir's Redis used last time if it is free, so that its URL (printed
+    for other terminals) stays the same across restarts; else a new free one, remembered."""
+    record = data_dir / "port"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if record.exists() and record.read_text().strip().isdigit():
+        port = int(record.read_text())
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                pass
+    port = free_port()
+    record.write_text(str(port))
+    return port
+
+
 def newswire_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "workers.cli", *args]
 
@@ -109,7 +127,9 @@ class Stack:
         env: dict[str, str] | None = None,
         log: IO[bytes] | None = None,
     ) -> None:
-        self.redis: RedisProcess | None = None if redis_url else RedisProcess(data_dir / "redis")
+        self.redis: RedisProcess | None = None
+        if not redis_url:
+            self.redis = RedisProcess(data_dir / "redis", remembered_port(data_dir / "redis"))
         self.redis_url = redis_url
         self.env = dict(env or {})
         self.log = log  # children's output; None: this terminal
