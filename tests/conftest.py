@@ -1,8 +1,6 @@
 """Fixtures: a private redis-server per session, fresh keys per test, fixture sites on loopback."""
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -10,8 +8,6 @@ import redis
 from services.settings import Settings
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
-
-SHARED = Path(os.environ.get("NEWSWIRE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 
 
 @pytest.fixture(scope="session")
