@@ -9,7 +9,7 @@ from schemas.article import SCHEMA_VERSION, Article
 from schemas.rejected import RejectedLink
 from services.errors import BrokerError
 from services.settings import Settings
-from services.urls import clean_url, story_id
+from services.urls import story_id
 
 EVENT_ARTICLE = "article.published"
 EVENT_REJECTED = "link.rejected"
@@ -66,10 +66,6 @@ class Publisher:
             return found > 0
         except redis.RedisError as exc:
             raise BrokerError(f"Redis EXISTS failed: {exc}") from exc
-
-    def is_seen_link(self, link: str | None) -> bool:
-        """True when this feed link (tracking parameters and all) is already known."""
-        return bool(link) and self.is_seen([clean_url(link or "")])
 
     def seen_flags(self, clean_urls: list[str]) -> list[bool]:
         """For each (cleaned) link, whether it is already known: one round trip for a batch."""

@@ -104,7 +104,9 @@ def process_entry(self: Task, entry: dict[str, Any], attempt: int = 0) -> str:
     settings = rt.settings
     item = FeedEntry.model_validate(entry)
     limiter = HostLimiter(rt.redis, settings.host_rate, settings.host_burst)
-    if item.link and not with_broker(lambda: rt.pipeline.publisher.is_seen_link(item.link)):
+    # The poll already dropped known links, so no second seen-check here: the pipeline's own
+    # (before it fetches) is the one that counts.
+    if item.link:
         wait = with_broker(lambda: limiter.wait_seconds(item.link or ""))
         if wait > 0:
             # Politeness is not a failure: this does not count as an attempt.
