@@ -55,10 +55,10 @@ def poll_feed(
         if feed is not None:
             # Known links are dropped here, one round trip for the whole feed, so an unchanged
             # feed from a server without validators costs no tasks.
-            links = [clean_url(e.link) for e in feed.entries if e.link]
-            flags = pipeline.publisher.seen_flags(links)
-            known = {link for link, seen in zip(links, flags, strict=True) if seen}
-            entries = [e for e in feed.entries if not (e.link and clean_url(e.link) in known)]
+            linked = [(e, clean_url(e.link)) for e in feed.entries if e.link]
+            flags = pipeline.publisher.seen_flags([link for _e, link in linked])
+            known = {id(e) for (e, _link), seen in zip(linked, flags, strict=True) if seen}
+            entries = [e for e in feed.entries if id(e) not in known]
         for entry in entries:
             enqueue(entry)
         outcome = PollResult(

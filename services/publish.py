@@ -58,14 +58,7 @@ class Publisher:
 
     def is_seen(self, clean_urls: list[str]) -> bool:
         """True when any of these (cleaned) links was published or rejected before."""
-        keys = self._keys([story_id(u) for u in clean_urls])
-        if not keys:
-            return False
-        try:
-            found: int = self._redis.exists(*keys)  # type: ignore[assignment]
-            return found > 0
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis EXISTS failed: {exc}") from exc
+        return any(self.seen_flags(clean_urls))
 
     def seen_flags(self, clean_urls: list[str]) -> list[bool]:
         """For each (cleaned) link, whether it is already known: one round trip for a batch."""

@@ -11,7 +11,9 @@ from services.fetch import Fetcher
 from services.guard import AllowList
 from services.ingest import Pipeline
 from services.metrics import Metrics
+from services.politeness import HostLimiter
 from services.publish import Publisher
+from services.registry import Registry
 from services.settings import Settings
 
 
@@ -37,6 +39,8 @@ class Runtime:
     settings: Settings
     redis: redis.Redis
     pipeline: Pipeline
+    registry: Registry
+    limiter: HostLimiter
 
     def close(self) -> None:
         self.pipeline.fetcher.close()
@@ -48,4 +52,6 @@ def build_runtime(settings: Settings) -> Runtime:
     pipeline = Pipeline(
         Fetcher(settings), Publisher(client, settings), metrics=Metrics(client, settings.key_prefix)
     )
-    return Runtime(settings, client, pipeline)
+    registry = Registry(client, settings.key_prefix, settings.poll_interval)
+    limiter = HostLimiter(client, settings.host_rate, settings.host_burst, settings.key_prefix)
+    return Runtime(settings, client, pipeline, registry, limiter)

@@ -10,10 +10,8 @@ from celery import Task, shared_task
 
 from schemas.feed import FeedEntry
 from services.errors import BrokerError, TransientFetch
-from services.politeness import HostLimiter
 from services.poller import PollReport
 from services.poller import poll_feed as poll_service
-from services.registry import Registry
 from services.schedule import backoff_seconds
 from services.settings import Settings
 from workers.celery_app import ENTRY_TASK, POLL_TASK
@@ -62,9 +60,7 @@ def countdown(settings: Settings, seconds: float) -> float:
 def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
     """Poll one registered feed; each new entry becomes a process_entry task."""
     rt = runtime(self)
-    settings = rt.settings
-    registry = Registry(rt.redis, settings.key_prefix, settings.poll_interval)
-    state = with_broker(lambda: registry.get(feed_id))
+    state = with_broker(lambda: rt.registry.get(feed_id))
     if state is None or not state.enabled:
         return {"feed": feed_id, "skipped": "not registered or disabled"}
 
@@ -86,8 +82,8 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
             return poll_service(
                 state,
                 pipeline=rt.pipeline,
-                registry=registry,
-                limiter=HostLimiter(rt.redis, settings.host_rate, settings.host_burst),
+                registry=rt.registry,
+                limiter=rt.limiter,
                 enqueue=enqueue,
                 now=time.time(),
             )
@@ -103,7 +99,7 @@ def process_entry(self: Task, entry: dict[str, Any], attempt: int = 0) -> str:
     rt = runtime(self)
     settings = rt.settings
     item = FeedEntry.model_validate(entry)
-    limiter = HostLimiter(rt.redis, settings.host_rate, settings.host_burst)
+    limiter = rt.limiter
     # The poll already dropped known links, so no second seen-check here: the pipeline's own
     # (before it fetches) is the one that counts.
     if item.link:
