@@ -4,7 +4,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-WorkerState = Literal["online", "offline", "stopped"]
+# online: consuming tasks; reconnecting: its consumer lost the broker and is getting it back;
+# stalled: not consuming for longer than NEWSWIRE_WORKER_STALL_SECONDS (it exits); offline: no
+# heartbeat for a while (dead or cut off); stopped: shut down cleanly.
+WorkerState = Literal["online", "reconnecting", "stalled", "offline", "stopped"]
 FeedHealth = Literal["healthy", "backing_off", "failing", "disabled"]
 
 
@@ -18,6 +21,10 @@ class WorkerStatus(BaseModel):
     pid: int | None = None
     started_at: float | None = None
     last_heartbeat: float | None = None
+    not_consuming_since: float | None = Field(
+        default=None, description="While reconnecting or stalled: since when (unix time)."
+    )
+    restarts: int = Field(default=0, description="Times `newswire up` restarted this worker.")
 
 
 class QueueStatus(BaseModel):
@@ -29,6 +36,7 @@ class SchedulerStatus(BaseModel):
     active_instance: str | None
     last_tick: float | None
     fresh: bool = Field(description="The active scheduler ticked recently.")
+    restarts: int = Field(default=0, description="Times `newswire up` restarted it.")
 
 
 class GroupStatus(BaseModel):

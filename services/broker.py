@@ -1,30 +1,76 @@
-"""Broker seam: the one Redis client of a process, checked at start with an actionable error."""
+"""Broker seam: the one Redis client of a process (directly or through Redis Sentinel), checked
+at start with an actionable error."""
+
+from urllib.parse import urlsplit
 
 import redis
+from redis.sentinel import Sentinel
 
 from services.errors import BrokerError
 from services.settings import Settings
 
+CONNECT_TIMEOUT = 5.0
+SOCKET_TIMEOUT = 30.0
+
+
+def redacted(url: str) -> str:
+    """`url` without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
+
+
+def where(settings: Settings) -> str:
+    """Where Redis is said to be, password left out."""
+    if settings.sentinels:
+        hosts = ",".join(f"{h}:{p}" for h, p in settings.sentinels)
+        return f"master {settings.redis_sentinel_master!r} via sentinels {hosts}"
+    return redacted(settings.redis_url)
+
 
 def open_redis(settings: Settings, *, check: bool = True) -> redis.Redis:
-    """A Redis client for `settings.redis_url`; with `check`, PING it now rather than fail later."""
+    """A Redis client for the configured Redis; with `check`, PING it now rather than fail
+    later. With NEWSWIRE_REDIS_SENTINELS the client asks the sentinels for the master on every
+    new connection, so it follows a failover by itself."""
+    options = {
+        "socket_connect_timeout": CONNECT_TIMEOUT,
+        "socket_timeout": SOCKET_TIMEOUT,
+        "health_check_interval": 30,
+    }
     try:
-        client = redis.Redis.from_url(
-            settings.redis_url,
-            socket_connect_timeout=5,
-            socket_timeout=30,
-            health_check_interval=30,
-        )
+        if settings.sentinels:
+            url = urlsplit(settings.redis_url)
+            db = int(url.path.strip("/") or 0)
+            sentinel = Sentinel(  # type: ignore[no-untyped-call]
+                settings.sentinels,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                socket_timeout=CONNECT_TIMEOUT,
+            )
+            client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+                settings.redis_sentinel_master,
+                username=url.username,
+                password=url.password,
+                db=db,
+                **options,
+            )
+        else:
+            client = redis.Redis.from_url(settings.redis_url, **options)
     except ValueError as exc:
         raise BrokerError(
-            f"NEWSWIRE_REDIS_URL={settings.redis_url!r} is not a usable Redis URL: {exc}"
+            f"NEWSWIRE_REDIS_URL={redacted(settings.redis_url)!r} is not a usable Redis URL: {exc}"
         ) from exc
     if check:
         try:
             client.ping()
         except redis.RedisError as exc:
             raise BrokerError(
-                f"cannot reach Redis at {settings.redis_url} ({exc}); start redis-server or set "
-                "NEWSWIRE_REDIS_URL to a running one"
+                f"cannot reach Redis ({where(settings)}): {exc}; start redis-server or set "
+                "NEWSWIRE_REDIS_URL (or NEWSWIRE_REDIS_SENTINELS) to a running one"
             ) from exc
     return client

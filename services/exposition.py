@@ -59,6 +59,27 @@ def render(counters: dict[str, int], status: Status) -> str:
         [({}, sum(w.online for w in status.workers))],
     )
     family(
+        "workers",
+        "gauge",
+        "Workers by state (online, reconnecting, stalled, offline, stopped).",
+        [
+            ({"state": state}, sum(w.state == state for w in status.workers))
+            for state in ("online", "reconnecting", "stalled", "offline", "stopped")
+        ],
+    )
+    family(
+        "worker_restarts",
+        "gauge",
+        "Times `newswire up` restarted each worker.",
+        [({"worker": w.name}, w.restarts) for w in status.workers],
+    )
+    family(
+        "scheduler_restarts",
+        "gauge",
+        "Times `newswire up` restarted the scheduler.",
+        [({}, status.scheduler.restarts)],
+    )
+    family(
         "worker_active_tasks",
         "gauge",
         "Tasks executing per worker.",

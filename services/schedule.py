@@ -25,6 +25,21 @@ for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
 return ids
 """
 
+# KEYS[1] = due zset; ARGV[1] = the claim's lease end, ARGV[2] = the longer lease end, ARGV[3..]
+# = ids. Extends a claim once its polls are enqueued, but only where the score is still the
+# claim's own: a poll that already finished has set the feed's real next due time.
+EXTEND_CLAIM = """
+local n = 0
+for i = 3, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) == tonumber(ARGV[1]) then
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
+    n = n + 1
+  end
+end
+return n
+"""
+
 # KEYS[1] = leader key; ARGV[1] = instance id, ARGV[2] = lease ms. 1 when this instance leads.
 LEAD = """
 local holder = redis.call('GET', KEYS[1])
@@ -113,13 +128,24 @@ class DueQueue:
         self._leader_key = leader_key
         self._claim = client.register_script(CLAIM_DUE)
         self._lead = client.register_script(LEAD)
+        self._extend = client.register_script(EXTEND_CLAIM)
 
     def claim(self, now: float, batch: int, lease_seconds: float) -> list[str]:
+        """Take up to `batch` due feeds; none is due again for `lease_seconds`."""
         try:
             ids: Any = self._claim(keys=[self._due_key], args=[now, batch, now + lease_seconds])
         except redis.RedisError as exc:
             raise BrokerError(f"Redis claim failed: {exc}") from exc
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+
+    def extend(self, ids: list[str], lease_end: float, new_end: float) -> int:
+        """Push the claims that still end at `lease_end` to `new_end`; how many moved."""
+        if not ids:
+            return 0
+        try:
+            return int(self._extend(keys=[self._due_key], args=[lease_end, new_end, *ids]))
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis claim extension failed: {exc}") from exc
 
     def lead(self, instance: str, lease_ms: int) -> bool:
         """Take or renew the leader lease; False while another live instance holds it."""

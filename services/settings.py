@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", extra="ignore", frozen=True)
 
     redis_url: str = "redis://localhost:6379/0"
+    # Redis Sentinel: comma list of host:port; when set, the master named below is found
+    # through them (for every part: broker, streams, registry, scheduler, monitor, consumers)
+    # and redis_url only supplies the password and database number.
+    redis_sentinels: str = ""
+    redis_sentinel_master: str = "mymaster"
     stream: str = "newswire:articles"
     rejected_stream: str = "newswire:rejected"
     stream_maxlen: int = Field(default=1_000_000, ge=1000)
@@ -42,6 +48,15 @@ class Settings(BaseSettings):
     host_burst: int = Field(default=5, ge=1)
     entry_retries: int = Field(default=3, ge=0, description="transient failures before fallback")
     visibility_timeout: int = Field(default=50, ge=5)
+    # A worker whose consumer has not been able to take tasks for this long is stalled: it is
+    # shown so, fails its health checks and exits for its supervisor to replace it. Above the
+    # 60 s Redis outage that everything is meant to ride out.
+    worker_stall_seconds: float = Field(default=90.0, ge=5)
+    # Set by `newswire up` on a child it restarted: how many times it did (shown in status).
+    restarts: int = Field(default=0, ge=0)
+    # Tests and the chaos soak only: SIGUSR2 makes a worker's task consumer crash (as kombu's
+    # bug does) or wedge (hang for good while the process lives on).
+    fault_injection: Literal["", "wedge", "crash"] = ""
     scheduler_tick: float = Field(default=1.0, gt=0)
     scheduler_batch: int = Field(default=500, ge=1)
     feeds_file: str | None = None
@@ -54,6 +69,26 @@ class Settings(BaseSettings):
         """Hard limit per task: above the fetch deadline, below the visibility timeout."""
         return int(self.fetch_deadline + 20)
 
+    @property
+    def task_soft_time_limit(self) -> int:
+        return int(self.fetch_deadline + 10)
+
+    @property
+    def broker_patience(self) -> float:
+        """Seconds a task waits out a Redis outage before giving its message back: what the
+        soft time limit leaves beside a whole fetch."""
+        return max(1.0, self.task_soft_time_limit - self.fetch_deadline - 2)
+
+    @property
+    def sentinels(self) -> list[tuple[str, int]]:
+        """NEWSWIRE_REDIS_SENTINELS as (host, port) pairs; empty when Sentinel is not used."""
+        pairs = []
+        for part in self.redis_sentinels.split(","):
+            host, _, port = part.strip().rpartition(":")
+            if part.strip():
+                pairs.append((host.strip("[]"), int(port)))
+        return pairs
+
     @model_validator(mode="after")
     def _limits_fit(self) -> "Settings":
         if self.visibility_timeout <= self.task_time_limit:
@@ -63,6 +98,17 @@ class Settings(BaseSettings):
                 "NEWSWIRE_VISIBILITY_TIMEOUT or lower NEWSWIRE_FETCH_DEADLINE"
             )
         return self
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinel_list(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            host, _, port = part.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(
+                    f"{part!r} is not host:port (e.g. sentinel1:26379,sentinel2:26379)"
+                )
+        return value
 
     @field_validator("redis_url")
     @classmethod

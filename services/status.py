@@ -16,6 +16,7 @@ from schemas.status import (
     SchedulerStatus,
     Status,
     StreamStatus,
+    WorkerState,
     WorkerStatus,
 )
 from services.errors import BrokerError
@@ -59,11 +60,19 @@ def _id_time(entry_id: bytes | str | None) -> float | None:
     return int(text.split("-")[0]) / 1000
 
 
-def not_ready_reasons(workers: list[WorkerStatus], scheduler: SchedulerStatus) -> list[str]:
-    """Ready means at least one worker online and a scheduler ticking."""
+def not_ready_reasons(
+    workers: list[WorkerStatus], scheduler: SchedulerStatus, now: float
+) -> list[str]:
+    """Ready means at least one worker online, none stalled, and a scheduler ticking."""
     reasons = []
     if not any(w.online for w in workers):
         reasons.append("no worker online")
+    for w in workers:
+        if w.state == "stalled":
+            since = now - (w.not_consuming_since or now)
+            reasons.append(
+                f"worker {w.name} stalled: its consumer has not consumed for {since:.0f}s"
+            )
     if not scheduler.fresh:
         reasons.append("no scheduler heartbeat in the last ticks")
     return reasons
@@ -80,7 +89,7 @@ class StatusReader:
         """Why newswire is not ready (empty when it is): cheap enough for a health probe."""
         now = time.time() if now is None else now
         try:
-            return not_ready_reasons(self.workers(now), self.scheduler(now))
+            return not_ready_reasons(self.workers(now), self.scheduler(now), now)
         except redis.RedisError as exc:
             raise BrokerError(f"Redis status read failed: {exc}") from exc
 
@@ -100,7 +109,7 @@ class StatusReader:
             )
         except redis.RedisError as exc:
             raise BrokerError(f"Redis status read failed: {exc}") from exc
-        reasons = not_ready_reasons(workers, scheduler)
+        reasons = not_ready_reasons(workers, scheduler, now)
         return status.model_copy(update={"ready": not reasons, "reasons": reasons})
 
     def workers(self, now: float) -> list[WorkerStatus]:
@@ -109,12 +118,18 @@ class StatusReader:
         for value in raw.values():
             info = json.loads(value)
             beat = info.get("last_heartbeat")
-            state = info.get("state", "online")
-            online = state == "online" and beat is not None and now - beat < WORKER_STALE
+            reported = info.get("state", "online")
+            fresh = beat is not None and now - beat < WORKER_STALE
+            state: WorkerState = "offline"
+            if reported == "stopped":
+                state = "stopped"
+            elif fresh and reported in ("online", "reconnecting", "stalled"):
+                state = reported
+            online = state == "online"
             result.append(
                 WorkerStatus(
                     name=info["name"],
-                    state="online" if online else ("stopped" if state == "stopped" else "offline"),
+                    state=state,
                     online=online,
                     active=info.get("active", 0) if online else 0,
                     processed=info.get("processed", 0),
@@ -122,6 +137,8 @@ class StatusReader:
                     pid=info.get("pid"),
                     started_at=info.get("started_at"),
                     last_heartbeat=beat,
+                    not_consuming_since=info.get("not_consuming_since") if fresh else None,
+                    restarts=info.get("restarts", 0),
                 )
             )
         return sorted(result, key=lambda w: w.name)
@@ -143,6 +160,7 @@ class StatusReader:
         return SchedulerStatus(
             active_instance=leader.decode() if leader else None,
             last_tick=last_tick,
+            restarts=int(beat.get(b"restarts") or 0),
             fresh=leader is not None and last_tick is not None and now - last_tick < fresh_within,
         )
 

@@ -1,8 +1,15 @@
 """The Celery app, configured for this workload from the one Settings object."""
 
+import warnings
+from typing import Any
+from urllib.parse import urlsplit
+
 from celery import Celery
+from celery.exceptions import CPendingDeprecationWarning
 
 from services.settings import Settings
+from workers.liveness import ConsumerLiveness
+from workers.transport import SentinelTransport, Transport
 
 FEEDS_QUEUE = "feeds"
 ARTICLES_QUEUE = "articles"
@@ -10,11 +17,24 @@ POLL_TASK = "newswire.poll_feed"
 ENTRY_TASK = "newswire.process_entry"
 
 
+def broker(settings: Settings) -> tuple[str, type, dict[str, Any]]:
+    """Broker URL, transport class and transport options: Redis directly, or the master that
+    the sentinels name."""
+    if not settings.sentinels:
+        return settings.redis_url, Transport, {}
+    url = urlsplit(settings.redis_url)
+    auth = f":{url.password}@" if url.password else ""
+    db = url.path.strip("/") or "0"
+    urls = ";".join(f"sentinel://{auth}{host}:{port}/{db}" for host, port in settings.sentinels)
+    return urls, SentinelTransport, {"master_name": settings.redis_sentinel_master}
+
+
 def make_app(settings: Settings) -> Celery:
-    app = Celery(
-        "newswire", broker=settings.redis_url, include=["workers.tasks", "workers.heartbeat"]
-    )
+    url, transport, sentinel_options = broker(settings)
+    app = Celery("newswire", broker=url, include=["workers.tasks", "workers.heartbeat"])
     app.conf.update(
+        # Our transport: kombu's Redis transport without its lost-consumer bug.
+        broker_transport=transport,
         task_serializer="json",
         accept_content=["json"],
         result_backend=None,
@@ -24,7 +44,7 @@ def make_app(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         # Fetching is slow and uneven: one task at a time per process, no hoarding.
         worker_prefetch_multiplier=1,
-        task_soft_time_limit=int(settings.fetch_deadline + 10),
+        task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
         # Unacked tasks of a killed worker come back after this long (must exceed the time
         # limit, or a slow but alive task would be handed out twice).
@@ -33,14 +53,29 @@ def make_app(settings: Settings) -> Celery:
             "visibility_timeout": settings.visibility_timeout,
             "unacked_restore_interval": 5,
             "unacked_restore_throttle": 1,
+            **sentinel_options,
         },
         broker_connection_retry_on_startup=True,
+        # Keep reconnecting for as long as it takes: the consumer watchdog, not a retry
+        # count, decides when a worker has been unable to consume for too long.
+        broker_connection_max_retries=None,
         task_routes={POLL_TASK: {"queue": FEEDS_QUEUE}, ENTRY_TASK: {"queue": ARTICLES_QUEUE}},
         task_default_queue=ARTICLES_QUEUE,
         # Task events on, so `newswire status` and Flower see what workers do.
         # No task-sent events: one more publish per enqueued entry; Flower does without them.
         worker_send_task_events=True,
         worker_hijack_root_logger=False,
+        # Running tasks go on through a broker reconnect (acks_late: their messages come back
+        # if the worker dies); this also silences Celery's warning about the coming default.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
     )
+    # Celery warns on every reconnect that the default of the setting above will change; it
+    # is set on purpose, so the warning is noise in an outage's log.
+    warnings.filterwarnings(
+        "ignore",
+        category=CPendingDeprecationWarning,
+        message=r"\s*In Celery 5.1 we introduced an optional breaking change",
+    )
+    app.steps["consumer"].add(ConsumerLiveness)
     app.conf.newswire_settings = settings
     return app

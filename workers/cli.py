@@ -71,14 +71,18 @@ def report_json(report: FeedReport) -> dict[str, object]:
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run a Celery worker on the feeds and articles queues (extra args go to Celery)."""
     from workers.celery_app import ARTICLES_QUEUE, FEEDS_QUEUE, make_app  # noqa: PLC0415
+    from workers.liveness import EXIT  # noqa: PLC0415
 
     app = make_app(load_settings())
     extra = list(args.celery_args)
     argv = ["worker", "--loglevel", "INFO"]
     if not any(a in ("-Q", "--queues") or a.startswith("--queues=") for a in extra):
         argv += ["-Q", f"{FEEDS_QUEUE},{ARTICLES_QUEUE}"]
+    # Gossip and mingle are worker-to-worker chatter newswire does not use (status comes from
+    # heartbeats in Redis); without them a reconnect has fewer moving parts.
+    argv += ["--without-gossip", "--without-mingle"]
     app.worker_main(argv + extra)
-    return EXIT_OK
+    return EXIT.code  # non-zero after e.g. "Unrecoverable error", for the supervisor
 
 
 def cmd_beat(args: argparse.Namespace) -> int:

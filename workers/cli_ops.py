@@ -10,6 +10,7 @@ import threading
 import time
 import urllib.request
 
+from schemas.status import WorkerStatus
 from services.broker import open_redis
 from services.status import StatusReader
 from services.subscribe import (
@@ -57,6 +58,14 @@ def cmd_tail(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def worker_state(worker: WorkerStatus, now: float) -> str:
+    """'online', or e.g. 'reconnecting (12s)', 'STALLED (95s)'."""
+    if worker.state in ("reconnecting", "stalled") and worker.not_consuming_since:
+        label = worker.state if worker.state == "reconnecting" else "STALLED"
+        return f"{label} ({now - worker.not_consuming_since:.0f}s)"
+    return worker.state
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """Workers, queues, scheduler, streams and feeds, from Redis."""
     settings = load_settings()
@@ -68,10 +77,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     print("ready" if status.ready else "NOT READY: " + "; ".join(status.reasons))
     print("\nworkers")
     if status.workers:
-        header = ("NAME", "STATE", "ACTIVE", "PROCESSED", "POOL", "HEARTBEAT")
+        header = ("NAME", "STATE", "ACTIVE", "PROCESSED", "POOL", "RESTARTS", "HEARTBEAT")
         print_table([header] + [
-            (w.name, w.state, str(w.active), str(w.processed), str(w.pool),
-             ago(w.last_heartbeat, now))
+            (w.name, worker_state(w, now), str(w.active), str(w.processed), str(w.pool),
+             str(w.restarts), ago(w.last_heartbeat, now))
             for w in status.workers
         ], indent=2)  # fmt: skip
     else:
@@ -79,7 +88,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     print("\nqueues   " + "   ".join(f"{q.name} {q.length}" for q in status.queues))
     s = status.scheduler
     state = "active" if s.fresh else "NO HEARTBEAT"
-    print(f"scheduler {state}: {s.active_instance or 'none'}, last tick {ago(s.last_tick, now)}")
+    restarts = f", restarted {s.restarts}x" if s.restarts else ""
+    print(
+        f"scheduler {state}: {s.active_instance or 'none'}, last tick {ago(s.last_tick, now)}"
+        + restarts
+    )
     for stream in status.streams:
         span = f"{ago(stream.first_entry_at, now)} .. {ago(stream.last_entry_at, now)}"
         print(f"\nstream {stream.name}: {stream.length} entries ({span}), "

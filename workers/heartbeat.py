@@ -1,4 +1,5 @@
-"""Worker heartbeats in Redis: name, pool, active and processed tasks, every few seconds.
+"""Worker heartbeats in Redis: name, consumer state, pool, active and processed tasks, every
+few seconds; and the watchdog that ends a worker whose consumer is stalled.
 
 `newswire status` reads them without a broadcast, and remembers workers that went away, so
 a dead worker shows up as offline instead of vanishing.
@@ -13,14 +14,20 @@ import time
 from typing import Any
 
 import redis
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_ready, worker_shutdown
 from celery.worker import state
 
+from services.broker import open_redis
+from services.outage import Outage
 from services.settings import Settings
 from services.status import workers_key
+from workers.liveness import EXIT, LIVENESS, enable_fault_injection, end_stalled_worker, pool_pids
 
 log = logging.getLogger(__name__)
 INTERVAL = 2.0
+# A stalled worker says so for this long (probes and `newswire status` see it) before exiting.
+STALLED_GRACE = 5.0
+STATE_NAMES = {"consuming": "online", "reconnecting": "reconnecting", "stalled": "stalled"}
 
 _stop = threading.Event()
 _info: dict[str, Any] = {}
@@ -31,40 +38,66 @@ def _beat(client: redis.Redis, key: str, status: str) -> None:
     _info.update(
         state=status,
         last_heartbeat=time.time(),
+        not_consuming_since=LIVENESS.not_consuming_since,
         active=len(state.active_requests),
         processed=sum(state.total_count.values()),
     )
     client.hset(key, _info["name"], json.dumps(_info))
 
 
-def _loop(settings: Settings) -> None:
-    client = redis.Redis.from_url(settings.redis_url)
+def _loop(settings: Settings, controller: Any) -> None:
+    client = open_redis(settings, check=False)
     key = workers_key(settings.key_prefix)
+    outage = Outage(log)
+    stalled_at: float | None = None
     while not _stop.wait(INTERVAL):
+        consumer = LIVENESS.state(settings.worker_stall_seconds)
         try:
-            _beat(client, key, "online")
+            _beat(client, key, STATE_NAMES[consumer])
+            outage.ok()
         except redis.RedisError as exc:
-            log.warning("heartbeat failed: %s", exc)
+            outage.failed(exc)
+        if consumer != "stalled":
+            stalled_at = None
+        elif stalled_at is None:
+            stalled_at = time.monotonic()
+            log.critical(
+                "the task consumer has not consumed for %.0fs (NEWSWIRE_WORKER_STALL_SECONDS="
+                "%g): exiting in %.0fs so that the supervisor starts a fresh worker",
+                time.time() - (LIVENESS.not_consuming_since or time.time()),
+                settings.worker_stall_seconds,
+                STALLED_GRACE,
+            )
+        elif time.monotonic() - stalled_at >= STALLED_GRACE:
+            end_stalled_worker(pool_pids(controller))
     with contextlib.suppress(redis.RedisError):
         _beat(client, key, "stopped")
     client.close()
+
+
+@worker_init.connect
+def _init(sender: Any, **_: Any) -> None:
+    settings: Settings = sender.app.conf.newswire_settings
+    if settings.fault_injection:
+        enable_fault_injection(settings.fault_injection)
 
 
 @worker_ready.connect
 def _start(sender: Any, **_: Any) -> None:
     settings: Settings = sender.app.conf.newswire_settings
     _info.update(name=sender.hostname, pid=os.getpid(), pool=sender.controller.concurrency,
-                 started_at=time.time())  # fmt: skip
-    client = redis.Redis.from_url(settings.redis_url)
-    _beat(client, workers_key(settings.key_prefix), "online")
-    client.close()
-    thread = threading.Thread(target=_loop, args=(settings,), daemon=True, name="heartbeat")
+                 started_at=time.time(), restarts=settings.restarts)  # fmt: skip
+    thread = threading.Thread(
+        target=_loop, args=(settings, sender.controller), daemon=True, name="heartbeat"
+    )
     thread.start()
     _thread.append(thread)
 
 
 @worker_shutdown.connect
-def _shutdown(**_: Any) -> None:
+def _shutdown(sender: Any = None, **_: Any) -> None:
+    # Celery's `worker_main` drops the worker's exit code; `newswire worker` returns it.
+    EXIT.code = getattr(sender, "exitcode", None) or 0
     _stop.set()
     for thread in _thread:
         thread.join(timeout=3)  # let it record "stopped"

@@ -6,12 +6,16 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from celery import Celery
+from kombu.exceptions import OperationalError
 
 from services.broker import open_redis
+from services.errors import BrokerError
 from services.feedlist import parse_feed_list
+from services.outage import Outage
 from services.registry import Registry
 from services.schedule import DueQueue
 from services.settings import Settings
@@ -20,8 +24,11 @@ from workers.celery_app import FEEDS_QUEUE, POLL_TASK
 
 log = logging.getLogger(__name__)
 
-# A claimed feed is not due again for this long unless its poll reschedules it first, which
-# a finished poll always does: this only matters when a poll task is lost outright.
+# A claimed feed is not due again for CLAIM_GRACE seconds, time enough to enqueue its poll;
+# once the poll is enqueued the claim is extended to CLAIM_LEASE, unless the poll already
+# rescheduled the feed (a finished poll always does). So a Redis outage between the claim and
+# the enqueue delays a feed by CLAIM_GRACE, and only a poll task lost outright by CLAIM_LEASE.
+CLAIM_GRACE = 30.0
 CLAIM_LEASE = 300.0
 
 
@@ -33,11 +40,18 @@ def import_feeds_file(registry: Registry, path: str) -> int:
 
 
 def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> None:
-    """Tick until `stop`: lead if no one else does, claim due feeds, enqueue one poll each."""
-    client = open_redis(settings)
+    """Tick until `stop`: lead if no one else does, claim due feeds, enqueue one poll each.
+
+    A Redis outage costs one warning when it starts and one line when it ends; the loop goes
+    on ticking and resumes by itself.
+    """
+    client = open_redis(settings, check=False)
     registry = Registry(client, settings.key_prefix, settings.poll_interval)
+    outage = Outage(log)
     if settings.feeds_file:
-        count = import_feeds_file(registry, settings.feeds_file)
+        count = with_redis(
+            lambda: import_feeds_file(registry, settings.feeds_file or ""), stop, outage
+        )
         log.info("imported %d feeds from %s", count, settings.feeds_file)
     due = DueQueue(client, registry.due_key, leader_key(settings.key_prefix))
     instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -46,27 +60,54 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
     log.info("scheduler %s started", instance)
     try:
         while not stop.is_set():
-            now = time.time()
             try:
                 is_leader = due.lead(instance, lease_ms)
                 if is_leader != leading:
                     log.info("scheduler %s is %s", instance, "active" if is_leader else "standby")
                     leading = is_leader
                 if is_leader:
-                    claimed = due.claim(now, settings.scheduler_batch, CLAIM_LEASE)
-                    if claimed:
-                        with app.producer_or_acquire() as producer:
-                            for fid in claimed:
-                                app.send_task(
-                                    POLL_TASK, args=[fid], queue=FEEDS_QUEUE, producer=producer
-                                )
+                    tick(settings, app, due, time.time())
                     client.hset(
                         scheduler_heartbeat_key(settings.key_prefix),
-                        mapping={"instance": instance, "last_tick": now},
+                        mapping={
+                            "instance": instance,
+                            "last_tick": time.time(),
+                            "restarts": settings.restarts,
+                        },
                     )
+                outage.ok()
+            except (BrokerError, OperationalError) as exc:
+                outage.failed(exc)
             except Exception:
                 log.exception("scheduler tick failed; retrying")
             stop.wait(settings.scheduler_tick)
     finally:
         due.resign(instance)
         client.close()
+
+
+def tick(settings: Settings, app: Celery, due: DueQueue, now: float) -> int:
+    """Claim the due feeds and enqueue one poll each; how many were enqueued."""
+    grace_end = now + CLAIM_GRACE
+    claimed = due.claim(now, settings.scheduler_batch, CLAIM_GRACE)
+    if not claimed:
+        return 0
+    with app.producer_or_acquire() as producer:
+        for fid in claimed:
+            app.send_task(POLL_TASK, args=[fid], queue=FEEDS_QUEUE, producer=producer)
+    due.extend(claimed, grace_end, now + CLAIM_LEASE)
+    return len(claimed)
+
+
+def with_redis(call: Callable[[], int], stop: threading.Event, outage: Outage) -> int:
+    """`call`, retried every second while Redis is unreachable (or until `stop`)."""
+    while True:
+        try:
+            result = call()
+        except BrokerError as exc:
+            outage.failed(exc)
+            if stop.wait(1.0):
+                return 0
+        else:
+            outage.ok()
+            return result

@@ -11,8 +11,8 @@ STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d2330;background:#f6f7f9}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px}
 .badge{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600}
-.ok,.healthy,.online{background:#dcf5e3;color:#14622f} .backing_off{background:#fff1c9;color:#7a5200}
-.failing,.offline,.no{background:#fde0e0;color:#8b1c1c} .disabled,.stopped{background:#e6e8ec;color:#4a5161}
+.ok,.healthy,.online{background:#dcf5e3;color:#14622f} .backing_off,.reconnecting{background:#fff1c9;color:#7a5200}
+.failing,.offline,.stalled,.no{background:#fde0e0;color:#8b1c1c} .disabled,.stopped{background:#e6e8ec;color:#4a5161}
 table{border-collapse:collapse;background:#fff;box-shadow:0 1px 2px #0001;min-width:600px}
 th,td{padding:6px 12px;border-bottom:1px solid #eceef2;text-align:left;vertical-align:top}
 th{background:#fafbfc;font-weight:600;font-size:12px;text-transform:uppercase;color:#5b6475}
@@ -77,7 +77,7 @@ def render(status: Status, feeds: Sequence[tuple[str, str, int, str, str, str]])
     ]
     workers = [
         [_td(escape(w.name)), _td(_badge(w.state)), _td(str(w.active), "num"), _td(str(w.processed), "num"),
-         _td(str(w.pool), "num"), _td(escape(ago(w.last_heartbeat, now)))]
+         _td(str(w.pool), "num"), _td(str(w.restarts), "num"), _td(escape(ago(w.last_heartbeat, now)))]
         for w in status.workers
     ]  # fmt: skip
     feed_rows = [
@@ -106,7 +106,7 @@ def render(status: Status, feeds: Sequence[tuple[str, str, int, str, str, str]])
 <h2>Throughput (articles per minute, last hour)</h2>
 <div class="chart" id="throughput">{bars}</div>
 <h2>Workers</h2>
-<div id="workers">{_table(["Worker", "State", "Active", "Processed", "Pool", "Heartbeat"], workers, "no worker has reported yet")}</div>
+<div id="workers">{_table(["Worker", "State", "Active", "Processed", "Pool", "Restarts", "Heartbeat"], workers, "no worker has reported yet")}</div>
 <h2>Scheduler</h2><p id="scheduler">{sched}</p>
 <h2>Queues</h2><p>{" · ".join(f"{escape(q.name)}: <b>{q.length}</b>" for q in status.queues)}</p>
 <h2>Consumer groups</h2>

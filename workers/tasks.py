@@ -7,9 +7,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from celery import Task, shared_task
+from celery.exceptions import Reject
+from kombu.exceptions import OperationalError
 
 from schemas.feed import FeedEntry
 from services.errors import BrokerError, TransientFetch
+from services.outage import Outage
 from services.poller import PollReport
 from services.poller import poll_feed as poll_service
 from services.schedule import backoff_seconds
@@ -23,9 +26,9 @@ T = TypeVar("T")
 # A countdown must stay below the broker's visibility timeout, or the delayed task is handed
 # to a second worker while the first still holds it.
 MAX_COUNTDOWN_SHARE = 0.75
-BROKER_PATIENCE = 60.0  # seconds a task waits for Redis to come back before giving up
 
 _runtime: Runtime | None = None
+_outage = Outage(log)
 
 
 def runtime(task: Task) -> Runtime:
@@ -37,19 +40,46 @@ def runtime(task: Task) -> Runtime:
     return _runtime
 
 
-def with_broker(call: Callable[[], T]) -> T:
-    """Run `call`, waiting out a Redis outage: every call here is idempotent."""
-    deadline = time.monotonic() + BROKER_PATIENCE
-    delay = 0.5
+def with_broker(call: Callable[[], T], settings: Settings) -> T:
+    """Run `call`, waiting out a short Redis outage: every call here is idempotent.
+
+    The wait is bounded so that it and the fetch fit inside the task's soft time limit. When
+    Redis stays away longer, the task gives its message back (`Reject`, requeued) instead of
+    failing: a failed task is acked and its story would be lost. If Redis is still down for
+    the requeue too, the message stays in the broker's unacked set and the visibility-timeout
+    sweep hands it out again.
+    """
+    deadline = time.monotonic() + settings.broker_patience
+    delay = 0.25
     while True:
         try:
-            return call()
-        except BrokerError:
-            if time.monotonic() > deadline:
-                raise
-            log.warning("Redis unavailable, retrying in %.1fs", delay)
+            result = call()
+        except BrokerError as exc:
+            _outage.failed(exc)
+            if time.monotonic() + delay > deadline:
+                raise Reject(f"Redis unavailable: {exc}", requeue=True) from None
             time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, 2.0)
+        else:
+            _outage.ok()
+            return result
+
+
+def retry_later(task: Task, **options: Any) -> BaseException:
+    """`task.retry(...)`, except that a retry Redis cannot take gives the message back.
+
+    Celery rejects the message *without* requeueing when it cannot publish the retry, which
+    would lose the story; requeueing (or, with Redis still down, the visibility timeout)
+    keeps it.
+    """
+    try:
+        raised: BaseException = task.retry(**options)
+    except Reject as exc:
+        if exc.requeue:
+            raise
+        _outage.failed(str(exc.reason))
+        raise Reject(f"Redis unavailable for the retry: {exc.reason}", requeue=True) from None
+    return raised
 
 
 def countdown(settings: Settings, seconds: float) -> float:
@@ -60,7 +90,7 @@ def countdown(settings: Settings, seconds: float) -> float:
 def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
     """Poll one registered feed; each new entry becomes a process_entry task."""
     rt = runtime(self)
-    state = with_broker(lambda: rt.registry.get(feed_id))
+    state = with_broker(lambda: rt.registry.get(feed_id), rt.settings)
     if state is None or not state.enabled:
         return {"feed": feed_id, "skipped": "not registered or disabled"}
 
@@ -71,13 +101,16 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
         with self.app.producer_or_acquire() as producer:
 
             def enqueue(entry: FeedEntry) -> None:
-                process_entry.apply_async(
-                    args=(entry.model_dump(mode="json"), 0),
-                    producer=producer,
-                    retry=False,
-                    argsrepr=repr(entry.link),
-                    kwargsrepr="{}",
-                )
+                try:
+                    process_entry.apply_async(
+                        args=(entry.model_dump(mode="json"), 0),
+                        producer=producer,
+                        retry=False,
+                        argsrepr=repr(entry.link),
+                        kwargsrepr="{}",
+                    )
+                except OperationalError as exc:  # kombu's word for "the broker is down"
+                    raise BrokerError(f"Redis enqueue failed: {exc}") from exc
 
             return poll_service(
                 state,
@@ -88,7 +121,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
                 now=time.time(),
             )
 
-    report = with_broker(poll)
+    report = with_broker(poll, rt.settings)
     return {"feed": report.url, "status": report.status, "new": report.enqueued}
 
 
@@ -103,16 +136,18 @@ def process_entry(self: Task, entry: dict[str, Any], attempt: int = 0) -> str:
     # The poll already dropped known links, so no second seen-check here: the pipeline's own
     # (before it fetches) is the one that counts.
     if item.link:
-        wait = with_broker(lambda: limiter.wait_seconds(item.link or ""))
+        wait = with_broker(lambda: limiter.wait_seconds(item.link or ""), settings)
         if wait > 0:
             # Politeness is not a failure: this does not count as an attempt.
-            raise self.retry(countdown=countdown(settings, wait + random.random()))
+            raise retry_later(self, countdown=countdown(settings, wait + random.random()))
     final = attempt >= settings.entry_retries
     try:
-        result = with_broker(lambda: rt.pipeline.process_entry(item, final_attempt=final))
+        result = with_broker(lambda: rt.pipeline.process_entry(item, final_attempt=final), settings)
     except TransientFetch as exc:
         if exc.retry_after and item.link:
             limiter.back_off(item.link, exc.retry_after)
         wait = exc.retry_after or backoff_seconds(attempt + 1) / 4
-        raise self.retry(args=(entry, attempt + 1), countdown=countdown(settings, wait)) from None
+        raise retry_later(
+            self, args=(entry, attempt + 1), countdown=countdown(settings, wait)
+        ) from None
     return result.outcome.value
