@@ -18,6 +18,7 @@ from workers.cli_output import EXIT_BROKER, EXIT_CONFIG, EXIT_OK
 from workers.runtime import build_runtime, load_settings
 
 PASSTHROUGH = frozenset({"worker", "up"})
+SUPERVISE_EVERY = 1.0  # seconds between `newswire up`'s looks at its children
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -104,17 +105,24 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings = load_settings()
     redis_url = os.environ.get("NEWSWIRE_REDIS_URL")
     env = {"NEWSWIRE_FEEDS_FILE": str(Path(args.feeds).resolve())} if args.feeds else {}
-    stack = Stack(Path(settings.data_dir), redis_url, env=env)
+    stack = Stack(
+        Path(settings.data_dir),
+        redis_url,
+        env=env,
+        say=lambda m: print(m, file=sys.stderr, flush=True),
+        stall_seconds=settings.worker_stall_seconds,
+        key_prefix=settings.key_prefix,
+    )
     url = stack.start(list(args.celery_args))
     print(f"newswire up: Redis at {url}" + ("" if redis_url else f" (data in {settings.data_dir})"))
     if not redis_url:
         print(f"for other terminals: export NEWSWIRE_REDIS_URL={url}")
-    print("worker and scheduler running; Ctrl-C stops everything", flush=True)
+    print("worker and scheduler running, restarted if they fail; Ctrl-C stops everything")
+    sys.stdout.flush()
     try:
-        while stack.alive():
-            time.sleep(0.5)
-        print("newswire: a child process exited; stopping", file=sys.stderr)
-        return 1
+        while True:
+            stack.supervise()
+            time.sleep(SUPERVISE_EVERY)
     except KeyboardInterrupt:
         return EXIT_OK
     finally:

@@ -69,7 +69,8 @@ def _watch(
     started = time.monotonic()
     last_id, count, last_new = "0", 0, time.monotonic()
     tty = sys.stderr.isatty()
-    while time.monotonic() - started < timeout and stack.alive():
+    while time.monotonic() - started < timeout:
+        stack.supervise()
         for delivery in read(client, settings.stream, start=last_id):
             last_id = delivery.entry_id
             count += 1

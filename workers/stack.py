@@ -1,6 +1,7 @@
 """The one-machine stack (`newswire up`): a private Redis if none is configured, a worker and
 the scheduler as child processes, all stopped together."""
 
+import json
 import os
 import shutil
 import signal
@@ -8,12 +9,20 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import redis
 
 from services.errors import ConfigError
+from services.status import scheduler_heartbeat_key, workers_key
+from workers.liveness import EXIT_STALLED
+
+RESTART_BACKOFF = (1.0, 30.0)  # first and longest wait before restarting a child
+BACKOFF_RESET = 60.0  # a child that ran this long starts again from the first wait
+HEARTBEAT_GRACE = 10.0  # after Redis comes back, children get this long to beat again
 
 
 def free_port() -> int:
@@ -117,15 +126,33 @@ def newswire_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "workers.cli", *args]
 
 
+@dataclass
+class Child:
+    """One supervised process: its command, the process, and how often it was restarted."""
+
+    name: str
+    args: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started: float = 0.0  # time.monotonic() of the last start
+    restart_at: float | None = None  # when a dead child is due to start again
+    backoff: float = 0.0
+
+
 class Stack:
-    """Private Redis (unless `redis_url` is given), one worker, one scheduler."""
+    """Private Redis (unless `redis_url` is given), one worker, one scheduler; `supervise()`
+    restarts a child that exits or wedges, with capped backoff."""
 
     def __init__(
         self,
         data_dir: Path,
         redis_url: str | None,
+        *,
         env: dict[str, str] | None = None,
         log: IO[bytes] | None = None,
+        say: Callable[[str], None] | None = None,
+        stall_seconds: float = 90.0,
+        key_prefix: str = "newswire",
     ) -> None:
         self.redis: RedisProcess | None = None
         if not redis_url:
@@ -133,34 +160,117 @@ class Stack:
         self.redis_url = redis_url
         self.env = dict(env or {})
         self.log = log  # children's output; None: this terminal
-        self.children: list[subprocess.Popen[bytes]] = []
+        self.say = say or (lambda message: None)
+        self.children: list[Child] = []
+        self.stall_seconds = stall_seconds
+        self._redis_up_since: float | None = None
+        self.key_prefix = key_prefix
 
     def start(self, worker_args: list[str]) -> str:
         if self.redis is not None:
             self.redis.start()
             self.redis_url = self.redis.url
         assert self.redis_url is not None
-        env = {**os.environ, **self.env, "NEWSWIRE_REDIS_URL": self.redis_url}
-        self.children = [
-            subprocess.Popen(cmd, env=env, stdout=self.log, stderr=self.log)
-            for cmd in (newswire_command("worker", *worker_args), newswire_command("beat"))
-        ]
+        self.children = [Child("worker", ["worker", *worker_args]), Child("scheduler", ["beat"])]
+        for child in self.children:
+            self._spawn(child)
         return self.redis_url
 
+    def _spawn(self, child: Child) -> None:
+        assert self.redis_url is not None
+        env = {
+            **os.environ,
+            **self.env,
+            "NEWSWIRE_REDIS_URL": self.redis_url,
+            "NEWSWIRE_RESTARTS": str(child.restarts),
+        }
+        child.proc = subprocess.Popen(
+            newswire_command(*child.args), env=env, stdout=self.log, stderr=self.log
+        )
+        child.started = time.monotonic()
+        child.restart_at = None
+
     def alive(self) -> bool:
-        return all(child.poll() is None for child in self.children)
+        return all(c.proc is not None and c.proc.poll() is None for c in self.children)
+
+    def supervise(self, now: float | None = None) -> None:
+        """One round: restart children that exited (after their backoff) and kill those that
+        are alive but wedged (no heartbeat in Redis for the stall time while Redis answers)."""
+        now = time.monotonic() if now is None else now
+        wedged = self._wedged()
+        for child in self.children:
+            assert child.proc is not None
+            if child.proc.poll() is None and child.name in wedged:
+                self.say(f"newswire: the {child.name} stopped sending heartbeats; restarting it")
+                child.proc.kill()
+                child.proc.wait(10)
+            code = child.proc.poll()
+            if code is None:
+                continue
+            if child.restart_at is None:
+                # Capped exponential backoff, reset after a good run.
+                ran = now - child.started
+                child.backoff = (
+                    RESTART_BACKOFF[0]
+                    if ran > BACKOFF_RESET
+                    else min(RESTART_BACKOFF[1], max(RESTART_BACKOFF[0], child.backoff * 2))
+                )
+                child.restart_at = now + child.backoff
+                why = "stalled" if code == EXIT_STALLED else f"exit code {code}"
+                self.say(
+                    f"newswire: the {child.name} exited ({why}); restarting it in "
+                    f"{child.backoff:.0f}s (restart {child.restarts + 1})"
+                )
+            elif now >= child.restart_at:
+                child.restarts += 1
+                self._spawn(child)
+
+    def _wedged(self) -> set[str]:
+        """Names of children whose heartbeat in Redis is older than the stall time."""
+        if self.redis_url is None:
+            return set()
+        pids = {c.proc.pid: c.name for c in self.children if c.proc and c.proc.poll() is None}
+        client = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            workers: Any = client.hgetall(workers_key(self.key_prefix))
+            scheduler: Any = client.hgetall(scheduler_heartbeat_key(self.key_prefix))
+        except redis.RedisError:
+            self._redis_up_since = None  # Redis down: nobody can beat; not the children's fault
+            return set()
+        finally:
+            client.close()
+        if self._redis_up_since is None:
+            self._redis_up_since = time.monotonic()
+        if time.monotonic() - self._redis_up_since < HEARTBEAT_GRACE:
+            return set()  # just back: give the children time to beat again
+        now = time.time()
+        wedged = set()
+        for raw in workers.values():
+            info = json.loads(raw)
+            if (
+                info.get("pid") in pids
+                and now - info.get("last_heartbeat", now) > self.stall_seconds
+            ):
+                wedged.add(pids[info["pid"]])
+        instance = scheduler.get(b"instance", b"").decode()
+        last_tick = float(scheduler.get(b"last_tick") or now)
+        pid = instance.split(":")[1] if instance.count(":") >= 2 else ""
+        if pid.isdigit() and int(pid) in pids and now - last_tick > self.stall_seconds:
+            wedged.add(pids[int(pid)])
+        return wedged
 
     def stop(self) -> None:
         """SIGTERM the children (Celery's warm shutdown), then Redis once they are gone."""
-        for child in self.children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+        procs = [c.proc for c in self.children if c.proc is not None]
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 30
-        for child in self.children:
+        for proc in procs:
             try:
-                child.wait(max(0.1, deadline - time.monotonic()))
+                proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+                proc.kill()
+                proc.wait()
         if self.redis is not None:
             self.redis.stop()

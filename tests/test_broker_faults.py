@@ -1,0 +1,216 @@
+"""Broker faults with real processes: Redis restarted again and again under load, a worker whose
+consumer wedges or crashes while its process lives, and `newswire up` replacing it."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from services.registry import Registry
+from services.settings import Settings
+from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.processes import Processes, wait_for
+from tests.support.redis_server import RedisServer
+from tests.support.site import Route, Site
+from tests.test_workers import (
+    STREAM,
+    articles,
+    assert_exactly_once,
+    news_network,
+    queues_empty,
+    register,
+    stack_env,
+)
+from workers.liveness import EXIT_STALLED
+from workers.monitor import Monitor
+
+RESTARTS = 10
+
+
+def add_fresh_feed(site: Site, client: redis.Redis, tag: str, stories: int) -> list[str]:
+    """A feed registered now with `stories` new stories; their canonical URLs."""
+    urls = []
+    for n in range(stories):
+        path = f"/fresh/{tag}/{n}.html"
+        site.routes[path] = Route(
+            body=article_page(f"Fresh {tag} {n}", paragraphs(f"Fresh {tag} {n}")).encode(),
+            headers={"Content-Type": "text/html; charset=utf-8"},
+            delay=0.2,
+        )
+        urls.append(site.url(path))
+    feed = site.add(
+        f"/fresh/{tag}.xml",
+        rss2([item(u, f"Fresh {tag} {n}") for n, u in enumerate(urls)]),
+        "application/rss+xml",
+    )
+    Registry(client).add(feed, 600)
+    return urls
+
+
+def on_stream(client: redis.Redis) -> set[str]:
+    return {a.canonical_url for a in articles(client) if a.canonical_url}
+
+
+def test_redis_restarted_ten_times_under_load_every_story_once(
+    site: Site, tmp_path: Path
+) -> None:
+    """SIGKILL Redis (append-only file, same port) ten times while two workers and the scheduler
+    are busy: after each restart new work is consumed within 30 s, and in the end every story
+    is on the stream exactly once."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    client = redis.Redis.from_url(server.url)
+    procs = Processes(stack_env(server.url, site), tmp_path)
+    try:
+        feeds, distinct = news_network(site, stories=40, feeds=4, per_feed=10, page_delay=0.3)
+        register(client, feeds, interval=600)
+        procs.worker("w1")
+        procs.worker("w2")
+        procs.scheduler()
+        wait_for(lambda: client.xlen(STREAM) >= 3, 60, "the first stories")
+
+        for n in range(RESTARTS):
+            server.kill()
+            time.sleep(1.0)
+            server.start()  # same port, same append-only file
+            fresh = add_fresh_feed(site, client, f"r{n}", stories=6)
+            distinct |= set(fresh)
+            wait_for(
+                lambda: bool(on_stream(client) & set(fresh)),
+                30,
+                f"a story added after restart {n + 1} on the stream",
+            )
+
+        wait_for(lambda: distinct <= on_stream(client), 120, "every story after the restarts")
+        wait_for(lambda: queues_empty(client), 60, "queues to drain")
+        assert_exactly_once(client, distinct)
+        assert all(p.poll() is None for p in procs.procs), "a process died"
+    except AssertionError:
+        print(procs.logs())
+        raise
+    finally:
+        procs.stop_all()
+        client.close()
+        server.stop()
+
+
+def worker_info(client: redis.Redis, pid: int) -> dict[str, object] | None:
+    for raw in client.hgetall("newswire:workers").values():
+        info = json.loads(raw)
+        if info.get("pid") == pid:
+            return info  # type: ignore[no-any-return]
+    return None
+
+
+def worker_state(client: redis.Redis, pid: int) -> object:
+    info = worker_info(client, pid)
+    return info and info["state"]
+
+
+STALL = 6.0
+
+
+@pytest.fixture
+def fault_env(redis_server: RedisServer, site: Site) -> dict[str, str]:
+    return stack_env(
+        redis_server.url,
+        site,
+        NEWSWIRE_FAULT_INJECTION="wedge",
+        NEWSWIRE_WORKER_STALL_SECONDS=str(STALL),
+    )
+
+
+def test_wedged_consumer_shows_stalled_fails_readiness_and_exits(
+    redis_client: redis.Redis, redis_server: RedisServer, site: Site, tmp_path: Path,
+    fault_env: dict[str, str],
+) -> None:  # fmt: skip
+    procs = Processes(fault_env, tmp_path)
+    try:
+        worker = procs.worker("victim")
+        procs.scheduler()
+        wait_for(lambda: worker_state(redis_client, worker.pid) == "online", 30, "online")
+        monitor = Monitor(Settings(redis_url=redis_server.url))
+        assert monitor.readyz()[0] == 200
+
+        os.kill(worker.pid, signal.SIGUSR2)  # its consumer hangs; the process lives on
+        wedged_at = time.monotonic()
+        wait_for(lambda: worker_state(redis_client, worker.pid) == "reconnecting", 10, "noticed")
+        wait_for(lambda: worker_state(redis_client, worker.pid) == "stalled", STALL + 10, "stall")
+        assert time.monotonic() - wedged_at >= STALL - 1
+        assert worker.poll() is None  # said for a moment before it exits
+        code, _type, body = monitor.readyz()
+        reasons = json.loads(body)["reasons"]
+        assert code == 503
+        assert any("victim" in r and "stalled" in r for r in reasons), reasons
+        status = monitor.reader.collect()
+        [w] = [w for w in status.workers if w.pid == worker.pid]
+        assert w.state == "stalled" and w.not_consuming_since is not None
+        metrics = monitor.metrics()[2].decode()
+        assert 'newswire_workers{state="stalled"} 1' in metrics
+
+        assert worker.wait(20) == EXIT_STALLED
+        assert time.monotonic() - wedged_at < STALL + 15
+    except AssertionError:
+        print(procs.logs())
+        raise
+    finally:
+        procs.stop_all()
+
+
+def test_crashed_consumer_exits_non_zero(
+    redis_client: redis.Redis, redis_server: RedisServer, site: Site, tmp_path: Path
+) -> None:
+    """The upstream bug's own failure (an AttributeError out of the consumer loop): the worker
+    must not idle on with a dead consumer, nor exit 0."""
+    env = stack_env(redis_server.url, site, NEWSWIRE_FAULT_INJECTION="crash")
+    procs = Processes(env, tmp_path)
+    try:
+        worker = procs.worker("victim")
+        wait_for(lambda: worker_state(redis_client, worker.pid) == "online", 30, "online")
+        os.kill(worker.pid, signal.SIGUSR2)
+        assert worker.wait(30) != 0
+        assert "Unrecoverable error" in procs.logs()
+    finally:
+        procs.stop_all()
+
+
+def test_up_replaces_a_stalled_worker_and_the_work_completes(
+    redis_client: redis.Redis, redis_server: RedisServer, site: Site, tmp_path: Path,
+    fault_env: dict[str, str],
+) -> None:  # fmt: skip
+    feeds, distinct = news_network(site, stories=12, feeds=2, per_feed=6, page_delay=0.2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
+    env |= fault_env | {"NEWSWIRE_DATA_DIR": str(tmp_path / "data")}
+    up = subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "up", "--concurrency", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: len(redis_client.hgetall("newswire:workers")) == 1, 30, "a worker")
+        [first] = [json.loads(v) for v in redis_client.hgetall("newswire:workers").values()]
+        wait_for(lambda: worker_state(redis_client, first["pid"]) == "online", 30, "online")
+        os.kill(first["pid"], signal.SIGUSR2)
+        register(redis_client, feeds, interval=600)  # work for whoever consumes
+
+        def replaced() -> bool:
+            [info] = [json.loads(v) for v in redis_client.hgetall("newswire:workers").values()]
+            return info["pid"] != first["pid"] and info["state"] == "online"
+
+        wait_for(replaced, STALL + 40, "a fresh worker")
+        wait_for(lambda: distinct <= on_stream(redis_client), 90, "every story")
+        assert_exactly_once(redis_client, distinct)
+        [info] = [json.loads(v) for v in redis_client.hgetall("newswire:workers").values()]
+        assert info["restarts"] == 1
+    finally:
+        up.send_signal(signal.SIGINT)
+        output, _ = up.communicate(timeout=60)
+    # Said once on the terminal, with the reason.
+    assert len(re.findall(r"the worker exited \(stalled\); restarting it", output)) == 1, output
