@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from schemas.feed import FeedEntry, FeedState, ParsedFeed
 from services.errors import FetchError, PermanentFetch, TransientFetch
 from services.ingest import Pipeline
+from services.pending import PendingLedger
 from services.politeness import HostLimiter
 from services.registry import Registry, feed_id
 from services.schedule import PollResult, after_poll
@@ -30,12 +31,14 @@ def poll_feed(
     limiter: HostLimiter,
     enqueue: Callable[[FeedEntry], None],
     now: float,
+    pending: PendingLedger | None = None,
 ) -> PollReport:
     """Poll `state`'s feed once and hand each unseen entry to `enqueue`.
 
     The new validators (ETag, Last-Modified) are saved only after every new entry has been
     handed on: if this process dies in between, the next poll is unconditional again, so no
-    entry can hide behind a 304.
+    entry can hide behind a 304. Entries go into the `pending` ledger before they are handed
+    on, so one the broker loses is enqueued again.
     """
     entries: list[FeedEntry] = []
     feed: ParsedFeed | None = None
@@ -59,6 +62,8 @@ def poll_feed(
             flags = pipeline.publisher.seen_flags([link for _e, link in linked])
             known = {id(e) for (e, _link), seen in zip(linked, flags, strict=True) if seen}
             entries = [e for e in feed.entries if id(e) not in known]
+        if pending is not None:
+            pending.add(entries, now)
         for entry in entries:
             enqueue(entry)
         outcome = PollResult(

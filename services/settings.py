@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     host_burst: int = Field(default=5, ge=1)
     entry_retries: int = Field(default=3, ge=0, description="transient failures before fallback")
     visibility_timeout: int = Field(default=50, ge=5)
+    # An entry handed on by a poll and not settled this long after (retries push it back) is
+    # enqueued again by the scheduler: the safety net under the broker's own delivery.
+    entry_redeliver_seconds: float = Field(default=600.0, ge=10)
     # A worker whose consumer has not been able to take tasks for this long is stalled: it is
     # shown so, fails its health checks and exits for its supervisor to replace it. Above the
     # 60 s Redis outage that everything is meant to ride out.

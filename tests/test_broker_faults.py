@@ -58,9 +58,7 @@ def on_stream(client: redis.Redis) -> set[str]:
     return {a.canonical_url for a in articles(client) if a.canonical_url}
 
 
-def test_redis_restarted_ten_times_under_load_every_story_once(
-    site: Site, tmp_path: Path
-) -> None:
+def test_redis_restarted_ten_times_under_load_every_story_once(site: Site, tmp_path: Path) -> None:
     """SIGKILL Redis (append-only file, same port) ten times while two workers and the scheduler
     are busy: after each restart new work is consumed within 30 s, and in the end every story
     is on the stream exactly once."""
@@ -83,7 +81,7 @@ def test_redis_restarted_ten_times_under_load_every_story_once(
             fresh = add_fresh_feed(site, client, f"r{n}", stories=6)
             distinct |= set(fresh)
             wait_for(
-                lambda: bool(on_stream(client) & set(fresh)),
+                lambda fresh=fresh: bool(on_stream(client) & set(fresh)),  # type: ignore[misc]
                 30,
                 f"a story added after restart {n + 1} on the stream",
             )

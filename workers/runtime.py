@@ -11,6 +11,7 @@ from services.fetch import Fetcher
 from services.guard import AllowList
 from services.ingest import Pipeline
 from services.metrics import Metrics
+from services.pending import PendingLedger
 from services.politeness import HostLimiter
 from services.publish import Publisher
 from services.registry import Registry
@@ -41,6 +42,7 @@ class Runtime:
     pipeline: Pipeline
     registry: Registry
     limiter: HostLimiter
+    pending: PendingLedger
 
     def close(self) -> None:
         self.pipeline.fetcher.close()
@@ -54,4 +56,5 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     registry = Registry(client, settings.key_prefix, settings.poll_interval)
     limiter = HostLimiter(client, settings.host_rate, settings.host_burst, settings.key_prefix)
-    return Runtime(settings, client, pipeline, registry, limiter)
+    pending = PendingLedger(client, settings.key_prefix, settings.entry_redeliver_seconds)
+    return Runtime(settings, client, pipeline, registry, limiter, pending)

@@ -16,11 +16,12 @@ from services.broker import open_redis
 from services.errors import BrokerError
 from services.feedlist import parse_feed_list
 from services.outage import Outage
+from services.pending import PendingLedger
 from services.registry import Registry
 from services.schedule import DueQueue
 from services.settings import Settings
 from services.status import leader_key, scheduler_heartbeat_key
-from workers.celery_app import FEEDS_QUEUE, POLL_TASK
+from workers.celery_app import ARTICLES_QUEUE, ENTRY_TASK, FEEDS_QUEUE, POLL_TASK
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
         )
         log.info("imported %d feeds from %s", count, settings.feeds_file)
     due = DueQueue(client, registry.due_key, leader_key(settings.key_prefix))
+    pending = PendingLedger(client, settings.key_prefix, settings.entry_redeliver_seconds)
     instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     lease_ms = int(max(5.0, settings.scheduler_tick * 5) * 1000)
     leading = False
@@ -67,6 +69,7 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
                     leading = is_leader
                 if is_leader:
                     tick(settings, app, due, time.time())
+                    redeliver(settings, app, pending, time.time())
                     client.hset(
                         scheduler_heartbeat_key(settings.key_prefix),
                         mapping={
@@ -97,6 +100,21 @@ def tick(settings: Settings, app: Celery, due: DueQueue, now: float) -> int:
             app.send_task(POLL_TASK, args=[fid], queue=FEEDS_QUEUE, producer=producer)
     due.extend(claimed, grace_end, now + CLAIM_LEASE)
     return len(claimed)
+
+
+def redeliver(settings: Settings, app: Celery, pending: PendingLedger, now: float) -> int:
+    """Enqueue again the entries that stayed pending past their deadline; how many."""
+    entries = pending.overdue(now, settings.scheduler_batch)
+    if not entries:
+        return 0
+    with app.producer_or_acquire() as producer:
+        for entry in entries:
+            app.send_task(
+                ENTRY_TASK, args=[entry.model_dump(mode="json"), 0], queue=ARTICLES_QUEUE,
+                producer=producer,
+            )  # fmt: skip
+    log.warning("enqueued %d overdue entries again (lost by the broker or a worker)", len(entries))
+    return len(entries)
 
 
 def with_redis(call: Callable[[], int], stop: threading.Event, outage: Outage) -> int:

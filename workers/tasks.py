@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from celery import Task, shared_task
-from celery.exceptions import Reject
+from celery.exceptions import Reject, SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError
 
 from schemas.feed import FeedEntry
@@ -119,6 +119,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
                 limiter=rt.limiter,
                 enqueue=enqueue,
                 now=time.time(),
+                pending=rt.pending,
             )
 
     report = with_broker(poll, rt.settings)
@@ -139,15 +140,23 @@ def process_entry(self: Task, entry: dict[str, Any], attempt: int = 0) -> str:
         wait = with_broker(lambda: limiter.wait_seconds(item.link or ""), settings)
         if wait > 0:
             # Politeness is not a failure: this does not count as an attempt.
-            raise retry_later(self, countdown=countdown(settings, wait + random.random()))
+            delay = countdown(settings, wait + random.random())
+            with_broker(lambda: rt.pending.extend(item, time.time() + delay), settings)
+            raise retry_later(self, countdown=delay)
     final = attempt >= settings.entry_retries
     try:
         result = with_broker(lambda: rt.pipeline.process_entry(item, final_attempt=final), settings)
     except TransientFetch as exc:
         if exc.retry_after and item.link:
             limiter.back_off(item.link, exc.retry_after)
-        wait = exc.retry_after or backoff_seconds(attempt + 1) / 4
-        raise retry_later(
-            self, args=(entry, attempt + 1), countdown=countdown(settings, wait)
-        ) from None
+        delay = countdown(settings, exc.retry_after or backoff_seconds(attempt + 1) / 4)
+        with_broker(lambda: rt.pending.extend(item, time.time() + delay), settings)
+        raise retry_later(self, args=(entry, attempt + 1), countdown=delay) from None
+    except (Reject, SoftTimeLimitExceeded):
+        raise  # not settled: the message comes back, or the ledger enqueues it again
+    except Exception:
+        # A bug on odd input: recorded as the task's failure, and not redelivered forever.
+        with_broker(lambda: rt.pending.settle(item), settings)
+        raise
+    with_broker(lambda: rt.pending.settle(item), settings)
     return result.outcome.value
