@@ -1,5 +1,6 @@
 """Dedup + publish: mark a story seen and append it to the stream in one atomic Redis script."""
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ for i = 2, #KEYS do
 end
 return {1, id}
 """
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,23 @@ class Publisher:
         ]
         for name, value in fields.items():
             args += [name, value]
+        wanted = self._settings.redis_wait_replicas
         try:
-            new, entry_id = self._script(keys=keys, args=args)
+            if not wanted:
+                new, entry_id = self._script(keys=keys, args=args)
+            else:
+                # WAIT counts the writes of its own connection: one pipeline, one connection.
+                pipe = self._redis.pipeline(transaction=False)
+                self._script(keys=keys, args=args, client=pipe)
+                pipe.execute_command(  # type: ignore[no-untyped-call]
+                    "WAIT", wanted, self._settings.redis_wait_timeout_ms
+                )
+                (new, entry_id), replicas = pipe.execute()
+                if new and int(replicas) < wanted:
+                    log.warning(
+                        "published, but only %s of %d replicas confirmed it within %d ms",
+                        replicas, wanted, self._settings.redis_wait_timeout_ms,
+                    )  # fmt: skip
         except redis.RedisError as exc:
             raise BrokerError(f"Redis publish failed: {exc}") from exc
         return PublishResult(

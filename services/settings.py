@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # and redis_url only supplies the password and database number.
     redis_sentinels: str = ""
     redis_sentinel_master: str = "mymaster"
+    # After each publish, wait until this many replicas have it (Redis WAIT), at most the
+    # timeout: narrows what an asynchronous-replication failover can lose. 0: do not wait.
+    redis_wait_replicas: int = Field(default=0, ge=0)
+    redis_wait_timeout_ms: int = Field(default=1000, ge=1)
     stream: str = "newswire:articles"
     rejected_stream: str = "newswire:rejected"
     stream_maxlen: int = Field(default=1_000_000, ge=1000)

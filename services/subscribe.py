@@ -1,5 +1,7 @@
 """Subscribe: read Articles back off the stream, plainly or as a consumer-group member."""
 
+import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -8,6 +10,28 @@ import redis
 
 from schemas.article import Article
 from services.errors import BrokerError
+from services.outage import Outage
+
+log = logging.getLogger(__name__)
+RETRY_MAX = 5.0  # longest pause between reconnect attempts while following
+
+
+class Patience:
+    """How a following reader rides out a Redis outage: one warning when it starts, a line
+    when it ends, growing pauses in between, and never an exception."""
+
+    def __init__(self) -> None:
+        self.outage = Outage(log)
+        self._delay = 0.25
+
+    def failed(self, exc: Exception) -> None:
+        self.outage.failed(exc)
+        time.sleep(self._delay)
+        self._delay = min(RETRY_MAX, self._delay * 2)
+
+    def ok(self) -> None:
+        self.outage.ok()
+        self._delay = 0.25
 
 
 @dataclass(frozen=True)
@@ -37,12 +61,14 @@ def read(
     """Entries after `start` ("0" for the beginning, "$" for new ones only), oldest first.
 
     Without `follow` it stops when the stream has nothing more; `count` caps the total.
+    With `follow` a Redis outage is waited out.
     """
     last = start
     if last == "$":
         # Resolve "now" once, so entries added between two reads are not skipped.
         last = _last_id(client, stream)
     delivered = 0
+    patience = Patience()
     while count is None or delivered < count:
         batch = 100 if count is None else min(100, count - delivered)
         try:
@@ -50,7 +76,11 @@ def read(
                 {stream: last}, count=batch, block=block_ms if follow else None
             )
         except redis.RedisError as exc:
+            if follow:  # ride it out and go on after the last entry seen
+                patience.failed(exc)
+                continue
             raise BrokerError(f"XREAD {stream} failed: {exc}") from exc
+        patience.ok()
         if not reply:
             if follow:
                 continue
@@ -95,6 +125,7 @@ def read_group(
     """
     delivered = 0
     cursor = "0"  # this consumer's own pending entries first (paged by id), then ">" for new
+    patience = Patience()
     while count is None or delivered < count:
         batch = 100 if count is None else min(100, count - delivered)
         block = block_ms if (follow and cursor == ">") else None
@@ -103,7 +134,12 @@ def read_group(
                 group, consumer, {stream: cursor}, count=batch, block=block
             )
         except redis.RedisError as exc:
+            if follow:  # after the outage, own pending entries first again
+                patience.failed(exc)
+                cursor = "0"
+                continue
             raise BrokerError(f"XREADGROUP {stream} {group} failed: {exc}") from exc
+        patience.ok()
         entries = reply[0][1] if reply else []
         if not entries:
             if cursor != ">":
@@ -174,19 +210,30 @@ class Consumer:
         block_ms: int = 1000,
         stop: Callable[[], bool] = lambda: False,
     ) -> int:
-        """Handle entries until `stop()` or `count` handled; returns how many were acked."""
+        """Handle entries until `stop()` or `count` handled; returns how many were acked.
+
+        A Redis outage is waited out (one warning, one line when it ends); entries handled
+        but not acked when it began stay pending and come back to this consumer first.
+        """
         handled = 0
+        patience = Patience()
         while not stop() and (count is None or handled < count):
-            # Redeliveries first (claimed from dead consumers, then our own pending), then new.
-            entries = self._claim() or self._read("0")
-            redelivered = bool(entries)
-            if not redelivered:
-                entries = self._read(">", block_ms)
-            for entry_id, fields in entries:
-                if self._settle(entry_id, fields, handler, redelivered):
-                    handled += 1
-                if count is not None and handled >= count:
-                    break
+            try:
+                # Redeliveries first (claimed from dead consumers, then our own pending), then
+                # new ones.
+                entries = self._claim() or self._read("0")
+                redelivered = bool(entries)
+                if not redelivered:
+                    entries = self._read(">", block_ms)
+                for entry_id, fields in entries:
+                    if self._settle(entry_id, fields, handler, redelivered):
+                        handled += 1
+                    if count is not None and handled >= count:
+                        break
+            except (BrokerError, redis.RedisError) as exc:
+                patience.failed(exc)
+                continue
+            patience.ok()
         return handled
 
     def _claim(self) -> list[tuple[bytes, dict[bytes, bytes]]]:

@@ -12,6 +12,7 @@ import urllib.request
 
 from schemas.status import WorkerStatus
 from services.broker import open_redis
+from services.errors import BrokerError
 from services.status import StatusReader
 from services.subscribe import (
     DEAD_SUFFIX,
@@ -50,7 +51,12 @@ def cmd_tail(args: argparse.Namespace) -> int:
                 print(f"{delivery.entry_id}  {when}  [{a.extraction}] {a.title}  <{a.url}>")
             sys.stdout.flush()
             if args.group:
-                ack(client, stream, args.group, delivery.entry_id)
+                try:
+                    ack(client, stream, args.group, delivery.entry_id)
+                except BrokerError:
+                    if not args.follow:
+                        raise
+                    # Left pending: it comes again once Redis is back (at least once).
     except KeyboardInterrupt:
         pass
     finally:
@@ -134,6 +140,11 @@ def cmd_ping(args: argparse.Namespace) -> int:
     if args.worker:
         from workers.celery_app import make_app  # noqa: PLC0415
 
+        now = time.time()
+        for worker in StatusReader(client, settings).workers(now):
+            if worker.name == args.worker and worker.state == "stalled":
+                print(f"worker {args.worker} is {worker_state(worker, now)}", file=sys.stderr)
+                return 1
         replies = make_app(settings).control.ping(destination=[args.worker], timeout=5)
         if not replies:
             print(f"worker {args.worker} did not answer", file=sys.stderr)

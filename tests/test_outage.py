@@ -1,0 +1,107 @@
+"""Riding out a Redis outage: the scheduler, `tail --follow`, a Consumer and the monitor say
+so once, carry on by themselves when Redis is back, and lose nothing."""
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import redis
+
+from schemas.article import Article
+from services.publish import Publisher
+from services.settings import Settings
+from services.subscribe import Consumer
+from tests.support.processes import Processes, wait_for
+from tests.support.redis_server import RedisServer
+from workers.monitor import Monitor
+
+OUTAGE = 8.0
+
+
+def article(n: int) -> Article:
+    return Article(
+        id=f"{n:032x}",
+        url=f"https://example.com/{n}",
+        canonical_url=f"https://example.com/{n}",
+        feed_url="https://example.com/rss",
+        title=f"Story {n}",
+        body="Body.",
+        fetched_at="2026-11-28T10:00:00Z",
+        word_count=1,
+        content_hash="0" * 64,
+        extraction="full",
+    )
+
+
+def test_everything_rides_out_a_redis_outage(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    settings = Settings(redis_url=server.url)
+    client = redis.Redis.from_url(server.url)
+    publisher = Publisher(client, settings)
+    env = {"NEWSWIRE_REDIS_URL": server.url, "NEWSWIRE_SCHEDULER_TICK": "0.2"}
+    procs = Processes(env, tmp_path)
+    scheduler = procs.scheduler()
+    with (tmp_path / "tail.out").open("wb") as out, (tmp_path / "tail.err").open("wb") as err:
+        tail = subprocess.Popen(  # the child keeps its own copies of the files
+            [sys.executable, "-m", "workers.cli", "tail", "--follow", "--json", "--from-start"],
+            env=procs.env, stdout=out, stderr=err, start_new_session=True,
+        )  # fmt: skip
+    handled: list[str] = []
+    stop = threading.Event()
+    consumer = Consumer(client, settings.stream, "indexer", "c1", start="0", claim_idle_ms=1000)
+    reader = threading.Thread(
+        target=consumer.run,
+        args=(lambda a: handled.append(a.id),),
+        kwargs={"stop": stop.is_set, "block_ms": 200},
+        daemon=True,
+    )
+    reader.start()
+    monitor = Monitor(settings)
+    try:
+        publisher.publish(article(1), [])
+        wait_for(lambda: handled == [f"{1:032x}"], 20, "the consumer's first story")
+        wait_for(lambda: client.hget("newswire:scheduler:heartbeat", "last_tick"), 20, "a tick")
+
+        server.kill()
+        time.sleep(1.0)
+        code, _type, body = monitor.readyz()
+        assert code == 503 and "Redis unreachable" in json.loads(body)["reasons"][0]
+        time.sleep(OUTAGE)
+        server.start()  # same port, same append-only file
+
+        publisher.publish(article(2), [])  # the client reconnects by itself
+        wait_for(lambda: len(handled) == 2, 30, "the consumer's story after the outage")
+        before = float(client.hget("newswire:scheduler:heartbeat", "last_tick") or 0)
+        wait_for(
+            lambda: float(client.hget("newswire:scheduler:heartbeat", "last_tick") or 0) > before,
+            20,
+            "the scheduler ticking again",
+        )
+        ids = lambda: [  # noqa: E731
+            json.loads(line)["id"] for line in (tmp_path / "tail.out").read_text().splitlines()
+        ]
+        wait_for(lambda: len(ids()) == 2, 30, "tail --follow printing the story after")
+        assert ids() == [f"{1:032x}", f"{2:032x}"]
+        assert handled == [f"{1:032x}", f"{2:032x}"]
+        assert monitor.readyz()[0] == 503  # no worker runs here: up, but honestly not ready
+        assert "Redis unreachable" not in monitor.readyz()[2].decode()
+        assert scheduler.poll() is None and tail.poll() is None
+    finally:
+        stop.set()
+        reader.join(5)
+        tail.terminate()
+        tail.wait(10)
+        procs.stop_all()
+        monitor.client.close()
+        client.close()
+        server.stop()
+    # One warning when it started, one line when it ended; no traceback per tick.
+    for log in (procs.log_dir / "beat.log", tmp_path / "tail.err"):
+        text = log.read_text()
+        assert text.count("Redis unreachable") == 1, text
+        assert text.count("Redis reachable again after") == 1, text
+        assert "Traceback" not in text, text
