@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Tests and the chaos soak only: SIGUSR2 makes a worker's task consumer crash (as kombu's
     # bug does) or wedge (hang for good while the process lives on).
     fault_injection: Literal["", "wedge", "crash"] = ""
+    # A claimed feed is not claimed again for this long unless its poll reschedules it first
+    # (a finished poll always does): how late a poll task lost outright is retried.
+    poll_claim_seconds: float = Field(default=120.0, ge=10)
     scheduler_tick: float = Field(default=1.0, gt=0)
     scheduler_batch: int = Field(default=500, ge=1)
     feeds_file: str | None = None

@@ -28,6 +28,7 @@ def stack_env(redis_url: str, site: Site, **extra: str) -> dict[str, str]:
         "NEWSWIRE_HOST_RATE": "100",
         "NEWSWIRE_HOST_BURST": "50",
         "NEWSWIRE_ENTRY_REDELIVER_SECONDS": "30",
+        "NEWSWIRE_POLL_CLAIM_SECONDS": "30",
         **extra,
     }
 

@@ -26,11 +26,11 @@ from workers.celery_app import ARTICLES_QUEUE, ENTRY_TASK, FEEDS_QUEUE, POLL_TAS
 log = logging.getLogger(__name__)
 
 # A claimed feed is not due again for CLAIM_GRACE seconds, time enough to enqueue its poll;
-# once the poll is enqueued the claim is extended to CLAIM_LEASE, unless the poll already
-# rescheduled the feed (a finished poll always does). So a Redis outage between the claim and
-# the enqueue delays a feed by CLAIM_GRACE, and only a poll task lost outright by CLAIM_LEASE.
+# once the poll is enqueued the claim is extended to NEWSWIRE_POLL_CLAIM_SECONDS, unless the
+# poll already rescheduled the feed (a finished poll always does). So a Redis outage between
+# the claim and the enqueue delays a feed by CLAIM_GRACE, and a poll task lost outright by the
+# longer claim; a poll still queued after it is enqueued twice, which dedup makes harmless.
 CLAIM_GRACE = 30.0
-CLAIM_LEASE = 300.0
 
 
 def import_feeds_file(registry: Registry, path: str) -> int:
@@ -98,7 +98,7 @@ def tick(settings: Settings, app: Celery, due: DueQueue, now: float) -> int:
     with app.producer_or_acquire() as producer:
         for fid in claimed:
             app.send_task(POLL_TASK, args=[fid], queue=FEEDS_QUEUE, producer=producer)
-    due.extend(claimed, grace_end, now + CLAIM_LEASE)
+    due.extend(claimed, grace_end, now + settings.poll_claim_seconds)
     return len(claimed)
 
 
