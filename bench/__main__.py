@@ -15,7 +15,7 @@ from pathlib import Path
 import redis
 import trafilatura
 
-from bench import polling
+from bench import polling, replication
 from bench.corpus import corpus_root, load_pages
 from bench.extraction import run as extraction_run
 from bench.metadata import run as metadata_run
@@ -220,6 +220,13 @@ def main() -> int:
                     ),
                     ("Redis memory per registered feed", f"{poll.redis_bytes_per_feed:.0f} bytes"),
                 ]
+            log("publish cost of waiting for a replica (WAIT 1)")
+            wait = replication.run(tmp)
+            rows.append((
+                f"Publish, master + 1 replica (AOF always), {wait.publishes} each: median (p99)",
+                f"{wait.plain_ms:.2f} ms ({wait.plain_p99_ms:.2f}) plain, {wait.waiting_ms:.2f} ms "
+                f"({wait.waiting_p99_ms:.2f}) with NEWSWIRE_REDIS_WAIT_REPLICAS=1",
+            ))  # fmt: skip
         finally:
             client.close()
             redis_proc.stop()

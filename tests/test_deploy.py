@@ -150,3 +150,38 @@ def test_compose_services_run_as_local_processes(
         for proc in procs:
             proc.wait(30)
         print("\n".join(p.read_text(errors="replace")[-3000:] for p in tmp_path.glob("*.log")))
+
+
+def merged(base: dict, override: dict) -> dict:  # type: ignore[type-arg]
+    """Compose's merge of an override file: mappings merge key by key, the rest is replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def test_ha_variant_matches_the_specification_and_points_everything_at_the_sentinels() -> None:
+    result = subprocess.run([tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.ha.yml")],
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    env = read_env_file(ROOT / ".env.example")
+    compose = merged(
+        load(ROOT / "docker-compose.yml", env), load(ROOT / "docker-compose.ha.yml", env)
+    )
+    services = compose["services"]
+    sentinels = {"sentinel1", "sentinel2", "sentinel3"}
+    assert sentinels <= set(services) and "redis-replica" in services
+    for name in ("worker", "scheduler", "monitor"):
+        service_env = services[name]["environment"]
+        listed = {hp.split(":")[0] for hp in service_env["NEWSWIRE_REDIS_SENTINELS"].split(",")}
+        assert listed == sentinels, name
+        assert set(services[name]["depends_on"]) == {"redis", *sentinels}, name
+        assert service_env["NEWSWIRE_REDIS_WAIT_REPLICAS"] == "1", name
+    master = services["worker"]["environment"]["NEWSWIRE_REDIS_SENTINEL_MASTER"]
+    sentinel_command = " ".join(services["sentinel1"]["command"])
+    assert f"sentinel monitor {master} redis 6379 2" in sentinel_command
+    assert services["scheduler"]["environment"]["NEWSWIRE_FEEDS_FILE"]  # kept from the base
+    assert "--masterauth" in " ".join(services["redis"]["command"])  # can rejoin as a replica
