@@ -214,6 +214,13 @@ class Pipeline:
         outcome = Outcome.NEW if article.extraction == "full" else Outcome.FELL_BACK
         return EntryResult(outcome, link, error, article.id, published.entry_id)
 
+    def fall_back(self, entry: FeedEntry, reason: str) -> EntryResult:
+        """Publish `entry` from the feed's own text, as after a transient failure that ran out
+        of tries (e.g. its task ran out of time)."""
+        aliases = [clean_url(entry.link)] if entry.link else []
+        error = TransientFetch(entry.link or "", reason)
+        return self.process_entry(entry, download=lambda: Download(aliases, error=error))
+
     def process_entry_safely(
         self, entry: FeedEntry, download: Callable[[], Download] | None = None
     ) -> EntryResult:

@@ -1,6 +1,7 @@
 """Real Celery worker processes and schedulers against a real Redis: once, politely, durably."""
 
 import itertools
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -254,3 +255,31 @@ def test_scheduler_imports_feeds_file_and_polls_it(
     wait_for(lambda: redis_client.xlen(STREAM) == 1, 30, "the story of the imported feed")
     [state] = Registry(redis_client).all()
     assert state.url == feed and state.interval == 3600
+
+
+def test_page_that_outlasts_the_task_time_limit_falls_back(
+    procs: Processes, redis_client: redis.Redis, site: Site
+) -> None:
+    """A server dripping one byte a second never trips the read timeout; the task's soft time
+    limit ends it, the story is published from the feed's text, and nothing stays pending."""
+
+    def drip() -> Iterator[bytes]:
+        yield b"<html><body><p>"
+        while True:
+            time.sleep(1)
+            yield b"x"
+
+    site.routes["/drip.html"] = Route(body=drip, headers={"Content-Type": "text/html"})
+    feed = site.add(
+        "/drip.xml",
+        rss2([item(site.url("/drip.html"), "Drip", summary="The feed's own text.")]),
+        "application/rss+xml",
+    )
+    register(redis_client, [feed], interval=600)
+    procs.worker("w1")
+    procs.scheduler()
+    wait_for(lambda: redis_client.xlen(STREAM) == 1, 60, "the story from the feed's text")
+    [article] = articles(redis_client)
+    assert article.extraction == "feed_summary"
+    assert article.extraction_error == "page unavailable: task time limit exceeded"
+    wait_for(lambda: redis_client.zcard("newswire:pending:due") == 0, 10, "the entry settled")

@@ -152,7 +152,13 @@ def process_entry(self: Task, entry: dict[str, Any], attempt: int = 0) -> str:
         delay = countdown(settings, exc.retry_after or backoff_seconds(attempt + 1) / 4)
         with_broker(lambda: rt.pending.extend(item, time.time() + delay), settings)
         raise retry_later(self, args=(entry, attempt + 1), countdown=delay) from None
-    except (Reject, SoftTimeLimitExceeded):
+    except SoftTimeLimitExceeded:
+        # The page took the task's whole time budget: the feed's text it is, as after any
+        # transient failure that ran out of tries (the hard limit is 10 s away).
+        result = with_broker(
+            lambda: rt.pipeline.fall_back(item, "task time limit exceeded"), settings
+        )
+    except Reject:
         raise  # not settled: the message comes back, or the ledger enqueues it again
     except Exception:
         # A bug on odd input: recorded as the task's failure, and not redelivered forever.
