@@ -148,7 +148,8 @@ def process_entry(self: Task, entry: dict[str, Any], attempt: int = 0) -> str:
         result = with_broker(lambda: rt.pipeline.process_entry(item, final_attempt=final), settings)
     except TransientFetch as exc:
         if exc.retry_after and item.link:
-            limiter.back_off(item.link, exc.retry_after)
+            link, retry_after = item.link, exc.retry_after
+            with_broker(lambda: limiter.back_off(link, retry_after), settings)
         delay = countdown(settings, exc.retry_after or backoff_seconds(attempt + 1) / 4)
         with_broker(lambda: rt.pending.extend(item, time.time() + delay), settings)
         raise retry_later(self, args=(entry, attempt + 1), countdown=delay) from None
