@@ -29,7 +29,15 @@ from workers.stack import RedisProcess, newswire_command
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STREAM = "newswire:articles"
-FAULTS = ("worker_kill", "scheduler_kill", "redis_kill", "consumer_wedge", "site_500", "site_slow")
+FAULTS = (
+    "worker_kill",
+    "scheduler_kill",
+    "redis_kill",  # SIGKILL, restarted 1-3 s later on its append-only file
+    "redis_down_60s",  # SIGKILL, restarted a minute later: everything must ride it out
+    "consumer_wedge",  # a worker's consumer hangs while the process lives: the watchdog
+    "site_500",
+    "site_slow",
+)
 
 
 def log(message: str) -> None:
@@ -44,8 +52,6 @@ class NewsSite:
     every: float
     started: float = field(default_factory=time.time)
     fault: str = ""  # "", "500" or "slow"
-    served: set[str] = field(default_factory=set)  # story paths that appeared in a feed
-    lock: threading.Lock = field(default_factory=threading.Lock)
     closed_at: float | None = None  # stop publishing new stories (the drain)
 
     def live(self, feed: int) -> int:
@@ -53,13 +59,15 @@ class NewsSite:
         now = self.closed_at or time.time()
         return max(0, int((now - self.started + feed * self.every / self.feeds) / self.every))
 
+    def published(self) -> set[str]:
+        """Paths of every story the feeds have published so far."""
+        return {f"/s/{f}/{n}.html" for f in range(self.feeds) for n in range(self.live(f))}
+
     def feed_xml(self, feed: int) -> bytes:
         count = self.live(feed)
         items = []
         for n in range(max(0, count - 20), count):
             path = f"/s/{feed}/{n}.html"
-            with self.lock:
-                self.served.add(path)
             items.append(f"<item><title>Story {feed}-{n}</title><link>{self.base}{path}</link>"
                          f"<guid>{self.base}{path}</guid></item>")  # fmt: skip
         return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {feed}</title>'
@@ -183,7 +191,6 @@ def run(minutes: float, feeds: int, every: float, fault_every: float, seed: int)
         "NEWSWIRE_HOST_RATE": "50",
         "NEWSWIRE_HOST_BURST": "50",
         "NEWSWIRE_FAULT_INJECTION": "wedge",
-        "NEWSWIRE_WORKER_STALL_SECONDS": "30",
         "NEWSWIRE_ENTRY_REDELIVER_SECONDS": "120",
     }
     fleet = Fleet(env, tmp)
@@ -198,13 +205,20 @@ def run(minutes: float, feeds: int, every: float, fault_every: float, seed: int)
     log(f"soak: {feeds} feeds, a story each per {every:.0f}s, faults every ~{fault_every:.0f}s, "
         f"{minutes:g} min; logs in {tmp}")  # fmt: skip
     try:
-        while time.monotonic() < end:
+        outage_until: float | None = None
+        while time.monotonic() < end or outage_until:
             fleet.supervise()
             now = time.monotonic()
+            if outage_until and now >= outage_until:
+                redis_proc.start()
+                outage_until = None
+            if outage_until:  # nothing else happens while Redis is away
+                time.sleep(0.5)
+                continue
             if now >= next_sample:
                 memory.append(((now - started) / 60, fleet.rss_mib("w1"), fleet.rss_mib("w2")))
                 next_sample += 60
-            if now >= next_fault:
+            if now >= next_fault and now < end:
                 kind = rng.choice(FAULTS)
                 faults[kind] += 1
                 log(f"fault: {kind}")
@@ -216,6 +230,9 @@ def run(minutes: float, feeds: int, every: float, fault_every: float, seed: int)
                     redis_proc.kill()
                     time.sleep(rng.uniform(1, 3))
                     redis_proc.start()
+                elif kind == "redis_down_60s":
+                    redis_proc.kill()
+                    outage_until = now + 60
                 elif kind == "consumer_wedge":
                     os.kill(fleet.procs[rng.choice(["w1", "w2"])].pid, signal.SIGUSR2)
                 else:
@@ -224,13 +241,13 @@ def run(minutes: float, feeds: int, every: float, fault_every: float, seed: int)
                 next_fault = now + rng.uniform(0.5, 1.5) * fault_every
             time.sleep(0.5)
         site.fault = ""
+        published_during = len(set(stream_urls(client)))
         site.closed_at = time.time()  # the feeds stop publishing; let the pipeline drain
         log("faults over; draining")
         drain_started = time.monotonic()
+        expected = {server.base + p for p in site.published()}
         while time.monotonic() - drain_started < 600:
             fleet.supervise()
-            with site.lock:
-                expected = {server.base + p for p in site.served}
             if expected <= set(stream_urls(client)):
                 break
             time.sleep(2)
@@ -239,8 +256,6 @@ def run(minutes: float, feeds: int, every: float, fault_every: float, seed: int)
         time.sleep(5)  # a last round of heartbeats
         urls = stream_urls(client)
         counts = Counter(urls)
-        with site.lock:
-            expected = {server.base + p for p in site.served}
         missing = expected - set(counts)
         doubled = {u: n for u, n in counts.items() if n > 1}
         workers = [json.loads(v) for v in client.hgetall("newswire:workers").values()]
@@ -251,11 +266,16 @@ def run(minutes: float, feeds: int, every: float, fault_every: float, seed: int)
         client.close()
         redis_proc.stop()
         server.close()
+    tracebacks = {
+        name: (tmp / f"{name}.log").read_text(errors="replace").count("Traceback")
+        for name in fleet.specs
+    }
     report = f"""# Chaos soak
 
 Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores; `make soak` (bench/soak.py,
 seed {seed}). Two workers (`--concurrency 2`) and one scheduler, restarted when they exit (as
-compose's `restart: unless-stopped` does); Redis with an append-only file fsynced always.
+compose's `restart: unless-stopped` does), default settings (`NEWSWIRE_WORKER_STALL_SECONDS`
+90); Redis with an append-only file fsynced always.
 {feeds} feeds polled every 10 s, each publishing a new story every {every:.0f} s.
 
 | | |
@@ -263,11 +283,13 @@ compose's `restart: unless-stopped` does); Redis with an append-only file fsynce
 | duration with faults | {minutes:g} min, then {drained:.0f} s to drain |
 | faults | {sum(faults.values())}: {", ".join(f"{k} {n}" for k, n in sorted(faults.items()))} |
 | stories published by the feeds | {len(expected)} |
+| stories that appeared on the stream during the faults | {published_during} |
 | on the stream | {len(urls)} entries, {len(counts)} distinct |
 | missing | {len(missing)} |
 | doubled | {len(doubled)} |
 | worker/scheduler restarts | {dict(fleet.restarts) or "none"} (exit codes {dict(fleet.exit_codes)}; 70 = stall watchdog, -9 = SIGKILL) |
 | stalled at the end | {stalled_now or "none"} |
+| tracebacks in the logs | {tracebacks} |
 | entries by outcome | {", ".join(f"{k.split('=')[1]} {v}" for k, v in sorted(metrics.items()) if k.startswith("entries|"))} |
 
 Worker memory (MiB, main process + pool), by minute:

@@ -8,6 +8,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from services.deadline import deadline as clock_limit
 from services.errors import FetchError, PermanentFetch, RefusedURL, TransientFetch
 from services.guard import AllowList, GuardedBackend, check_url
 from services.settings import Settings
@@ -113,10 +114,36 @@ class Fetcher:
         """GET `url` within the deadline; raise a FetchError subclass for anything but success.
 
         `allowed_types` refuses other declared content types before the body is read, so a
-        PDF or a video linked from a feed costs one response header, not its size.
+        PDF or a video linked from a feed costs one response header, not its size. The deadline
+        holds by the clock, whatever the server does: every socket operation (connect, TLS,
+        headers, body) is bounded by what is left of it.
         """
+        with clock_limit(self._settings.fetch_deadline) as deadline:
+            try:
+                return self._get(
+                    url,
+                    accept=accept,
+                    allowed_types=allowed_types,
+                    etag=etag,
+                    last_modified=last_modified,
+                    deadline=deadline,
+                )
+            except TransientFetch as exc:
+                if time.monotonic() >= deadline:
+                    raise TransientFetch(exc.url, "deadline exceeded") from None
+                raise
+
+    def _get(
+        self,
+        url: str,
+        *,
+        accept: str,
+        allowed_types: frozenset[str] | None,
+        etag: str | None,
+        last_modified: str | None,
+        deadline: float,
+    ) -> FetchResult:
         settings = self._settings
-        deadline = time.monotonic() + settings.fetch_deadline
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 
+from services.deadline import DeadlineStream, remaining
 from services.errors import ConfigError, RefusedURL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -114,4 +115,7 @@ class GuardedBackend(httpcore.SyncBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         address = pick_address(host, port, self._allow)
-        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+        stream = super().connect_tcp(
+            address, port, remaining(timeout), local_address, socket_options
+        )
+        return DeadlineStream(stream)
