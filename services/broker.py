@@ -7,23 +7,11 @@ import redis
 from redis.sentinel import Sentinel
 
 from services.errors import BrokerError
+from services.redact import redact_url
 from services.settings import Settings
 
 CONNECT_TIMEOUT = 5.0
 SOCKET_TIMEOUT = 30.0
-
-
-def redacted(url: str) -> str:
-    """`url` without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return parts._replace(netloc=netloc).geturl()
 
 
 def where(settings: Settings) -> str:
@@ -31,7 +19,7 @@ def where(settings: Settings) -> str:
     if settings.sentinels:
         hosts = ",".join(f"{h}:{p}" for h, p in settings.sentinels)
         return f"master {settings.redis_sentinel_master!r} via sentinels {hosts}"
-    return redacted(settings.redis_url)
+    return redact_url(settings.redis_url)
 
 
 def open_redis(settings: Settings, *, check: bool = True) -> redis.Redis:
@@ -63,7 +51,8 @@ def open_redis(settings: Settings, *, check: bool = True) -> redis.Redis:
             client = redis.Redis.from_url(settings.redis_url, **options)
     except ValueError as exc:
         raise BrokerError(
-            f"NEWSWIRE_REDIS_URL={redacted(settings.redis_url)!r} is not a usable Redis URL: {exc}"
+            f"NEWSWIRE_REDIS_URL={redact_url(settings.redis_url)!r} is not a usable Redis URL: "
+            f"{exc}"
         ) from exc
     if check:
         try:

@@ -8,6 +8,7 @@ from lxml import etree
 
 from schemas.feed import FeedState
 from services.errors import ConfigError
+from services.redact import redact_url
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def to_opml(feeds: list[FeedState]) -> str:
     ]
     for feed in feeds:
         lines.append(
-            f'    <outline type="rss" text={quoteattr(feed.url)} xmlUrl={quoteattr(feed.url)}/>'
+            f'    <outline type="rss" text={quoteattr(redact_url(feed.url))} '
+            f"xmlUrl={quoteattr(redact_url(feed.url))}/>"
         )
     lines += ["  </body>", "</opml>", ""]
     return "\n".join(lines)

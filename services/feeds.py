@@ -14,6 +14,7 @@ from lxml import html as lxml_html
 
 from schemas.feed import FeedEntry, ParsedFeed
 from services.errors import PermanentFetch
+from services.redact import without_userinfo
 
 TAGS = re.compile(r"<[^>]+>")
 SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -61,6 +62,12 @@ def _absolute(link: str | None, base: str) -> str | None:
     return urljoin(base, link) if link else None
 
 
+def _public_link(link: str | None) -> str | None:
+    """Credentials in a story link (or a URL-shaped guid) are a stranger's words: neither
+    sent nor published."""
+    return without_userinfo(link) if link and "://" in link else link
+
+
 def _entry_link(entry: Any, base: str) -> str | None:
     """The story's link: `link`, else an alternate link, else a URL-shaped permalink guid."""
     if entry.get("link"):
@@ -105,8 +112,8 @@ def _entry(entry: Any, feed_url: str, feed_language: str | None) -> FeedEntry:
     base = feed_url
     return FeedEntry(
         feed_url=feed_url,
-        link=_entry_link(entry, base),
-        guid=(entry.get("id") or None),
+        link=_public_link(_entry_link(entry, base)),
+        guid=_public_link(entry.get("id") or None),
         title=html_to_text(entry.get("title", "") or ""),
         summary=_entry_summary(entry),
         authors=_authors(entry),

@@ -21,6 +21,7 @@ from services.guard import check_url
 from services.metrics import ENTRIES, EXTRACTIONS, FETCHES, Metrics, fetch_result
 from services.normalize import build_article, extraction_is_useful
 from services.publish import Publisher
+from services.redact import redact_url
 from services.urls import clean_url
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class FeedReport:
             extra += " — not modified"
         if self.salvaged:
             extra += " — malformed feed, entries salvaged"
-        return f"{self.url}: {counts}{extra}"
+        return f"{redact_url(self.url)}: {counts}{extra}"
 
 
 def looks_like_html(text: str) -> bool:
@@ -292,7 +293,7 @@ class Pipeline:
     def _reject(self, entry: FeedEntry, link: str, reason: str) -> EntryResult:
         rejected = RejectedLink(
             link=link,
-            feed_url=entry.feed_url,
+            feed_url=redact_url(entry.feed_url),
             guid=entry.guid,
             title=entry.title,
             reason=reason,

@@ -7,6 +7,7 @@ from schemas.article import Article
 from schemas.feed import FeedEntry
 from services.extract import Extracted, detect_language
 from services.metadata import PageMeta, Timestamp
+from services.redact import redact_url
 from services.urls import canonical_url, clean_url, site_of, story_id
 
 # Fewer words than this from the page, and a longer text in the feed, means extraction missed.
@@ -71,7 +72,7 @@ def build_article(
         id=article_id,
         url=url,
         canonical_url=canonical,
-        feed_url=entry.feed_url,
+        feed_url=redact_url(entry.feed_url),
         guid=entry.guid,
         title=entry.title or meta.title,
         body=body,

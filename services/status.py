@@ -20,6 +20,7 @@ from schemas.status import (
     WorkerStatus,
 )
 from services.errors import BrokerError
+from services.redact import redact_url
 from services.registry import Registry
 from services.settings import Settings
 
@@ -209,7 +210,7 @@ class StatusReader:
             stalest_poll_age=max(polled) if polled else None,
             worst=[
                 FeedProblem(
-                    url=f.url,
+                    url=redact_url(f.url),
                     health=health[f.id],
                     error_count=f.error_count,
                     last_error=f.disabled_reason or f.last_error,

@@ -62,8 +62,12 @@ def test_everything_rides_out_a_redis_outage(tmp_path: Path) -> None:
     reader.start()
     monitor = Monitor(settings)
     try:
+        ids = lambda: [  # noqa: E731
+            json.loads(line)["id"] for line in (tmp_path / "tail.out").read_text().splitlines()
+        ]
         publisher.publish(article(1), [])
         wait_for(lambda: handled == [f"{1:032x}"], 20, "the consumer's first story")
+        wait_for(lambda: len(ids()) == 1, 60, "tail --follow printing the first story")
         wait_for(lambda: client.hget("newswire:scheduler:heartbeat", "last_tick"), 20, "a tick")
 
         server.kill()
@@ -81,9 +85,6 @@ def test_everything_rides_out_a_redis_outage(tmp_path: Path) -> None:
             20,
             "the scheduler ticking again",
         )
-        ids = lambda: [  # noqa: E731
-            json.loads(line)["id"] for line in (tmp_path / "tail.out").read_text().splitlines()
-        ]
         wait_for(lambda: len(ids()) == 2, 30, "tail --follow printing the story after")
         assert ids() == [f"{1:032x}", f"{2:032x}"]
         assert handled == [f"{1:032x}", f"{2:032x}"]

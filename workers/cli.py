@@ -13,6 +13,7 @@ from pathlib import Path
 
 from services.errors import BrokerError, ConfigError
 from services.ingest import FeedReport, Outcome
+from services.redact import redact_logs, redact_url
 from workers import cli_feeds, cli_ops
 from workers.cli_output import EXIT_BROKER, EXIT_CONFIG, EXIT_OK
 from workers.runtime import build_runtime, load_settings
@@ -56,7 +57,7 @@ def progress_printer(url: str, quiet: bool) -> Callable[[int, int], None] | None
 
 def report_json(report: FeedReport) -> dict[str, object]:
     return {
-        "feed": report.url,
+        "feed": redact_url(report.url),
         "counts": {o.value: report.counts[o] for o in Outcome},
         "error": report.error,
         "moved_to": report.moved_to,
@@ -208,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact_logs()  # no credential from a feed or Redis URL reaches a log line
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -11,6 +11,7 @@ import redis
 from services.broker import open_redis
 from services.errors import ConfigError, RefusedURL
 from services.feedlist import parse_feed_list, to_opml
+from services.redact import redact_url
 from services.registry import Registry
 from services.settings import Settings
 from workers.cli_output import EXIT_CONFIG, EXIT_OK, print_table
@@ -30,9 +31,9 @@ def cmd_feeds_add(args: argparse.Namespace) -> int:
         try:
             state = registry.add(url, args.interval)
         except RefusedURL as exc:
-            print(f"newswire: not adding {url}: {exc.reason}", file=sys.stderr)
+            print(f"newswire: not adding {redact_url(url)}: {exc.reason}", file=sys.stderr)
             return EXIT_CONFIG
-        print(f"added {state.url} (every {state.interval}s)")
+        print(f"added {redact_url(state.url)} (every {state.interval}s)")
     return EXIT_OK
 
 
@@ -40,7 +41,7 @@ def cmd_feeds_remove(args: argparse.Namespace) -> int:
     _client, registry = _registry(load_settings())
     missing = [url for url in args.urls if not registry.remove(url)]
     for url in missing:
-        print(f"newswire: {url} was not registered", file=sys.stderr)
+        print(f"newswire: {redact_url(url)} was not registered", file=sys.stderr)
     return EXIT_OK if not missing else 1
 
 
@@ -48,7 +49,8 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
     _client, registry = _registry(load_settings())
     feeds = registry.all()
     if args.json:
-        print(json.dumps([f.model_dump(mode="json") for f in feeds], indent=2))
+        shown = [f.model_dump(mode="json") | {"url": redact_url(f.url)} for f in feeds]
+        print(json.dumps(shown, indent=2))
         return EXIT_OK
     if not feeds:
         print("no feeds registered: add some with `newswire feeds add URL`")
@@ -57,8 +59,8 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
     rows = [("URL", "EVERY", "STATUS", "ERRORS", "NEXT POLL", "LAST ERROR")]
     for f in feeds:
         due = "disabled" if not f.enabled else ago(f.next_due, now)
-        rows.append((f.url, f"{f.interval}s", f.last_status or "new", str(f.error_count), due,
-                     f.disabled_reason or f.last_error or ""))  # fmt: skip
+        rows.append((redact_url(f.url), f"{f.interval}s", f.last_status or "new",
+                     str(f.error_count), due, f.disabled_reason or f.last_error or ""))  # fmt: skip
     print_table(rows)
     return EXIT_OK
 
@@ -76,7 +78,7 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
             added += 1
         except RefusedURL as exc:
             refused += 1
-            print(f"skipped {spec.url}: {exc.reason}", file=sys.stderr)
+            print(f"skipped {redact_url(spec.url)}: {exc.reason}", file=sys.stderr)
     print(f"imported {added} feeds from {args.file}" + (f", skipped {refused}" if refused else ""))
     return EXIT_OK
 

@@ -12,6 +12,7 @@ from services.broker import open_redis
 from services.errors import BrokerError
 from services.exposition import render as render_metrics
 from services.metrics import Metrics
+from services.redact import redact_url
 from services.registry import Registry
 from services.settings import Settings
 from services.status import StatusReader, feed_health
@@ -61,8 +62,9 @@ class Monitor:
         feeds.sort(key=lambda f: (order[feed_health(f)], f.url))
         now = status.generated_at
         rows = [
-            (f.url, feed_health(f), f.error_count, f.last_error or f.last_status or "new",
-             ago(f.last_polled, now), "disabled" if not f.enabled else ago(f.next_due, now))
+            (redact_url(f.url), feed_health(f), f.error_count,
+             f.last_error or f.last_status or "new", ago(f.last_polled, now),
+             "disabled" if not f.enabled else ago(f.next_due, now))
             for f in feeds[:PAGE_FEEDS]
         ]  # fmt: skip
         return 200, "text/html; charset=utf-8", render_page(status, rows).encode()

@@ -15,6 +15,7 @@ from services.errors import BrokerError, TransientFetch
 from services.outage import Outage
 from services.poller import PollReport
 from services.poller import poll_feed as poll_service
+from services.redact import redact_url
 from services.schedule import backoff_seconds
 from services.settings import Settings
 from workers.celery_app import ENTRY_TASK, POLL_TASK
@@ -123,7 +124,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
             )
 
     report = with_broker(poll, rt.settings)
-    return {"feed": report.url, "status": report.status, "new": report.enqueued}
+    return {"feed": redact_url(report.url), "status": report.status, "new": report.enqueued}
 
 
 @shared_task(name=ENTRY_TASK, bind=True, max_retries=None)
