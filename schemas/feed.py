@@ -35,6 +35,9 @@ class ParsedFeed(BaseModel):
     salvaged: str | None = Field(
         default=None, description="Why the feed was not well-formed, when entries were salvaged."
     )
+    cuts: list[str] = Field(
+        default_factory=list, description="What was cut to the size limits, and where."
+    )
     entries: list[FeedEntry] = Field(default_factory=list)
 
 

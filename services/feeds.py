@@ -1,10 +1,12 @@
 """Feeds: parse RSS 0.9x/1.0/2.0 and Atom bytes into a ParsedFeed, salvaging what feedparser can."""
 
 import calendar
+import codecs
 import html
 import io
 import re
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -14,14 +16,68 @@ from lxml import html as lxml_html
 
 from schemas.feed import FeedEntry, ParsedFeed
 from services.errors import PermanentFetch
-from services.redact import without_userinfo
+from services.redact import redact_url, without_userinfo
 
 TAGS = re.compile(r"<[^>]+>")
 SPACES = re.compile(r"[ \t\r\f\v]+")
 BLANK_LINES = re.compile(r"\n\s*\n+")
 MAILTO = re.compile(r"\s*\(?mailto:.*$")
 IMAGE_TYPES = ("image/",)
-MAX_ENTRIES = 1000  # a feed is a list of recent stories; more is a mistake or an attack
+ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+ROOT_START = re.compile(rb"<[A-Za-z_]")
+UTF_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+MAX_CUTS_LISTED = 20
+
+
+@dataclass(frozen=True)
+class FeedLimits:
+    """Hard caps on what one feed may put into the pipeline (NEWSWIRE_FEED_MAX_* settings)."""
+
+    entries: int = 500
+    title_chars: int = 1000
+    summary_chars: int = 100_000
+    authors: int = 20
+    tags: int = 50
+    name_chars: int = 200  # one author or tag
+
+
+def without_entity_declarations(content: bytes) -> tuple[bytes, int]:
+    """`content` with every `<!ENTITY ...>` declaration of its prolog cut out, and how many.
+
+    Entities are never expanded: a declared entity referenced many times (billion laughs, or
+    one big plain-text entity repeated) would otherwise be expanded by feedparser, whose
+    fallback parser does so even where expat refuses. References stay as literal text.
+    """
+    for bom, codec in UTF_BOMS:
+        if content.startswith(bom):
+            text = content.decode(codec, errors="replace").encode("utf-8")
+            cleaned, count = without_entity_declarations(text)
+            return (cleaned.decode("utf-8").encode(codec) if count else content), count
+    root = ROOT_START.search(content)
+    head_end = root.start() if root else len(content)
+    head = content[:head_end]
+    if not ENTITY_DECLARATION.search(head):
+        return content, 0
+    out, position, count = bytearray(), 0, 0
+    for match in ENTITY_DECLARATION.finditer(head):
+        if match.start() < position:
+            continue  # inside a declaration already cut
+        out += head[position : match.start()]
+        end, quote = match.end(), None
+        while end < len(head):  # to the closing '>', skipping quoted values
+            char = head[end : end + 1]
+            if quote:
+                quote = None if char == quote else quote
+            elif char in (b'"', b"'"):
+                quote = char
+            elif char == b">":
+                break
+            end += 1
+        position = end + 1
+        count += 1
+    out += head[position:]
+    return bytes(out) + content[head_end:], count
 
 
 def html_to_text(fragment: str) -> str:
@@ -108,22 +164,44 @@ def _authors(entry: Any) -> list[str]:
     return list(dict.fromkeys(n for n in cleaned if n))
 
 
-def _entry(entry: Any, feed_url: str, feed_language: str | None) -> FeedEntry:
+def _entry(
+    entry: Any, feed_url: str, feed_language: str | None, limits: FeedLimits, cuts: list[str]
+) -> FeedEntry:
     base = feed_url
+
+    def cap_text(value: str, limit: int, what: str) -> str:
+        if len(value) <= limit:
+            return value
+        cuts.append(f"{what} of {_describe(entry)} cut from {len(value)} to {limit} characters")
+        return value[:limit]
+
+    def cap_names(values: list[str], limit: int, what: str) -> list[str]:
+        names = [cap_text(v, limits.name_chars, f"a {what[:-1]}") for v in values[:limit]]
+        if len(values) > limit:
+            cuts.append(f"{what} of {_describe(entry)} cut from {len(values)} to {limit}")
+        return names
+
+    tags = list(dict.fromkeys(t["term"].strip() for t in entry.get("tags", []) if t.get("term")))
     return FeedEntry(
         feed_url=feed_url,
         link=_public_link(_entry_link(entry, base)),
         guid=_public_link(entry.get("id") or None),
-        title=html_to_text(entry.get("title", "") or ""),
-        summary=_entry_summary(entry),
-        authors=_authors(entry),
+        title=cap_text(html_to_text(entry.get("title", "") or ""), limits.title_chars, "title"),
+        summary=cap_text(_entry_summary(entry), limits.summary_chars, "summary"),
+        authors=cap_names(_authors(entry), limits.authors, "authors"),
         published_at=to_utc(_raw(entry, "published_parsed"))
         or to_utc(_raw(entry, "created_parsed")),
         updated_at=to_utc(_raw(entry, "updated_parsed")),
-        tags=list(dict.fromkeys(t["term"].strip() for t in entry.get("tags", []) if t.get("term"))),
+        tags=cap_names(tags, limits.tags, "tags"),
         image=_entry_image(entry, base),
         language=feed_language,
     )
+
+
+def _describe(entry: Any) -> str:
+    """An entry named in a cut record: its link or id, shortened."""
+    name = str(entry.get("link") or entry.get("id") or "an entry without link")
+    return redact_url(name[:200])
 
 
 def _raw(entry: Any, key: str) -> Any:
@@ -136,18 +214,29 @@ def _ttl_seconds(feed: Any) -> int | None:
     return int(ttl) * 60 if ttl.isdigit() else None
 
 
-def parse_feed(content: bytes, feed_url: str, content_type: str | None = None) -> ParsedFeed:
+def parse_feed(
+    content: bytes,
+    feed_url: str,
+    content_type: str | None = None,
+    limits: FeedLimits | None = None,
+) -> ParsedFeed:
     """Parse feed bytes fetched from `feed_url`; relative links resolve against xml:base/URL.
 
     The bytes are wrapped in a stream: handed a string, feedparser may open it as a URL or a
-    file itself. Raises PermanentFetch when nothing resembling a feed could be salvaged.
+    file itself. Entity declarations are cut out first (never expanded), and every entry field
+    is capped to `limits`, each cut recorded. Raises PermanentFetch when nothing resembling a
+    feed could be salvaged.
     """
+    limits = limits or FeedLimits()
     headers = {"content-location": feed_url}
     if content_type:
         headers["content-type"] = content_type
+    content, declared = without_entity_declarations(content)
     parsed = feedparser.parse(io.BytesIO(content), response_headers=headers, sanitize_html=False)
     salvaged = None
-    if parsed.get("bozo"):
+    if declared:
+        salvaged = f"{declared} entity declaration(s) ignored: entities are never expanded"
+    elif parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         salvaged = f"{type(exc).__name__}: {exc}"
     if not parsed.get("version") and not parsed.entries:
@@ -155,6 +244,14 @@ def parse_feed(content: bytes, feed_url: str, content_type: str | None = None) -
         raise PermanentFetch(feed_url, reason)
     feed = parsed.feed
     language = (feed.get("language") or "").split("-")[0].lower() or None
+    cuts: list[str] = []
+    if len(parsed.entries) > limits.entries:
+        cuts.append(f"entries cut from {len(parsed.entries)} to {limits.entries}")
+    entries = [
+        _entry(e, feed_url, language, limits, cuts) for e in parsed.entries[: limits.entries]
+    ]
+    if len(cuts) > MAX_CUTS_LISTED:
+        cuts[MAX_CUTS_LISTED:] = [f"and {len(cuts) - MAX_CUTS_LISTED} more cuts"]
     return ParsedFeed(
         url=feed_url,
         title=html_to_text(feed.get("title", "") or ""),
@@ -163,5 +260,6 @@ def parse_feed(content: bytes, feed_url: str, content_type: str | None = None) -
         format=parsed.get("version") or "",
         ttl_seconds=_ttl_seconds(feed),
         salvaged=salvaged,
-        entries=[_entry(e, feed_url, language) for e in parsed.entries[:MAX_ENTRIES]],
+        cuts=cuts,
+        entries=entries,
     )

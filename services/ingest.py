@@ -15,7 +15,7 @@ from schemas.rejected import RejectedLink
 from services.charset import decode_html
 from services.errors import BrokerError, FetchError, PermanentFetch, RefusedURL, TransientFetch
 from services.extract import Extracted, ExtractionError, extract
-from services.feeds import parse_feed
+from services.feeds import FeedLimits, parse_feed
 from services.fetch import Fetcher, FetchResult
 from services.guard import check_url
 from services.metrics import ENTRIES, EXTRACTIONS, FETCHES, Metrics, fetch_result
@@ -79,6 +79,7 @@ class FeedReport:
     moved_to: str | None = None
     not_modified: bool = False
     salvaged: str | None = None
+    cuts: list[str] = field(default_factory=list)
     results: list[EntryResult] = field(default_factory=list)
 
     def add(self, result: EntryResult) -> None:
@@ -97,6 +98,8 @@ class FeedReport:
             extra += " — not modified"
         if self.salvaged:
             extra += " — malformed feed, entries salvaged"
+        if self.cuts:
+            extra += f" — {len(self.cuts)} cut(s) to the size limits"
         return f"{redact_url(self.url)}: {counts}{extra}"
 
 
@@ -114,11 +117,13 @@ class Pipeline:
         publisher: Publisher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         metrics: Metrics | None = None,
+        limits: FeedLimits | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.publisher = publisher
         self._clock = clock
         self.metrics = metrics
+        self.limits = limits or FeedLimits()
 
     def fetch_feed(
         self, url: str, etag: str | None = None, last_modified: str | None = None
@@ -134,7 +139,12 @@ class Pipeline:
         if result.not_modified:
             return result, None
         # Links resolve against the feed's own address after redirects.
-        return result, parse_feed(result.content, result.url, result.headers.get("content-type"))
+        feed = parse_feed(
+            result.content, result.url, result.headers.get("content-type"), self.limits
+        )
+        if feed.cuts:
+            log.warning("feed %s cut to the size limits: %s", redact_url(url), "; ".join(feed.cuts))
+        return result, feed
 
     def process_entry(
         self,
@@ -258,6 +268,7 @@ class Pipeline:
             report.not_modified = True
             return report
         report.salvaged = feed.salvaged
+        report.cuts = list(feed.cuts)
         entries = feed.entries
         with ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix="prefetch") as pool:
             ahead: deque[Future[Download]] = deque()

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     fetch_deadline: float = Field(default=20.0, gt=0, le=120)
     fetch_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     fetch_max_redirects: int = Field(default=5, ge=0, le=20)
+    # Hard caps on what one feed may put into the pipeline; every cut is recorded.
+    feed_max_entries: int = Field(default=500, ge=1)
+    feed_max_title_chars: int = Field(default=1000, ge=10)
+    feed_max_summary_chars: int = Field(default=100_000, ge=100)
+    feed_max_authors: int = Field(default=20, ge=1)
+    feed_max_tags: int = Field(default=50, ge=1)
     user_agent: str = DEFAULT_USER_AGENT
     # Comma list of host:port or CIDR that the SSRF guard lets through (e.g. a local test site).
     fetch_allow_hosts: str = ""

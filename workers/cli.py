@@ -63,6 +63,7 @@ def report_json(report: FeedReport) -> dict[str, object]:
         "moved_to": report.moved_to,
         "not_modified": report.not_modified,
         "salvaged": report.salvaged,
+        "cuts": report.cuts,
         "entries": [
             {"outcome": r.outcome.value, "link": r.link, "reason": r.reason, "id": r.article_id}
             for r in report.results

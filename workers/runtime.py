@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from services.broker import open_redis
 from services.errors import ConfigError
+from services.feeds import FeedLimits
 from services.fetch import Fetcher
 from services.guard import AllowList
 from services.ingest import Pipeline
@@ -51,8 +52,18 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     client = open_redis(settings)
+    limits = FeedLimits(
+        entries=settings.feed_max_entries,
+        title_chars=settings.feed_max_title_chars,
+        summary_chars=settings.feed_max_summary_chars,
+        authors=settings.feed_max_authors,
+        tags=settings.feed_max_tags,
+    )
     pipeline = Pipeline(
-        Fetcher(settings), Publisher(client, settings), metrics=Metrics(client, settings.key_prefix)
+        Fetcher(settings),
+        Publisher(client, settings),
+        metrics=Metrics(client, settings.key_prefix),
+        limits=limits,
     )
     registry = Registry(client, settings.key_prefix, settings.poll_interval)
     limiter = HostLimiter(client, settings.host_rate, settings.host_burst, settings.key_prefix)
