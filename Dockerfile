@@ -27,5 +27,5 @@ WORKDIR /home/newswire
 EXPOSE 8787
 # The default role is the monitor; compose overrides the command and the health check per role.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["newswire", "ping", "--monitor", "http://127.0.0.1:8787/healthz"]
+    CMD ["newswire", "ping", "--monitor", "http://127.0.0.1:8787/livez"]
 CMD ["newswire", "monitor"]

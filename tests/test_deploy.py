@@ -184,4 +184,25 @@ def test_ha_variant_matches_the_specification_and_points_everything_at_the_senti
     sentinel_command = " ".join(services["sentinel1"]["command"])
     assert f"sentinel monitor {master} redis 6379 2" in sentinel_command
     assert services["scheduler"]["environment"]["NEWSWIRE_FEEDS_FILE"]  # kept from the base
-    assert "--masterauth" in " ".join(services["redis"]["command"])  # can rejoin as a replica
+    assert "masterauth" in " ".join(services["redis"]["command"])  # can rejoin as a replica
+
+
+def test_no_secret_on_a_command_line_and_no_open_admin_port() -> None:
+    env = read_env_file(ROOT / ".env.example")
+    for path in ("docker-compose.yml", "docker-compose.ha.yml"):
+        compose = load(ROOT / path, env)
+        for name, service in compose["services"].items():
+            command = service.get("command", [])
+            words = command if isinstance(command, list) else [command]
+            # Interpolated by compose, a password would sit in argv for `ps` to show; the
+            # shell's own `$REDIS_PASSWORD` (expanded by a builtin printf) is fine.
+            for secret in (env["REDIS_PASSWORD"], env["FLOWER_PASSWORD"]):
+                assert secret not in " ".join(words), f"{path}: {name} has a secret in its command"
+            assert "--requirepass" not in " ".join(words) and "--broker=" not in " ".join(words)
+    services = load(ROOT / "docker-compose.yml", env)["services"]
+    for name in ("monitor", "flower"):
+        assert all(p.startswith("127.0.0.1:") for p in services[name]["ports"]), name
+    assert (
+        services["flower"]["environment"]["FLOWER_BASIC_AUTH"] == f"admin:{env['FLOWER_PASSWORD']}"
+    )
+    assert services["flower"]["environment"]["CELERY_BROKER_URL"].startswith("redis://:")

@@ -3,11 +3,14 @@ parse and move, and the status page rendered by headless Chromium (with a screen
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -211,3 +214,38 @@ def test_monitor_unknown_path_says_where_to_go(redis_server: RedisServer, path: 
     finally:
         monitor.terminate()
         monitor.wait(10)
+
+
+def test_monitor_holds_200_concurrent_clients(redis_server: RedisServer) -> None:
+    """300 clients at once, a third of them connected and silent: every one is answered."""
+    port = free_port()
+    monitor = subprocess.Popen([sys.executable, "-m", "workers.cli", "monitor", "--port", str(port)],
+                               env={"NEWSWIRE_REDIS_URL": redis_server.url, "PATH": "/usr/bin:/bin"},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    idle: list[socket.socket] = []
+    try:
+        wait_for(lambda: _up(base), 20, "the monitor")
+        started = time.monotonic()
+        for _ in range(100):  # connected, saying nothing (a slow or stuck client)
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        paths = ["/livez"] * 150 + ["/readyz", "/api/status"] * 25
+        with ThreadPoolExecutor(max_workers=200) as pool:
+            answers = list(pool.map(lambda path: (path, *timed_get(base + path)), paths))
+        assert all(code == 200 for path, code, _s in answers if path == "/livez")
+        assert all(code in (200, 503) for _path, code, _s in answers)  # answered, ready or not
+        # Not a speed claim (see `make bench`), but no client waited seconds on a full backlog
+        # (with the standard library's backlog of 5 this took over 15 s).
+        assert max(seconds for _path, _code, seconds in answers) < 3.0
+        assert time.monotonic() - started < 8.0
+    finally:
+        for sock in idle:
+            sock.close()
+        monitor.terminate()
+        monitor.wait(10)
+
+
+def timed_get(url: str) -> tuple[int, float]:
+    started = time.monotonic()
+    code, _body = get(url)
+    return code, time.monotonic() - started

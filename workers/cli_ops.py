@@ -230,9 +230,9 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
 
     monitor = sub.add_parser(
         "monitor",
-        help="serve /healthz, /readyz, /metrics, /api/status and a status page",
-        description="Run the monitor HTTP service: /healthz (process up), /readyz (Redis, a "
-        "worker and the scheduler up; 503 otherwise), /metrics (Prometheus), /api/status "
+        help="serve /livez, /readyz, /metrics, /api/status and a status page",
+        description="Run the monitor HTTP service: /livez (process up; /healthz too), /readyz "
+        "(Redis, a worker and the scheduler up; 503 otherwise), /metrics (Prometheus), /api/status "
         "(JSON) and / (the status page).",
     )
     monitor.add_argument("--host", help="address to listen on (NEWSWIRE_MONITOR_HOST)")

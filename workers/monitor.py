@@ -21,6 +21,15 @@ from workers.status_page import render as render_page
 
 log = logging.getLogger(__name__)
 PAGE_FEEDS = 500  # the page lists at most this many feeds, worst first
+IDLE_TIMEOUT = 30.0  # seconds a connection may stay silent
+
+
+class Server(ThreadingHTTPServer):
+    """A thread per connection, and a listen backlog for bursts of probes and scrapers (the
+    standard library's 5 overflows at a few dozen concurrent clients)."""
+
+    request_queue_size = 1024
+    daemon_threads = True
 
 
 class Monitor:
@@ -31,7 +40,8 @@ class Monitor:
         self.client = open_redis(settings, check=False)
         self.reader = StatusReader(self.client, settings)
 
-    def healthz(self) -> tuple[int, str, bytes]:
+    def livez(self) -> tuple[int, str, bytes]:
+        """The process answers: nothing else is asked, so it stays fast under any load."""
         return 200, "text/plain", b"ok\n"
 
     def readyz(self) -> tuple[int, str, bytes]:
@@ -71,7 +81,8 @@ class Monitor:
 
     def route(self, path: str) -> tuple[int, str, bytes]:
         routes = {
-            "/healthz": self.healthz,
+            "/livez": self.livez,
+            "/healthz": self.livez,  # the name compose files and older probes use
             "/readyz": self.readyz,
             "/metrics": self.metrics,
             "/api/status": self.api_status,
@@ -82,7 +93,7 @@ class Monitor:
             return (
                 404,
                 "text/plain",
-                b"not found: try /, /healthz, /readyz, /metrics, /api/status\n",
+                b"not found: try /, /livez, /readyz, /metrics, /api/status\n",
             )
         try:
             return handler()
@@ -94,6 +105,8 @@ def serve(settings: Settings, host: str, port: int, stop: threading.Event | None
     monitor = Monitor(settings)
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = IDLE_TIMEOUT  # a client that connects and says nothing is dropped
+
         def do_GET(self) -> None:
             status, content_type, body = monitor.route(self.path)
             self.send_response(status)
@@ -106,8 +119,7 @@ def serve(settings: Settings, host: str, port: int, stop: threading.Event | None
         def log_message(self, format: str, *args: object) -> None:
             log.debug(format, *args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    server = Server((host, port), Handler)
     print(f"newswire monitor on http://{host}:{server.server_address[1]}/", flush=True)
     if stop is not None:
 
