@@ -28,6 +28,19 @@ ROOT_START = re.compile(rb"<[A-Za-z_]")
 UTF_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
             (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
 MAX_CUTS_LISTED = 20
+CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+
+
+def _valid_char_refs(content: bytes) -> bytes:
+    """Character references to no character (beyond U+10FFFF, surrogates, NUL) become U+FFFD:
+    feedparser's fallback parser raises on them instead of salvaging the feed."""
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        code = int(match[1], 16) if match[1] else int(match[2])
+        valid = 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+        return match[0] if valid else b"&#xFFFD;"
+
+    return CHAR_REF.sub(fix, content) if b"&#" in content else content
 
 
 @dataclass(frozen=True)
@@ -232,7 +245,13 @@ def parse_feed(
     if content_type:
         headers["content-type"] = content_type
     content, declared = without_entity_declarations(content)
-    parsed = feedparser.parse(io.BytesIO(content), response_headers=headers, sanitize_html=False)
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(_valid_char_refs(content)), response_headers=headers, sanitize_html=False
+        )
+    except Exception as failure:  # feedparser on hostile bytes: recorded, never a crash
+        reason = f"not a feed (parser failed: {type(failure).__name__})"
+        raise PermanentFetch(feed_url, reason) from failure
     salvaged = None
     if declared:
         salvaged = f"{declared} entity declaration(s) ignored: entities are never expanded"

@@ -21,6 +21,23 @@ from tests.test_workers import (
 )
 
 
+def role(port: int) -> str:
+    node = redis.Redis(port=port, socket_timeout=2)
+    try:
+        return str(node.info("replication")["role"])
+    except redis.RedisError:
+        return "down"
+    finally:
+        node.close()
+
+
+def answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
 def test_master_killed_under_load_failover_every_story_once(site: Site, tmp_path: Path) -> None:
     deployment = SentinelDeployment(tmp_path / "ha")
     deployment.start()
@@ -53,6 +70,8 @@ def test_master_killed_under_load_failover_every_story_once(site: Site, tmp_path
         deployment.master.kill()
         wait_for(lambda: deployment.master_port() != old_master, 30, "the sentinels' failover")
         deployment.master.start()  # comes back; the sentinels make it a replica of the new one
+        wait_for(lambda: role(old_master) == "slave", 30, "the old master rejoining as a replica")
+        wait_for(lambda: answers(client), 30, "the test's own client finding the new master")
 
         fresh = add_fresh_feed(site, client, "after-failover", stories=4)
         distinct |= set(fresh)
