@@ -5,6 +5,7 @@ bench/results/latest.md."""
 import argparse
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -220,6 +221,23 @@ def main() -> int:
                     ),
                     ("Redis memory per registered feed", f"{poll.redis_bytes_per_feed:.0f} bytes"),
                 ]
+            log("fuzzing the feed parser and the page pipeline")
+            fuzz_examples = 5000
+            started = time.perf_counter()
+            fuzz = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_fuzz.py"],
+                env={**os.environ, "NEWSWIRE_FUZZ_EXAMPLES": str(fuzz_examples)},
+                capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parents[1],
+            )  # fmt: skip
+            verdict = (
+                "no crash, hang or memory blowup"
+                if fuzz.returncode == 0
+                else "FAILED: " + fuzz.stdout[-300:]
+            )
+            rows.append((
+                f"Fuzz: {fuzz_examples} mutated feeds + {fuzz_examples} mutated pages (hypothesis)",
+                f"{verdict}, {time.perf_counter() - started:.0f} s",
+            ))  # fmt: skip
             log("publish cost of waiting for a replica (WAIT 1)")
             wait = replication.run(tmp)
             rows.append((

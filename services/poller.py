@@ -23,6 +23,16 @@ class PollReport:
     error: str | None = None
 
 
+def record_failure(state: FeedState, *, registry: Registry, reason: str, now: float) -> PollReport:
+    """A poll that could not finish (its task ran out of time, say): recorded as the feed's
+    failed poll with the reason, so it backs off like any other failure."""
+    new_state = after_poll(state, PollResult(reason, error=reason, transient=True), now)
+    if registry.get(state.id) is None:
+        return PollReport(state.id, state.url, reason, error="removed during the poll")
+    registry.save(new_state, old_id=state.id)
+    return PollReport(state.id, state.url, reason, error=reason)
+
+
 def poll_feed(
     state: FeedState,
     *,

@@ -7,7 +7,7 @@ import redis
 
 from schemas.feed import FeedEntry
 from services.politeness import HostLimiter
-from services.poller import poll_feed
+from services.poller import poll_feed, record_failure
 from services.registry import Registry
 from services.settings import Settings
 from tests.support.pages import item, rss2
@@ -108,3 +108,16 @@ def test_reimport_keeps_a_gone_feed_disabled(redis_client: redis.Redis) -> None:
     registry.save(state.model_copy(update={"enabled": False, "disabled_reason": "HTTP 410 gone"}))
     assert not registry.add("https://ex.com/rss", 60, reenable=False).enabled
     assert registry.add("https://ex.com/rss", 60).enabled  # an explicit `feeds add` does
+
+
+def test_poll_cut_by_the_time_limit_is_a_recorded_failure_that_backs_off(
+    redis_client: redis.Redis,
+) -> None:
+    registry = Registry(redis_client)
+    state = registry.add("https://example.com/slow.xml", 600)
+    report = record_failure(state, registry=registry, reason="poll time limit exceeded", now=1000.0)
+    assert report.error == "poll time limit exceeded"
+    saved = registry.get(state.id)
+    assert saved is not None and saved.error_count == 1
+    assert saved.last_error == "poll time limit exceeded" and saved.etag is None
+    assert saved.backoff_until is not None and saved.next_due >= 1000.0 + 45  # a minute, ±25%

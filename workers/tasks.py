@@ -13,7 +13,7 @@ from kombu.exceptions import OperationalError
 from schemas.feed import FeedEntry
 from services.errors import BrokerError, TransientFetch
 from services.outage import Outage
-from services.poller import PollReport
+from services.poller import PollReport, record_failure
 from services.poller import poll_feed as poll_service
 from services.redact import redact_url
 from services.schedule import backoff_seconds
@@ -123,7 +123,16 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
                 pending=rt.pending,
             )
 
-    report = with_broker(poll, rt.settings)
+    try:
+        report = with_broker(poll, rt.settings)
+    except SoftTimeLimitExceeded:
+        # Validators are not saved, so the next poll fetches in full; meanwhile it backs off.
+        report = with_broker(
+            lambda: record_failure(
+                state, registry=rt.registry, reason="poll time limit exceeded", now=time.time()
+            ),
+            rt.settings,
+        )
     return {"feed": redact_url(report.url), "status": report.status, "new": report.enqueued}
 
 
