@@ -16,7 +16,7 @@ from pathlib import Path
 import redis
 import trafilatura
 
-from bench import polling, replication
+from bench import monitor_load, polling, replication
 from bench.corpus import corpus_root, load_pages
 from bench.extraction import run as extraction_run
 from bench.metadata import run as metadata_run
@@ -221,6 +221,12 @@ def main() -> int:
                     ),
                     ("Redis memory per registered feed", f"{poll.redis_bytes_per_feed:.0f} bytes"),
                 ]
+            log("the monitor under 200 concurrent clients")
+            load = monitor_load.run(redis_proc.url)
+            rows.append((
+                f"Monitor /livez, {load.clients} concurrent clients + 100 idle connections",
+                f"median {load.median_ms:.0f} ms, p99 {load.p99_ms:.0f} ms, max {load.max_ms:.0f} ms",
+            ))  # fmt: skip
             log("fuzzing the feed parser and the page pipeline")
             fuzz_examples = 5000
             started = time.perf_counter()
