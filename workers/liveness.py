@@ -46,7 +46,9 @@ class Liveness:
             self.not_consuming_since = None
             return "consuming"
         if self.not_consuming_since is None:
-            self.not_consuming_since = now
+            # A loop that went silent stopped consuming at its last tick, not when noticed.
+            silent = time.monotonic() - self.last_loop if self.running and self.has_loop else 0.0
+            self.not_consuming_since = now - silent
         return "stalled" if now - self.not_consuming_since > stall_seconds else "reconnecting"
 
 
