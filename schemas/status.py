@@ -83,6 +83,11 @@ class Status(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="Why not ready, if not.")
     workers: list[WorkerStatus]
     queues: list[QueueStatus]
+    pending_entries: int = Field(
+        default=0,
+        description="Entries handed on by polls and not yet settled (queued, running or lost "
+        "and awaiting redelivery).",
+    )
     scheduler: SchedulerStatus
     streams: list[StreamStatus]
     feeds: FeedsStatus

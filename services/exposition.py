@@ -92,6 +92,12 @@ def render(counters: dict[str, int], status: Status) -> str:
         [({"queue": q.name}, q.length) for q in status.queues],
     )
     family(
+        "entries_pending",
+        "gauge",
+        "Entries handed on by polls and not yet settled.",
+        [({}, status.pending_entries)],
+    )
+    family(
         "scheduler_up",
         "gauge",
         "1 when the active scheduler ticked recently.",

@@ -20,6 +20,7 @@ from schemas.status import (
     WorkerStatus,
 )
 from services.errors import BrokerError
+from services.pending import PendingLedger
 from services.redact import redact_url
 from services.registry import Registry
 from services.settings import Settings
@@ -104,6 +105,9 @@ class StatusReader:
                 ready=False,
                 workers=workers,
                 queues=self.queues(),
+                pending_entries=PendingLedger(
+                    self._redis, self._settings.key_prefix, self._settings.entry_redeliver_seconds
+                ).size(),
                 scheduler=scheduler,
                 streams=[self.stream(self._settings.stream, now)],
                 feeds=self.feeds(now),

@@ -91,7 +91,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         ], indent=2)  # fmt: skip
     else:
         print("  none has reported: start one with `newswire worker` or `newswire up`")
-    print("\nqueues   " + "   ".join(f"{q.name} {q.length}" for q in status.queues))
+    print("\nqueues   " + "   ".join(f"{q.name} {q.length}" for q in status.queues)
+          + f"   (entries in flight {status.pending_entries})")  # fmt: skip
     s = status.scheduler
     state = "active" if s.fresh else "NO HEARTBEAT"
     restarts = f", restarted {s.restarts}x" if s.restarts else ""
