@@ -108,7 +108,7 @@ def render(status: Status, feeds: Sequence[tuple[str, str, int, str, str, str]])
 <h2>Workers</h2>
 <div id="workers">{_table(["Worker", "State", "Active", "Processed", "Pool", "Restarts", "Heartbeat"], workers, "no worker has reported yet")}</div>
 <h2>Scheduler</h2><p id="scheduler">{sched}</p>
-<h2>Queues</h2><p>{" · ".join(f"{escape(q.name)}: <b>{q.length}</b>" for q in status.queues)}</p>
+<h2>Queues</h2><p>{" · ".join(f"{escape(q.name)}: <b>{q.length}</b>" for q in status.queues)} · entries in flight: <b>{status.pending_entries}</b></p>
 <h2>Consumer groups</h2>
 {_table(["Group", "Consumers", "Pending", "Lag"], groups, "no consumer groups yet")}
 <h2>Feeds ({f.healthy} healthy, {f.backing_off} backing off, {f.failing} failing, {f.disabled} disabled)</h2>
