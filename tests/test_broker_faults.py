@@ -112,7 +112,7 @@ def worker_state(client: redis.Redis, pid: int) -> object:
     return info and info["state"]
 
 
-STALL = 6.0
+STALL = 12.0  # above LOOP_STALE + a heartbeat, so `reconnecting` shows before `stalled`
 
 
 @pytest.fixture
