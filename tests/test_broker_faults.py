@@ -208,7 +208,12 @@ def test_up_replaces_a_stalled_worker_and_the_work_completes(
         [info] = [json.loads(v) for v in redis_client.hgetall("newswire:workers").values()]
         assert info["restarts"] == 1
     finally:
-        up.send_signal(signal.SIGINT)
-        output, _ = up.communicate(timeout=60)
+        up.send_signal(signal.SIGTERM)  # what systemd or a container runtime sends
+        try:
+            output, _ = up.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(up.pid, signal.SIGKILL)  # never leave a stack behind for later tests
+            up.communicate(timeout=10)
+            raise
     # Said once on the terminal, with the reason.
     assert len(re.findall(r"the worker exited \(stalled\); restarting it", output)) == 1, output

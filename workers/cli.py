@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -105,6 +104,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     from workers.stack import Stack  # noqa: PLC0415
 
     settings = load_settings()
+    # Ctrl-C, and SIGTERM from systemd or a container runtime, stop the children too; set
+    # explicitly, since a parent may have started us with SIGINT ignored.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     redis_url = os.environ.get("NEWSWIRE_REDIS_URL")
     env = {"NEWSWIRE_FEEDS_FILE": str(Path(args.feeds).resolve())} if args.feeds else {}
     stack = Stack(
@@ -122,13 +126,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     print("worker and scheduler running, restarted if they fail; Ctrl-C stops everything")
     sys.stdout.flush()
     try:
-        while True:
+        while not stop.is_set():
             stack.supervise()
-            time.sleep(SUPERVISE_EVERY)
-    except KeyboardInterrupt:
-        return EXIT_OK
+            stop.wait(SUPERVISE_EVERY)
     finally:
         stack.stop()
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
