@@ -2,7 +2,6 @@
 replica (both AOF, fsync always, on loopback), without and with NEWSWIRE_REDIS_WAIT_REPLICAS=1."""
 
 import statistics
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ import redis
 from schemas.article import Article
 from services.publish import Publisher
 from services.settings import Settings
-from workers.stack import RedisProcess, free_port, redis_binary
+from workers.stack import RedisProcess
 
 
 @dataclass(frozen=True)
@@ -52,14 +51,10 @@ def _times(publisher: Publisher, count: int, run: str) -> list[float]:
 def run(tmp: Path, count: int = 2000) -> WaitCost:
     master = RedisProcess(tmp / "repl-master")
     master.start()
-    replica_port = free_port()
-    (tmp / "repl-replica").mkdir(parents=True, exist_ok=True)
-    replica = subprocess.Popen(
-        [redis_binary(), "--port", str(replica_port), "--bind", "127.0.0.1",
-         "--dir", str(tmp / "repl-replica"), "--save", "", "--appendonly", "yes",
-         "--appendfsync", "always", "--replicaof", "127.0.0.1", str(master.port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    replica = RedisProcess(
+        tmp / "repl-replica", extra_args=["--replicaof", "127.0.0.1", str(master.port)]
+    )
+    replica.start()
     client = redis.Redis.from_url(master.url)
     try:
         deadline = time.monotonic() + 20
@@ -74,8 +69,7 @@ def run(tmp: Path, count: int = 2000) -> WaitCost:
         b = _times(waiting, count, "b")
     finally:
         client.close()
-        replica.terminate()
-        replica.wait(10)
+        replica.stop()
         master.stop()
 
     def p99(values: list[float]) -> float:

@@ -6,41 +6,13 @@ from pathlib import Path
 
 import redis
 
-from workers.stack import free_port, redis_binary
+from workers.stack import RedisProcess, free_port, redis_binary
 
 MASTER_NAME = "newswire"
 
 
-class RedisNode:
-    """One redis-server (master or replica), durable like production: AOF fsynced always."""
-
-    def __init__(self, data_dir: Path, replica_of: int | None = None) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.replica_of = replica_of
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        args = [
-            redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-            "--dir", str(self.data_dir), "--save", "", "--appendonly", "yes",
-            "--appendfsync", "always", "--logfile", str(self.data_dir / "redis.log"),
-        ]  # fmt: skip
-        if self.replica_of:
-            args += ["--replicaof", "127.0.0.1", str(self.replica_of)]
-        self.proc = subprocess.Popen(args, start_new_session=True)
-        wait_ping(self.port)
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(15)
+def replica_of(port: int) -> list[str]:
+    return ["--replicaof", "127.0.0.1", str(port)]
 
 
 def wait_ping(port: int, timeout: float = 20.0) -> None:
@@ -64,8 +36,8 @@ class SentinelDeployment:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.master = RedisNode(root / "master")
-        self.replica: RedisNode | None = None
+        self.master = RedisProcess(root / "master")
+        self.replica: RedisProcess | None = None
         self.sentinels: list[tuple[int, subprocess.Popen[bytes]]] = []
 
     @property
@@ -74,7 +46,7 @@ class SentinelDeployment:
 
     def start(self) -> None:
         self.master.start()
-        self.replica = RedisNode(self.root / "replica", replica_of=self.master.port)
+        self.replica = RedisProcess(self.root / "replica", extra_args=replica_of(self.master.port))
         self.replica.start()
         for n in range(3):
             port = free_port()
