@@ -7,18 +7,17 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
-# Query parameters that carry credentials in private-feed URLs.
-SECRET_PARAMS = re.compile(
-    r"^(?:.*[_-])?(?:token|key|apikey|secret|password|passwd|pwd|pass|auth|authorization|"
-    r"sig|signature|session|sessionid|sid|credential|credentials|jwt|ticket)$",
-    re.IGNORECASE,
+# Query parameter names that carry credentials in private-feed URLs (also with a prefix such
+# as `api_key` or `X-Amz-Signature`).
+SECRET_NAMES = (
+    "token|key|apikey|secret|password|passwd|pwd|pass|auth|authorization|"
+    "sig|signature|session|sessionid|sid|credential|credentials|jwt|ticket"
 )
+SECRET_PARAMS = re.compile(rf"^(?:.*[_-])?(?:{SECRET_NAMES})$", re.IGNORECASE)
 # scheme://user:password@ or scheme://token@ anywhere in free text.
 USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
 QUERY_SECRET = re.compile(
-    r"(?P<name>[?&](?:[^=&\s#]*[_-])?(?:token|key|apikey|secret|password|passwd|pwd|pass|auth|"
-    r"authorization|sig|signature|session|sessionid|sid|credential|credentials|jwt|ticket))=[^&\s#'\"]*",
-    re.IGNORECASE,
+    rf"(?P<name>[?&](?:[^=&\s#]*[_-])?(?:{SECRET_NAMES}))=[^&\s#'\"]*", re.IGNORECASE
 )
 
 
