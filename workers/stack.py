@@ -167,6 +167,7 @@ class Stack:
         self.children: list[Child] = []
         self.stall_seconds = stall_seconds
         self._redis_up_since: float | None = None
+        self._client: redis.Redis | None = None  # for heartbeats; reconnects by itself
         self.key_prefix = key_prefix
 
     def start(self, worker_args: list[str]) -> str:
@@ -233,15 +234,16 @@ class Stack:
         if self.redis_url is None:
             return set()
         pids = {c.proc.pid: c.name for c in self.children if c.proc and c.proc.poll() is None}
-        client = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        if self._client is None:
+            self._client = redis.Redis.from_url(
+                self.redis_url, socket_timeout=2, socket_connect_timeout=2
+            )
         try:
-            workers: Any = client.hgetall(workers_key(self.key_prefix))
-            scheduler: Any = client.hgetall(scheduler_heartbeat_key(self.key_prefix))
+            workers: Any = self._client.hgetall(workers_key(self.key_prefix))
+            scheduler: Any = self._client.hgetall(scheduler_heartbeat_key(self.key_prefix))
         except redis.RedisError:
             self._redis_up_since = None  # Redis down: nobody can beat; not the children's fault
             return set()
-        finally:
-            client.close()
         if self._redis_up_since is None:
             self._redis_up_since = time.monotonic()
         if time.monotonic() - self._redis_up_since < HEARTBEAT_GRACE:
@@ -275,5 +277,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if self._client is not None:
+            self._client.close()
         if self.redis is not None:
             self.redis.stop()
