@@ -20,13 +20,13 @@ from tests.support.processes import Processes, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
 from tests.test_workers import (
-    STREAM,
     articles,
     assert_exactly_once,
     news_network,
     queues_empty,
     register,
     stack_env,
+    start_busy,
 )
 from workers.liveness import EXIT_STALLED
 from workers.monitor import Monitor
@@ -67,12 +67,7 @@ def test_redis_restarted_ten_times_under_load_every_story_once(site: Site, tmp_p
     client = redis.Redis.from_url(server.url)
     procs = Processes(stack_env(server.url, site), tmp_path)
     try:
-        feeds, distinct = news_network(site, stories=40, feeds=4, per_feed=10, page_delay=0.3)
-        register(client, feeds, interval=600)
-        procs.worker("w1")
-        procs.worker("w2")
-        procs.scheduler()
-        wait_for(lambda: client.xlen(STREAM) >= 3, 60, "the first stories")
+        distinct = start_busy(procs, client, site, stories=40, per_feed=10, workers=("w1", "w2"))
 
         for n in range(RESTARTS):
             server.kill()

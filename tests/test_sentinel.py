@@ -12,12 +12,10 @@ from tests.support.sentinel import MASTER_NAME, SentinelDeployment
 from tests.support.site import Site
 from tests.test_broker_faults import add_fresh_feed, on_stream
 from tests.test_workers import (
-    STREAM,
     assert_exactly_once,
-    news_network,
     queues_empty,
-    register,
     stack_env,
+    start_busy,
 )
 
 
@@ -59,12 +57,9 @@ def test_master_killed_under_load_failover_every_story_once(site: Site, tmp_path
     client: redis.Redis = open_redis(settings)
     procs = Processes(env, tmp_path)
     try:
-        feeds, distinct = news_network(site, stories=40, feeds=4, per_feed=10, page_delay=0.3)
-        register(client, feeds, interval=600)
-        procs.worker("w1")
-        procs.worker("w2")
-        procs.scheduler()
-        wait_for(lambda: client.xlen(STREAM) >= 5, 60, "the first stories")
+        distinct = start_busy(
+            procs, client, site, stories=40, per_feed=10, workers=("w1", "w2"), first=5
+        )
         old_master = deployment.master.port
 
         deployment.master.kill()

@@ -80,6 +80,21 @@ def register(client: redis.Redis, urls: list[str], interval: int) -> Registry:
     return registry
 
 
+def start_busy(
+    procs: Processes, client: redis.Redis, site: Site, stories: int, per_feed: int,
+    workers: tuple[str, ...] = ("w1",), first: int = 3,
+) -> set[str]:  # fmt: skip
+    """Workers and the scheduler busy on 4 feeds of slow pages, `first` stories already out;
+    the canonical URLs of every story."""
+    feeds, distinct = news_network(site, stories, feeds=4, per_feed=per_feed, page_delay=0.3)
+    register(client, feeds, interval=600)
+    for name in workers:
+        procs.worker(name)
+    procs.scheduler()
+    wait_for(lambda: client.xlen(STREAM) >= first, 60, "the first stories")
+    return distinct
+
+
 def assert_exactly_once(client: redis.Redis, distinct: set[str]) -> None:
     got = articles(client)
     counts = Counter(a.canonical_url for a in got)
@@ -219,12 +234,7 @@ def test_redis_killed_and_restarted_nothing_lost_or_doubled(site: Site, tmp_path
     client = redis.Redis.from_url(server.url)
     procs = Processes(stack_env(server.url, site), tmp_path)
     try:
-        feeds, distinct = news_network(site, stories=24, feeds=4, per_feed=6, page_delay=0.3)
-        register(client, feeds, interval=600)
-        procs.worker("w1")
-        procs.scheduler()
-        wait_for(lambda: client.xlen(STREAM) >= 3, 60, "the first stories")
-
+        distinct = start_busy(procs, client, site, stories=24, per_feed=6)
         server.kill()
         server.start()  # same port, same append-only file
 
