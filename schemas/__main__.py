@@ -6,13 +6,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.article import Article
+from schemas.article import Article, ArticleV1
 from schemas.rejected import RejectedLink
 from schemas.status import Status
 
 SCHEMA_DIR = Path(__file__).parent
 MODELS: dict[str, type[BaseModel]] = {
-    "article.v1.schema.json": Article,
+    "article.v1.schema.json": ArticleV1,
+    "article.v2.schema.json": Article,
     "rejected-link.v1.schema.json": RejectedLink,
     "status.v1.schema.json": Status,
 }

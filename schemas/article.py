@@ -1,20 +1,20 @@
-"""Article v1: the one message newswire publishes per story."""
+"""Article v2 (and the frozen v1 it extends): the one message newswire publishes per story."""
 
+import json
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal[1] = 1
+SCHEMA_VERSION: Literal[2] = 2
 
 Extraction = Literal["full", "feed_summary"]
 
 
-class Article(BaseModel):
-    """One story, normalized. Consumers read it from the stream entry's `data` field."""
+class StoryFields(BaseModel):
+    """The fields every schema version of Article has (version 1's, less `schema_version`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1] = SCHEMA_VERSION
     id: str = Field(
         description="Stable story id: sha256 hex of the canonical URL (first 32 chars)."
     )
@@ -43,3 +43,66 @@ class Article(BaseModel):
     extraction_error: str | None = Field(
         default=None, description="Why extraction fell back to the feed's text."
     )
+
+
+# Article as schema version 1 had it, frozen: its JSON Schema forbids unknown fields, so it
+# can never grow. The publisher writes this shape when NEWSWIRE_ARTICLE_SCHEMA_VERSION=1 (see
+# the README's compatibility policy); its schema file stays byte for byte what it was.
+class ArticleV1(StoryFields):
+    """One story, normalized. Consumers read it from the stream entry's `data` field."""
+
+    model_config = ConfigDict(title="Article")
+
+    schema_version: Literal[1] = 1
+
+
+class Article(StoryFields):
+    """One story, normalized (schema version 2). Consumers read it from the stream entry's
+    `data` field.
+
+    Version 2 adds the story's identity fields. Its JSON Schema allows unknown fields: within
+    version 2 fields are only ever added (optional, with a default), never renamed, retyped
+    or removed, so a consumer generated from this schema keeps working as fields are added.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: Literal[2] = SCHEMA_VERSION
+    id: str = Field(
+        description="Stable story id: sha256 hex of the link's identity key (first 32 chars); "
+        "the same for every version of the story."
+    )
+    version: int = Field(
+        default=1, ge=1, description="1 when first published, then 2, 3, ... per real change."
+    )
+    previous_content_hash: str | None = Field(
+        default=None, description="The content_hash of the version this one replaces."
+    )
+    cluster_id: str | None = Field(
+        default=None,
+        description="Near-duplicate cluster: the id of the first story seen with (nearly) "
+        "this body, e.g. one wire story printed by several sites. Equal to `id` when this "
+        "story started its cluster.",
+    )
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Other links of this story known when it was published (cleaned).",
+    )
+
+    def to_v1(self) -> ArticleV1:
+        """This article in the version-1 shape: the fields version 1 had, nothing else."""
+        return ArticleV1.model_validate(
+            self.model_dump(include=set(ArticleV1.model_fields) - {"schema_version"})
+        )
+
+
+def parse_article(raw: str | bytes) -> Article:
+    """An Article from a stream entry's `data`, in either schema version: a version-1 payload
+    is read as version 2 with the identity fields at their defaults."""
+    payload = json.loads(raw)
+    if isinstance(payload, dict) and payload.get("schema_version") == 1:
+        v1 = ArticleV1.model_validate(payload)
+        return Article.model_validate(
+            {**v1.model_dump(exclude={"schema_version"}), "cluster_id": v1.id}
+        )
+    return Article.model_validate(payload)

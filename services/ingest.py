@@ -10,6 +10,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
+from schemas.article import Article
 from schemas.feed import FeedEntry, ParsedFeed
 from schemas.rejected import RejectedLink
 from services.charset import decode_html
@@ -20,8 +21,9 @@ from services.fetch import Fetcher, FetchResult
 from services.guard import check_url
 from services.metrics import ENTRIES, EXTRACTIONS, FETCHES, Metrics, fetch_result
 from services.normalize import build_article, extraction_is_useful
-from services.publish import Publisher
+from services.publish import Known, Publisher
 from services.redact import redact_url
+from services.revisions import RevisionPolicy
 from services.urls import clean_url
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class Download:
     result: FetchResult | None = None
     error: FetchError | None = None
     duplicate: bool = False
+    known: Known | None = None  # set when this is a re-fetch of a published story
 
 
 class Outcome(StrEnum):
@@ -55,7 +58,8 @@ class Outcome(StrEnum):
 
     NEW = "new"  # published with the page's body
     FELL_BACK = "fell_back"  # published with the feed's own text
-    DUPLICATE = "duplicate"  # already published (or rejected) before
+    UPDATED = "updated"  # a new version of a published story (article.updated)
+    DUPLICATE = "duplicate"  # already published (or rejected) before, or unchanged
     REJECTED = "rejected"  # refused link: on the rejected stream, not published
     FAILED = "failed"  # nothing published; `reason` says why
 
@@ -115,15 +119,18 @@ class Pipeline:
         self,
         fetcher: Fetcher,
         publisher: Publisher,
+        *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         metrics: Metrics | None = None,
         limits: FeedLimits | None = None,
+        revisions: RevisionPolicy | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.publisher = publisher
         self._clock = clock
         self.metrics = metrics
         self.limits = limits or FeedLimits()
+        self.revisions = revisions or RevisionPolicy()
 
     def fetch_feed(
         self, url: str, etag: str | None = None, last_modified: str | None = None
@@ -179,13 +186,15 @@ class Pipeline:
         except RefusedURL as exc:
             return Download([], error=exc)
         aliases = [clean_url(link)]
-        if self.publisher.is_seen(aliases):
+        known = self.publisher.lookup(aliases)[0]
+        now = self._clock().timestamp()
+        if known is not None and not self.revisions.wants_refetch(entry, known, now):
             return Download(aliases, duplicate=True)
         try:
             result = self._get("page", link, accept=HTML_ACCEPT, allowed_types=HTML_TYPES)
         except FetchError as exc:
-            return Download(aliases, error=exc)
-        return Download([*aliases, clean_url(result.url)], result=result)
+            return Download(aliases, error=exc, known=known)
+        return Download([*aliases, clean_url(result.url)], result=result, known=known)
 
     def _process(self, entry: FeedEntry, final_attempt: bool, got: Download) -> EntryResult:
         link = entry.link
@@ -217,13 +226,40 @@ class Pipeline:
                 self._count(EXTRACTIONS, result="full")
         fetched_url = got.result.url if got.result is not None else None
         article = build_article(
-            entry, fetched_url=fetched_url, page=page, error=error, now=self._clock()
+            entry,
+            fetched_url=fetched_url,
+            page=page,
+            error=error,
+            now=self._clock(),
+            aliases=got.aliases,
         )
-        published = self.publisher.publish(article, got.aliases)
+        updated = entry.updated_at.timestamp() if entry.updated_at else 0.0
+        if got.known is not None:
+            return self._revise(article, got.known, updated, link)
+        published = self.publisher.publish(article, got.aliases, updated)
         if not published.new:
-            return EntryResult(Outcome.DUPLICATE, link, article_id=article.id)
+            reason = (
+                f"same body as story {published.story_id}" if published.why == "alias" else None
+            )
+            return EntryResult(Outcome.DUPLICATE, link, reason, published.story_id or article.id)
         outcome = Outcome.NEW if article.extraction == "full" else Outcome.FELL_BACK
         return EntryResult(outcome, link, error, article.id, published.entry_id)
+
+    def _revise(
+        self, article: Article, known: Known, updated: float, link: str | None
+    ) -> EntryResult:
+        """A re-fetched story: a new version when the page gave a full body that differs."""
+        if article.extraction != "full":
+            # The feed's text is no new version of a page we extracted before.
+            reason = f"not re-extracted: {article.extraction_error}"
+            return EntryResult(Outcome.DUPLICATE, link, reason, known.story_id)
+        published = self.publisher.update(article, known, updated)
+        if not published.new:
+            return EntryResult(Outcome.DUPLICATE, link, published.why, known.story_id)
+        version = published.article.version if published.article else known.version + 1
+        return EntryResult(
+            Outcome.UPDATED, link, f"version {version}", known.story_id, published.entry_id
+        )
 
     def fall_back(self, entry: FeedEntry, reason: str) -> EntryResult:
         """Publish `entry` from the feed's own text, as after a transient failure that ran out

@@ -54,6 +54,7 @@ def build_article(
     page: Extracted | None,
     error: str | None,
     now: datetime,
+    aliases: list[str] | None = None,
 ) -> Article:
     """The Article for a story: the page's body when `page` is given, else the feed's text."""
     canonical, article_id = article_identity(entry, fetched_url, page)
@@ -89,4 +90,6 @@ def build_article(
         content_hash=content_hash(body),
         extraction=extraction,
         extraction_error=error,
+        cluster_id=article_id,
+        aliases=[a for a in dict.fromkeys(aliases or []) if a != canonical],
     )

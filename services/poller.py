@@ -33,6 +33,28 @@ def record_failure(state: FeedState, *, registry: Registry, reason: str, now: fl
     return PollReport(state.id, state.url, reason, error=reason)
 
 
+def fresh_entries(entries: list[FeedEntry], pipeline: Pipeline, now: float) -> list[FeedEntry]:
+    """The entries worth a task: links not known yet, and known stories whose entry says they
+    changed (at most the revision policy's `per_poll` of those).
+
+    Known links are dropped here, in one or two round trips for the whole feed, so an
+    unchanged feed from a server without validators costs no tasks.
+    """
+    linked = [(e, clean_url(e.link)) for e in entries if e.link]
+    known = pipeline.publisher.lookup([link for _e, link in linked])
+    policy = pipeline.revisions
+    dropped: set[int] = set()
+    revisits = 0
+    for (entry, _link), story in zip(linked, known, strict=True):
+        if story is None:
+            continue
+        if revisits < policy.per_poll and policy.wants_refetch(entry, story, now):
+            revisits += 1
+        else:
+            dropped.add(id(entry))
+    return [e for e in entries if id(e) not in dropped]
+
+
 def poll_feed(
     state: FeedState,
     *,
@@ -66,12 +88,7 @@ def poll_feed(
         outcome = PollResult(exc.reason, error=exc.reason)
     else:
         if feed is not None:
-            # Known links are dropped here, one round trip for the whole feed, so an unchanged
-            # feed from a server without validators costs no tasks.
-            linked = [(e, clean_url(e.link)) for e in feed.entries if e.link]
-            flags = pipeline.publisher.seen_flags([link for _e, link in linked])
-            known = {id(e) for (e, _link), seen in zip(linked, flags, strict=True) if seen}
-            entries = [e for e in feed.entries if id(e) not in known]
+            entries = fresh_entries(feed.entries, pipeline, now)
         if pending is not None:
             pending.add(entries, now)
         for entry in entries:

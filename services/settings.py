@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     stream_maxlen: int = Field(default=1_000_000, ge=1000)
     stream_max_age_hours: float = Field(default=0, ge=0, description="0: trim by length only")
     seen_ttl_days: int = Field(default=90, ge=1)
+    # Story identity (see the README's "Story identity" section).
+    article_schema_version: Literal[1, 2] = 2
+    cluster_window_days: int = Field(default=3, ge=1, le=30)
+    update_window_hours: float = Field(default=48, ge=0, description="0: no updates")
+    updates_per_poll: int = Field(default=10, ge=0)
+    max_versions: int = Field(default=20, ge=1)
 
     fetch_connect_timeout: float = Field(default=5.0, gt=0)
     fetch_read_timeout: float = Field(default=10.0, gt=0)

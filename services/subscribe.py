@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from schemas.article import Article
+from schemas.article import Article, parse_article
 from services.errors import BrokerError
 from services.outage import Outage
 
@@ -36,17 +36,20 @@ class Patience:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One stream entry: its id, the raw JSON of `data`, and the Article it holds."""
+    """One stream entry: its id, the raw JSON of `data`, the Article it holds, and its event
+    (`article.published`, or `article.updated` for a later version of the story)."""
 
     entry_id: str
     raw: bytes
     article: Article
+    event: str = "article.published"
 
 
 def decode(entry_id: bytes | str, fields: dict[bytes, bytes]) -> Delivery:
     raw = fields[b"data"]
     eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    return Delivery(eid, raw, Article.model_validate_json(raw))
+    event = fields.get(b"event", b"article.published").decode()
+    return Delivery(eid, raw, parse_article(raw), event)
 
 
 def read(

@@ -2,32 +2,60 @@
 
 import hashlib
 import re
-from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+from functools import lru_cache
+from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
-# Parameters that identify a click or campaign, never a story. Anything else is kept:
-# `story.php?id=101` and `?id=102` are different stories.
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid",
-        "twclid", "ttclid", "li_fat_id", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi",
-        "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "rb_clickid", "s_cid", "ncid", "ocid",
-        "cmpid", "sr_share", "__twitter_impression", "wt.mc_id", "at_medium", "at_campaign",
-        "ito", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee",
-        "feature", "smid", "spm",
-    }
-)  # fmt: skip
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+from services.clearurls import bundled_rules
+
+# Parameters that news links carry for attribution and that ClearURLs' global rules leave in
+# (they are site-specific there, or not listed): never part of a story's identity. Everything
+# else is kept: `story.php?id=101` and `?id=102` are different stories.
+NEWS_TRACKING = re.compile(
+    r"source|src|xtor|at_[a-z_]+|cmp|ito|ns_[a-z_]+|ocid|ncid|smid|sr_share|feature|via|rss"
+    r"|partner|traffic_source|guccounter|guce_[a-z_]+|igshid|gclsrc|gbraid|wbraid|ttclid"
+    r"|li_fat_id|_hsmi|pk_[a-z_]+|hsa_[a-z_]+|wt\.mc_[a-z]+|dicbo|share|shared|sh|social",
+    re.IGNORECASE,
+)
+# Parameters that only select the AMP rendering of the same story.
+AMP_PARAMS = re.compile(
+    r"(?:outputtype|output)=amp|_?amp(?:=(?:1|true|yes|amp)?)?|usqp=[^&]*", re.I
+)
+# Host labels that name another rendering of the same site: www2.example.com, m., amp.
+RENDERING_HOST = re.compile(r"^(?:www\d?|m|mobile|amp)\.(?=[^.]+\.)")
+INDEX_PAGE = re.compile(r"/(?:index|default)\.(?:html?|shtml|php|aspx?)$", re.IGNORECASE)
+AMP_SUFFIX = re.compile(r"\.amp(?=\.html?$)|\.amp$", re.IGNORECASE)
+ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 WWW = re.compile(r"^www\d?\.")
 
 
-def is_tracking(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+def _escape(match: re.Match[str]) -> str:
+    char = chr(int(match.group()[1:], 16))
+    return char if char in UNRESERVED else match.group().upper()
 
 
+def normalize_escapes(text: str) -> str:
+    """RFC 3986 normalization: escaped unreserved characters decoded (`%7E` is `~`), other
+    escapes in upper case, raw non-ASCII characters escaped as UTF-8."""
+    text = ESCAPE.sub(_escape, text)
+    if text.isascii():
+        return text
+    return quote(text, safe="".join(chr(c) for c in range(33, 127)))
+
+
+def tracking_flags(names: list[str], url: str, host: str) -> list[bool]:
+    """For each parameter name of `url`, whether it never identifies content: ClearURLs' rules
+    (global and the site's own), then the news parameters they leave in."""
+    decoded = [unquote_plus(n) for n in names]
+    flags = bundled_rules().is_tracking(decoded, url, host)
+    return [f or bool(NEWS_TRACKING.fullmatch(n)) for f, n in zip(flags, decoded, strict=True)]
+
+
+@lru_cache(maxsize=8192)
 def clean_url(url: str) -> str:
-    """The link without tracking parameters or fragment, scheme and host lower-cased.
+    """The link without tracking parameters or fragment: scheme and host lower-cased, default
+    port dropped, percent-escapes normalized. Still the address to fetch.
 
     Pure string work: the story identity of a link before anything is fetched.
     """
@@ -38,13 +66,31 @@ def clean_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     if parts.username:
         host = f"{parts.username}@{host}"
-    # Raw pairs are kept as written: re-encoding could change what the server sees.
-    kept = [pair for pair in parts.query.split("&") if pair and not is_tracking(_name(pair))]
-    return urlunsplit((scheme, host, parts.path or "/", "&".join(kept), ""))
+    # Raw pairs are kept as written (escapes normalized): re-encoding could change what the
+    # server sees.
+    pairs = [pair for pair in parts.query.split("&") if pair]
+    names = [pair.split("=", 1)[0] for pair in pairs]
+    flags = tracking_flags(names, url, host) if pairs else []
+    kept = [normalize_escapes(p) for p, drop in zip(pairs, flags, strict=True) if not drop]
+    return urlunsplit((scheme, host, normalize_escapes(parts.path) or "/", "&".join(kept), ""))
 
 
-def _name(pair: str) -> str:
-    return unquote_plus(pair.split("=", 1)[0])
+def identity_site(host: str) -> str:
+    """A host without the label that only names a rendering (www., m., amp.)."""
+    return RENDERING_HOST.sub("", host.lower())
+
+
+@lru_cache(maxsize=8192)
+def identity_key(url: str) -> str:
+    """What makes two links the same story: the cleaned link without scheme, without the
+    www./m./amp. host label, AMP path segments and parameters, index page or trailing slash,
+    with its parameters sorted. Not an address (nothing is fetched from it), a key."""
+    parts = urlsplit(clean_url(url))
+    host = identity_site(parts.netloc)
+    segments = [s for s in parts.path.split("/") if s.lower() != "amp"]
+    path = INDEX_PAGE.sub("/", AMP_SUFFIX.sub("", "/".join(segments))).rstrip("/")
+    pairs = sorted(p for p in parts.query.split("&") if p and not AMP_PARAMS.fullmatch(p))
+    return f"{host}{path or '/'}" + (f"?{'&'.join(pairs)}" if pairs else "")
 
 
 def site_of(url: str) -> str:
@@ -73,6 +119,12 @@ def canonical_url(fetched_url: str, page_canonical: str | None) -> str:
     return clean_url(fetched_url)
 
 
-def story_id(canonical: str) -> str:
-    """Stable story id: the first 32 hex digits of sha256 of the canonical URL."""
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+def story_id(url: str) -> str:
+    """Stable story id: the first 32 hex digits of sha256 of the link's identity key."""
+    return hashlib.sha256(identity_key(url).encode("utf-8")).hexdigest()[:32]
+
+
+def legacy_story_id(url: str) -> str:
+    """The id newswire 0.2 gave a link (sha256 of the cleaned URL itself). Only read, never
+    written: a story seen before the upgrade stays seen until its keys expire."""
+    return hashlib.sha256(clean_url(url).encode("utf-8")).hexdigest()[:32]

@@ -260,7 +260,9 @@ def test_dedup_across_feeds_params_and_runs(
     settings: Settings, site: Site, redis_client: redis.Redis
 ) -> None:
     site.add("/story.html", article_page("Shared story", paragraphs("Shared")))
-    site.add("/story.php", article_page("Query story", paragraphs("Query")))
+    # Two stories behind one script: the same body would make them one story (content identity).
+    site.add("/story.php?id=101", article_page("Story 101", paragraphs("Query 101")))
+    site.add("/story.php", article_page("Story 102", paragraphs("Query 102")))
     feed_a = site.add(
         "/a.xml",
         rss2(

@@ -26,7 +26,7 @@ from services.urls import canonical_url, clean_url, same_site, story_id
         ("https://example.com:443/x", "https://example.com/x"),
         ("http://example.com:8080/x", "http://example.com:8080/x"),
         ("https://example.com/s?q=a%20b&page=2", "https://example.com/s?q=a%20b&page=2"),
-        ("https://example.com/s?UTM_Campaign=x&ref=home", "https://example.com/s?ref=home"),
+        ("https://example.com/s?UTM_Campaign=x&ref=home", "https://example.com/s"),
     ],
 )
 def test_clean_url(url: str, clean: str) -> None:

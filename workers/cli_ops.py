@@ -13,6 +13,7 @@ import urllib.request
 from schemas.status import WorkerStatus
 from services.broker import open_redis
 from services.errors import BrokerError
+from services.publish import EVENT_UPDATED
 from services.status import StatusReader
 from services.subscribe import (
     DEAD_SUFFIX,
@@ -48,7 +49,8 @@ def cmd_tail(args: argparse.Namespace) -> int:
             else:
                 a = delivery.article
                 when = a.published_at.isoformat() if a.published_at else "-"
-                print(f"{delivery.entry_id}  {when}  [{a.extraction}] {a.title}  <{a.url}>")
+                change = f" (v{a.version})" if delivery.event == EVENT_UPDATED else ""
+                print(f"{delivery.entry_id}  {when}  [{a.extraction}]{change} {a.title}  <{a.url}>")
             sys.stdout.flush()
             if args.group:
                 try:

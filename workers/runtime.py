@@ -16,6 +16,7 @@ from services.pending import PendingLedger
 from services.politeness import HostLimiter
 from services.publish import Publisher
 from services.registry import Registry
+from services.revisions import RevisionPolicy
 from services.settings import Settings
 
 
@@ -64,6 +65,7 @@ def build_runtime(settings: Settings) -> Runtime:
         Publisher(client, settings),
         metrics=Metrics(client, settings.key_prefix),
         limits=limits,
+        revisions=RevisionPolicy.from_settings(settings),
     )
     registry = Registry(client, settings.key_prefix, settings.poll_interval)
     limiter = HostLimiter(client, settings.host_rate, settings.host_burst, settings.key_prefix)
