@@ -11,7 +11,7 @@ from services.clearurls import bundled_rules
 # (they are site-specific there, or not listed): never part of a story's identity. Everything
 # else is kept: `story.php?id=101` and `?id=102` are different stories.
 NEWS_TRACKING = re.compile(
-    r"source|src|xtor|at_[a-z_]+|cmp|ito|ns_[a-z_]+|ocid|ncid|smid|sr_share|feature|via|rss"
+    r"source|src|xtor|at_[a-z0-9_]+|cmp|ito|ns_[a-z_]+|ocid|ncid|smid|sr_share|feature|via|rss"
     r"|partner|traffic_source|guccounter|guce_[a-z_]+|igshid|gclsrc|gbraid|wbraid|ttclid"
     r"|li_fat_id|_hsmi|pk_[a-z_]+|hsa_[a-z_]+|wt\.mc_[a-z]+|dicbo|share|shared|sh|social",
     re.IGNORECASE,

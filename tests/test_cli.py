@@ -43,7 +43,9 @@ def test_ingest_then_tail(redis_server: RedisServer, redis_client: redis.Redis, 
     second = newswire("ingest", feed, env=env)
 
     assert first.returncode == 0, first.stderr
-    assert f"{feed}: 3 new, 0 fell back, 0 updated, 0 duplicate, 0 rejected, 0 failed" in first.stdout
+    assert (
+        f"{feed}: 3 new, 0 fell back, 0 updated, 0 duplicate, 0 rejected, 0 failed" in first.stdout
+    )
     assert f"{feed}: 0 new, 0 fell back, 0 updated, 3 duplicate" in second.stdout
 
     tail = newswire("tail", "--json", "--from-start", "--count", "2", env=env)
