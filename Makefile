@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format schemas demo bench soak clean
+.PHONY: install test lint format schemas demo bench soak clean clearurls
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,10 @@ soak: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Refresh the vendored ClearURLs rules (tracking parameters) from their published copy.
+clearurls:
+	curl -fsSL https://rules2.clearurls.xyz/data.minify.json -o services/data/clearurls/data.min.json.new
+	$(PYTHON) -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['providers']) > 100" services/data/clearurls/data.min.json.new
+	mv services/data/clearurls/data.min.json.new services/data/clearurls/data.min.json
+	@echo "updated services/data/clearurls/data.min.json: run make test, then commit it"

@@ -16,7 +16,7 @@ from pathlib import Path
 import redis
 import trafilatura
 
-from bench import monitor_load, polling, replication
+from bench import identity, monitor_load, polling, replication
 from bench.corpus import corpus_root, load_pages
 from bench.extraction import run as extraction_run
 from bench.metadata import run as metadata_run
@@ -244,6 +244,30 @@ def main() -> int:
                 f"Fuzz: {fuzz_examples} mutated feeds + {fuzz_examples} mutated pages (hypothesis)",
                 f"{verdict}, {time.perf_counter() - started:.0f} s",
             ))  # fmt: skip
+            log("story identity: near-duplicate clusters on a labelled set, bytes per story")
+            quality_c = identity.clusters(root, redis_proc.url)
+            mem = identity.memory(tmp)
+            per_gb = 1e9 / mem.bytes_per_story
+            rows += [
+                (
+                    f"Near-duplicate clusters: {quality_c.stories} corpus stories x 4 sites' copies "
+                    f"(own template, dateline, edits) + {quality_c.negatives} other stories, "
+                    "pairwise",
+                    f"precision **{quality_c.precision:.4f}**, recall **{quality_c.recall:.4f}**",
+                ),
+                (
+                    "Cluster cost per article (median): MinHash bands / whole publish",
+                    f"{quality_c.signature_ms:.2f} ms / {quality_c.publish_ms:.2f} ms "
+                    "(identity checks, cluster vote, XADD, one round trip)",
+                ),
+                (
+                    f"Redis bytes per story, identity state ({mem.stories} stories, 3 links each)",
+                    f"{mem.bytes_per_story:.0f} B: "
+                    + ", ".join(f"{k} {v:.0f}" for k, v in mem.by_kind.items())
+                    + f"; the stream itself {mem.stream_bytes_per_story:.0f} B; "
+                    f"{per_gb / 1000:.0f}k stories per GB of identity state",
+                ),
+            ]
             log("publish cost of waiting for a replica (WAIT 1)")
             wait = replication.run(tmp)
             rows.append((

@@ -33,7 +33,7 @@ def _article(n: int, run: str) -> Article:
         body="A paragraph of body text. " * 100,
         fetched_at="2026-11-28T10:00:00Z",
         word_count=500,
-        content_hash="0" * 64,
+        content_hash=f"{run}{n:063x}"[-64:],  # distinct: an equal body would be an alias
         extraction="full",
     )
 

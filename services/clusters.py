@@ -25,7 +25,7 @@ MIN_WORDS = 40
 WORD = re.compile(r"\w+")
 MASK = (1 << 64) - 1
 EMPTY = MASK
-# Odd 64-bit constants (from splitmix64) for mixing three word hashes into one shingle hash.
+# Odd 64-bit constants (from splitmix64) for mixing a word's hash.
 MIX_A = 0x9E3779B97F4A7C15
 MIX_B = 0xBF58476D1CE4E5B9
 MIX_C = 0x94D049BB133111EB
@@ -42,10 +42,20 @@ def minhash(text: str) -> list[int] | None:
     words = WORD.findall(text.lower())
     if len(words) < max(MIN_WORDS, SHINGLE):
         return None
-    hashes = [zlib.crc32(w.encode("utf-8")) for w in words]
+    # Each distinct word is hashed once (a well-mixed 64-bit value and its rotations); a
+    # shingle's hash is the XOR of its words' at three rotations (tabulation-style): two
+    # XORs per shingle instead of a multiply-and-mix.
+    table: dict[str, tuple[int, int, int]] = {}
+    for word in words:
+        if word not in table:
+            h = _mix(zlib.crc32(word.encode("utf-8")) * MIX_A & MASK)
+            table[word] = (h, (h << 21 | h >> 43) & MASK, (h << 42 | h >> 22) & MASK)
+    first = [table[w][0] for w in words]
+    second = [table[w][1] for w in words]
+    third = [table[w][2] for w in words]
     mins = [EMPTY] * BINS
-    for a, b, c in zip(hashes, hashes[1:], hashes[2:], strict=False):
-        h = _mix((a * MIX_A + (b << 21) + (c << 42) + c) & MASK)
+    for a, b, c in zip(first, second[1:], third[2:], strict=False):
+        h = a ^ b ^ c
         slot = h & (BINS - 1)
         value = h >> 6
         if value < mins[slot]:  # noqa: PLR1730 -- a branch costs less than min() here

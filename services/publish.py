@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -179,6 +179,20 @@ class Known:
     first_published: float = 0.0
 
 
+@dataclass(frozen=True)
+class StoryRecord:
+    """A story's identity state, for `newswire story`. `version` 0: known, but without state."""
+
+    story_id: str
+    version: int = 0
+    content_hash: str = ""
+    cluster_id: str = ""
+    last_entry: str = ""  # stream entry id of the latest version
+    first_published: float = 0.0
+    aliases: list[str] = field(default_factory=list)
+    ttl_seconds: int = -1
+
+
 def _text(value: bytes | str | None) -> str:
     if value is None:
         return ""
@@ -343,6 +357,35 @@ class Publisher:
                 )
             return PublishResult(False, "", _text(reply[1]), known.story_id)
         raise BrokerError("story version did not settle")  # pragma: no cover
+
+    def describe(self, link_or_id: str) -> StoryRecord | None:
+        """What identity state says about a story, found by its id or any link it is known by."""
+        sid = link_or_id if STORY_ID.fullmatch(link_or_id) else ""
+        if not sid:
+            [known] = self.lookup([clean_url(link_or_id)])
+            if known is None:
+                return None
+            sid = known.story_id
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.hgetall(self._story_prefix + sid)
+            pipe.ttl(self._story_prefix + sid)
+            state, ttl = pipe.execute()
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis HGETALL failed: {exc}") from exc
+        if not state:
+            return StoryRecord(sid) if not STORY_ID.fullmatch(link_or_id) else None
+        fields = {_text(k): _text(v) for k, v in state.items()}
+        return StoryRecord(
+            sid,
+            int(fields.get("v", 0)),
+            fields.get("h", ""),
+            fields.get("c", ""),
+            fields.get("e", ""),
+            float(fields.get("t", 0) or 0),
+            self.aliases_of(sid),
+            int(ttl),
+        )
 
     def aliases_of(self, sid: str) -> list[str]:
         """Links found after publication to carry the story's body."""

@@ -2,6 +2,9 @@
 the same body under two paths publish once; a changed body publishes one `article.updated`."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -140,6 +143,20 @@ def test_same_body_under_two_paths_is_one_story_with_an_alias(
     # The alias is known now: the second poll fetches none of the three pages.
     assert again.counts[Outcome.DUPLICATE] == 3
     assert site.paths_hit().count("/archive/reservoir-plan") == 1
+    # `newswire story` finds the story by its alias and lists it.
+    env = {**os.environ, "NEWSWIRE_REDIS_URL": settings.redis_url}
+    shown = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "story", second + "?utm_source=x", "--json"],
+        env=env, capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    record = json.loads(shown.stdout)
+    assert (record["story_id"], record["version"]) == (published[first].id, 1)
+    assert record["aliases"] == [second]
+    missing = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "story", site.url("/never-seen")],
+        env=env, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert missing.returncode == 4 and "no story known" in missing.stderr
 
 
 def test_changed_body_publishes_one_update_and_unchanged_nothing(
@@ -336,3 +353,29 @@ def test_update_exactly_once_with_a_worker_killed_mid_update(
     published = events(redis_client)
     assert [(e, a.version) for e, a in published] == [(EVENT_ARTICLE, 1), (EVENT_UPDATED, 2)]
     assert published[1][1].previous_content_hash == published[0][1].content_hash
+
+
+def test_identity_outlives_stream_trimming(settings: Settings, redis_client: redis.Redis) -> None:
+    """A story trimmed off the stream stays known for its TTL: it is not published again."""
+    publisher = Publisher(redis_client, settings.model_copy(update={"stream_maxlen": 1000}))
+
+    def article(n: int) -> Article:
+        url = f"https://paper.example/story/{n}"
+        return Article(
+            id=f"{n:032x}", url=url, canonical_url=url, feed_url="https://paper.example/rss",
+            body=f"Story {n}.", fetched_at="2026-11-27T10:00:00Z", content_hash=f"{n:064x}",
+            extraction="full",
+        )  # fmt: skip
+
+    for n in range(1500):
+        assert publisher.publish(article(n), [f"https://paper.example/story/{n}"]).new
+    first = parse_article(redis_client.xrange(STREAM, count=1)[0][1][b"data"])
+    assert first.id != article(0).id, "the first stories must have been trimmed away"
+
+    again = publisher.publish(article(0), ["https://paper.example/story/0?utm_source=x"])
+    [known] = publisher.lookup(["https://paper.example/story/0"])
+
+    assert not again.new and again.why == "story"
+    assert known is not None and known.version == 1 and known.story_id == article(0).id
+    ttl = redis_client.ttl(f"{STREAM}:story:{article(0).id}")
+    assert 0 < ttl <= settings.seen_ttl_days * 86400

@@ -9,11 +9,12 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import UTC, datetime
 
 from schemas.status import WorkerStatus
 from services.broker import open_redis
 from services.errors import BrokerError
-from services.publish import EVENT_UPDATED
+from services.publish import EVENT_UPDATED, Publisher
 from services.status import StatusReader
 from services.subscribe import (
     DEAD_SUFFIX,
@@ -24,7 +25,7 @@ from services.subscribe import (
     read_group,
     requeue,
 )
-from workers.cli_output import EXIT_OK, print_table
+from workers.cli_output import EXIT_NOT_FOUND, EXIT_OK, print_table
 from workers.runtime import load_settings
 from workers.status_page import ago
 
@@ -193,6 +194,41 @@ def cmd_dead(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_story(args: argparse.Namespace) -> int:
+    """Show what newswire knows of one story: version, cluster, aliases, how long it is kept."""
+    settings = load_settings()
+    client = open_redis(settings)
+    try:
+        record = Publisher(client, settings).describe(args.story)
+    finally:
+        client.close()
+    if record is None:
+        print(f"newswire: no story known by {args.story}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    if args.json:
+        print(json.dumps(dataclasses.asdict(record)))
+        return EXIT_OK
+    if not record.version:
+        print(f"{record.story_id}: known (rejected, or published before story state was kept)")
+        return EXIT_OK
+    when = datetime.fromtimestamp(record.first_published, UTC).isoformat(timespec="seconds")
+    rows = [
+        ("story", record.story_id),
+        ("version", str(record.version)),
+        (
+            "cluster",
+            record.cluster_id + (" (its own)" if record.cluster_id == record.story_id else ""),
+        ),
+        ("first published", when),
+        ("latest entry", record.last_entry),
+        ("content hash", record.content_hash),
+        ("kept for", f"{record.ttl_seconds / 86400:.1f} more days"),
+    ]
+    rows += [("alias", link) for link in record.aliases]
+    print_table(rows)
+    return EXIT_OK
+
+
 def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     tail = sub.add_parser(
         "tail",
@@ -254,3 +290,14 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     dead.add_argument("--requeue", nargs="+", metavar="DEAD_ID", default=[], help="requeue these")
     dead.add_argument("--requeue-all", action="store_true", help="requeue every dead letter")
     dead.set_defaults(handler=cmd_dead)
+
+    story = sub.add_parser(
+        "story",
+        help="what newswire knows of one story (by id or any of its links)",
+        description="Show a story's identity state: its version, near-duplicate cluster, the "
+        "links found later to carry the same body, and how long it is kept. Exit 4 when no "
+        "story is known by that id or link.",
+    )
+    story.add_argument("story", metavar="ID_OR_LINK", help="a story id or any link of the story")
+    story.add_argument("--json", action="store_true", help="the record as one JSON object")
+    story.set_defaults(handler=cmd_story)

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 EXIT_OK = 0
 EXIT_CONFIG = 2
 EXIT_BROKER = 3
+EXIT_NOT_FOUND = 4
 
 
 def print_table(rows: Sequence[Sequence[str]], indent: int = 0) -> None:

@@ -1,5 +1,6 @@
 """The demo's news site: articles and feeds (RSS 2.0, Atom, RSS 1.0) written by this generator."""
 
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -21,15 +22,45 @@ TOPICS = [
     ("Parks", "Volunteers plant three hundred trees in the east park", "Kofi Mensah"),
     ("Housing", "Council publishes plans for affordable housing", "Hanna Virtanen"),
 ]
-SENTENCES = [
-    "{topic} has been the talk of the town this week, and residents have strong views on it.",
-    "Officials said the decision followed months of consultation with neighbourhood groups.",
-    "Supporters argue that the plan will pay for itself within a few years.",
-    "Critics, however, point to the cost overruns of similar projects in other cities.",
-    "A spokesperson promised that regular updates would be published on the council website.",
-    "Local businesses expect more visitors once the work on {topic_lower} is complete.",
-    "The next public meeting on the subject is planned for the beginning of next month.",
+# Sentences are put together from these parts, differently for every story: different stories
+# must not read as near-duplicates of each other (newswire clusters those).
+WHO = [
+    "Officials",
+    "Residents",
+    "A spokesperson",
+    "Local traders",
+    "Two councillors",
+    "The planning office",
+    "Neighbourhood groups",
+    "Volunteers",
+    "Engineers",
+    "Teachers",
 ]
+DID = [
+    "welcomed",
+    "questioned",
+    "praised",
+    "warned about",
+    "asked for details of",
+    "voted on",
+    "celebrated",
+    "criticised the timing of",
+    "promised to review",
+    "explained",
+]
+WHEN = [
+    "on Tuesday",
+    "late last night",
+    "at a packed meeting",
+    "in a written statement",
+    "after weeks of debate",
+    "before the weekend",
+    "during a site visit",
+    "this morning",
+]
+WHY = ["citing the cost", "pointing to similar projects elsewhere", "after a public survey",
+       "because of the weather", "to the surprise of many", "with a show of hands",
+       "following complaints", "as part of a wider plan"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,14 +76,16 @@ def stories(now: datetime | None = None) -> list[Story]:
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     result = []
     for i, (topic, title, author) in enumerate(TOPICS):
-        paras = [
-            " ".join(
-                s.format(topic=topic, topic_lower=topic.lower())
-                for s in SENTENCES[p % 3 : p % 3 + 4]
-            )
-            + f" ({title}, part {p + 1}.)"
-            for p in range(5)
-        ]
+        rnd = random.Random(i)  # the same text on every run, different for every story
+        paras = []
+        for p in range(5):
+            sentences = [
+                f"{rnd.choice(WHO)} {rnd.choice(DID)} the {topic.lower()} plans "
+                f"{rnd.choice(WHEN)}, {rnd.choice(WHY)}, and {rnd.randint(2, 900)} people "
+                f"{rnd.choice(['signed up', 'turned out', 'wrote in', 'took part'])}."
+                for _ in range(4)
+            ]
+            paras.append(" ".join(sentences) + f" ({title}, part {p + 1}.)")
         result.append(Story(f"{topic.lower()}-{i}", title, author, now - timedelta(hours=i), paras))
     return result
 
