@@ -39,6 +39,9 @@ class ParsedFeed(BaseModel):
         default_factory=list, description="What was cut to the size limits, and where."
     )
     entries: list[FeedEntry] = Field(default_factory=list)
+    sitemaps: list[str] = Field(
+        default_factory=list, description="A sitemap index's child sitemaps (recent ones)."
+    )
 
 
 class FeedState(BaseModel):

@@ -6,7 +6,7 @@ import html
 import io
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -131,7 +131,7 @@ def _absolute(link: str | None, base: str) -> str | None:
     return urljoin(base, link) if link else None
 
 
-def _public_link(link: str | None) -> str | None:
+def public_link(link: str | None) -> str | None:
     """Credentials in a story link (or a URL-shaped guid) are a stranger's words: neither
     sent nor published."""
     return without_userinfo(link) if link and "://" in link else link
@@ -177,43 +177,61 @@ def _authors(entry: Any) -> list[str]:
     return list(dict.fromkeys(n for n in cleaned if n))
 
 
-def _entry(
-    entry: Any, feed_url: str, feed_language: str | None, limits: FeedLimits, cuts: list[str]
-) -> FeedEntry:
-    base = feed_url
+@dataclass
+class Caps:
+    """Cuts entry fields to the limits and records each cut, naming the entry (any format)."""
 
-    def cap_text(value: str, limit: int, what: str) -> str:
+    limits: FeedLimits
+    cuts: list[str] = field(default_factory=list)
+
+    def text(self, value: str, limit: int, what: str, entry: str) -> str:
         if len(value) <= limit:
             return value
-        cuts.append(f"{what} of {_describe(entry)} cut from {len(value)} to {limit} characters")
+        self.cuts.append(
+            f"{what} of {_describe(entry)} cut from {len(value)} to {limit} characters"
+        )
         return value[:limit]
 
-    def cap_names(values: list[str], limit: int, what: str) -> list[str]:
-        names = [cap_text(v, limits.name_chars, f"a {what[:-1]}") for v in values[:limit]]
+    def names(self, values: list[str], limit: int, what: str, entry: str) -> list[str]:
+        kept = [
+            self.text(v, self.limits.name_chars, f"a {what[:-1]}", entry) for v in values[:limit]
+        ]
         if len(values) > limit:
-            cuts.append(f"{what} of {_describe(entry)} cut from {len(values)} to {limit}")
-        return names
+            self.cuts.append(f"{what} of {_describe(entry)} cut from {len(values)} to {limit}")
+        return kept
 
+    def listed(self) -> list[str]:
+        """The cuts, the first MAX_CUTS_LISTED of them named and the rest counted."""
+        if len(self.cuts) <= MAX_CUTS_LISTED:
+            return list(self.cuts)
+        return [*self.cuts[:MAX_CUTS_LISTED], f"and {len(self.cuts) - MAX_CUTS_LISTED} more cuts"]
+
+
+def _entry(entry: Any, feed_url: str, feed_language: str | None, caps: Caps) -> FeedEntry:
+    base = feed_url
+    limits = caps.limits
+    name = str(entry.get("link") or entry.get("id") or "an entry without link")
     tags = list(dict.fromkeys(t["term"].strip() for t in entry.get("tags", []) if t.get("term")))
     return FeedEntry(
         feed_url=feed_url,
-        link=_public_link(_entry_link(entry, base)),
-        guid=_public_link(entry.get("id") or None),
-        title=cap_text(html_to_text(entry.get("title", "") or ""), limits.title_chars, "title"),
-        summary=cap_text(_entry_summary(entry), limits.summary_chars, "summary"),
-        authors=cap_names(_authors(entry), limits.authors, "authors"),
+        link=public_link(_entry_link(entry, base)),
+        guid=public_link(entry.get("id") or None),
+        title=caps.text(
+            html_to_text(entry.get("title", "") or ""), limits.title_chars, "title", name
+        ),
+        summary=caps.text(_entry_summary(entry), limits.summary_chars, "summary", name),
+        authors=caps.names(_authors(entry), limits.authors, "authors", name),
         published_at=to_utc(_raw(entry, "published_parsed"))
         or to_utc(_raw(entry, "created_parsed")),
         updated_at=to_utc(_raw(entry, "updated_parsed")),
-        tags=cap_names(tags, limits.tags, "tags"),
+        tags=caps.names(tags, limits.tags, "tags", name),
         image=_entry_image(entry, base),
         language=feed_language,
     )
 
 
-def _describe(entry: Any) -> str:
+def _describe(name: str) -> str:
     """An entry named in a cut record: its link or id, shortened."""
-    name = str(entry.get("link") or entry.get("id") or "an entry without link")
     return redact_url(name[:200])
 
 
@@ -263,14 +281,10 @@ def parse_feed(
         raise PermanentFetch(feed_url, reason)
     feed = parsed.feed
     language = (feed.get("language") or "").split("-")[0].lower() or None
-    cuts: list[str] = []
+    caps = Caps(limits)
     if len(parsed.entries) > limits.entries:
-        cuts.append(f"entries cut from {len(parsed.entries)} to {limits.entries}")
-    entries = [
-        _entry(e, feed_url, language, limits, cuts) for e in parsed.entries[: limits.entries]
-    ]
-    if len(cuts) > MAX_CUTS_LISTED:
-        cuts[MAX_CUTS_LISTED:] = [f"and {len(cuts) - MAX_CUTS_LISTED} more cuts"]
+        caps.cuts.append(f"entries cut from {len(parsed.entries)} to {limits.entries}")
+    entries = [_entry(e, feed_url, language, caps) for e in parsed.entries[: limits.entries]]
     return ParsedFeed(
         url=feed_url,
         title=html_to_text(feed.get("title", "") or ""),
@@ -279,6 +293,6 @@ def parse_feed(
         format=parsed.get("version") or "",
         ttl_seconds=_ttl_seconds(feed),
         salvaged=salvaged,
-        cuts=cuts,
+        cuts=caps.listed(),
         entries=entries,
     )

@@ -16,7 +16,6 @@ from schemas.rejected import RejectedLink
 from services.charset import decode_html
 from services.errors import BrokerError, FetchError, PermanentFetch, RefusedURL, TransientFetch
 from services.extract import Extracted, ExtractionError, extract
-from services.feeds import FeedLimits, parse_feed
 from services.fetch import Fetcher, FetchResult
 from services.guard import check_url
 from services.metrics import ENTRIES, EXTRACTIONS, FETCHES, Metrics, fetch_result
@@ -24,14 +23,15 @@ from services.normalize import build_article, extraction_is_useful
 from services.publish import Known, Publisher
 from services.redact import redact_url
 from services.revisions import RevisionPolicy
+from services.sources import SourceOptions, parse_source
 from services.urls import clean_url
 
 log = logging.getLogger(__name__)
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/rdf+xml, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 
@@ -122,36 +122,69 @@ class Pipeline:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         metrics: Metrics | None = None,
-        limits: FeedLimits | None = None,
+        sources: SourceOptions | None = None,
         revisions: RevisionPolicy | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.publisher = publisher
         self._clock = clock
         self.metrics = metrics
-        self.limits = limits or FeedLimits()
+        self.sources = sources or SourceOptions()
         self.revisions = revisions or RevisionPolicy()
 
     def fetch_feed(
         self, url: str, etag: str | None = None, last_modified: str | None = None
     ) -> tuple[FetchResult, ParsedFeed | None]:
-        """Fetch and parse a feed; the ParsedFeed is None when the server answered 304."""
+        """Fetch and parse a feed (RSS, Atom, JSON Feed or sitemap, told apart by content); the
+        ParsedFeed is None when the server answered 304. A sitemap index's recent child
+        sitemaps are fetched too, and their entries merged."""
         try:
             result = self._get(
                 "feed", url, accept=FEED_ACCEPT, etag=etag, last_modified=last_modified
             )
+            if result.not_modified:
+                return result, None
+            # Links resolve against the feed's own address after redirects.
+            feed = parse_source(
+                result.content,
+                result.url,
+                result.headers.get("content-type"),
+                now=self._clock(),
+                options=self.sources,
+            )
+            if feed.sitemaps:
+                feed = self._merge_sitemaps(feed)
         finally:
             if self.metrics is not None:
                 self.metrics.flush()
-        if result.not_modified:
-            return result, None
-        # Links resolve against the feed's own address after redirects.
-        feed = parse_feed(
-            result.content, result.url, result.headers.get("content-type"), self.limits
-        )
         if feed.cuts:
             log.warning("feed %s cut to the size limits: %s", redact_url(url), "; ".join(feed.cuts))
         return result, feed
+
+    def _merge_sitemaps(self, index: ParsedFeed) -> ParsedFeed:
+        """The entries of an index's child sitemaps (one level: an index inside an index is
+        not followed), each failure recorded as a cut instead of failing the whole index."""
+        entries = list(index.entries)
+        cuts = list(index.cuts)
+        limit = self.sources.limits.entries
+        for child in index.sitemaps:
+            if len(entries) >= limit:
+                cuts.append(f"entries cut to {limit}: later child sitemaps not read")
+                break
+            try:
+                got = self._get("feed", child, accept=FEED_ACCEPT)
+                part = parse_source(
+                    got.content, got.url, got.headers.get("content-type"),
+                    now=self._clock(), options=self.sources,
+                )  # fmt: skip
+            except FetchError as exc:
+                cuts.append(f"child sitemap {redact_url(child)}: {exc.reason}")
+                continue
+            if part.sitemaps:
+                cuts.append(f"child sitemap {redact_url(child)} is an index itself: not followed")
+            entries += part.entries[: limit - len(entries)]
+            cuts += part.cuts
+        return index.model_copy(update={"entries": entries, "cuts": cuts})
 
     def process_entry(
         self,

@@ -1,6 +1,7 @@
 """Process wiring: load settings once and build the services a process needs from them."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import redis
 from pydantic import ValidationError
@@ -18,6 +19,7 @@ from services.publish import Publisher
 from services.registry import Registry
 from services.revisions import RevisionPolicy
 from services.settings import Settings
+from services.sources import SourceOptions
 
 
 def load_settings() -> Settings:
@@ -64,7 +66,7 @@ def build_runtime(settings: Settings) -> Runtime:
         Fetcher(settings),
         Publisher(client, settings),
         metrics=Metrics(client, settings.key_prefix),
-        limits=limits,
+        sources=SourceOptions(limits, timedelta(days=settings.sitemap_window_days)),
         revisions=RevisionPolicy.from_settings(settings),
     )
     registry = Registry(client, settings.key_prefix, settings.poll_interval)

@@ -1,0 +1,112 @@
+"""JSON Feed 1.0/1.1: parse the bytes into the same ParsedFeed as RSS and Atom."""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from schemas.feed import FeedEntry, ParsedFeed
+from services.errors import PermanentFetch
+from services.feeds import Caps, FeedLimits, html_to_text, public_link
+
+VERSION_PREFIX = "https://jsonfeed.org/version/"
+
+
+def looks_like_json_feed(content: bytes) -> bool:
+    """True when the bytes start like a JSON object naming the JSON Feed version."""
+    head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"{") and b"jsonfeed.org/version" in content[:65536]
+
+
+def _date(value: Any) -> datetime | None:
+    """An RFC 3339 date, in UTC; None when missing, malformed or without a time zone."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else None
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _authors(item: dict[str, Any], feed_authors: list[str]) -> list[str]:
+    # 1.1 has `authors` (a list); 1.0 had one `author`. Either may be missing or malformed.
+    raw = item.get("authors")
+    if not isinstance(raw, list):
+        raw = [item["author"]] if isinstance(item.get("author"), dict) else []
+    names = [_text(a.get("name")) for a in raw if isinstance(a, dict)]
+    return [n for n in dict.fromkeys(names) if n] or feed_authors
+
+
+def _item(
+    item: dict[str, Any], feed_url: str, language: str | None, feed_authors: list[str], caps: Caps
+) -> FeedEntry:
+    link = _text(item.get("url")) or _text(item.get("external_url"))
+    html = _text(item.get("content_html"))
+    body = html_to_text(html) if html else _text(item.get("content_text"))
+    summary = _text(item.get("summary"))
+    tags = [t.strip() for t in item.get("tags") or [] if isinstance(t, str) and t.strip()]
+    image = _text(item.get("image")) or _text(item.get("banner_image"))
+    item_language = _text(item.get("language")).split("-")[0].lower() or language
+    describe = link or _text(item.get("id")) or "an item without url"
+    return FeedEntry(
+        feed_url=feed_url,
+        link=public_link(urljoin(feed_url, link) if link else None),
+        guid=public_link(str(item.get("id"))[:2000] if item.get("id") is not None else None),
+        title=caps.text(
+            html_to_text(_text(item.get("title"))), caps.limits.title_chars, "title", describe
+        ),
+        summary=caps.text(body or summary, caps.limits.summary_chars, "summary", describe),
+        authors=caps.names(_authors(item, feed_authors), caps.limits.authors, "authors", describe),
+        published_at=_date(item.get("date_published")),
+        updated_at=_date(item.get("date_modified")),
+        tags=caps.names(list(dict.fromkeys(tags)), caps.limits.tags, "tags", describe),
+        image=public_link(urljoin(feed_url, image) if image else None),
+        language=item_language,
+    )
+
+
+def parse_json_feed(content: bytes, feed_url: str, limits: FeedLimits | None = None) -> ParsedFeed:
+    """A JSON Feed's items as FeedEntries; PermanentFetch when it is not a JSON Feed at all.
+
+    Items that are not objects are skipped (and counted in `salvaged`), as feedparser salvages
+    what it can of a malformed XML feed.
+    """
+    limits = limits or FeedLimits()
+    try:
+        data = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PermanentFetch(feed_url, f"not a feed (invalid JSON Feed: {exc})") from None
+    version = data.get("version") if isinstance(data, dict) else None
+    if not isinstance(version, str) or not version.startswith(VERSION_PREFIX):
+        raise PermanentFetch(feed_url, "not a feed (JSON without a JSON Feed version)")
+    raw_items = data.get("items")
+    if not isinstance(raw_items, list):
+        raise PermanentFetch(feed_url, "not a feed (JSON Feed without an items list)")
+    items = [i for i in raw_items if isinstance(i, dict)]
+    salvaged = (
+        f"{len(raw_items) - len(items)} item(s) not objects, skipped"
+        if len(items) < len(raw_items)
+        else None
+    )
+    language = _text(data.get("language")).split("-")[0].lower() or None
+    caps = Caps(limits)
+    if len(items) > limits.entries:
+        caps.cuts.append(f"entries cut from {len(items)} to {limits.entries}")
+    feed_authors = _authors(data, [])
+    entries = [_item(i, feed_url, language, feed_authors, caps) for i in items[: limits.entries]]
+    home = _text(data.get("home_page_url"))
+    return ParsedFeed(
+        url=feed_url,
+        title=html_to_text(_text(data.get("title"))),
+        site_url=urljoin(feed_url, home) if home else None,
+        language=language,
+        format="json" + version.removeprefix(VERSION_PREFIX).replace(".", ""),
+        salvaged=salvaged,
+        cuts=caps.listed(),
+        entries=entries,
+    )

@@ -1,0 +1,249 @@
+"""Sources besides RSS and Atom, told apart by content: JSON Feed and sitemaps (news, plain,
+indexes, gzip), over real HTTP to fixture sites, broken input included."""
+
+import gzip
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+
+from schemas.article import Article, parse_article
+from services.errors import PermanentFetch
+from services.ingest import FeedReport, Outcome
+from services.jsonfeed import parse_json_feed
+from services.settings import Settings
+from services.sitemaps import parse_sitemap
+from services.sources import parse_source
+from tests.support.pages import article_page, paragraphs
+from tests.support.site import Site
+from workers.runtime import build_runtime
+
+SHARED = Path(os.environ.get("NEWSWIRE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+FEEDS = SHARED / "corpus" / "feeds"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def ingest(settings: Settings, *feeds: str) -> list[FeedReport]:
+    runtime = build_runtime(settings)
+    try:
+        return [runtime.pipeline.ingest_feed(url) for url in feeds]
+    finally:
+        runtime.close()
+
+
+def stream(client: redis.Redis) -> list[Article]:
+    return [parse_article(f[b"data"]) for _id, f in client.xrange("newswire:articles")]
+
+
+def iso(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
+
+
+def json_feed(items: list[dict[str, object]], version: str = "1.1") -> str:
+    return json.dumps(
+        {"version": f"https://jsonfeed.org/version/{version}", "title": "Fixture JSON",
+         "home_page_url": "https://fixture.example/", "language": "en-GB", "items": items}
+    )  # fmt: skip
+
+
+def urlset(urls: list[tuple[str, datetime | None, str | None]]) -> str:
+    """A sitemap; with a title, the URL gets a Google News block."""
+    rows = []
+    for loc, when, title in urls:
+        news = ""
+        if title is not None and when is not None:
+            news = (
+                "<news:news><news:publication><news:name>Fixture</news:name>"
+                "<news:language>de</news:language></news:publication>"
+                f"<news:publication_date>{iso(when)}</news:publication_date>"
+                f"<news:title>{title}</news:title></news:news>"
+            )
+        lastmod = f"<lastmod>{iso(when)}</lastmod>" if when is not None and not news else ""
+        rows.append(f"<url><loc>{loc}</loc>{lastmod}{news}</url>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">' + "".join(rows) + "</urlset>"
+    )
+
+
+def index(children: list[tuple[str, datetime | None]]) -> str:
+    rows = "".join(
+        f"<sitemap><loc>{loc}</loc>" + (f"<lastmod>{iso(w)}</lastmod>" if w else "") + "</sitemap>"
+        for loc, w in children
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{rows}</sitemapindex>'
+    )
+
+
+@pytest.mark.skipif(not FEEDS.exists(), reason="shared feed corpus not present")
+def test_json_feeds_of_the_corpus_parse() -> None:
+    found = [p for p in FEEDS.rglob("*.json") if b"jsonfeed.org/version" in p.read_bytes()[:65536]]
+    assert len(found) >= 5
+    for path in found:
+        feed = parse_source(path.read_bytes(), "https://example.org/feed.json", None, now=NOW)
+        assert feed.format in {"json1", "json11"}, path
+        assert feed.entries and all(e.link or e.guid for e in feed.entries), path
+
+
+def test_json_feed_items_map_to_entries() -> None:
+    feed = parse_json_feed(
+        json_feed([
+            {"id": "1", "url": "/a", "title": "A &amp; B", "content_html": "<p>Hello <b>world</b></p>",
+             "summary": "short", "date_published": "2026-11-27T10:00:00+01:00",
+             "date_modified": "2026-11-27T12:00:00Z", "authors": [{"name": "Ana"}, {"name": "Ana"}],
+             "tags": ["x", "y"], "image": "img.jpg"},
+            {"id": 2, "external_url": "https://other.example/b", "content_text": "Text only",
+             "author": {"name": "Old style"}, "date_published": "not a date", "language": "fr"},
+        ], version="1").encode(),
+        "https://fixture.example/feed.json",
+    )  # fmt: skip
+    a, b = feed.entries
+    assert (a.link, a.guid, a.title, a.summary) == (
+        "https://fixture.example/a",
+        "1",
+        "A & B",
+        "Hello world",
+    )
+    assert a.published_at == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    assert a.updated_at == datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    assert (a.authors, a.tags, a.image, a.language) == (
+        ["Ana"],
+        ["x", "y"],
+        "https://fixture.example/img.jpg",
+        "en",
+    )
+    assert (b.link, b.guid, b.summary, b.authors) == (
+        "https://other.example/b",
+        "2",
+        "Text only",
+        ["Old style"],
+    )
+    assert b.published_at is None and b.language == "fr"
+    assert feed.format == "json1"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": 1', "invalid JSON Feed"),
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": {"a": 1}}', "without an items list"),
+        (b'{"version": "https://jsonfeed.org/version/1.1"', "invalid JSON Feed"),
+    ],
+)  # fmt: skip
+def test_broken_json_feeds_are_recorded(content: bytes, reason: str) -> None:
+    with pytest.raises(PermanentFetch, match=reason):
+        parse_source(content, "https://fixture.example/feed.json", "application/json", now=NOW)
+
+
+def test_json_feed_items_that_are_not_objects_are_skipped() -> None:
+    feed = parse_json_feed(
+        json_feed([{"id": "1", "url": "https://f.example/a"}, "junk", 3]).encode(),
+        "https://f.example/",
+    )
+    assert [e.link for e in feed.entries] == ["https://f.example/a"]
+    assert feed.salvaged == "2 item(s) not objects, skipped"
+
+
+def test_json_feed_over_http(settings: Settings, site: Site, redis_client: redis.Redis) -> None:
+    page = site.add("/news/json-story", article_page("JSON story", paragraphs("JSON story")))
+    feed = site.add(
+        "/feed.json",
+        json_feed([{"id": "js-1", "url": page, "title": "JSON story", "tags": ["politics"],
+                    "date_published": iso(NOW)}]),
+        "application/feed+json",
+    )  # fmt: skip
+
+    [report] = ingest(settings, feed)
+
+    assert report.counts[Outcome.NEW] == 1, report.line()
+    [article] = stream(redis_client)
+    assert article.extraction == "full" and article.title == "JSON story"
+    assert article.guid == "js-1" and "politics" in article.tags
+
+
+def test_news_sitemap_recent_urls_become_entries() -> None:
+    recent, old = NOW - timedelta(hours=3), NOW - timedelta(days=9)
+    feed = parse_sitemap(
+        urlset([
+            ("https://f.example/a", recent, "Nachricht A"),
+            ("https://f.example/old", old, "Alte Nachricht"),
+            ("https://f.example/undated", None, None),
+        ]).encode(),
+        "https://f.example/news-sitemap.xml", now=NOW, window=timedelta(days=2),
+    )  # fmt: skip
+    [entry] = feed.entries
+    assert (entry.link, entry.title, entry.published_at, entry.language) == (
+        "https://f.example/a",
+        "Nachricht A",
+        recent,
+        "de",
+    )
+    assert feed.format == "sitemap-news"
+    assert "1 URL(s) older than the window and 1 without a date left out" in feed.cuts
+
+
+def test_sitemaps_over_http_index_gzip_and_plain(
+    settings: Settings, site: Site, redis_client: redis.Redis
+) -> None:
+    pages = [site.add(f"/s/{n}", article_page(f"Sitemap story {n}", paragraphs(f"Map {n}")))
+             for n in range(3)]  # fmt: skip
+    recent = NOW - timedelta(hours=1)
+    site.add(
+        "/sitemap-news.xml.gz",
+        gzip.compress(urlset([(pages[0], recent, "Sitemap story 0")]).encode()),
+        "application/gzip",
+    )
+    site.add("/sitemap-pages.xml", urlset([(pages[1], recent, None), (pages[2], NOW - timedelta(days=30), None)]),
+             "application/xml")  # fmt: skip
+    site.add("/sitemap-old.xml", urlset([(site.url("/never"), recent, None)]), "application/xml")
+    root = site.add(
+        "/sitemap_index.xml",
+        index([
+            (site.url("/sitemap-news.xml.gz"), recent),
+            (site.url("/sitemap-pages.xml"), None),
+            (site.url("/sitemap-old.xml"), NOW - timedelta(days=20)),  # not read: too old
+            (site.url("/sitemap-missing.xml"), recent),  # 404: recorded, the rest goes on
+        ]),
+        "text/xml",
+    )  # fmt: skip
+
+    [report] = ingest(settings, root)
+
+    assert report.counts[Outcome.NEW] == 2, report.line()
+    assert sorted(a.canonical_url or "" for a in stream(redis_client)) == sorted(pages[:2])
+    assert "/sitemap-old.xml" not in site.paths_hit()
+    assert any("sitemap-missing.xml" in cut for cut in report.cuts), report.cuts
+
+
+def test_truncated_gzip_sitemap_keeps_what_came_before(settings: Settings, site: Site) -> None:
+    recent = NOW - timedelta(hours=1)
+    urls = [(f"https://f.example/story/{n}", recent, None) for n in range(400)]
+    whole = gzip.compress(urlset(urls).encode())
+    feed = parse_source(whole[: len(whole) // 2], "https://f.example/s.xml.gz", None, now=NOW)
+    assert feed.salvaged is not None and "truncated gzip" in feed.salvaged
+    assert 0 < len(feed.entries) < 400
+    assert [e.link for e in feed.entries] == [u for u, _w, _t in urls[: len(feed.entries)]]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x1f\x8b\x08\x00garbage-not-deflate",
+        b"<html><body>Not a sitemap</body></html>",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><urlset><url><loc>&a;</loc></url>',
+    ],
+)
+def test_broken_sitemaps_are_recorded_not_raised_as_crashes(content: bytes) -> None:
+    try:
+        feed = parse_source(content, "https://f.example/sitemap.xml", "text/xml", now=NOW)
+    except PermanentFetch as exc:
+        assert exc.reason.startswith("not a feed"), exc.reason
+    else:
+        # An entity is never expanded: the sitemap salvages nothing from it.
+        assert all("aaaa" not in (e.link or "") for e in feed.entries)
