@@ -18,11 +18,12 @@ from services.errors import BrokerError, FetchError, PermanentFetch, RefusedURL,
 from services.extract import Extracted, ExtractionError, extract
 from services.fetch import Fetcher, FetchResult
 from services.guard import check_url
-from services.metrics import ENTRIES, EXTRACTIONS, FETCHES, Metrics, fetch_result
+from services.metrics import ENTRIES, EXTRACTIONS, FETCHES, ROBOTS, Metrics, fetch_result
 from services.normalize import build_article, extraction_is_useful
 from services.publish import Known, Publisher
 from services.redact import redact_url
 from services.revisions import RevisionPolicy
+from services.robots import RobotsCache
 from services.sources import SourceOptions, parse_source
 from services.urls import clean_url
 
@@ -124,6 +125,7 @@ class Pipeline:
         metrics: Metrics | None = None,
         sources: SourceOptions | None = None,
         revisions: RevisionPolicy | None = None,
+        robots: RobotsCache | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.publisher = publisher
@@ -131,6 +133,7 @@ class Pipeline:
         self.metrics = metrics
         self.sources = sources or SourceOptions()
         self.revisions = revisions or RevisionPolicy()
+        self.robots = robots
 
     def fetch_feed(
         self, url: str, etag: str | None = None, last_modified: str | None = None
@@ -171,6 +174,10 @@ class Pipeline:
             if len(entries) >= limit:
                 cuts.append(f"entries cut to {limit}: later child sitemaps not read")
                 break
+            refused = self._robots_refusal(child, "sitemap")
+            if refused is not None:
+                cuts.append(f"child sitemap {redact_url(child)}: {refused.reason}")
+                continue
             try:
                 got = self._get("feed", child, accept=FEED_ACCEPT)
                 part = parse_source(
@@ -223,6 +230,9 @@ class Pipeline:
         now = self._clock().timestamp()
         if known is not None and not self.revisions.wants_refetch(entry, known, now):
             return Download(aliases, duplicate=True)
+        refused = self._robots_refusal(link, "page")
+        if refused is not None:
+            return Download(aliases, error=refused, known=known)
         try:
             result = self._get("page", link, accept=HTML_ACCEPT, allowed_types=HTML_TYPES)
         except FetchError as exc:
@@ -348,6 +358,16 @@ class Pipeline:
                 if progress:
                     progress(done, len(entries))
         return report
+
+    def _robots_refusal(self, url: str, kind: str) -> PermanentFetch | None:
+        """The error to record when robots.txt rules the fetch out (counted), else None."""
+        if self.robots is None:
+            return None
+        verdict = self.robots.verdict(url)
+        if verdict.allowed:
+            return None
+        self._count(ROBOTS, kind=kind)
+        return PermanentFetch(url, verdict.reason)
 
     def _get(self, kind: str, url: str, **options: Any) -> FetchResult:
         """Fetcher.get, counted by result class."""

@@ -12,6 +12,7 @@ from services.errors import BrokerError, PermanentFetch, RefusedURL, TransientFe
 FETCHES = "fetches"  # label: kind (feed|page), result (ok|not_modified|http_4xx|...)
 ENTRIES = "entries"  # label: outcome (new|fell_back|duplicate|rejected|failed)
 EXTRACTIONS = "extractions"  # label: result (full|too_short|failed)
+ROBOTS = "robots_disallowed"  # label: kind (page|sitemap): fetches robots.txt ruled out
 
 
 def field(name: str, labels: dict[str, str]) -> str:

@@ -8,15 +8,18 @@ import redis
 from services.errors import BrokerError
 
 # Token bucket per host. Redis' own clock is used so workers with skewed clocks agree.
-# KEYS[1] = bucket hash; ARGV[1] = rate (tokens/s), ARGV[2] = burst, ARGV[3] = backoff key
+# KEYS[1] = bucket hash, KEYS[2] = backoff-until key, KEYS[3] = robots.txt Crawl-delay key;
+# ARGV[1] = rate (tokens/s), ARGV[2] = burst.
 # Returns milliseconds to wait: 0 when a token was taken.
 TAKE_TOKEN = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local until_ms = tonumber(redis.call('GET', ARGV[3]) or '0')
+local until_ms = tonumber(redis.call('GET', KEYS[2]) or '0')
 if until_ms > now then return until_ms - now end
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local delay = tonumber(redis.call('GET', KEYS[3]) or '0')
+if delay > 0 then rate = math.min(rate, 1 / delay); burst = 1 end
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(b[1]) or burst
 local ts = tonumber(b[2]) or now
@@ -44,24 +47,35 @@ class HostLimiter:
         self._prefix = prefix
         self._take = client.register_script(TAKE_TOKEN)
 
-    def _keys(self, host: str) -> tuple[str, str]:
-        return f"{self._prefix}:host:{host}:bucket", f"{self._prefix}:host:{host}:until"
+    def _keys(self, host: str) -> tuple[str, str, str]:
+        base = f"{self._prefix}:host:{host}"
+        return f"{base}:bucket", f"{base}:until", f"{base}:delay"
 
     def wait_seconds(self, url: str) -> float:
         """0 when the caller may fetch now (a token is taken), else how long to wait first."""
-        bucket, until = self._keys(host_of(url))
         try:
-            wait_ms: Any = self._take(keys=[bucket], args=[self._rate, self._burst, until])
+            wait_ms: Any = self._take(
+                keys=list(self._keys(host_of(url))), args=[self._rate, self._burst]
+            )
         except redis.RedisError as exc:
             raise BrokerError(f"Redis rate limit failed: {exc}") from exc
         return int(wait_ms) / 1000
 
     def back_off(self, url: str, seconds: float) -> None:
         """Hold every fetch to this host for `seconds` (from Retry-After)."""
-        _bucket, until = self._keys(host_of(url))
+        _bucket, until, _delay = self._keys(host_of(url))
         try:
             now_s, now_us = self._redis.time()  # type: ignore[misc]
             until_ms = int(now_s) * 1000 + int(now_us) // 1000 + int(seconds * 1000)
             self._redis.set(until, until_ms, px=int(seconds * 1000) + 1000)
         except redis.RedisError as exc:
             raise BrokerError(f"Redis host backoff failed: {exc}") from exc
+
+    def set_crawl_delay(self, url: str, seconds: float, ttl: int) -> None:
+        """Space fetches to this host at least `seconds` apart (robots.txt Crawl-delay), for
+        `ttl` seconds; capped at a minute so that one file cannot stall a host's stories."""
+        _bucket, _until, delay = self._keys(host_of(url))
+        try:
+            self._redis.set(delay, min(seconds, 60.0), ex=ttl)
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis crawl delay failed: {exc}") from exc

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     feed_max_summary_chars: int = Field(default=100_000, ge=100)
     feed_max_authors: int = Field(default=20, ge=1)
     feed_max_tags: int = Field(default=50, ge=1)
+    # Obey robots.txt for page and sitemap fetches (RFC 9309), cached per origin this long.
+    robots_txt: bool = True
+    robots_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     # Sitemap URLs (and child sitemaps) older than this are not entries.
     sitemap_window_days: float = Field(default=2.0, gt=0, le=365)
     user_agent: str = DEFAULT_USER_AGENT

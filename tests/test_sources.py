@@ -17,7 +17,7 @@ from services.jsonfeed import parse_json_feed
 from services.settings import Settings
 from services.sitemaps import parse_sitemap
 from services.sources import parse_source
-from tests.support.pages import article_page, paragraphs
+from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.site import Site
 from workers.runtime import build_runtime
 
@@ -247,3 +247,103 @@ def test_broken_sitemaps_are_recorded_not_raised_as_crashes(content: bytes) -> N
     else:
         # An entity is never expanded: the sitemap salvages nothing from it.
         assert all("aaaa" not in (e.link or "") for e in feed.entries)
+
+
+def robots_feed(site: Site) -> tuple[str, list[str]]:
+    pages = [
+        site.add("/open/story", article_page("Open story", paragraphs("Open"))),
+        site.add("/private/story", article_page("Private story", paragraphs("Private"))),
+    ]
+    feed = site.add(
+        "/rss.xml",
+        rss2([item(pages[0], "Open story", "Open story summary from the feed."),
+              item(pages[1], "Private story", "Private story summary from the feed.")]),
+        "application/rss+xml",
+    )  # fmt: skip
+    return feed, pages
+
+
+@pytest.mark.parametrize(
+    ("robots", "status", "private_allowed", "reason"),
+    [
+        ("User-agent: *\nDisallow: /private/\n", 200, False, "disallowed by robots.txt"),
+        ("User-agent: newswire\nDisallow: /private\n\nUser-agent: *\nAllow: /\n", 200, False,
+         "disallowed by robots.txt"),
+        ("User-agent: otherbot\nDisallow: /\n", 200, True, None),
+        ("<html><body><h1>Welcome</h1><p>Disallow: this is a page</p></body></html>", 200, True, None),
+        ("gone", 404, True, None),
+        ("oops", 503, False, "unreachable: all disallowed"),
+    ],
+)  # fmt: skip
+def test_robots_txt_rules_page_fetches(
+    settings: Settings, site: Site, redis_client: redis.Redis,
+    robots: str, status: int, private_allowed: bool, reason: str | None,
+) -> None:  # fmt: skip
+    site.add("/robots.txt", robots, "text/plain", status=status)
+    feed, pages = robots_feed(site)
+
+    [report] = ingest(settings, feed)
+
+    by_url = {a.url: a for a in stream(redis_client)}
+    assert by_url[pages[0]].extraction == ("full" if status != 503 else "feed_summary")
+    private = by_url[pages[1]]
+    if private_allowed:
+        assert private.extraction == "full", private.extraction_error
+        assert "/private/story" in site.paths_hit()
+    else:
+        assert private.extraction == "feed_summary"
+        assert reason is not None and reason in (private.extraction_error or "")
+        assert private.body == "Private story summary from the feed."
+        assert "/private/story" not in site.paths_hit()
+        counters = redis_client.hgetall("newswire:metrics")
+        assert int(counters[b"robots_disallowed|kind=page"]) >= 1
+    assert site.paths_hit().count("/robots.txt") == 1, "fetched once per origin"
+    assert report.counts[Outcome.FAILED] == 0
+
+
+def test_robots_txt_can_be_turned_off(
+    settings: Settings, site: Site, redis_client: redis.Redis
+) -> None:
+    site.add("/robots.txt", "User-agent: *\nDisallow: /\n", "text/plain")
+    feed, _pages = robots_feed(site)
+
+    ingest(settings.model_copy(update={"robots_txt": False}), feed)
+
+    assert {a.extraction for a in stream(redis_client)} == {"full"}
+    assert "/robots.txt" not in site.paths_hit()
+
+
+def test_robots_txt_rules_child_sitemaps(
+    settings: Settings, site: Site, redis_client: redis.Redis
+) -> None:
+    site.add("/robots.txt", "User-agent: *\nDisallow: /hidden/\n", "text/plain")
+    page = site.add("/s/ok", article_page("Mapped story", paragraphs("Mapped")))
+    recent = NOW - timedelta(hours=1)
+    site.add("/maps/ok.xml", urlset([(page, recent, None)]), "application/xml")
+    site.add(
+        "/hidden/secret.xml", urlset([(site.url("/s/secret"), recent, None)]), "application/xml"
+    )
+    root = site.add("/sitemap.xml", index([(site.url("/maps/ok.xml"), recent),
+                                           (site.url("/hidden/secret.xml"), recent)]), "text/xml")  # fmt: skip
+
+    [report] = ingest(settings, root)
+
+    assert report.counts[Outcome.NEW] == 1, report.line()
+    assert "/hidden/secret.xml" not in site.paths_hit()
+    assert any("secret.xml: disallowed by robots.txt" in c for c in report.cuts), report.cuts
+
+
+def test_crawl_delay_spaces_fetches_to_the_host(
+    settings: Settings, site: Site, redis_client: redis.Redis
+) -> None:
+    site.add("/robots.txt", "User-agent: *\nCrawl-delay: 5\n", "text/plain")
+    runtime = build_runtime(settings.model_copy(update={"host_rate": 100.0, "host_burst": 50}))
+    try:
+        assert runtime.pipeline.robots is not None
+        assert runtime.pipeline.robots.verdict(site.url("/a")).allowed
+        first = runtime.limiter.wait_seconds(site.url("/a"))
+        second = runtime.limiter.wait_seconds(site.url("/b"))
+    finally:
+        runtime.close()
+    # Without the delay, a burst of 50 would let both through at once.
+    assert first == 0 and 4.0 < second <= 5.0

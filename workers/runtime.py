@@ -18,6 +18,7 @@ from services.politeness import HostLimiter
 from services.publish import Publisher
 from services.registry import Registry
 from services.revisions import RevisionPolicy
+from services.robots import RobotsCache
 from services.settings import Settings
 from services.sources import SourceOptions
 
@@ -62,14 +63,22 @@ def build_runtime(settings: Settings) -> Runtime:
         authors=settings.feed_max_authors,
         tags=settings.feed_max_tags,
     )
+    fetcher = Fetcher(settings)
+    limiter = HostLimiter(client, settings.host_rate, settings.host_burst, settings.key_prefix)
+    robots = None
+    if settings.robots_txt:
+        robots = RobotsCache(
+            client, fetcher, prefix=settings.key_prefix, user_agent=settings.user_agent,
+            ttl=int(settings.robots_ttl_hours * 3600), limiter=limiter,
+        )  # fmt: skip
     pipeline = Pipeline(
-        Fetcher(settings),
+        fetcher,
         Publisher(client, settings),
         metrics=Metrics(client, settings.key_prefix),
         sources=SourceOptions(limits, timedelta(days=settings.sitemap_window_days)),
         revisions=RevisionPolicy.from_settings(settings),
+        robots=robots,
     )
     registry = Registry(client, settings.key_prefix, settings.poll_interval)
-    limiter = HostLimiter(client, settings.host_rate, settings.host_burst, settings.key_prefix)
     pending = PendingLedger(client, settings.key_prefix, settings.entry_redeliver_seconds)
     return Runtime(settings, client, pipeline, registry, limiter, pending)

@@ -1,0 +1,160 @@
+"""robots.txt: whether newswire may fetch a page or sitemap, per the site's rules for its
+User-Agent, fetched once per host and cached in Redis with a TTL (RFC 9309)."""
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+from protego import Protego
+
+from services.errors import BrokerError, FetchError, RefusedURL, TransientFetch
+from services.fetch import Fetcher
+from services.politeness import HostLimiter
+from services.redact import redact_url
+
+log = logging.getLogger(__name__)
+
+# RFC 9309: a crawler must parse at least 500 KiB; what follows is ignored.
+MAX_ROBOTS_BYTES = 500 * 1024
+# An unreachable robots.txt (5xx, timeout) means "disallow everything", re-asked this soon.
+UNREACHABLE_TTL = 600
+# Parsed rules stay in the process this long (under the Redis TTL): one GET per host a minute
+# instead of one per page.
+LOCAL_TTL = 60.0
+MAX_LOCAL = 10_000
+ALLOW_ALL = "allow_all"
+DISALLOW_ALL = "disallow_all"
+RULES = "rules"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str = ""  # why not, for extraction_error
+    crawl_delay: float | None = None
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme.lower()}://{host}{port}"
+
+
+def robots_agent(user_agent: str) -> str:
+    """The product token robots.txt groups are matched against: `newswire` of
+    `newswire/0.2 (+https://…)`."""
+    return user_agent.split("/", 1)[0].split(maxsplit=1)[0] or "newswire"
+
+
+class RobotsCache:
+    """`verdict(url)` for page and sitemap fetches. Rules live in Redis for `ttl` seconds per
+    origin (shared by every worker) and a minute in the process; `Crawl-delay` for our agent
+    is handed to the shared host limiter."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        fetcher: Fetcher,
+        *,
+        prefix: str,
+        user_agent: str,
+        ttl: int,
+        limiter: HostLimiter | None = None,
+    ) -> None:
+        self._redis = client
+        self._fetcher = fetcher
+        self._prefix = prefix
+        self._agent = robots_agent(user_agent)
+        self._ttl = ttl
+        self._limiter = limiter
+        self._local: dict[str, tuple[float, str, Protego | None]] = {}
+        self._fetching: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def verdict(self, url: str) -> Verdict:
+        origin = origin_of(url)
+        try:
+            kind, rules = self._rules(origin)
+        except RefusedURL:
+            # The guard refuses the host itself: the fetch will be refused and recorded anyway.
+            return Verdict(True)
+        if kind == ALLOW_ALL:
+            return Verdict(True)
+        if kind == DISALLOW_ALL:
+            return Verdict(False, "disallowed by robots.txt (unreachable: all disallowed)")
+        assert rules is not None
+        delay = rules.crawl_delay(self._agent)
+        if not rules.can_fetch(url, self._agent):
+            return Verdict(False, "disallowed by robots.txt", delay)
+        return Verdict(True, crawl_delay=delay)
+
+    def _rules(self, origin: str) -> tuple[str, Protego | None]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._local.get(origin)
+            fetching = self._fetching.setdefault(origin, threading.Lock())
+        if cached is not None and cached[0] > now:
+            return cached[1], cached[2]
+        # One thread per origin asks; the others wait for its answer (prefetch threads start
+        # on one site's links at once).
+        with fetching:
+            with self._lock:
+                cached = self._local.get(origin)
+            if cached is not None and cached[0] > now:
+                return cached[1], cached[2]
+            return self._load(origin, now)
+
+    def _load(self, origin: str, now: float) -> tuple[str, Protego | None]:
+        key = f"{self._prefix}:robots:{origin}"
+        try:
+            stored: Any = self._redis.get(key)
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis GET failed: {exc}") from exc
+        if stored is None:
+            kind, body, ttl = self._fetch(origin)
+            try:
+                self._redis.set(key, json.dumps({"kind": kind, "body": body}), ex=ttl)
+            except redis.RedisError as exc:
+                raise BrokerError(f"Redis SET failed: {exc}") from exc
+        else:
+            record = json.loads(stored)
+            kind, body = record["kind"], record["body"]
+        rules = Protego.parse(body) if kind == RULES else None
+        if rules is not None and self._limiter is not None:
+            delay = rules.crawl_delay(self._agent)
+            if delay:
+                self._limiter.set_crawl_delay(origin, float(delay), self._ttl)
+        with self._lock:
+            if len(self._local) >= MAX_LOCAL:  # bounded: expired origins go first
+                self._local = {o: c for o, c in self._local.items() if c[0] > now}
+                self._fetching = {o: f for o, f in self._fetching.items() if f.locked()}
+            self._local[origin] = (now + LOCAL_TTL, kind, rules)
+        return kind, rules
+
+    def _fetch(self, origin: str) -> tuple[str, str, int]:
+        """(kind, body, TTL) per RFC 9309: 2xx rules; 4xx "unavailable": allow all; 5xx or
+        no answer "unreachable": disallow all, asked again soon."""
+        url = f"{origin}/robots.txt"
+        try:
+            result = self._fetcher.get(url, accept="text/plain, */*;q=0.5")
+        except TransientFetch as exc:
+            log.info(
+                "robots.txt of %s unreachable (%s): disallowing", redact_url(origin), exc.reason
+            )
+            return DISALLOW_ALL, "", UNREACHABLE_TTL
+        except RefusedURL:
+            raise
+        except FetchError as exc:
+            if exc.status is not None and 400 <= exc.status < 500:
+                return ALLOW_ALL, "", self._ttl
+            # Too large, not text...: read as "no usable rules", as an invalid file would be.
+            log.info("robots.txt of %s unusable (%s): allowing", redact_url(origin), exc.reason)
+            return ALLOW_ALL, "", self._ttl
+        text = result.content[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
+        return RULES, text, self._ttl
