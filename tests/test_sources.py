@@ -4,6 +4,8 @@ indexes, gzip), over real HTTP to fixture sites, broken input included."""
 import gzip
 import json
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from schemas.article import Article, parse_article
 from services.errors import PermanentFetch
 from services.ingest import FeedReport, Outcome
 from services.jsonfeed import parse_json_feed
+from services.registry import Registry
 from services.settings import Settings
 from services.sitemaps import parse_sitemap
 from services.sources import parse_source
@@ -347,3 +350,59 @@ def test_crawl_delay_spaces_fetches_to_the_host(
         runtime.close()
     # Without the delay, a burst of 50 would let both through at once.
     assert first == 0 and 4.0 < second <= 5.0
+
+
+def test_discover_finds_alternates_robots_sitemaps_and_common_paths(
+    settings: Settings, site: Site, redis_client: redis.Redis
+) -> None:
+    page = site.add("/s/1", article_page("Story one", paragraphs("One")))
+    recent = NOW - timedelta(hours=1)
+    rss = site.add("/news/rss", rss2([item(page, "Story one")]), "application/rss+xml")
+    site.add("/feed.json", json_feed([{"id": "1", "url": page}, {"id": "2", "url": page + "?2"}]),
+             "application/feed+json")  # fmt: skip
+    site.add("/maps/news.xml", urlset([(page, recent, "Story one")]), "application/xml")
+    site.add("/robots.txt", f"User-agent: *\nAllow: /\nSitemap: {site.url('/maps/news.xml')}\n",
+             "text/plain")  # fmt: skip
+    site.add("/feed", "<html><body>not a feed</body></html>")  # a common path that is a page
+    home = site.add(
+        "/",
+        "<html><head><title>Home</title>"
+        '<link rel="alternate" type="application/rss+xml" title="News" href="/news/rss">'
+        '<link rel="alternate" type="text/html" href="/other-page">'
+        "</head><body><p>Welcome</p></body></html>",
+    )
+    env = {**os.environ, "NEWSWIRE_REDIS_URL": settings.redis_url,
+           "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port}  # fmt: skip
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "feeds", "discover", home, "--add", "--json"],
+        env=env, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+
+    assert shown.returncode == 0, shown.stderr
+    found = {f["url"]: f for f in json.loads(shown.stdout)}
+    assert set(found) == {rss, site.url("/feed.json"), site.url("/maps/news.xml")}
+    assert (found[rss]["kind"], found[rss]["items"], found[rss]["via"]) == (
+        "rss20",
+        1,
+        "alternate link",
+    )
+    assert (found[site.url("/feed.json")]["kind"], found[site.url("/feed.json")]["items"]) == (
+        "json11",
+        2,
+    )
+    assert found[site.url("/maps/news.xml")]["via"] == "robots.txt"
+    assert all(f["added"] for f in found.values())
+    assert {f.url for f in Registry(redis_client).all()} == set(found)
+
+    table = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "feeds", "discover", site.url("/s/1")],
+        env=env, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert table.returncode == 0 and "json11" in table.stdout and "KIND" in table.stdout
+
+    nothing = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "feeds", "discover", site.url("/missing-page")],
+        env=env, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert nothing.returncode == 5 and "cannot read" in nothing.stderr

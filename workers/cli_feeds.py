@@ -1,20 +1,24 @@
 """`newswire feeds ...`: the feed registry from the command line."""
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
 
 from services.broker import open_redis
-from services.errors import ConfigError, RefusedURL
+from services.discover import discover
+from services.errors import ConfigError, FetchError, RefusedURL
 from services.feedlist import parse_feed_list, to_opml
+from services.fetch import Fetcher
 from services.redact import redact_url
 from services.registry import Registry
 from services.settings import Settings
-from workers.cli_output import EXIT_CONFIG, EXIT_OK, print_table
+from workers.cli_output import EXIT_CONFIG, EXIT_FETCH, EXIT_NOT_FOUND, EXIT_OK, print_table
 from workers.runtime import load_settings
 from workers.status_page import ago
 
@@ -89,6 +93,38 @@ def cmd_feeds_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_feeds_discover(args: argparse.Namespace) -> int:
+    """Find a site's feeds and sitemaps; list them, and register them with --add."""
+    settings = load_settings()
+    with Fetcher(settings) as fetcher:
+        try:
+            found = discover(args.url, fetcher, now=datetime.now(UTC))
+        except FetchError as exc:
+            print(f"newswire: cannot read {redact_url(args.url)}: {exc.reason}", file=sys.stderr)
+            return EXIT_FETCH
+    added: list[str] = []
+    if args.add and found:
+        _client, registry = _registry(settings)
+        for item in found:
+            added.append(registry.add(item.url, args.interval).url)
+    if args.json:
+        print(
+            json.dumps([dataclasses.asdict(f) | {"added": f.url in added} for f in found], indent=2)
+        )
+        return EXIT_OK if found else EXIT_NOT_FOUND
+    if not found:
+        print(f"no feed or sitemap found at {redact_url(args.url)}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    rows = [("URL", "KIND", "ITEMS", "FOUND BY", "TITLE")]
+    rows += [(redact_url(f.url), f.kind, str(f.items), f.via, f.title[:60]) for f in found]
+    print_table(rows)
+    if added:
+        print(f"added {len(added)} source(s): they are polled from now on")
+    elif len(found):
+        print("register them with --add, or one by one with `newswire feeds add URL`")
+    return EXIT_OK
+
+
 def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     feeds = sub.add_parser("feeds", help="manage the registered feeds")
     feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
@@ -108,3 +144,15 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     imp.set_defaults(handler=cmd_feeds_import)
     exp = feeds_sub.add_parser("export", help="print the registered feeds as OPML")
     exp.set_defaults(handler=cmd_feeds_export)
+    find = feeds_sub.add_parser(
+        "discover",
+        help="find a site's feeds and sitemaps",
+        description="Fetch URL and list the feeds (RSS, Atom, JSON Feed) and sitemaps of its "
+        "site: the page's alternate links, the sitemaps its robots.txt lists and common feed "
+        "paths, each fetched to check its kind and count its items. Exit 4 when none is found.",
+    )
+    find.add_argument("url", metavar="URL", help="a page of the site (or a feed itself)")
+    find.add_argument("--add", action="store_true", help="register every source found")
+    find.add_argument("--interval", type=int, help="with --add: seconds between polls")
+    find.add_argument("--json", action="store_true", help="the sources as a JSON list")
+    find.set_defaults(handler=cmd_feeds_discover)

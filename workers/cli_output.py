@@ -6,6 +6,7 @@ EXIT_OK = 0
 EXIT_CONFIG = 2
 EXIT_BROKER = 3
 EXIT_NOT_FOUND = 4
+EXIT_FETCH = 5
 
 
 def print_table(rows: Sequence[Sequence[str]], indent: int = 0) -> None:
