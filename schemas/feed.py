@@ -44,6 +44,51 @@ class ParsedFeed(BaseModel):
     )
 
 
+class FeedOptions(BaseModel):
+    """How one feed is fetched and what its stories carry: set per feed with `feeds add` flags,
+    or in a YAML/OPML feed list. Secrets (password, headers, cookies, a proxy's credentials)
+    are kept for fetching and shown nowhere: see `redacted()`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra request headers, e.g. Authorization."
+    )
+    username: str | None = Field(default=None, description="HTTP basic auth user.")
+    password: str | None = Field(default=None, description="HTTP basic auth password.")
+    cookies: dict[str, str] = Field(default_factory=dict)
+    user_agent: str | None = Field(default=None, description="Instead of NEWSWIRE_USER_AGENT.")
+    proxy: str | None = Field(
+        default=None, description="http://, https:// or socks5:// proxy for this feed's fetches."
+    )
+    fetch_pages: bool = Field(
+        default=True, description="False: trust the feed's own full text, fetch no page."
+    )
+    language: str | None = Field(
+        default=None, description="ISO 639-1 code for stories whose page and feed say none."
+    )
+    tags: list[str] = Field(default_factory=list, description="Copied to every Article.")
+    robots_txt: bool | None = Field(
+        default=None, description="Obey robots.txt for this feed; None: NEWSWIRE_ROBOTS_TXT."
+    )
+
+    def redacted(self) -> "FeedOptions":
+        """The options with every secret value replaced by `***` (names kept)."""
+        masked = "***"
+        proxy = self.proxy
+        if proxy and "@" in proxy.split("://", 1)[-1]:
+            scheme, rest = proxy.split("://", 1) if "://" in proxy else ("", proxy)
+            proxy = f"{scheme}://{masked}@{rest.rsplit('@', 1)[1]}"
+        return self.model_copy(
+            update={
+                "headers": dict.fromkeys(self.headers, masked),
+                "password": masked if self.password else None,
+                "cookies": dict.fromkeys(self.cookies, masked),
+                "proxy": proxy,
+            }
+        )
+
+
 class FeedState(BaseModel):
     """A registered feed and its polling state, as the registry keeps it."""
 
@@ -64,3 +109,7 @@ class FeedState(BaseModel):
     backoff_until: float | None = None
     min_interval: int | None = Field(default=None, description="Lower bound from <ttl>/max-age.")
     added_at: float = 0.0
+    options: FeedOptions = Field(default_factory=FeedOptions)
+    format: str | None = Field(
+        default=None, description="The kind the last poll found: rss20, atom10, json11, sitemap..."
+    )

@@ -1,12 +1,15 @@
 """Feed lists: read OPML 2.0 (as feed readers export it) and simple YAML lists; write OPML."""
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
 import yaml
 from lxml import etree
+from pydantic import ValidationError
 
-from schemas.feed import FeedState
+from schemas.feed import FeedOptions, FeedState
 from services.errors import ConfigError
 from services.redact import redact_url
 
@@ -16,6 +19,45 @@ class FeedSpec:
     url: str
     interval: int | None = None
     title: str | None = None
+    options: FeedOptions | None = None
+
+
+# Keys of a YAML feed item besides url/interval/title: FeedOptions' fields.
+OPTION_KEYS = frozenset(FeedOptions.model_fields)
+
+
+def resolve_secret(value: str, environ: Mapping[str, str]) -> str:
+    """`env:NAME` reads the value from the environment (so a secret stays out of the feed
+    list, the shell history and `ps`); any other value is itself."""
+    if value.startswith("env:"):
+        name = value[4:]
+        if name not in environ:
+            raise ConfigError(f"{value}: the environment variable {name} is not set")
+        return environ[name]
+    return value
+
+
+def feed_options(raw: Mapping[str, object], environ: Mapping[str, str]) -> FeedOptions:
+    """FeedOptions from a mapping of option names (YAML item, CLI flags), `env:` resolved."""
+    unknown = set(raw) - OPTION_KEYS
+    if unknown:
+        raise ConfigError(
+            f"unknown feed option(s) {', '.join(sorted(unknown))}; known: "
+            + ", ".join(sorted(OPTION_KEYS))
+        )
+    data: dict[str, object] = dict(raw)
+    for key in ("headers", "cookies"):
+        value = data.get(key)
+        if isinstance(value, dict):
+            data[key] = {str(k): resolve_secret(str(v), environ) for k, v in value.items()}
+    for key in ("password", "proxy"):
+        if isinstance(data.get(key), str):
+            data[key] = resolve_secret(str(data[key]), environ)
+    try:
+        return FeedOptions.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid feed options: {problems}") from None
 
 
 def parse_opml(content: bytes) -> list[FeedSpec]:
@@ -31,12 +73,20 @@ def parse_opml(content: bytes) -> list[FeedSpec]:
     for outline in root.iter("outline"):
         url = outline.get("xmlUrl") or outline.get("xmlurl")
         if url:
-            specs.append(FeedSpec(url.strip(), None, outline.get("title") or outline.get("text")))
+            # OPML's own `category` (comma list) and `language` attributes, when present.
+            tags = [t.strip().strip("/") for t in (outline.get("category") or "").split(",")]
+            options = FeedOptions(
+                tags=[t for t in tags if t], language=outline.get("language") or None
+            )
+            specs.append(FeedSpec(url.strip(), None, outline.get("title") or outline.get("text"),
+                                  options if options != FeedOptions() else None))  # fmt: skip
     return specs
 
 
-def parse_yaml(content: bytes) -> list[FeedSpec]:
-    """A list of URLs, or of {url, interval}; or a mapping with a `feeds:` list."""
+def parse_yaml(content: bytes, environ: Mapping[str, str] | None = None) -> list[FeedSpec]:
+    """A list of URLs, or of {url, interval, title, <option>: ...}; or a mapping with a
+    `feeds:` list. Option values written `env:NAME` come from the environment."""
+    environ = os.environ if environ is None else environ
     try:
         data = yaml.safe_load(content)
     except yaml.YAMLError as exc:
@@ -55,7 +105,9 @@ def parse_yaml(content: bytes) -> list[FeedSpec]:
                 raise ConfigError(
                     f"interval for {item['url']} must be a positive number of seconds"
                 )
-            specs.append(FeedSpec(item["url"].strip(), interval, item.get("title")))
+            raw = {k: v for k, v in item.items() if k not in {"url", "interval", "title"}}
+            options = feed_options(raw, environ) if raw else None
+            specs.append(FeedSpec(item["url"].strip(), interval, item.get("title"), options))
         else:
             raise ConfigError(
                 f"cannot read feed list item {item!r}: expected a URL or {{url: ...}}"

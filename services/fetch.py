@@ -1,17 +1,22 @@
 """Fetch: one guarded HTTP GET with a deadline, a size cap, manual redirects and status mapping."""
 
+import base64
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
+from schemas.feed import FeedOptions
 from services.deadline import deadline as clock_limit
 from services.errors import FetchError, PermanentFetch, RefusedURL, TransientFetch
-from services.guard import AllowList, GuardedBackend, check_url
+from services.guard import AllowList, GuardedBackend, check_url, pick_address
 from services.settings import Settings
+from services.urls import same_site
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -70,6 +75,62 @@ def classify_status(url: str, response: httpx.Response) -> None:
     raise PermanentFetch(url, f"HTTP {status}", status=status)
 
 
+@dataclass(frozen=True)
+class RequestOptions:
+    """One feed's request settings. The credentials (extra headers, cookies, basic auth) go
+    only to the feed's own site (`site`), never to a page or redirect elsewhere."""
+
+    site: str
+    headers: dict[str, str] = field(default_factory=dict)
+    auth: tuple[str, str] | None = None
+    cookies: dict[str, str] = field(default_factory=dict)
+    user_agent: str | None = None
+    proxy: str | None = None
+
+    @classmethod
+    def from_feed(cls, feed_url: str, options: FeedOptions) -> "RequestOptions | None":
+        """None when the feed has no request option: the shared default client serves it."""
+        auth = (options.username, options.password or "") if options.username else None
+        made = cls(feed_url, dict(options.headers), auth, dict(options.cookies),
+                   options.user_agent, options.proxy)  # fmt: skip
+        return made if made != cls(feed_url) else None
+
+    def headers_for(self, url: str) -> dict[str, str]:
+        headers = {"User-Agent": self.user_agent} if self.user_agent else {}
+        if not same_site(url, self.site):
+            return headers
+        headers.update(self.headers)
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.auth:
+            token = base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        return headers
+
+
+def fetch_error(url: str, exc: Exception, *, proxied: bool = False) -> Exception:
+    """The one place where what httpx (and the guard) raise becomes newswire's FetchError;
+    anything else is handed back unchanged, to be raised as it was."""
+    if isinstance(exc, RefusedURL):
+        # The guard only knows host:port; report the link that led there.
+        return RefusedURL(url, exc.reason)
+    if isinstance(exc, FetchError):
+        return exc
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientFetch(url, "timeout")
+    if isinstance(exc, httpx.DecodingError):
+        return PermanentFetch(url, "undecodable content-encoding")
+    if isinstance(exc, httpx.InvalidURL):
+        return RefusedURL(url, f"malformed URL ({exc})")
+    if isinstance(exc, httpx.ProxyError):
+        return TransientFetch(url, f"proxy refused: {exc}")
+    if isinstance(exc, httpx.ConnectError | httpcore.ConnectError):
+        return TransientFetch(url, f"{'proxy unreachable' if proxied else 'ConnectError'}: {exc}")
+    if isinstance(exc, httpx.HTTPError):
+        return TransientFetch(url, f"{type(exc).__name__}: {exc}")
+    return exc
+
+
 class Fetcher:
     """A pooled HTTP client whose every connection passes the SSRF guard.
 
@@ -79,22 +140,47 @@ class Fetcher:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        transport = httpx.HTTPTransport(trust_env=False, retries=0)
+        self._allow = AllowList.parse(settings.allow_hosts)
+        self._client = self._new_client(None)
+        self._proxied: dict[str, httpx.Client] = {}
+        self._lock = threading.Lock()
+
+    def _new_client(self, proxy: str | None) -> httpx.Client:
+        allow = self._allow
+        if proxy:
+            # The proxy is the operator's own choice: its address may be private.
+            parts = urlsplit(proxy)
+            port = parts.port or (1080 if parts.scheme.startswith("socks") else 80)
+            allow = AllowList.parse([*self._settings.allow_hosts, f"{parts.hostname}:{port}"])
+        transport = httpx.HTTPTransport(trust_env=False, retries=0, proxy=proxy)
         # httpx has no public hook for the socket layer; the pool's backend is the only place
         # where the address checked is also the address connected to.
-        transport._pool._network_backend = GuardedBackend(AllowList.parse(settings.allow_hosts))
-        self._client = httpx.Client(
+        transport._pool._network_backend = GuardedBackend(allow)
+        return httpx.Client(
             transport=transport,
             follow_redirects=False,
             trust_env=False,
             headers={
-                "User-Agent": settings.user_agent,
+                "User-Agent": self._settings.user_agent,
                 "Accept-Encoding": "gzip, deflate",
             },
         )
 
+    def _client_for(self, options: RequestOptions | None) -> httpx.Client:
+        if options is None or not options.proxy:
+            return self._client
+        with self._lock:
+            client = self._proxied.get(options.proxy)
+            if client is None:
+                client = self._proxied[options.proxy] = self._new_client(options.proxy)
+            return client
+
     def close(self) -> None:
         self._client.close()
+        with self._lock:
+            for client in self._proxied.values():
+                client.close()
+            self._proxied.clear()
 
     def __enter__(self) -> "Fetcher":
         return self
@@ -110,6 +196,7 @@ class Fetcher:
         allowed_types: frozenset[str] | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        options: RequestOptions | None = None,
     ) -> FetchResult:
         """GET `url` within the deadline; raise a FetchError subclass for anything but success.
 
@@ -127,6 +214,7 @@ class Fetcher:
                     etag=etag,
                     last_modified=last_modified,
                     deadline=deadline,
+                    options=options,
                 )
             except TransientFetch as exc:
                 if time.monotonic() >= deadline:
@@ -142,8 +230,10 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         deadline: float,
+        options: RequestOptions | None = None,
     ) -> FetchResult:
         settings = self._settings
+        client = self._client_for(options)
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
@@ -161,8 +251,15 @@ class Fetcher:
                 min(settings.fetch_read_timeout, remaining),
                 connect=min(settings.fetch_connect_timeout, remaining),
             )
+            hop_headers = {**headers, **options.headers_for(current)} if options else headers
             try:
-                with self._client.stream("GET", current, headers=headers, timeout=timeout) as resp:
+                if options is not None and options.proxy:
+                    # The proxy resolves the name; refuse what resolves to a private address
+                    # here first (the best check possible when the proxy connects, not us).
+                    target = urlsplit(current)
+                    port = target.port or (443 if target.scheme == "https" else 80)
+                    pick_address(target.hostname or "", port, self._allow)
+                with client.stream("GET", current, headers=hop_headers, timeout=timeout) as resp:
                     if resp.status_code in REDIRECTS and "location" in resp.headers:
                         permanent = permanent and resp.status_code in PERMANENT_REDIRECTS
                         current = urljoin(current, resp.headers["location"])
@@ -181,19 +278,8 @@ class Fetcher:
                     return FetchResult(
                         current, resp.status_code, dict(resp.headers), body, moved_to, redirects
                     )
-            except RefusedURL as exc:
-                # The guard only knows host:port; report the link that led there.
-                raise RefusedURL(current, exc.reason) from None
-            except FetchError:
-                raise
-            except httpx.TimeoutException:
-                raise TransientFetch(current, "timeout") from None
-            except httpx.DecodingError:
-                raise PermanentFetch(current, "undecodable content-encoding") from None
-            except httpx.InvalidURL as exc:
-                raise RefusedURL(current, f"malformed URL ({exc})") from None
-            except httpx.HTTPError as exc:
-                raise TransientFetch(current, f"{type(exc).__name__}: {exc}") from None
+            except Exception as exc:
+                raise fetch_error(current, exc, proxied=bool(options and options.proxy)) from None
         raise PermanentFetch(url, f"more than {settings.fetch_max_redirects} redirects")
 
     def _read_capped(self, url: str, resp: httpx.Response, deadline: float) -> bytes:

@@ -11,12 +11,12 @@ from functools import partial
 from typing import Any
 
 from schemas.article import Article
-from schemas.feed import FeedEntry, ParsedFeed
+from schemas.feed import FeedEntry, FeedOptions, ParsedFeed
 from schemas.rejected import RejectedLink
 from services.charset import decode_html
 from services.errors import BrokerError, FetchError, PermanentFetch, RefusedURL, TransientFetch
 from services.extract import Extracted, ExtractionError, extract
-from services.fetch import Fetcher, FetchResult
+from services.fetch import Fetcher, FetchResult, RequestOptions
 from services.guard import check_url
 from services.metrics import ENTRIES, EXTRACTIONS, FETCHES, ROBOTS, Metrics, fetch_result
 from services.normalize import build_article, extraction_is_useful
@@ -108,6 +108,20 @@ class FeedReport:
         return f"{redact_url(self.url)}: {counts}{extra}"
 
 
+def with_feed_options(feed: ParsedFeed, options: FeedOptions) -> ParsedFeed:
+    """The feed's entries with its language hint (where they have none) and its tags."""
+    if not options.language and not options.tags:
+        return feed
+    entries = [
+        e.model_copy(update={
+            "language": e.language or options.language,
+            "tags": list(dict.fromkeys([*e.tags, *options.tags])),
+        })
+        for e in feed.entries
+    ]  # fmt: skip
+    return feed.model_copy(update={"entries": entries})
+
+
 def looks_like_html(text: str) -> bool:
     head = text[:2048].lstrip().lower()
     return head.startswith("<") or "<html" in head or "<body" in head or "<p" in head
@@ -126,6 +140,7 @@ class Pipeline:
         sources: SourceOptions | None = None,
         revisions: RevisionPolicy | None = None,
         robots: RobotsCache | None = None,
+        robots_default: bool = True,
     ) -> None:
         self.fetcher = fetcher
         self.publisher = publisher
@@ -134,17 +149,24 @@ class Pipeline:
         self.sources = sources or SourceOptions()
         self.revisions = revisions or RevisionPolicy()
         self.robots = robots
+        self.robots_default = robots_default
 
     def fetch_feed(
-        self, url: str, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        options: FeedOptions | None = None,
     ) -> tuple[FetchResult, ParsedFeed | None]:
         """Fetch and parse a feed (RSS, Atom, JSON Feed or sitemap, told apart by content); the
         ParsedFeed is None when the server answered 304. A sitemap index's recent child
         sitemaps are fetched too, and their entries merged."""
         try:
+            request = RequestOptions.from_feed(url, options) if options else None
             result = self._get(
-                "feed", url, accept=FEED_ACCEPT, etag=etag, last_modified=last_modified
-            )
+                "feed", url, accept=FEED_ACCEPT, etag=etag, last_modified=last_modified,
+                options=request,
+            )  # fmt: skip
             if result.not_modified:
                 return result, None
             # Links resolve against the feed's own address after redirects.
@@ -156,7 +178,14 @@ class Pipeline:
                 options=self.sources,
             )
             if feed.sitemaps:
-                feed = self._merge_sitemaps(feed)
+                feed = self._merge_sitemaps(feed, request, options)
+            if result.url != url:
+                # Entries name the feed as registered, not where a redirect led this time:
+                # its options are looked up by that name.
+                entries = [e.model_copy(update={"feed_url": url}) for e in feed.entries]
+                feed = feed.model_copy(update={"entries": entries})
+            if options is not None:
+                feed = with_feed_options(feed, options)
         finally:
             if self.metrics is not None:
                 self.metrics.flush()
@@ -164,7 +193,9 @@ class Pipeline:
             log.warning("feed %s cut to the size limits: %s", redact_url(url), "; ".join(feed.cuts))
         return result, feed
 
-    def _merge_sitemaps(self, index: ParsedFeed) -> ParsedFeed:
+    def _merge_sitemaps(
+        self, index: ParsedFeed, request: RequestOptions | None, options: FeedOptions | None
+    ) -> ParsedFeed:
         """The entries of an index's child sitemaps (one level: an index inside an index is
         not followed), each failure recorded as a cut instead of failing the whole index."""
         entries = list(index.entries)
@@ -174,12 +205,12 @@ class Pipeline:
             if len(entries) >= limit:
                 cuts.append(f"entries cut to {limit}: later child sitemaps not read")
                 break
-            refused = self._robots_refusal(child, "sitemap")
+            refused = self._robots_refusal(child, "sitemap", options)
             if refused is not None:
                 cuts.append(f"child sitemap {redact_url(child)}: {refused.reason}")
                 continue
             try:
-                got = self._get("feed", child, accept=FEED_ACCEPT)
+                got = self._get("feed", child, accept=FEED_ACCEPT, options=request)
                 part = parse_source(
                     got.content, got.url, got.headers.get("content-type"),
                     now=self._clock(), options=self.sources,
@@ -199,6 +230,7 @@ class Pipeline:
         *,
         final_attempt: bool = True,
         download: Callable[[], Download] | None = None,
+        options: FeedOptions | None = None,
     ) -> EntryResult:
         """Publish one entry exactly once: full page, or the feed's text with the reason.
 
@@ -208,7 +240,7 @@ class Pipeline:
         """
         try:
             result = self._process(
-                entry, final_attempt, (download or partial(self.download, entry))()
+                entry, final_attempt, (download or partial(self.download, entry, options))()
             )
             self._count(ENTRIES, outcome=result.outcome.value)
             return result
@@ -216,8 +248,9 @@ class Pipeline:
             if self.metrics is not None:
                 self.metrics.flush()
 
-    def download(self, entry: FeedEntry) -> Download:
-        """The I/O half of an entry: guard, dedup check, fetch. Safe to run in threads."""
+    def download(self, entry: FeedEntry, options: FeedOptions | None = None) -> Download:
+        """The I/O half of an entry: guard, dedup check, robots.txt, fetch (unless the feed's
+        options say to trust its own text). Safe to run in threads."""
         link = entry.link
         if link is None:
             return Download([])
@@ -230,11 +263,16 @@ class Pipeline:
         now = self._clock().timestamp()
         if known is not None and not self.revisions.wants_refetch(entry, known, now):
             return Download(aliases, duplicate=True)
-        refused = self._robots_refusal(link, "page")
+        if options is not None and not options.fetch_pages:
+            return Download(aliases, known=known)  # the feed's own text is the story
+        refused = self._robots_refusal(link, "page", options)
         if refused is not None:
             return Download(aliases, error=refused, known=known)
+        request = RequestOptions.from_feed(entry.feed_url, options) if options else None
         try:
-            result = self._get("page", link, accept=HTML_ACCEPT, allowed_types=HTML_TYPES)
+            result = self._get(
+                "page", link, accept=HTML_ACCEPT, allowed_types=HTML_TYPES, options=request
+            )
         except FetchError as exc:
             return Download(aliases, error=exc, known=known)
         return Download([*aliases, clean_url(result.url)], result=result, known=known)
@@ -328,7 +366,10 @@ class Pipeline:
             return EntryResult(Outcome.FAILED, entry.link, f"{type(exc).__name__}: {exc}")
 
     def ingest_feed(
-        self, url: str, progress: Callable[[int, int], None] | None = None
+        self,
+        url: str,
+        progress: Callable[[int, int], None] | None = None,
+        options: FeedOptions | None = None,
     ) -> FeedReport:
         """Poll one feed once and run every entry through; feed failures go in the report.
 
@@ -338,7 +379,7 @@ class Pipeline:
         """
         report = FeedReport(url)
         try:
-            result, feed = self.fetch_feed(url)
+            result, feed = self.fetch_feed(url, options=options)
         except FetchError as exc:
             report.error = exc.reason
             return report
@@ -353,15 +394,23 @@ class Pipeline:
             ahead: deque[Future[Download]] = deque()
             for done, entry in enumerate(entries, 1):
                 while len(ahead) < PREFETCH_AHEAD and done - 1 + len(ahead) < len(entries):
-                    ahead.append(pool.submit(self.download, entries[done - 1 + len(ahead)]))
+                    ahead.append(
+                        pool.submit(self.download, entries[done - 1 + len(ahead)], options)
+                    )
                 report.add(self.process_entry_safely(entry, ahead.popleft().result))
                 if progress:
                     progress(done, len(entries))
         return report
 
-    def _robots_refusal(self, url: str, kind: str) -> PermanentFetch | None:
-        """The error to record when robots.txt rules the fetch out (counted), else None."""
-        if self.robots is None:
+    def _robots_refusal(
+        self, url: str, kind: str, options: FeedOptions | None
+    ) -> PermanentFetch | None:
+        """The error to record when robots.txt rules the fetch out (counted), else None. A
+        feed's own `robots_txt` option overrides the setting either way."""
+        wanted = self.robots_default
+        if options is not None and options.robots_txt is not None:
+            wanted = options.robots_txt
+        if not wanted or self.robots is None:
             return None
         verdict = self.robots.verdict(url)
         if verdict.allowed:

@@ -75,7 +75,9 @@ def poll_feed(
     entries: list[FeedEntry] = []
     feed: ParsedFeed | None = None
     try:
-        result, feed = pipeline.fetch_feed(state.url, state.etag, state.last_modified)
+        result, feed = pipeline.fetch_feed(
+            state.url, state.etag, state.last_modified, options=state.options
+        )
     except TransientFetch as exc:
         if exc.retry_after:
             limiter.back_off(state.url, exc.retry_after)
@@ -102,6 +104,8 @@ def poll_feed(
             cache_control=result.headers.get("cache-control"),
         )
     new_state = after_poll(state, outcome, now)
+    if feed is not None and feed.format:
+        new_state = new_state.model_copy(update={"format": feed.format})
     if outcome.moved_to:
         new_state = new_state.model_copy(update={"id": feed_id(outcome.moved_to)})
     if registry.get(state.id) is None:

@@ -1,19 +1,20 @@
 """Registry: the feeds newswire polls and their state, in Redis (a hash each, a due-time index)."""
 
 import hashlib
+import json
 import time
 from typing import Any
 
 import redis
 
-from schemas.feed import FeedState
+from schemas.feed import FeedOptions, FeedState
 from services.errors import BrokerError
 from services.guard import check_url
 
 # Fields stored as strings in the feed's hash; None is stored as "" and read back as None.
 _NULLABLE = (
     "disabled_reason", "etag", "last_modified", "last_status", "last_error",
-    "last_polled", "backoff_until", "min_interval",
+    "last_polled", "backoff_until", "min_interval", "format",
 )  # fmt: skip
 
 
@@ -41,9 +42,11 @@ class Registry:
         *,
         now: float | None = None,
         reenable: bool = True,
+        options: FeedOptions | None = None,
     ) -> FeedState:
-        """Register a feed (due at once). Re-adding updates the interval and, with `reenable`,
-        turns a disabled feed back on (a user's `feeds add`; not a file re-imported at start)."""
+        """Register a feed (due at once). Re-adding updates the interval (and the options, when
+        given) and, with `reenable`, turns a disabled feed back on (a user's `feeds add`; not
+        a file re-imported at start)."""
         check_url(url)
         now = time.time() if now is None else now
         fid = feed_id(url)
@@ -56,6 +59,7 @@ class Registry:
                 "enabled": True,
                 "disabled_reason": None,
                 "next_due": existing.next_due if existing and existing.enabled else now,
+                "options": options or (existing.options if existing else FeedOptions()),
             }
         )
         self.save(state)
@@ -94,7 +98,7 @@ class Registry:
 
     def save(self, state: FeedState, *, old_id: str | None = None) -> None:
         """Write the whole state and keep the due index in step (disabled feeds leave it)."""
-        mapping = {k: _encode(v) for k, v in state.model_dump().items()}
+        mapping = {k: _encode(v) for k, v in state.model_dump(mode="json").items()}
         try:
             pipe = self._redis.pipeline(transaction=True)
             if old_id and old_id != state.id:
@@ -122,6 +126,8 @@ def _encode(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, dict):
+        return json.dumps(value)
     return str(value)
 
 
@@ -131,4 +137,6 @@ def _decode(raw: dict[bytes, bytes]) -> FeedState:
         if data.get(name) == "":
             data[name] = None
     data["enabled"] = data.get("enabled") == "1"
+    options = data.get("options")
+    data["options"] = json.loads(str(options)) if options else {}
     return FeedState.model_validate(data)

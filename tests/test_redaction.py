@@ -9,17 +9,20 @@ from pathlib import Path
 import pytest
 import redis
 
+from schemas.feed import FeedOptions
 from services.redact import redact_text, redact_url, without_userinfo
 from services.registry import Registry
 from services.settings import Settings
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import Processes, wait_for
+from tests.support.proxy import closed_port
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
 from tests.test_workers import stack_env
 from workers.monitor import Monitor
 
-SECRETS = ("s3cr3t-PASS", "TOPSECRET", "LINKPASS", "bobs-token")
+SECRETS = ("s3cr3t-PASS", "TOPSECRET", "LINKPASS", "bobs-token", "OPT-HEADER-SECRET",
+           "OPT-COOKIE-SECRET", "OPT-PASSWORD-SECRET", "OPT-PROXY-SECRET")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -69,7 +72,13 @@ def test_no_surface_shows_a_feed_or_link_credential(
     site.add("/broken.xml", "not a feed", "text/plain")
     broken = site.url("/broken.xml?key=TOPSECRET").replace("http://", "http://reader:s3cr3t-PASS@")
     Registry(redis_client).add(feed, 600)
-    Registry(redis_client).add(broken, 600)
+    # A feed's own options hold secrets too (and a proxy that refuses, so its error shows).
+    secret_options = FeedOptions(
+        headers={"X-Api-Key": "OPT-HEADER-SECRET"}, cookies={"sid": "OPT-COOKIE-SECRET"},
+        username="reader", password="OPT-PASSWORD-SECRET",
+        proxy=f"http://proxyuser:OPT-PROXY-SECRET@127.0.0.1:{closed_port()}",
+    )  # fmt: skip
+    Registry(redis_client).add(broken, 600, options=secret_options)
     env = stack_env(redis_server.url, site)
     procs = Processes(env, tmp_path)
     procs.worker("w1")
@@ -77,6 +86,8 @@ def test_no_surface_shows_a_feed_or_link_credential(
     try:
         wait_for(lambda: redis_client.xlen("newswire:articles") == 1, 60, "the private story")
         wait_for(lambda: any(f.last_error for f in Registry(redis_client).all()), 30, "an error")
+        errors = [f.last_error for f in Registry(redis_client).all() if f.last_error]
+        assert any("proxy unreachable" in e for e in errors), errors
 
         # The feed was fetched with its credentials; the story link's were never sent.
         feed_hits = [h for h in site.hits if h.path.startswith("/private.xml")]

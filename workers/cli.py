@@ -28,7 +28,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     totals: dict[str, int] = dict.fromkeys((o.value for o in Outcome), 0)
     try:
         for url in args.feeds:
-            report = runtime.pipeline.ingest_feed(url, progress=progress_printer(url, args.json))
+            # A registered feed is fetched with its own options (auth, proxy, tags...).
+            report = runtime.pipeline.ingest_feed(
+                url, progress=progress_printer(url, args.json), options=runtime.feed_options(url)
+            )
             for outcome, n in report.counts.items():
                 totals[outcome.value] += n
             if args.json:

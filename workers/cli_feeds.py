@@ -3,6 +3,7 @@
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -10,10 +11,11 @@ from pathlib import Path
 
 import redis
 
+from schemas.feed import FeedOptions
 from services.broker import open_redis
 from services.discover import discover
 from services.errors import ConfigError, FetchError, RefusedURL
-from services.feedlist import parse_feed_list, to_opml
+from services.feedlist import feed_options, parse_feed_list, to_opml
 from services.fetch import Fetcher
 from services.redact import redact_url
 from services.registry import Registry
@@ -28,12 +30,40 @@ def _registry(settings: Settings) -> tuple[redis.Redis, Registry]:
     return client, Registry(client, settings.key_prefix, settings.poll_interval)
 
 
+def options_from_flags(args: argparse.Namespace) -> FeedOptions | None:
+    """FeedOptions from `feeds add` flags; None when no option flag was given."""
+    raw: dict[str, object] = {}
+    if args.header:
+        raw["headers"] = dict(_pair(h, ":", "--header 'Name: value'") for h in args.header)
+    if args.cookie:
+        raw["cookies"] = dict(_pair(c, "=", "--cookie name=value") for c in args.cookie)
+    if args.auth:
+        user, password = _pair(args.auth, ":", "--auth user:password")
+        raw["username"], raw["password"] = user, password
+    for flag in ("user_agent", "proxy", "language", "robots_txt"):
+        if getattr(args, flag) is not None:
+            raw[flag] = getattr(args, flag)
+    if args.feed_text:
+        raw["fetch_pages"] = False
+    if args.tag:
+        raw["tags"] = args.tag
+    return feed_options(raw, os.environ) if raw else None
+
+
+def _pair(text: str, sep: str, form: str) -> tuple[str, str]:
+    name, found, value = text.partition(sep)
+    if not found or not name.strip():
+        raise ConfigError(f"cannot read {text!r}: write {form}")
+    return name.strip(), value.strip()
+
+
 def cmd_feeds_add(args: argparse.Namespace) -> int:
     settings = load_settings()
     _client, registry = _registry(settings)
+    options = options_from_flags(args)
     for url in args.urls:
         try:
-            state = registry.add(url, args.interval)
+            state = registry.add(url, args.interval, options=options)
         except RefusedURL as exc:
             print(f"newswire: not adding {redact_url(url)}: {exc.reason}", file=sys.stderr)
             return EXIT_CONFIG
@@ -53,20 +83,35 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
     _client, registry = _registry(load_settings())
     feeds = registry.all()
     if args.json:
-        shown = [f.model_dump(mode="json") | {"url": redact_url(f.url)} for f in feeds]
+        shown = [
+            f.model_dump(mode="json")
+            | {"url": redact_url(f.url), "options": f.options.redacted().model_dump(mode="json")}
+            for f in feeds
+        ]
         print(json.dumps(shown, indent=2))
         return EXIT_OK
     if not feeds:
         print("no feeds registered: add some with `newswire feeds add URL`")
         return EXIT_OK
     now = time.time()
-    rows = [("URL", "EVERY", "STATUS", "ERRORS", "NEXT POLL", "LAST ERROR")]
+    rows = [("URL", "KIND", "EVERY", "STATUS", "ERRORS", "NEXT POLL", "OPTIONS", "LAST ERROR")]
     for f in feeds:
         due = "disabled" if not f.enabled else ago(f.next_due, now)
-        rows.append((redact_url(f.url), f"{f.interval}s", f.last_status or "new",
-                     str(f.error_count), due, f.disabled_reason or f.last_error or ""))  # fmt: skip
+        rows.append((redact_url(f.url), f.format or "-", f"{f.interval}s", f.last_status or "new",
+                     str(f.error_count), due, option_summary(f.options),
+                     f.disabled_reason or f.last_error or ""))  # fmt: skip
     print_table(rows)
     return EXIT_OK
+
+
+def option_summary(options: FeedOptions) -> str:
+    """The options set, by name only: values (some secret) are never printed."""
+    names = [
+        name
+        for name, value in options.model_dump().items()
+        if value != FeedOptions.model_fields[name].get_default(call_default_factory=True)
+    ]
+    return ",".join(names) or "-"
 
 
 def cmd_feeds_import(args: argparse.Namespace) -> int:
@@ -78,7 +123,7 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
     added, refused = 0, 0
     for spec in specs:
         try:
-            registry.add(spec.url, spec.interval or args.interval)
+            registry.add(spec.url, spec.interval or args.interval, options=spec.options)
             added += 1
         except RefusedURL as exc:
             refused += 1
@@ -128,9 +173,40 @@ def cmd_feeds_discover(args: argparse.Namespace) -> int:
 def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     feeds = sub.add_parser("feeds", help="manage the registered feeds")
     feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
-    add = feeds_sub.add_parser("add", help="register feeds (polled from now on)")
+    add = feeds_sub.add_parser(
+        "add",
+        help="register feeds (polled from now on)",
+        description="Register feeds, sitemaps or JSON Feeds (the kind is told from the content "
+        "at each poll). Options apply to every URL given; re-adding a URL with options "
+        "replaces its options. A secret value written env:NAME is read from the environment "
+        "variable NAME, so it stays out of `ps` and the shell history.",
+    )
     add.add_argument("urls", nargs="+", metavar="URL")
     add.add_argument("--interval", type=int, help="seconds between polls (default from settings)")
+    add.add_argument(
+        "--header",
+        action="append",
+        metavar="'NAME: VALUE'",
+        help="extra request header, e.g. 'Authorization: env:FEED_TOKEN' (repeat)",
+    )
+    add.add_argument("--auth", metavar="USER:PASSWORD", help="HTTP basic auth (env:NAME works)")
+    add.add_argument("--cookie", action="append", metavar="NAME=VALUE", help="cookie (repeat)")
+    add.add_argument("--user-agent", help="User-Agent for this feed's requests")
+    add.add_argument("--proxy", metavar="URL", help="http://, https:// or socks5:// proxy")
+    add.add_argument(
+        "--feed-text",
+        action="store_true",
+        help="trust the feed's own full text: fetch no article page",
+    )
+    add.add_argument("--language", metavar="CODE", help="language when page and feed say none")
+    add.add_argument("--tag", action="append", metavar="TAG", help="tag every story (repeat)")
+    add.add_argument(
+        "--robots",
+        dest="robots_txt",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="obey robots.txt for this feed (default: the setting)",
+    )
     add.set_defaults(handler=cmd_feeds_add)
     remove = feeds_sub.add_parser("remove", help="unregister feeds")
     remove.add_argument("urls", nargs="+", metavar="URL")

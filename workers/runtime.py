@@ -1,11 +1,14 @@
 """Process wiring: load settings once and build the services a process needs from them."""
 
+import dataclasses
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
 from pydantic import ValidationError
 
+from schemas.feed import FeedOptions
 from services.broker import open_redis
 from services.errors import ConfigError
 from services.feeds import FeedLimits
@@ -16,11 +19,15 @@ from services.metrics import Metrics
 from services.pending import PendingLedger
 from services.politeness import HostLimiter
 from services.publish import Publisher
-from services.registry import Registry
+from services.registry import Registry, feed_id
 from services.revisions import RevisionPolicy
 from services.robots import RobotsCache
 from services.settings import Settings
 from services.sources import SourceOptions
+
+# A feed's options are re-read from the registry this often by a worker (and this many kept).
+OPTIONS_TTL = 60.0
+OPTIONS_CACHE = 10_000
 
 
 def load_settings() -> Settings:
@@ -49,6 +56,22 @@ class Runtime:
     limiter: HostLimiter
     pending: PendingLedger
 
+    _options: dict[str, tuple[float, FeedOptions | None]] = dataclasses.field(default_factory=dict)
+
+    def feed_options(self, feed_url: str) -> FeedOptions | None:
+        """The registered feed's options (None when it has none or is not registered), read
+        from the registry at most once a minute per feed in this process."""
+        now = time.monotonic()
+        cached = self._options.get(feed_url)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        state = self.registry.get(feed_id(feed_url))
+        options = state.options if state is not None and state.options != FeedOptions() else None
+        if len(self._options) > OPTIONS_CACHE:
+            self._options.clear()
+        self._options[feed_url] = (now + OPTIONS_TTL, options)
+        return options
+
     def close(self) -> None:
         self.pipeline.fetcher.close()
         self.redis.close()
@@ -65,12 +88,11 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     fetcher = Fetcher(settings)
     limiter = HostLimiter(client, settings.host_rate, settings.host_burst, settings.key_prefix)
-    robots = None
-    if settings.robots_txt:
-        robots = RobotsCache(
-            client, fetcher, prefix=settings.key_prefix, user_agent=settings.user_agent,
-            ttl=int(settings.robots_ttl_hours * 3600), limiter=limiter,
-        )  # fmt: skip
+    # Built even when NEWSWIRE_ROBOTS_TXT is off: a feed's own option can ask for it.
+    robots = RobotsCache(
+        client, fetcher, prefix=settings.key_prefix, user_agent=settings.user_agent,
+        ttl=int(settings.robots_ttl_hours * 3600), limiter=limiter,
+    )  # fmt: skip
     pipeline = Pipeline(
         fetcher,
         Publisher(client, settings),
@@ -78,6 +100,7 @@ def build_runtime(settings: Settings) -> Runtime:
         sources=SourceOptions(limits, timedelta(days=settings.sitemap_window_days)),
         revisions=RevisionPolicy.from_settings(settings),
         robots=robots,
+        robots_default=settings.robots_txt,
     )
     registry = Registry(client, settings.key_prefix, settings.poll_interval)
     pending = PendingLedger(client, settings.key_prefix, settings.entry_redeliver_seconds)

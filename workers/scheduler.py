@@ -36,7 +36,7 @@ CLAIM_GRACE = 30.0
 def import_feeds_file(registry: Registry, path: str) -> int:
     specs = parse_feed_list(Path(path).read_bytes(), path)
     for spec in specs:
-        registry.add(spec.url, spec.interval, reenable=False)
+        registry.add(spec.url, spec.interval, reenable=False, options=spec.options)
     return len(specs)
 
 

@@ -154,8 +154,12 @@ def process_entry(self: Task, entry: dict[str, Any], attempt: int = 0) -> str:
             with_broker(lambda: rt.pending.extend(item, time.time() + delay), settings)
             raise retry_later(self, countdown=delay)
     final = attempt >= settings.entry_retries
+    options = with_broker(lambda: rt.feed_options(item.feed_url), settings)
     try:
-        result = with_broker(lambda: rt.pipeline.process_entry(item, final_attempt=final), settings)
+        result = with_broker(
+            lambda: rt.pipeline.process_entry(item, final_attempt=final, options=options),
+            settings,
+        )
     except TransientFetch as exc:
         if exc.retry_after and item.link:
             link, retry_after = item.link, exc.retry_after
