@@ -87,6 +87,8 @@ def main() -> int:
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="newswire-bench-") as tmp_name:
         tmp = Path(tmp_name)
+        # Page archives and other data of every process started go here, not to ~/.local.
+        os.environ["NEWSWIRE_DATA_DIR"] = str(tmp / "data")
         redis_proc = RedisProcess(tmp / "redis")
         redis_proc.start()
         client = redis.Redis.from_url(redis_proc.url)

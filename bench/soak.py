@@ -178,6 +178,7 @@ def stream_urls(client: redis.Redis) -> list[str]:
 def run(minutes: float, feeds: int, every: float, fault_every: float, seed: int) -> str:
     rng = random.Random(seed)
     tmp = Path(tempfile.mkdtemp(prefix="newswire-soak-"))
+    os.environ["NEWSWIRE_DATA_DIR"] = str(tmp / "data")  # archives stay in the soak's tmp
     site = NewsSite(feeds, every)
     server = make_server(site)
     site.base = server.base

@@ -13,6 +13,7 @@ from typing import Any
 from schemas.article import Article
 from schemas.feed import FeedEntry, FeedOptions, ParsedFeed
 from schemas.rejected import RejectedLink
+from services.archive import PageArchive
 from services.charset import decode_html
 from services.errors import BrokerError, FetchError, PermanentFetch, RefusedURL, TransientFetch
 from services.extract import Extracted, ExtractionError, extract
@@ -141,6 +142,7 @@ class Pipeline:
         revisions: RevisionPolicy | None = None,
         robots: RobotsCache | None = None,
         robots_default: bool = True,
+        archive: PageArchive | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.publisher = publisher
@@ -150,6 +152,7 @@ class Pipeline:
         self.revisions = revisions or RevisionPolicy()
         self.robots = robots
         self.robots_default = robots_default
+        self.archive = archive
 
     def fetch_feed(
         self,
@@ -275,7 +278,35 @@ class Pipeline:
             )
         except FetchError as exc:
             return Download(aliases, error=exc, known=known)
+        self._keep(entry, result)
         return Download([*aliases, clean_url(result.url)], result=result, known=known)
+
+    def _keep(self, entry: FeedEntry, result: FetchResult) -> None:
+        """The raw page into the archive; a full disk costs the archive copy, not the story."""
+        if self.archive is None:
+            return
+        try:
+            self.archive.put(entry, result.url, result.headers.get("content-type"), result.content)
+        except OSError as exc:
+            log.warning("page not archived (%s): %s", redact_url(result.url), exc)
+
+    def replay(
+        self, entry: FeedEntry, url: str, content_type: str | None, content: bytes
+    ) -> EntryResult:
+        """Extract an archived page again and publish `article.updated` when the story's body
+        changed (same rules as a re-fetch); nothing is fetched. Stories never published (or
+        without story state) are left alone: DUPLICATE with the reason."""
+        link = entry.link or url
+        aliases = [clean_url(link), clean_url(url)]
+        known = self.publisher.lookup(aliases[:1])[0]
+        if known is None or known.version == 0:
+            return EntryResult(Outcome.DUPLICATE, link, "not published: nothing to update")
+        result = FetchResult(url, 200, {"content-type": content_type or "text/html"}, content)
+        try:
+            return self._process(entry, True, Download(aliases, result=result, known=known))
+        finally:
+            if self.metrics is not None:
+                self.metrics.flush()
 
     def _process(self, entry: FeedEntry, final_attempt: bool, got: Download) -> EntryResult:
         link = entry.link

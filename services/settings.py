@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     feed_max_summary_chars: int = Field(default=100_000, ge=100)
     feed_max_authors: int = Field(default=20, ge=1)
     feed_max_tags: int = Field(default=50, ge=1)
+    # Keep every fetched page (zstd) for replay: in archive_dir, or <data_dir>/archive.
+    archive: bool = True
+    archive_dir: str = ""
+    archive_ttl_days: int = Field(default=7, ge=1)
     # Obey robots.txt for page and sitemap fetches (RFC 9309), cached per origin this long.
     robots_txt: bool = True
     robots_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
@@ -90,6 +94,10 @@ class Settings(BaseSettings):
     monitor_host: str = "127.0.0.1"
     monitor_port: int = Field(default=8787, ge=0, le=65535)
     data_dir: str = Field(default_factory=default_data_dir)
+
+    @property
+    def archive_path(self) -> Path:
+        return Path(self.archive_dir) if self.archive_dir else Path(self.data_dir) / "archive"
 
     @property
     def task_time_limit(self) -> int:

@@ -1,6 +1,8 @@
 """Fixtures: a private redis-server per session, fresh keys per test, fixture sites on loopback."""
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -8,6 +10,20 @@ import redis
 from services.settings import Settings
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every process the tests start keeps its data (the page archive...) under the test run's
+    temporary directory, never in the user's own data directory."""
+    path = tmp_path_factory.mktemp("data")
+    saved = os.environ.get("NEWSWIRE_DATA_DIR")
+    os.environ["NEWSWIRE_DATA_DIR"] = str(path)
+    yield path
+    if saved is None:
+        os.environ.pop("NEWSWIRE_DATA_DIR", None)
+    else:
+        os.environ["NEWSWIRE_DATA_DIR"] = saved
 
 
 @pytest.fixture(scope="session")

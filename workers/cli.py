@@ -13,8 +13,8 @@ from pathlib import Path
 from services.errors import BrokerError, ConfigError
 from services.ingest import FeedReport, Outcome
 from services.redact import redact_logs, redact_url
-from workers import cli_feeds, cli_ops
-from workers.cli_output import EXIT_BROKER, EXIT_CONFIG, EXIT_OK
+from workers import cli_batch, cli_feeds, cli_ops
+from workers.cli_output import EXIT_BROKER, EXIT_CONFIG, EXIT_OK, progress_bar
 from workers.runtime import build_runtime, load_settings
 
 PASSTHROUGH = frozenset({"worker", "up"})
@@ -30,7 +30,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for url in args.feeds:
             # A registered feed is fetched with its own options (auth, proxy, tags...).
             report = runtime.pipeline.ingest_feed(
-                url, progress=progress_printer(url, args.json), options=runtime.feed_options(url)
+                url,
+                progress=progress_bar(redact_url(url), args.json),
+                options=runtime.feed_options(url),
             )
             for outcome, n in report.counts.items():
                 totals[outcome.value] += n
@@ -43,18 +45,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not args.json and len(args.feeds) > 1:
         print("total: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in totals.items()))
     return EXIT_OK
-
-
-def progress_printer(url: str, quiet: bool) -> Callable[[int, int], None] | None:
-    """A live `i/n` line on a terminal's stderr; nothing when piped or with --json."""
-    if quiet or not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int) -> None:
-        end = "\r\033[K" if done == total else ""
-        print(f"\r  {url}: {done}/{total}{end}", end="", file=sys.stderr, flush=True)
-
-    return show
 
 
 def report_json(report: FeedReport) -> dict[str, object]:
@@ -166,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ops.add_parsers(sub)
 
     cli_feeds.add_parsers(sub)
+
+    cli_batch.add_parsers(sub)
 
     worker = sub.add_parser(
         "worker",

@@ -1,6 +1,8 @@
 """CLI output and exit codes shared by the `newswire` subcommands."""
 
-from collections.abc import Sequence
+import sys
+import time
+from collections.abc import Callable, Sequence
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
@@ -15,3 +17,22 @@ def print_table(rows: Sequence[Sequence[str]], indent: int = 0) -> None:
     for row in rows:
         line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         print(" " * indent + line)
+
+
+def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] | None:
+    """A live progress bar on a terminal's stderr (`label [#####-----] 45/100 12/s`);
+    None (nothing printed) when stderr is not a terminal or `quiet`."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    started = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        rate = done / max(time.monotonic() - started, 1e-6)
+        bar = "#" * filled + "-" * (width - filled)
+        end = "\r\033[K" if done >= total else ""
+        print(f"\r  {label} [{bar}] {done}/{total} {rate:.0f}/s{end}", end="", file=sys.stderr,
+              flush=True)  # fmt: skip
+
+    return show

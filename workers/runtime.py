@@ -9,6 +9,7 @@ import redis
 from pydantic import ValidationError
 
 from schemas.feed import FeedOptions
+from services.archive import LocalArchive
 from services.broker import open_redis
 from services.errors import ConfigError
 from services.feeds import FeedLimits
@@ -101,6 +102,9 @@ def build_runtime(settings: Settings) -> Runtime:
         revisions=RevisionPolicy.from_settings(settings),
         robots=robots,
         robots_default=settings.robots_txt,
+        archive=LocalArchive(settings.archive_path, settings.archive_ttl_days)
+        if settings.archive
+        else None,
     )
     registry = Registry(client, settings.key_prefix, settings.poll_interval)
     pending = PendingLedger(client, settings.key_prefix, settings.entry_redeliver_seconds)

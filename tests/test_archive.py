@@ -1,0 +1,158 @@
+"""The raw page archive and replay: pages kept compressed with a TTL, re-extracted without any
+fetch, a new version published only where the body changed."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import redis
+import zstandard
+
+from schemas.article import Article, parse_article
+from services.archive import LocalArchive
+from services.ingest import Outcome
+from services.replay import replay
+from services.settings import Settings
+from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.site import Site
+from workers.cli_batch import parse_since
+from workers.runtime import build_runtime
+
+
+def events(client: redis.Redis) -> list[tuple[str, Article]]:
+    return [(f[b"event"].decode(), parse_article(f[b"data"]))
+            for _id, f in client.xrange("newswire:articles")]  # fmt: skip
+
+
+def two_feeds(site: Site) -> tuple[str, str, list[str]]:
+    pages = [site.add(f"/n/{n}", article_page(f"Archived {n}", paragraphs(f"Archived {n}")))
+             for n in range(3)]  # fmt: skip
+    a = site.add("/a.xml", rss2([item(p, f"Archived {n}") for n, p in enumerate(pages[:2])]),
+                 "application/rss+xml")  # fmt: skip
+    b = site.add("/b.xml", rss2([item(pages[2], "Archived 2")]), "application/rss+xml")
+    return a, b, pages
+
+
+def test_fetched_pages_are_archived_compressed(
+    settings: Settings, site: Site, tmp_path: Path
+) -> None:
+    settings = settings.model_copy(update={"archive_dir": str(tmp_path / "archive")})
+    a, _b, pages = two_feeds(site)
+    runtime = build_runtime(settings)
+    try:
+        runtime.pipeline.ingest_feed(a)
+    finally:
+        runtime.close()
+    archive = LocalArchive(tmp_path / "archive", 7)
+    records = list(archive.records())
+    assert sorted(r.url for r in records) == sorted(pages[:2])
+    for record in records:
+        stored = tmp_path / "archive" / record.day / f"{record.sha256}.zst"
+        raw = archive.get(record)
+        assert raw is not None and b"Archived" in raw
+        assert stored.stat().st_size < len(raw)  # compressed
+        assert zstandard.ZstdDecompressor().decompress(stored.read_bytes()) == raw
+        assert record.entry.feed_url == a and record.content_type == "text/html; charset=utf-8"
+
+
+def test_replay_publishes_only_changed_bodies_and_fetches_nothing(
+    settings: Settings, site: Site, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    settings = settings.model_copy(update={"archive_dir": str(tmp_path / "archive")})
+    a, b, pages = two_feeds(site)
+    runtime = build_runtime(settings)
+    archive = LocalArchive(tmp_path / "archive", 7)
+    try:
+        runtime.pipeline.ingest_feed(a)
+        runtime.pipeline.ingest_feed(b)
+        hits = len(site.hits)
+
+        unchanged = replay(archive, runtime.pipeline)
+
+        # A later fetch of story 1 (as if the page changed since) is what replay re-extracts.
+        [record] = [r for r in archive.records() if r.url == pages[1]]
+        changed = article_page(
+            "Archived 1", [*paragraphs("Archived 1"), "A paragraph added later."]
+        )
+        archive.put(record.entry, record.url, record.content_type, changed.encode())
+        one_feed = replay(archive, runtime.pipeline, feed=b)
+        everything = replay(archive, runtime.pipeline)
+        again = replay(archive, runtime.pipeline)
+    finally:
+        runtime.close()
+
+    assert (unchanged.pages, dict(unchanged.counts)) == (3, {"unchanged": 3})
+    assert dict(one_feed.counts) == {"unchanged": 1}
+    assert dict(everything.counts) == {"updated": 1, "unchanged": 2}
+    assert dict(again.counts) == {"unchanged": 3}
+    assert len(site.hits) == hits, "replay fetched something"
+    published = events(redis_client)
+    assert [e for e, _a in published].count("article.updated") == 1
+    [(_e, v2)] = [(e, art) for e, art in published if e == "article.updated"]
+    assert v2.version == 2 and "A paragraph added later." in v2.body
+
+
+def test_replay_of_one_story_and_expired_pages(
+    settings: Settings, site: Site, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    settings = settings.model_copy(update={"archive_dir": str(tmp_path / "archive")})
+    a, _b, pages = two_feeds(site)
+    runtime = build_runtime(settings)
+    archive = LocalArchive(tmp_path / "archive", 7)
+    try:
+        runtime.pipeline.ingest_feed(a)
+        story = next(art.id for _e, art in events(redis_client) if art.url == pages[0])
+        only = replay(archive, runtime.pipeline, story_id=story)
+        for record in archive.records():  # the pages expired, their index lines stay
+            (tmp_path / "archive" / record.day / f"{record.sha256}.zst").unlink()
+        expired = replay(archive, runtime.pipeline)
+        removed = archive.prune(datetime.now(UTC) + timedelta(days=8))
+    finally:
+        runtime.close()
+    assert (only.pages, dict(only.counts)) == (1, {"unchanged": 1})
+    assert dict(expired.counts) == {"expired": 2}
+    assert removed == 1 and list(archive.records()) == []
+
+
+def test_replay_command_json_summary(
+    settings: Settings, site: Site, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    a, _b, _pages = two_feeds(site)
+    env = {**os.environ, "NEWSWIRE_REDIS_URL": settings.redis_url,
+           "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port,
+           "NEWSWIRE_ARCHIVE_DIR": str(tmp_path / "archive")}  # fmt: skip
+    ingest = subprocess.run([sys.executable, "-m", "workers.cli", "ingest", a], env=env,
+                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    shown = subprocess.run([sys.executable, "-m", "workers.cli", "replay", "--since", "1h", "--json"],
+                           env=env, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    bad = subprocess.run([sys.executable, "-m", "workers.cli", "replay", "--since", "yesterday"],
+                         env=env, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert ingest.returncode == 0, ingest.stderr
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == {"pages": 2, "counts": {"unchanged": 2}}
+    assert bad.returncode == 2 and "write e.g. 2d" in bad.stderr
+
+
+def test_parse_since() -> None:
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    assert parse_since("2d", now) == now - timedelta(days=2)
+    assert parse_since("90m", now) == now - timedelta(minutes=90)
+    assert parse_since("2026-11-27T10:00", now) == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def test_a_full_disk_costs_the_archive_copy_not_the_story(
+    settings: Settings, site: Site, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the archive directory should be")
+    settings = settings.model_copy(update={"archive_dir": str(blocker)})
+    a, _b, _pages = two_feeds(site)
+    runtime = build_runtime(settings)
+    try:
+        report = runtime.pipeline.ingest_feed(a)
+    finally:
+        runtime.close()
+    assert report.counts[Outcome.NEW] == 2, report.line()
