@@ -290,6 +290,17 @@ class Pipeline:
         except OSError as exc:
             log.warning("page not archived (%s): %s", redact_url(result.url), exc)
 
+    def from_archive(self, entry: FeedEntry, result: FetchResult) -> EntryResult:
+        """A page someone else fetched (a WARC record): the same identity, dedup, extraction
+        and publish as a fetched page, without fetching; odd input is recorded, not raised."""
+        link = entry.link or result.url
+        aliases = [clean_url(link)]
+        if self.publisher.lookup(aliases)[0] is not None:
+            self._count(ENTRIES, outcome=Outcome.DUPLICATE.value)
+            return EntryResult(Outcome.DUPLICATE, link)
+        got = Download(aliases, result=result)
+        return self.process_entry_safely(entry, download=lambda: got)
+
     def replay(
         self, entry: FeedEntry, url: str, content_type: str | None, content: bytes
     ) -> EntryResult:

@@ -4,12 +4,16 @@ with a progress bar on a terminal and a summary."""
 import argparse
 import json
 import re
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from services.archive import LocalArchive
+from services.backfill import BackfillSummary, Progress, backfill_file
 from services.errors import ConfigError
 from services.replay import replay
-from workers.cli_output import EXIT_OK, progress_bar
+from workers.cli_output import EXIT_OK, EXIT_PARTIAL, progress_bar
 from workers.runtime import build_runtime, load_settings
 
 RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([mhd])$")
@@ -48,6 +52,46 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def in_kib(bar: Callable[[int, int], None] | None) -> Callable[[int, int], None] | None:
+    """A byte-count progress callback shown in KiB."""
+    if bar is None:
+        return None
+    shown = bar
+    return lambda done, total: shown(done // 1024, total // 1024)
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Publish the HTML responses of WARC files through the pipeline, resumably."""
+    settings = load_settings()
+    runtime = build_runtime(settings)
+    store = Progress(runtime.redis, settings.key_prefix)
+    summaries: list[BackfillSummary] = []
+    try:
+        for name in args.files:
+            path = Path(name)
+            if not path.is_file():
+                raise ConfigError(f"{name}: no such file")
+            summary = backfill_file(
+                path, runtime.pipeline, store, max_bytes=settings.fetch_max_bytes,
+                progress=in_kib(progress_bar(f"{path.name} (KiB)", args.json)),
+            )  # fmt: skip
+            summaries.append(summary)
+            if not args.json:
+                print(summary.line(), flush=True)
+    finally:
+        runtime.close()
+    if args.json:
+        print(json.dumps([
+            {"file": s.path, "records": s.records, "resumed_at": s.resumed_at,
+             "counts": dict(s.counts), "error": s.error}
+            for s in summaries
+        ]))  # fmt: skip
+    elif len(summaries) > 1:
+        total = sum((s.counts for s in summaries), Counter[str]())
+        print("total: " + ", ".join(f"{n} {k}" for k, n in sorted(total.items())))
+    return EXIT_OK if not any(s.error for s in summaries) else EXIT_PARTIAL
+
+
 def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     rep = sub.add_parser(
         "replay",
@@ -63,3 +107,15 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     rep.add_argument("--id", metavar="STORY_ID", help="only this story")
     rep.add_argument("--json", action="store_true", help="the summary as JSON")
     rep.set_defaults(handler=cmd_replay)
+
+    back = sub.add_parser(
+        "backfill",
+        help="publish the news pages of WARC files (e.g. CC-NEWS)",
+        description="Read WARC files (gzip or plain) and run every HTTP 200 HTML response "
+        "through the pipeline as if it had been fetched: identity, dedup, extraction, publish. "
+        "Resumable: each file's progress is kept in Redis, and running the command again "
+        "starts after what was done. Exit 1 when a file could not be read to its end.",
+    )
+    back.add_argument("files", nargs="+", metavar="FILE.warc.gz")
+    back.add_argument("--json", action="store_true", help="a JSON summary per file")
+    back.set_defaults(handler=cmd_backfill)

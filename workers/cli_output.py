@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable, Sequence
 
 EXIT_OK = 0
+EXIT_PARTIAL = 1
 EXIT_CONFIG = 2
 EXIT_BROKER = 3
 EXIT_NOT_FOUND = 4
