@@ -16,7 +16,7 @@ from pathlib import Path
 import redis
 import trafilatura
 
-from bench import identity, monitor_load, polling, replication
+from bench import identity, monitor_load, polling, replication, sources
 from bench.corpus import corpus_root, load_pages
 from bench.extraction import run as extraction_run
 from bench.metadata import run as metadata_run
@@ -165,6 +165,30 @@ def main() -> int:
                     f"{(ours_rate / oneshot_rate - 1) * 100:+.0f}% (fetch, parse, normalize, publish)",
                 ),
             ]
+
+            log("replay of the one-shot run's archive; backfill from a WARC of the corpus")
+            replayed = sources.replay_rate(redis_proc.url)
+            client.flushall()
+            backfilled = sources.backfill_rate(pages, redis_proc.url, tmp)
+            rows += [
+                (
+                    f"`newswire replay`, {replayed.articles} archived pages (re-extract, compare)",
+                    f"{replayed.per_second:.1f} pages/s, RSS {replayed.rss_mib:.0f} MiB",
+                ),
+                (
+                    f"`newswire backfill`, WARC of {backfilled.articles} corpus pages, 1 process",
+                    f"{backfilled.per_second:.1f} articles/s = **{backfilled.per_second / oneshot_rate:.2f}x** "
+                    f"one-shot ingest per core, RSS {backfilled.rss_mib:.0f} MiB",
+                ),
+            ]
+            log("sitemaps: 50,000 URLs")
+            for kind, cap in (("urlset", 500), ("urlset", 50_000), ("sitemapindex", 500)):
+                cost = sources.sitemap_cost(kind, cap=cap)
+                kept = "every URL kept" if cap >= cost.urls else f"entries capped at {cap}"
+                rows.append((
+                    f"Sitemap {kind} of {cost.urls:,} URLs ({cost.mib:.1f} MiB), {kept}",
+                    f"{cost.seconds:.2f} s, peak memory +{cost.peak_mib:.0f} MiB",
+                ))  # fmt: skip
 
             client.flushall()
             expected = len(pages) * args.copies

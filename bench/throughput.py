@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -12,6 +13,15 @@ import redis
 from bench.corpus import Page, page_path
 from services.registry import Registry
 
+PARAGRAPH = re.compile(rb"(<p\b[^>]*>)", re.IGNORECASE)
+
+
+def marked(html: bytes, copy: int) -> bytes:
+    """Copy `copy` of a page with a word of its own in each paragraph: one body on one site
+    under two paths is one story to newswire (content identity), and each copy must be its
+    own story here. The extraction work is the same."""
+    return html if copy == 0 else PARAGRAPH.sub(rb"\1c%d " % copy, html)
+
 
 def write_copies(
     pages: list[Page], root: Path, base: str, copies: int, per_feed: int = 50
@@ -21,7 +31,7 @@ def write_copies(
     for c in range(copies):
         (root / f"c{c}" / "pages").mkdir(parents=True, exist_ok=True)
         for p in pages:
-            (root / f"c{c}" / page_path(p.id).lstrip("/")).write_bytes(p.html)
+            (root / f"c{c}" / page_path(p.id).lstrip("/")).write_bytes(marked(p.html, c))
             links.append(f"{base}/c{c}{page_path(p.id)}")
     feeds = []
     for n, start in enumerate(range(0, len(links), per_feed)):

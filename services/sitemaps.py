@@ -60,12 +60,10 @@ def _elements(content: bytes, tag: str) -> Iterator[etree._Element]:
     """Each `<url>`/`<sitemap>` element, cleared once handled: memory stays flat whatever the
     sitemap's size. No DTD, no entities, no network."""
     events = etree.iterparse(
-        BytesIO(content), events=("end",), resolve_entities=False, no_network=True,
-        load_dtd=False, huge_tree=False, remove_comments=True,
+        BytesIO(content), events=("end",), tag=f"{{*}}{tag}", resolve_entities=False,
+        no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
     )  # fmt: skip
     for _event, element in events:
-        if etree.QName(element).localname != tag:
-            continue
         yield element
         element.clear(keep_tail=False)
         parent = element.getparent()
@@ -74,8 +72,10 @@ def _elements(content: bytes, tag: str) -> Iterator[etree._Element]:
 
 
 def _child(element: etree._Element, name: str) -> str | None:
+    suffix = "}" + name
     for child in element:
-        if isinstance(child.tag, str) and etree.QName(child).localname == name:
+        tag = child.tag
+        if isinstance(tag, str) and (tag == name or tag.endswith(suffix)):
             return (child.text or "").strip() or None
     return None
 
