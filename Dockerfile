@@ -19,8 +19,11 @@ LABEL org.opencontainers.image.title="newswire" \
 ENV PATH=/opt/newswire/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     NEWSWIRE_MONITOR_HOST=0.0.0.0
+# The page archive's mount point exists, owned by newswire, so a fresh named volume mounted
+# there inherits that owner (Docker copies it) and the non-root worker can write to it.
 RUN groupadd --system --gid 10001 newswire \
-    && useradd --system --uid 10001 --gid newswire --home-dir /home/newswire --create-home newswire
+    && useradd --system --uid 10001 --gid newswire --home-dir /home/newswire --create-home newswire \
+    && install -d -o 10001 -g 10001 /var/lib/newswire/archive
 COPY --from=build /opt/newswire /opt/newswire
 USER 10001:10001
 WORKDIR /home/newswire

@@ -64,6 +64,14 @@ def test_compose_shape() -> None:
         and "USER 10001" in dockerfile
     )
     assert (ROOT / ".dockerignore").exists() and (ROOT / "feeds.example.yaml").exists()
+    # The page archive: a named volume at the path the workers are told, made writable for
+    # the image's non-root user.
+    archive = services["worker"]["environment"]["NEWSWIRE_ARCHIVE_DIR"]
+    assert (
+        f"page-archive:{archive}" in services["worker"]["volumes"]
+        and "page-archive" in raw["volumes"]
+    )
+    assert f"install -d -o 10001 -g 10001 {archive}" in dockerfile
 
 
 def test_missing_redis_password_fails_loudly() -> None:
