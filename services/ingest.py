@@ -347,6 +347,12 @@ class Pipeline:
                 self._count(EXTRACTIONS, result="too_short")
             elif page is not None:
                 self._count(EXTRACTIONS, result="full")
+        has_text = bool(entry.title.strip() or entry.summary.strip())
+        if page is None and link and got.known is None and not has_text:
+            # Nothing to publish: no page, and a source with no text of its own (a sitemap
+            # URL, typically). Recorded, and known, so it is not fetched again each poll.
+            reason = f"{error or 'no page fetched'}; the source has no text of its own"
+            return self._reject(entry, link, reason)
         fetched_url = got.result.url if got.result is not None else None
         article = build_article(
             entry,

@@ -406,3 +406,28 @@ def test_discover_finds_alternates_robots_sitemaps_and_common_paths(
         env=env, capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert nothing.returncode == 5 and "cannot read" in nothing.stderr
+
+
+def test_broken_sources_over_http_are_recorded(
+    settings: Settings, site: Site, redis_client: redis.Redis
+) -> None:
+    page = site.add("/s/kept", article_page("Kept story", paragraphs("Kept")))
+    invalid = site.add("/broken.json", b'{"version": "https://jsonfeed.org/version/1.1", "items": [',
+                       "application/feed+json")  # fmt: skip
+    recent = NOW - timedelta(hours=1)
+    urls = [(page, recent, None)] + [(site.url(f"/s/x{n}"), recent, None) for n in range(300)]
+    whole = gzip.compress(urlset(urls).encode())
+    cut = site.add("/cut.xml.gz", whole[: len(whole) // 2], "application/gzip")
+
+    broken, truncated = ingest(settings, invalid, cut)
+
+    assert broken.error is not None and "invalid JSON Feed" in broken.error
+    assert truncated.error is None and truncated.salvaged is not None
+    assert "truncated gzip" in truncated.salvaged
+    assert truncated.counts[Outcome.NEW] >= 1
+    assert page in {a.canonical_url for a in stream(redis_client)}
+    # The sitemap's URLs that 404 have no text to fall back on: recorded, not published empty.
+    assert truncated.counts[Outcome.REJECTED] >= 1 and truncated.counts[Outcome.FELL_BACK] == 0
+    assert all(a.body for a in stream(redis_client))
+    rejected = [json.loads(f[b"data"]) for _id, f in redis_client.xrange("newswire:rejected")]
+    assert rejected and all("no text of its own" in r["reason"] for r in rejected)
