@@ -5,6 +5,7 @@ plus our own seeds) never crash, hang or blow up memory; they parse, or fail wit
 (NEWSWIRE_FUZZ_EXAMPLES) and reports the figures.
 """
 
+import gzip
 import os
 import random
 import resource
@@ -18,13 +19,14 @@ from schemas.feed import FeedEntry
 from services.charset import decode_html
 from services.errors import PermanentFetch
 from services.extract import ExtractionError, extract
-from services.feeds import parse_feed
 from services.normalize import build_article
+from services.sources import parse_source
 from tests.support.pages import article_page, item, paragraphs, rss2
 
 EXAMPLES = int(os.environ.get("NEWSWIRE_FUZZ_EXAMPLES", "120"))
 SHARED = Path(os.environ.get("NEWSWIRE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 MAX_SEED_BYTES = 200_000
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
 MEMORY_GROWTH_MIB = 300  # peak RSS may not grow by more than this over a whole run
 
 HOSTILE = [
@@ -51,6 +53,17 @@ def _seed_files(folder: Path, suffixes: tuple[str, ...], limit: int) -> list[byt
     return [p.read_bytes()[:MAX_SEED_BYTES] for p in files[:limit]]
 
 
+SITEMAP_SEED = (
+    b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+    b'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+    + b"".join(
+        b"<url><loc>https://example.com/s/%d</loc><news:news><news:publication_date>"
+        b"2026-11-27T10:00:00Z</news:publication_date><news:title>T %d</news:title>"
+        b"</news:news></url>" % (n, n)
+        for n in range(20)
+    )
+    + b"</urlset>"
+)
 FEED_SEEDS = [
     rss2(
         [item(f"https://example.com/{n}", f"Story {n}", f"<p>Summary {n}</p>") for n in range(5)]
@@ -58,6 +71,13 @@ FEED_SEEDS = [
     b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
     b'<entry><title>E</title><link href="/e"/><id>urn:e</id></entry></feed>',
     *_seed_files(SHARED / "corpus" / "feeds", (".xml", ".rss", ".atom", ".rdf"), 60),
+    # JSON Feed and sitemaps: every kind parse_source tells apart.
+    b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": ['
+    b'{"id": "1", "url": "https://example.com/1", "title": "T", "content_html": "<p>x</p>",'
+    b' "date_published": "2026-11-27T10:00:00Z", "authors": [{"name": "A"}], "tags": ["t"]}]}',
+    SITEMAP_SEED,
+    gzip.compress(SITEMAP_SEED),
+    *[s for s in _seed_files(SHARED / "corpus" / "feeds", (".json",), 40) if b"jsonfeed" in s],
 ]
 PAGE_SEEDS = [
     article_page("A story", paragraphs("A story")).encode(),
@@ -110,7 +130,7 @@ START_RSS = peak_rss_mib()
 )
 def test_mutated_feeds_parse_or_fail_cleanly(content: bytes, content_type: str | None) -> None:
     try:
-        feed = parse_feed(content, "https://example.com/feed.xml", content_type)
+        feed = parse_source(content, "https://example.com/feed.xml", content_type, now=NOW)
     except PermanentFetch as exc:
         assert exc.reason.startswith("not a feed")
         return
