@@ -51,7 +51,7 @@ def test_feeds_lifecycle(
     assert by_url["https://three.example/feed"]["interval"] == 900  # the default
 
     table = newswire("feeds", "list", env=env).stdout.splitlines()
-    assert table[0].split()[:3] == ["URL", "EVERY", "STATUS"] and len(table) == 6
+    assert table[0].split()[:3] == ["URL", "KIND", "EVERY"] and len(table) == 6
 
     exported = newswire("feeds", "export", env=env).stdout
     assert exported.count("<outline") == 5 and 'xmlUrl="https://four.example/rss"' in exported
