@@ -351,8 +351,8 @@ class Pipeline:
         if page is None and link and got.known is None and not has_text:
             # Nothing to publish: no page, and a source with no text of its own (a sitemap
             # URL, typically). Recorded, and known, so it is not fetched again each poll.
-            reason = f"{error or 'no page fetched'}; the source has no text of its own"
-            return self._reject(entry, link, reason)
+            why = f"{error or 'no page fetched'}; the source has no text of its own"
+            return self._reject(entry, link, why)
         fetched_url = got.result.url if got.result is not None else None
         article = build_article(
             entry,
@@ -452,9 +452,11 @@ class Pipeline:
 
     def _robots_refusal(
         self, url: str, kind: str, options: FeedOptions | None
-    ) -> PermanentFetch | None:
+    ) -> FetchError | None:
         """The error to record when robots.txt rules the fetch out (counted), else None. A
-        feed's own `robots_txt` option overrides the setting either way."""
+        feed's own `robots_txt` option overrides the setting either way. An unreachable
+        robots.txt is a transient refusal: a worker retries the story later, as after a
+        failed fetch, before it falls back to the feed's text."""
         wanted = self.robots_default
         if options is not None and options.robots_txt is not None:
             wanted = options.robots_txt
@@ -464,6 +466,8 @@ class Pipeline:
         if verdict.allowed:
             return None
         self._count(ROBOTS, kind=kind)
+        if verdict.transient:
+            return TransientFetch(url, verdict.reason)
         return PermanentFetch(url, verdict.reason)
 
     def _get(self, kind: str, url: str, **options: Any) -> FetchResult:

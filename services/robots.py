@@ -37,6 +37,7 @@ class Verdict:
     allowed: bool
     reason: str = ""  # why not, for extraction_error
     crawl_delay: float | None = None
+    transient: bool = False  # robots.txt unreachable: worth asking again later
 
 
 def origin_of(url: str) -> str:
@@ -87,7 +88,9 @@ class RobotsCache:
         if kind == ALLOW_ALL:
             return Verdict(True)
         if kind == DISALLOW_ALL:
-            return Verdict(False, "disallowed by robots.txt (unreachable: all disallowed)")
+            return Verdict(
+                False, "disallowed by robots.txt (unreachable: all disallowed)", transient=True
+            )
         assert rules is not None
         delay = rules.crawl_delay(self._agent)
         if not rules.can_fetch(url, self._agent):

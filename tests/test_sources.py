@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from schemas.article import Article, parse_article
-from services.errors import PermanentFetch
+from services.errors import PermanentFetch, TransientFetch
 from services.ingest import FeedReport, Outcome
 from services.jsonfeed import parse_json_feed
 from services.registry import Registry
@@ -431,3 +431,22 @@ def test_broken_sources_over_http_are_recorded(
     assert all(a.body for a in stream(redis_client))
     rejected = [json.loads(f[b"data"]) for _id, f in redis_client.xrange("newswire:rejected")]
     assert rejected and all("no text of its own" in r["reason"] for r in rejected)
+
+
+def test_unreachable_robots_txt_is_retried_by_a_worker_before_falling_back(
+    settings: Settings, site: Site, redis_client: redis.Redis
+) -> None:
+    site.add("/robots.txt", "down", "text/plain", status=503)
+    feed, pages = robots_feed(site)
+    runtime = build_runtime(settings)
+    try:
+        _result, parsed = runtime.pipeline.fetch_feed(feed)
+        assert parsed is not None
+        entry = parsed.entries[0]
+        with pytest.raises(TransientFetch, match="unreachable"):
+            runtime.pipeline.process_entry(entry, final_attempt=False)
+        last = runtime.pipeline.process_entry(entry, final_attempt=True)
+    finally:
+        runtime.close()
+    assert last.outcome is Outcome.FELL_BACK and "robots.txt" in (last.reason or "")
+    assert "/open/story" not in site.paths_hit()
