@@ -437,7 +437,7 @@ def test_unreachable_robots_txt_is_retried_by_a_worker_before_falling_back(
     settings: Settings, site: Site, redis_client: redis.Redis
 ) -> None:
     site.add("/robots.txt", "down", "text/plain", status=503)
-    feed, pages = robots_feed(site)
+    feed, _pages = robots_feed(site)
     runtime = build_runtime(settings)
     try:
         _result, parsed = runtime.pipeline.fetch_feed(feed)
