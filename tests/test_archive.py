@@ -11,20 +11,15 @@ from pathlib import Path
 import redis
 import zstandard
 
-from schemas.article import Article, parse_article
 from services.archive import LocalArchive
 from services.ingest import Outcome
 from services.replay import replay
 from services.settings import Settings
 from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.pipeline import events
 from tests.support.site import Site
 from workers.cli_batch import parse_since
 from workers.runtime import build_runtime
-
-
-def events(client: redis.Redis) -> list[tuple[str, Article]]:
-    return [(f[b"event"].decode(), parse_article(f[b"data"]))
-            for _id, f in client.xrange("newswire:articles")]  # fmt: skip
 
 
 def two_feeds(site: Site) -> tuple[str, str, list[str]]:

@@ -10,16 +10,12 @@ from pathlib import Path
 import pytest
 import redis
 
-from schemas.article import Article, parse_article
 from services.backfill import Progress, backfill_file
 from services.settings import Settings
 from tests.support.pages import article_page, paragraphs
+from tests.support.pipeline import stream
 from tests.support.warc import request, response, write_warc
 from workers.runtime import build_runtime
-
-
-def stream(client: redis.Redis) -> list[Article]:
-    return [parse_article(f[b"data"]) for _id, f in client.xrange("newswire:articles")]
 
 
 def page(n: int) -> bytes:

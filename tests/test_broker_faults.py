@@ -16,7 +16,7 @@ import redis
 from services.registry import Registry
 from services.settings import Settings
 from tests.support.pages import article_page, item, paragraphs, rss2
-from tests.support.processes import Processes, wait_for
+from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
 from tests.test_workers import (
@@ -25,7 +25,6 @@ from tests.test_workers import (
     news_network,
     queues_empty,
     register,
-    stack_env,
     start_busy,
 )
 from workers.liveness import EXIT_STALLED

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from schemas.article import Article, parse_article
 from schemas.feed import FeedOptions
 from services.errors import ConfigError
 from services.feedlist import parse_feed_list, parse_yaml
@@ -21,6 +20,7 @@ from services.ingest import Outcome
 from services.registry import Registry
 from services.settings import Settings
 from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.pipeline import stream
 from tests.support.proxy import HttpProxy, Socks5Proxy, closed_port
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
@@ -29,10 +29,6 @@ from workers.runtime import build_runtime
 SECRET_PASSWORD = "pa55-s3cret-word"
 SECRET_TOKEN = "tok-9f8e7d6c5b4a"
 SECRET_COOKIE = "sess-1a2b3c4d"
-
-
-def stream(client: redis.Redis) -> list[Article]:
-    return [parse_article(f[b"data"]) for _id, f in client.xrange("newswire:articles")]
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -8,23 +8,11 @@ import pytest
 import redis
 
 from schemas.article import Article
-from services.ingest import FeedReport, Outcome
+from services.ingest import Outcome
 from services.settings import Settings
 from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.pipeline import ingest, stream
 from tests.support.site import Route, Site
-from workers.runtime import build_runtime
-
-
-def ingest(settings: Settings, *feeds: str) -> list[FeedReport]:
-    runtime = build_runtime(settings)
-    try:
-        return [runtime.pipeline.ingest_feed(url) for url in feeds]
-    finally:
-        runtime.close()
-
-
-def stream(client: redis.Redis, name: str = "newswire:articles") -> list[Article]:
-    return [Article.model_validate_json(f[b"data"]) for _id, f in client.xrange(name)]
 
 
 def rejected(client: redis.Redis) -> list[dict[str, str]]:

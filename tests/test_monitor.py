@@ -19,11 +19,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.registry import Registry
 from tests.support.pages import article_page, item, paragraphs, rss2
-from tests.support.processes import Processes, wait_for
+from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.site import Route, Site
 from tests.test_cli import newswire
-from tests.test_workers import stack_env
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 

@@ -14,11 +14,10 @@ from services.redact import redact_text, redact_url, without_userinfo
 from services.registry import Registry
 from services.settings import Settings
 from tests.support.pages import article_page, item, paragraphs, rss2
-from tests.support.processes import Processes, wait_for
+from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.proxy import closed_port
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
-from tests.test_workers import stack_env
 from workers.monitor import Monitor
 
 SECRETS = ("s3cr3t-PASS", "TOPSECRET", "LINKPASS", "bobs-token", "OPT-HEADER-SECRET",

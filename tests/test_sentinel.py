@@ -7,14 +7,13 @@ import redis
 
 from services.broker import open_redis
 from services.settings import Settings
-from tests.support.processes import Processes, wait_for
+from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.sentinel import MASTER_NAME, SentinelDeployment
 from tests.support.site import Site
 from tests.test_broker_faults import add_fresh_feed, on_stream
 from tests.test_workers import (
     assert_exactly_once,
     queues_empty,
-    stack_env,
     start_busy,
 )
 

@@ -12,33 +12,21 @@ from pathlib import Path
 import pytest
 import redis
 
-from schemas.article import Article, parse_article
 from services.errors import PermanentFetch, TransientFetch
-from services.ingest import FeedReport, Outcome
+from services.ingest import Outcome
 from services.jsonfeed import parse_json_feed
 from services.registry import Registry
 from services.settings import Settings
 from services.sitemaps import parse_sitemap
 from services.sources import parse_source
 from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.pipeline import ingest, stream
 from tests.support.site import Site
 from workers.runtime import build_runtime
 
 SHARED = Path(os.environ.get("NEWSWIRE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 FEEDS = SHARED / "corpus" / "feeds"
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-def ingest(settings: Settings, *feeds: str) -> list[FeedReport]:
-    runtime = build_runtime(settings)
-    try:
-        return [runtime.pipeline.ingest_feed(url) for url in feeds]
-    finally:
-        runtime.close()
-
-
-def stream(client: redis.Redis) -> list[Article]:
-    return [parse_article(f[b"data"]) for _id, f in client.xrange("newswire:articles")]
 
 
 def iso(when: datetime) -> str:

@@ -15,12 +15,13 @@ import redis
 from bench.wire import copies
 from schemas.__main__ import SCHEMA_DIR
 from schemas.article import Article, parse_article
-from services.ingest import FeedReport, Outcome
+from services.ingest import Outcome
 from services.publish import EVENT_ARTICLE, EVENT_UPDATED, Publisher
 from services.registry import Registry
 from services.settings import Settings
 from tests.support.pages import article_page, item, rss2
-from tests.support.processes import Processes, wait_for
+from tests.support.pipeline import events, ingest
+from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
 from workers.runtime import build_runtime
@@ -42,18 +43,6 @@ OTHER = [
     "The club's chair thanked the volunteers who cleared the paths and said next year's "
     "event would add a category for young anglers under sixteen.",
 ]
-
-
-def ingest(settings: Settings, *feeds: str) -> list[FeedReport]:
-    runtime = build_runtime(settings)
-    try:
-        return [runtime.pipeline.ingest_feed(url) for url in feeds]
-    finally:
-        runtime.close()
-
-
-def events(client: redis.Redis) -> list[tuple[str, Article]]:
-    return [(f[b"event"].decode(), parse_article(f[b"data"])) for _id, f in client.xrange(STREAM)]
 
 
 def atom(entries: list[tuple[str, str, str]]) -> str:
@@ -309,18 +298,9 @@ def test_update_exactly_once_with_a_worker_killed_mid_update(
     page = site.add("/news/reservoir", article_page("Reservoir plan approved", STORY))
     feed = site.add("/atom.xml", atom([(page, "Reservoir", "2026-11-27T10:00:00Z")]),
                     "application/atom+xml")  # fmt: skip
-    env = {
-        "NEWSWIRE_REDIS_URL": redis_server.url,
-        "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port,
-        "NEWSWIRE_FETCH_DEADLINE": "4",
-        "NEWSWIRE_VISIBILITY_TIMEOUT": "25",
-        "NEWSWIRE_SCHEDULER_TICK": "0.2",
-        "NEWSWIRE_HOST_RATE": "100",
-        "NEWSWIRE_HOST_BURST": "50",
-        "NEWSWIRE_ENTRY_REDELIVER_SECONDS": "30",
-        "NEWSWIRE_POLL_CLAIM_SECONDS": "30",
-    }
-    procs = Processes(env, tmp_path)
+    # A 4 s deadline: the page answers in 3 s, and the task's time limit stays under the
+    # visibility timeout.
+    procs = Processes(stack_env(redis_server.url, site, NEWSWIRE_FETCH_DEADLINE="4"), tmp_path)
     try:
         Registry(redis_client).add(feed, 2)
         victim = procs.worker("victim", concurrency=1)

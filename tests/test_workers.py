@@ -12,26 +12,11 @@ import redis
 from schemas.article import Article
 from services.registry import Registry
 from tests.support.pages import article_page, item, paragraphs, rss2
-from tests.support.processes import Processes, wait_for
+from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
 
 STREAM = "newswire:articles"
-
-
-def stack_env(redis_url: str, site: Site, **extra: str) -> dict[str, str]:
-    return {
-        "NEWSWIRE_REDIS_URL": redis_url,
-        "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port,
-        "NEWSWIRE_FETCH_DEADLINE": "3",
-        "NEWSWIRE_VISIBILITY_TIMEOUT": "25",
-        "NEWSWIRE_SCHEDULER_TICK": "0.2",
-        "NEWSWIRE_HOST_RATE": "100",
-        "NEWSWIRE_HOST_BURST": "50",
-        "NEWSWIRE_ENTRY_REDELIVER_SECONDS": "30",
-        "NEWSWIRE_POLL_CLAIM_SECONDS": "30",
-        **extra,
-    }
 
 
 @pytest.fixture

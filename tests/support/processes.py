@@ -8,6 +8,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.support.site import Site
+
+
+def stack_env(redis_url: str, site: Site, **extra: str) -> dict[str, str]:
+    return {
+        "NEWSWIRE_REDIS_URL": redis_url,
+        "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port,
+        "NEWSWIRE_FETCH_DEADLINE": "3",
+        "NEWSWIRE_VISIBILITY_TIMEOUT": "25",
+        "NEWSWIRE_SCHEDULER_TICK": "0.2",
+        "NEWSWIRE_HOST_RATE": "100",
+        "NEWSWIRE_HOST_BURST": "50",
+        "NEWSWIRE_ENTRY_REDELIVER_SECONDS": "30",
+        "NEWSWIRE_POLL_CLAIM_SECONDS": "30",
+        **extra,
+    }
+
 
 def wait_for(
     condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.2

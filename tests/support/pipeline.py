@@ -1,0 +1,29 @@
+"""In-process runs of the pipeline for the tests, and what they left on the stream."""
+
+import redis
+
+from schemas.article import Article, parse_article
+from services.ingest import FeedReport
+from services.settings import Settings
+from workers.runtime import build_runtime
+
+STREAM = "newswire:articles"
+
+
+def ingest(settings: Settings, *feeds: str) -> list[FeedReport]:
+    """`newswire ingest` of these feeds, in this process."""
+    runtime = build_runtime(settings)
+    try:
+        return [runtime.pipeline.ingest_feed(url) for url in feeds]
+    finally:
+        runtime.close()
+
+
+def stream(client: redis.Redis, name: str = STREAM) -> list[Article]:
+    """Every Article on the stream, oldest first (either schema version)."""
+    return [parse_article(f[b"data"]) for _id, f in client.xrange(name)]
+
+
+def events(client: redis.Redis, name: str = STREAM) -> list[tuple[str, Article]]:
+    """(event, Article) of every stream entry: `article.published` or `article.updated`."""
+    return [(f[b"event"].decode(), parse_article(f[b"data"])) for _id, f in client.xrange(name)]
