@@ -13,7 +13,7 @@ import redis
 from bench.corpus import Page, page_path
 from services.registry import Registry
 
-PARAGRAPH = re.compile(rb"(<p\b[^>]*>)", re.IGNORECASE)
+PARAGRAPH = re.compile(rb"(<(?:p|br|div|li|td|span|section|article)\b[^>]*>)", re.IGNORECASE)
 
 
 def marked(html: bytes, copy: int) -> bytes:
