@@ -99,6 +99,9 @@ class Registry:
     def save(self, state: FeedState, *, old_id: str | None = None) -> None:
         """Write the whole state and keep the due index in step (disabled feeds leave it)."""
         mapping = {k: _encode(v) for k, v in state.model_dump(mode="json").items()}
+        # Only the options that differ from the defaults: a value over 64 bytes would turn
+        # the feed's compact hash into a full hash table (636 bytes a feed become ~1.9 KB).
+        mapping["options"] = state.options.model_dump_json(exclude_defaults=True)
         try:
             pipe = self._redis.pipeline(transaction=True)
             if old_id and old_id != state.id:
