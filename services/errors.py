@@ -9,6 +9,28 @@ NewswireError
       └── PermanentFetch    4xx, too large, not the expected content type: recorded, not retried
 """
 
+from enum import StrEnum
+
+
+class FetchKind(StrEnum):
+    """Why a fetch failed, from a fixed set chosen where the error is raised: metric labels and
+    outcomes read this, never the wording of the message."""
+
+    REFUSED = "refused"
+    RATE_LIMITED = "rate_limited"
+    HTTP_4XX = "http_4xx"
+    HTTP_5XX = "http_5xx"
+    TIMEOUT = "timeout"
+    NETWORK = "network_error"
+    PROXY = "proxy_error"
+    TOO_LARGE = "too_large"
+    NOT_HTML = "not_html"
+    NOT_A_FEED = "not_a_feed"
+    REDIRECTS = "too_many_redirects"
+    UNDECODABLE = "undecodable"
+    ROBOTS = "robots_disallowed"
+    ERROR = "error"
+
 
 class NewswireError(Exception):
     """Root of every error the services raise; library exceptions are wrapped in one."""
@@ -23,26 +45,50 @@ class BrokerError(NewswireError):
 
 
 class FetchError(NewswireError):
-    """A URL could not be fetched; `reason` is a short machine-friendly cause."""
+    """A URL could not be fetched; `reason` says it for people, `kind` for programs."""
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+    default_kind = FetchKind.ERROR
+
+    def __init__(
+        self, url: str, reason: str, *, status: int | None = None, kind: FetchKind | None = None
+    ) -> None:
         super().__init__(f"{reason}: {url}")
         self.url = url
         self.reason = reason
         self.status = status
+        self.kind = kind or self._kind_of(status)
+
+    def _kind_of(self, status: int | None) -> FetchKind:
+        if status == 429:
+            return FetchKind.RATE_LIMITED
+        if status is not None and 400 <= status < 500:
+            return FetchKind.HTTP_4XX
+        if status is not None and status >= 500:
+            return FetchKind.HTTP_5XX
+        return self.default_kind
 
 
 class RefusedURL(FetchError):
     """The SSRF guard refused the URL before any connection was made."""
 
+    default_kind = FetchKind.REFUSED
+
 
 class TransientFetch(FetchError):
     """The failure may go away: retry later (Retry-After, when given, is in `retry_after`)."""
 
+    default_kind = FetchKind.NETWORK
+
     def __init__(
-        self, url: str, reason: str, *, status: int | None = None, retry_after: float | None = None
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        kind: FetchKind | None = None,
     ) -> None:
-        super().__init__(url, reason, status=status)
+        super().__init__(url, reason, status=status, kind=kind)
         self.retry_after = retry_after
 
 

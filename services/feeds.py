@@ -15,7 +15,7 @@ import feedparser
 from lxml import html as lxml_html
 
 from schemas.feed import FeedEntry, ParsedFeed
-from services.errors import PermanentFetch
+from services.errors import FetchKind, PermanentFetch
 from services.redact import redact_url, without_userinfo
 
 TAGS = re.compile(r"<[^>]+>")
@@ -269,7 +269,7 @@ def parse_feed(
         )
     except Exception as failure:  # feedparser on hostile bytes: recorded, never a crash
         reason = f"not a feed (parser failed: {type(failure).__name__})"
-        raise PermanentFetch(feed_url, reason) from failure
+        raise PermanentFetch(feed_url, reason, kind=FetchKind.NOT_A_FEED) from failure
     salvaged = None
     if declared:
         salvaged = f"{declared} entity declaration(s) ignored: entities are never expanded"
@@ -278,7 +278,7 @@ def parse_feed(
         salvaged = f"{type(exc).__name__}: {exc}"
     if not parsed.get("version") and not parsed.entries:
         reason = f"not a feed ({salvaged})" if salvaged else "not a feed (no RSS or Atom found)"
-        raise PermanentFetch(feed_url, reason)
+        raise PermanentFetch(feed_url, reason, kind=FetchKind.NOT_A_FEED)
     feed = parsed.feed
     language = (feed.get("language") or "").split("-")[0].lower() or None
     caps = Caps(limits)

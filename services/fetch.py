@@ -13,7 +13,7 @@ import httpx
 
 from schemas.feed import FeedOptions
 from services.deadline import deadline as clock_limit
-from services.errors import FetchError, PermanentFetch, RefusedURL, TransientFetch
+from services.errors import FetchError, FetchKind, PermanentFetch, RefusedURL, TransientFetch
 from services.guard import AllowList, GuardedBackend, check_url, pick_address
 from services.settings import Settings
 from services.urls import same_site
@@ -117,15 +117,17 @@ def fetch_error(url: str, exc: Exception, *, proxied: bool = False) -> Exception
     if isinstance(exc, FetchError):
         return exc
     if isinstance(exc, httpx.TimeoutException):
-        return TransientFetch(url, "timeout")
+        return TransientFetch(url, "timeout", kind=FetchKind.TIMEOUT)
     if isinstance(exc, httpx.DecodingError):
-        return PermanentFetch(url, "undecodable content-encoding")
+        return PermanentFetch(url, "undecodable content-encoding", kind=FetchKind.UNDECODABLE)
     if isinstance(exc, httpx.InvalidURL):
         return RefusedURL(url, f"malformed URL ({exc})")
     if isinstance(exc, httpx.ProxyError):
-        return TransientFetch(url, f"proxy refused: {exc}")
+        return TransientFetch(url, f"proxy refused: {exc}", kind=FetchKind.PROXY)
     if isinstance(exc, httpx.ConnectError | httpcore.ConnectError):
-        return TransientFetch(url, f"{'proxy unreachable' if proxied else 'ConnectError'}: {exc}")
+        if proxied:
+            return TransientFetch(url, f"proxy unreachable: {exc}", kind=FetchKind.PROXY)
+        return TransientFetch(url, f"ConnectError: {exc}")
     if isinstance(exc, httpx.HTTPError):
         return TransientFetch(url, f"{type(exc).__name__}: {exc}")
     return exc
@@ -218,7 +220,9 @@ class Fetcher:
                 )
             except TransientFetch as exc:
                 if time.monotonic() >= deadline:
-                    raise TransientFetch(exc.url, "deadline exceeded") from None
+                    raise TransientFetch(
+                        exc.url, "deadline exceeded", kind=FetchKind.TIMEOUT
+                    ) from None
                 raise
 
     def _get(
@@ -246,7 +250,7 @@ class Fetcher:
             check_url(current)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TransientFetch(url, "deadline exceeded")
+                raise TransientFetch(url, "deadline exceeded", kind=FetchKind.TIMEOUT)
             timeout = httpx.Timeout(
                 min(settings.fetch_read_timeout, remaining),
                 connect=min(settings.fetch_connect_timeout, remaining),
@@ -273,28 +277,35 @@ class Fetcher:
                         )
                     content_type = resp.headers.get("content-type", "").split(";")[0].strip()
                     if allowed_types and content_type and content_type.lower() not in allowed_types:
-                        raise PermanentFetch(current, f"unsupported content type {content_type}")
+                        raise PermanentFetch(
+                            current, f"unsupported content type {content_type}",
+                            kind=FetchKind.NOT_HTML,
+                        )  # fmt: skip
                     body = self._read_capped(current, resp, deadline)
                     return FetchResult(
                         current, resp.status_code, dict(resp.headers), body, moved_to, redirects
                     )
             except Exception as exc:
                 raise fetch_error(current, exc, proxied=bool(options and options.proxy)) from None
-        raise PermanentFetch(url, f"more than {settings.fetch_max_redirects} redirects")
+        raise PermanentFetch(
+            url, f"more than {settings.fetch_max_redirects} redirects", kind=FetchKind.REDIRECTS
+        )
 
     def _read_capped(self, url: str, resp: httpx.Response, deadline: float) -> bytes:
         """Read the decoded body in chunks; stop at the cap or the deadline, not after."""
         cap = self._settings.fetch_max_bytes
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
-            raise PermanentFetch(url, f"too large (declared {int(declared)} bytes > {cap})")
+            raise PermanentFetch(
+                url, f"too large (declared {int(declared)} bytes > {cap})", kind=FetchKind.TOO_LARGE
+            )
         chunks: list[bytes] = []
         size = 0
         for chunk in resp.iter_bytes(CHUNK):
             size += len(chunk)
             if size > cap:
-                raise PermanentFetch(url, f"too large (over {cap} bytes)")
+                raise PermanentFetch(url, f"too large (over {cap} bytes)", kind=FetchKind.TOO_LARGE)
             if time.monotonic() > deadline:
-                raise TransientFetch(url, "deadline exceeded while reading")
+                raise TransientFetch(url, "deadline exceeded while reading", kind=FetchKind.TIMEOUT)
             chunks.append(chunk)
         return b"".join(chunks)

@@ -15,7 +15,14 @@ from schemas.feed import FeedEntry, FeedOptions, ParsedFeed
 from schemas.rejected import RejectedLink
 from services.archive import PageArchive
 from services.charset import decode_html
-from services.errors import BrokerError, FetchError, PermanentFetch, RefusedURL, TransientFetch
+from services.errors import (
+    BrokerError,
+    FetchError,
+    FetchKind,
+    PermanentFetch,
+    RefusedURL,
+    TransientFetch,
+)
 from services.extract import Extracted, ExtractionError, extract
 from services.fetch import Fetcher, FetchResult, RequestOptions
 from services.guard import check_url
@@ -73,6 +80,8 @@ class EntryResult:
     reason: str | None = None
     article_id: str | None = None
     entry_id: str | None = None
+    # Why the page could not be had, when it could not (a FetchKind value): for programs.
+    kind: str | None = None
 
 
 @dataclass
@@ -329,15 +338,18 @@ class Pipeline:
             raise got.error
         page: Extracted | None = None
         error: str | None = None
+        kind: str | None = None
         if link is None:
             error = "entry has no link"
         elif got.error is not None:
             error = f"page unavailable: {got.error.reason}"
+            kind = got.error.kind.value
         elif got.result is not None:
             try:
                 page = self._extract(got.result)
             except PermanentFetch as exc:
                 error = f"page unavailable: {exc.reason}"
+                kind = exc.kind.value
             except ExtractionError as exc:
                 error = f"extraction failed: {exc}"
                 self._count(EXTRACTIONS, result="failed")
@@ -372,7 +384,7 @@ class Pipeline:
             )
             return EntryResult(Outcome.DUPLICATE, link, reason, published.story_id or article.id)
         outcome = Outcome.NEW if article.extraction == "full" else Outcome.FELL_BACK
-        return EntryResult(outcome, link, error, article.id, published.entry_id)
+        return EntryResult(outcome, link, error, article.id, published.entry_id, kind)
 
     def _revise(
         self, article: Article, known: Known, updated: float, link: str | None
@@ -467,8 +479,8 @@ class Pipeline:
             return None
         self._count(ROBOTS, kind=kind)
         if verdict.transient:
-            return TransientFetch(url, verdict.reason)
-        return PermanentFetch(url, verdict.reason)
+            return TransientFetch(url, verdict.reason, kind=FetchKind.ROBOTS)
+        return PermanentFetch(url, verdict.reason, kind=FetchKind.ROBOTS)
 
     def _get(self, kind: str, url: str, **options: Any) -> FetchResult:
         """Fetcher.get, counted by result class."""
@@ -488,7 +500,10 @@ class Pipeline:
         """Decode and extract a fetched page; PermanentFetch when it is not HTML after all."""
         html = decode_html(result.content, result.headers.get("content-type"))
         if not looks_like_html(html):
-            raise PermanentFetch(result.url, f"not HTML ({result.content_type or 'undeclared'})")
+            raise PermanentFetch(
+                result.url, f"not HTML ({result.content_type or 'undeclared'})",
+                kind=FetchKind.NOT_HTML,
+            )  # fmt: skip
         return extract(html, result.url)
 
     def _reject(self, entry: FeedEntry, link: str, reason: str) -> EntryResult:

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from schemas.feed import FeedEntry, ParsedFeed
-from services.errors import PermanentFetch
+from services.errors import FetchKind, PermanentFetch
 from services.feeds import Caps, FeedLimits, html_to_text, public_link
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
@@ -80,13 +80,19 @@ def parse_json_feed(content: bytes, feed_url: str, limits: FeedLimits | None = N
     try:
         data = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise PermanentFetch(feed_url, f"not a feed (invalid JSON Feed: {exc})") from None
+        raise PermanentFetch(
+            feed_url, f"not a feed (invalid JSON Feed: {exc})", kind=FetchKind.NOT_A_FEED
+        ) from None
     version = data.get("version") if isinstance(data, dict) else None
     if not isinstance(version, str) or not version.startswith(VERSION_PREFIX):
-        raise PermanentFetch(feed_url, "not a feed (JSON without a JSON Feed version)")
+        raise PermanentFetch(
+            feed_url, "not a feed (JSON without a JSON Feed version)", kind=FetchKind.NOT_A_FEED
+        )
     raw_items = data.get("items")
     if not isinstance(raw_items, list):
-        raise PermanentFetch(feed_url, "not a feed (JSON Feed without an items list)")
+        raise PermanentFetch(
+            feed_url, "not a feed (JSON Feed without an items list)", kind=FetchKind.NOT_A_FEED
+        )
     items = [i for i in raw_items if isinstance(i, dict)]
     salvaged = (
         f"{len(raw_items) - len(items)} item(s) not objects, skipped"

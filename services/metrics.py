@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 
-from services.errors import BrokerError, PermanentFetch, RefusedURL, TransientFetch
+from services.errors import BrokerError, FetchError, FetchKind
 
 # Counter names, as exported (with a `newswire_` prefix and `_total` suffix) on /metrics.
 FETCHES = "fetches"  # label: kind (feed|page), result (ok|not_modified|http_4xx|...)
@@ -62,24 +62,10 @@ class Metrics:
 
 
 def fetch_result(exc: BaseException | None, status: int | None = None) -> str:
-    """The result class of one fetch, a small fixed set fit for a metric label."""
+    """The result class of one fetch, a small fixed set fit for a metric label: the error's
+    `kind` (chosen where it was raised), never its message."""
     if exc is None:
         return "not_modified" if status == 304 else "ok"
-    if isinstance(exc, RefusedURL):
-        return "refused"
-    status = getattr(exc, "status", None)
-    if status == 429:
-        return "rate_limited"
-    if status is not None:
-        return f"http_{status // 100}xx"
-    reason = str(getattr(exc, "reason", ""))
-    if isinstance(exc, TransientFetch):
-        return "timeout" if "timeout" in reason or "deadline" in reason else "network_error"
-    if isinstance(exc, PermanentFetch):
-        if reason.startswith("too large"):
-            return "too_large"
-        if reason.startswith(("unsupported content type", "not HTML")):
-            return "not_html"
-        if reason.startswith("not a feed"):
-            return "not_a_feed"
-    return "error"
+    if isinstance(exc, FetchError):
+        return exc.kind.value
+    return FetchKind.ERROR.value

@@ -10,7 +10,7 @@ from io import BytesIO
 from lxml import etree
 
 from schemas.feed import FeedEntry, ParsedFeed
-from services.errors import PermanentFetch
+from services.errors import FetchKind, PermanentFetch
 from services.feeds import Caps, FeedLimits, public_link
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -30,7 +30,9 @@ def gunzip(content: bytes, url: str, limit: int = MAX_UNCOMPRESSED) -> tuple[byt
     try:
         out = inflater.decompress(content, limit)
     except zlib.error as exc:
-        raise PermanentFetch(url, f"not a feed (broken gzip: {exc})") from None
+        raise PermanentFetch(
+            url, f"not a feed (broken gzip: {exc})", kind=FetchKind.NOT_A_FEED
+        ) from None
     if inflater.unconsumed_tail:
         return out, f"cut at {limit // (1024 * 1024)} MiB uncompressed"
     if not inflater.eof:
@@ -96,7 +98,9 @@ def parse_sitemap(
         content, salvaged = gunzip(content, url)
     kind = sitemap_kind(content)
     if kind is None:
-        raise PermanentFetch(url, "not a feed (no RSS, Atom, JSON Feed or sitemap found)")
+        raise PermanentFetch(
+            url, "not a feed (no RSS, Atom, JSON Feed or sitemap found)", kind=FetchKind.NOT_A_FEED
+        )
     since = now - window
     caps = Caps(limits)
     entries: list[FeedEntry] = []

@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 import pytest
 
 from services.charset import decode_html
-from services.errors import ConfigError, RefusedURL
+from services.errors import ConfigError, FetchKind, PermanentFetch, RefusedURL, TransientFetch
 from services.fetch import parse_retry_after
 from services.guard import AllowList, check_url, is_public, pick_address
 from services.metadata import parse_timestamp
+from services.metrics import fetch_result
+from services.sources import parse_source
 from services.urls import canonical_url, clean_url, same_site, story_id
 
 
@@ -143,3 +145,20 @@ def test_parse_timestamp(value: str, utc: datetime, has_time: bool) -> None:
     stamp = parse_timestamp(value)
     assert stamp is not None and stamp.value == utc and stamp.has_time is has_time
     assert parse_timestamp("yesterday") is None
+
+
+def test_fetch_errors_carry_a_kind_that_metrics_use() -> None:
+    """The metric label comes from the kind chosen where the error is raised: rewording a
+    message changes nothing."""
+    assert fetch_result(PermanentFetch("u", "HTTP 404", status=404)) == "http_4xx"
+    assert fetch_result(TransientFetch("u", "HTTP 429", status=429)) == "rate_limited"
+    assert fetch_result(TransientFetch("u", "HTTP 503", status=503)) == "http_5xx"
+    assert fetch_result(RefusedURL("u", "anything at all")) == "refused"
+    assert fetch_result(TransientFetch("u", "reset by peer")) == "network_error"
+    reworded = PermanentFetch("u", "the page is far too big", kind=FetchKind.TOO_LARGE)
+    assert fetch_result(reworded) == "too_large"
+    assert fetch_result(None, 304) == "not_modified" and fetch_result(None, 200) == "ok"
+    with pytest.raises(PermanentFetch) as caught:
+        parse_source(b"<html><body>no feed</body></html>", "https://x.example/f", None,
+                     now=datetime(2026, 11, 28, tzinfo=UTC))  # fmt: skip
+    assert caught.value.kind is FetchKind.NOT_A_FEED

@@ -57,7 +57,13 @@ def report_json(report: FeedReport) -> dict[str, object]:
         "salvaged": report.salvaged,
         "cuts": report.cuts,
         "entries": [
-            {"outcome": r.outcome.value, "link": r.link, "reason": r.reason, "id": r.article_id}
+            {
+                "outcome": r.outcome.value,
+                "link": r.link,
+                "reason": r.reason,
+                "kind": r.kind,
+                "id": r.article_id,
+            }
             for r in report.results
         ],
     }
