@@ -3,12 +3,14 @@
 from collections import defaultdict
 
 from schemas.status import Status
-from services.metrics import ENTRIES, parse_field
+from services.metrics import ENTRIES, ROBOTS, parse_field
 
 HELP = {
     "fetches": "HTTP fetches by kind (feed, page) and result class.",
-    "entries": "Feed entries processed, by outcome (new, fell_back, duplicate, rejected, failed).",
+    "entries": "Feed entries processed, by outcome (new, fell_back, updated, duplicate, rejected, "
+    "failed).",
     "extractions": "Page extractions by result (full, too_short, failed).",
+    ROBOTS: "Page and sitemap fetches robots.txt ruled out, by kind (page, sitemap).",
 }
 
 
@@ -20,6 +22,14 @@ def _labels(labels: dict[str, str]) -> str:
     if not labels:
         return ""
     return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items())) + "}"
+
+
+def sample_value(value: float) -> str:
+    """A sample as Prometheus text: integers exactly (a counter of 12,345,678 is not
+    `1.23457e+07`), other numbers in full precision."""
+    if isinstance(value, int) or (value.is_integer() and abs(value) < 2**53):
+        return str(int(value))
+    return repr(float(value))
 
 
 def render(counters: dict[str, int], status: Status) -> str:
@@ -41,10 +51,11 @@ def render(counters: dict[str, int], status: Status) -> str:
         lines.append(f"# TYPE newswire_{name} {kind}")
         suffix = "_total" if kind == "counter" else ""
         lines.extend(
-            f"newswire_{name}{suffix}{_labels(labels)} {value:g}" for labels, value in samples
+            f"newswire_{name}{suffix}{_labels(labels)} {sample_value(value)}"
+            for labels, value in samples
         )
 
-    for name in ("fetches", "entries", "extractions"):
+    for name in ("fetches", "entries", "extractions", ROBOTS):
         family(name, "counter", HELP[name], list(families.get(name, [])))
     family(
         "articles_published",

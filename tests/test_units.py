@@ -4,9 +4,12 @@ import ipaddress
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from schemas.status import FeedsStatus, SchedulerStatus, Status
 from services.charset import decode_html
 from services.errors import ConfigError, FetchKind, PermanentFetch, RefusedURL, TransientFetch
+from services.exposition import render, sample_value
 from services.fetch import parse_retry_after
 from services.guard import AllowList, check_url, is_public, pick_address
 from services.metadata import parse_timestamp
@@ -162,3 +165,24 @@ def test_fetch_errors_carry_a_kind_that_metrics_use() -> None:
         parse_source(b"<html><body>no feed</body></html>", "https://x.example/f", None,
                      now=datetime(2026, 11, 28, tzinfo=UTC))  # fmt: skip
     assert caught.value.kind is FetchKind.NOT_A_FEED
+
+
+def test_metrics_exposition_exports_counters_exactly() -> None:
+    status = Status(
+        generated_at=0.0, ready=True, workers=[], queues=[], streams=[],
+        scheduler=SchedulerStatus(active_instance=None, last_tick=None, fresh=False),
+        feeds=FeedsStatus(total=0, healthy=0, backing_off=0, failing=0, disabled=0,
+                          stalest_poll_age=None),
+    )  # fmt: skip
+    text = render(
+        {"fetches|kind=page|result=ok": 12_345_678, "robots_disallowed|kind=page": 3}, status
+    )
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert 'newswire_fetches_total{kind="page",result="ok"} 12345678' in text
+    assert samples[("newswire_fetches_total", (("kind", "page"), ("result", "ok")))] == 12_345_678
+    assert samples[("newswire_robots_disallowed_total", (("kind", "page"),))] == 3
+    assert sample_value(0.25) == "0.25" and sample_value(2.0) == "2"
