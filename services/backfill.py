@@ -13,7 +13,8 @@ import redis
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from schemas.feed import FeedEntry
-from services.errors import BrokerError, RefusedURL
+from services.broker import redis_errors
+from services.errors import RefusedURL
 from services.fetch import FetchResult
 from services.guard import check_url
 from services.ingest import HTML_TYPES, Pipeline
@@ -54,17 +55,13 @@ class Progress:
         return hashlib.sha256(basis.encode()).hexdigest()[:24]
 
     def done_up_to(self, path: Path) -> int:
-        try:
+        with redis_errors("HGET"):
             value = self._redis.hget(self.key, self.file_id(path))
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis HGET failed: {exc}") from exc
         return int(value) if value else -1  # type: ignore[arg-type]
 
     def save(self, path: Path, position: int) -> None:
-        try:
+        with redis_errors("HSET"):
             self._redis.hset(self.key, self.file_id(path), str(position))
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis HSET failed: {exc}") from exc
 
 
 def backfill_file(

@@ -1,6 +1,8 @@
 """Broker seam: the one Redis client of a process (directly or through Redis Sentinel), checked
 at start with an actionable error."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import redis
@@ -63,3 +65,13 @@ def open_redis(settings: Settings, *, check: bool = True) -> redis.Redis:
                 "NEWSWIRE_REDIS_URL (or NEWSWIRE_REDIS_SENTINELS) to a running one"
             ) from exc
     return client
+
+
+@contextmanager
+def redis_errors(what: str) -> Iterator[None]:
+    """The one place where a Redis failure becomes newswire's BrokerError
+    ("Redis <what> failed: ..."), as httpx's `map_exceptions` does for HTTP."""
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise BrokerError(f"Redis {what} failed: {exc}") from exc

@@ -6,6 +6,7 @@ from typing import Any
 
 import redis
 
+from services.broker import redis_errors
 from services.errors import BrokerError, FetchError, FetchKind
 
 # Counter names, as exported (with a `newswire_` prefix and `_total` suffix) on /metrics.
@@ -54,10 +55,8 @@ class Metrics:
             raise BrokerError(f"Redis metrics flush failed: {exc}") from exc
 
     def read(self) -> dict[str, int]:
-        try:
+        with redis_errors("metrics read"):
             raw: Any = self._redis.hgetall(self.key)
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis metrics read failed: {exc}") from exc
         return {k.decode(): int(v) for k, v in raw.items()}
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import redis
 
 from schemas.feed import FeedEntry
-from services.errors import BrokerError
+from services.broker import redis_errors
 
 # KEYS[1] = due zset; ARGV[1] = now, ARGV[2] = batch, ARGV[3] = new deadline. Takes the overdue
 # entries and moves their deadline in one step, so two sweepers never take the same entry.
@@ -46,46 +46,38 @@ class PendingLedger:
         if not entries:
             return
         due = now + self.redeliver_after
-        try:
+        with redis_errors("pending ledger write"):
             pipe = self._redis.pipeline(transaction=True)
             for entry in entries:
                 key = entry_key(entry)
                 pipe.hset(self.entries_key, key, entry.model_dump_json())
                 pipe.zadd(self.due_key, {key: due})
             pipe.execute()
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis pending ledger write failed: {exc}") from exc
 
     def extend(self, entry: FeedEntry, until: float) -> None:
         """The entry is retried later on purpose: not overdue before `until` + the usual wait."""
-        try:
+        with redis_errors("pending ledger write"):
             self._redis.zadd(
                 self.due_key, {entry_key(entry): until + self.redeliver_after}, xx=True
             )
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis pending ledger write failed: {exc}") from exc
 
     def settle(self, entry: FeedEntry) -> None:
         key = entry_key(entry)
-        try:
+        with redis_errors("pending ledger write"):
             pipe = self._redis.pipeline(transaction=True)
             pipe.zrem(self.due_key, key)
             pipe.hdel(self.entries_key, key)
             pipe.execute()
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis pending ledger write failed: {exc}") from exc
 
     def overdue(self, now: float, batch: int) -> list[FeedEntry]:
         """Take up to `batch` overdue entries (each is not overdue again for a while)."""
-        try:
+        with redis_errors("pending ledger sweep"):
             keys: Any = self._claim(
                 keys=[self.due_key], args=[now, batch, now + self.redeliver_after]
             )
             if not keys:
                 return []
             raw: Any = self._redis.hmget(self.entries_key, keys)
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis pending ledger sweep failed: {exc}") from exc
         entries = []
         for key, value in zip(keys, raw, strict=True):
             if value is None:  # settled meanwhile
@@ -95,7 +87,5 @@ class PendingLedger:
         return entries
 
     def size(self) -> int:
-        try:
+        with redis_errors("pending ledger read"):
             return int(self._redis.zcard(self.due_key))  # type: ignore[arg-type]
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis pending ledger read failed: {exc}") from exc

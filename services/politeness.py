@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from services.errors import BrokerError
+from services.broker import redis_errors
 
 # Token bucket per host. Redis' own clock is used so workers with skewed clocks agree.
 # KEYS[1] = bucket hash, KEYS[2] = backoff-until key, KEYS[3] = robots.txt Crawl-delay key;
@@ -53,29 +53,23 @@ class HostLimiter:
 
     def wait_seconds(self, url: str) -> float:
         """0 when the caller may fetch now (a token is taken), else how long to wait first."""
-        try:
+        with redis_errors("rate limit"):
             wait_ms: Any = self._take(
                 keys=list(self._keys(host_of(url))), args=[self._rate, self._burst]
             )
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis rate limit failed: {exc}") from exc
         return int(wait_ms) / 1000
 
     def back_off(self, url: str, seconds: float) -> None:
         """Hold every fetch to this host for `seconds` (from Retry-After)."""
         _bucket, until, _delay = self._keys(host_of(url))
-        try:
+        with redis_errors("host backoff"):
             now_s, now_us = self._redis.time()  # type: ignore[misc]
             until_ms = int(now_s) * 1000 + int(now_us) // 1000 + int(seconds * 1000)
             self._redis.set(until, until_ms, px=int(seconds * 1000) + 1000)
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis host backoff failed: {exc}") from exc
 
     def set_crawl_delay(self, url: str, seconds: float, ttl: int) -> None:
         """Space fetches to this host at least `seconds` apart (robots.txt Crawl-delay), for
         `ttl` seconds; capped at a minute so that one file cannot stall a host's stories."""
         _bucket, _until, delay = self._keys(host_of(url))
-        try:
+        with redis_errors("crawl delay"):
             self._redis.set(delay, min(seconds, 60.0), ex=ttl)
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis crawl delay failed: {exc}") from exc

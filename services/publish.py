@@ -15,6 +15,7 @@ from redis.commands.core import Script
 
 from schemas.article import Article
 from schemas.rejected import RejectedLink
+from services.broker import redis_errors
 from services.clusters import bands as cluster_bands
 from services.errors import BrokerError
 from services.settings import Settings
@@ -243,7 +244,7 @@ class Publisher:
         batch at most (the links, then the state of the stories found)."""
         if not clean_urls:
             return []
-        try:
+        with redis_errors("lookup"):
             pipe = self._redis.pipeline(transaction=False)
             for url in clean_urls:
                 pipe.get(self._seen_prefix + story_id(url))
@@ -260,8 +261,6 @@ class Publisher:
                 for sid in stories:
                     pipe.hmget(self._story_prefix + sid, ["v", "h", "c", "u", "t"])
                 states = dict(zip(stories, pipe.execute(), strict=True))
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis lookup failed: {exc}") from exc
         return [None if f is None else self._known(f, states.get(f)) for f in found]
 
     @staticmethod
@@ -366,13 +365,11 @@ class Publisher:
             if known is None:
                 return None
             sid = known.story_id
-        try:
+        with redis_errors("HGETALL"):
             pipe = self._redis.pipeline(transaction=False)
             pipe.hgetall(self._story_prefix + sid)
             pipe.ttl(self._story_prefix + sid)
             state, ttl = pipe.execute()
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis HGETALL failed: {exc}") from exc
         if not state:
             return StoryRecord(sid) if not STORY_ID.fullmatch(link_or_id) else None
         fields = {_text(k): _text(v) for k, v in state.items()}
@@ -389,10 +386,8 @@ class Publisher:
 
     def aliases_of(self, sid: str) -> list[str]:
         """Links found after publication to carry the story's body."""
-        try:
+        with redis_errors("SMEMBERS"):
             return sorted(_text(m) for m in self._redis.smembers(self._aliases_prefix + sid))  # type: ignore[union-attr]
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis SMEMBERS failed: {exc}") from exc
 
     def _record_aliases(self, sid: str, links: list[str | None]) -> None:
         # Outside the publish script (the story's key is only known once it answered): if this
@@ -400,13 +395,11 @@ class Publisher:
         kept = sorted({clean_url(u) for u in links if u})
         if not kept:
             return
-        try:
+        with redis_errors("SADD"):
             pipe = self._redis.pipeline(transaction=False)
             pipe.sadd(self._aliases_prefix + sid, *kept)
             pipe.expire(self._aliases_prefix + sid, self._settings.seen_ttl_days * 86400)
             pipe.execute()
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis SADD failed: {exc}") from exc
 
     def _fields(self, event: str, article: Article) -> dict[str, str]:
         payload: BaseModel = article
@@ -450,7 +443,7 @@ class Publisher:
         for name, value in fields.items():
             full += [name, value]
         wanted = self._settings.redis_wait_replicas
-        try:
+        with redis_errors("publish"):
             if not wanted:
                 reply: list[Any] = script(keys=keys, args=full)
                 return reply
@@ -467,5 +460,3 @@ class Publisher:
                     replicas, wanted, self._settings.redis_wait_timeout_ms,
                 )  # fmt: skip
             return reply
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis publish failed: {exc}") from exc

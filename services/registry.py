@@ -8,7 +8,7 @@ from typing import Any
 import redis
 
 from schemas.feed import FeedOptions, FeedState
-from services.errors import BrokerError
+from services.broker import redis_errors
 from services.guard import check_url
 
 # Fields stored as strings in the feed's hash; None is stored as "" and read back as None.
@@ -67,33 +67,27 @@ class Registry:
 
     def remove(self, url_or_id: str) -> bool:
         fid = self._resolve(url_or_id)
-        try:
+        with redis_errors("removing feed"):
             pipe = self._redis.pipeline()
             pipe.delete(self.key(fid))
             pipe.zrem(self.due_key, fid)
             pipe.srem(self.all_key, fid)
             removed = pipe.execute()
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis failed removing feed: {exc}") from exc
         return bool(removed[0])
 
     def get(self, url_or_id: str) -> FeedState | None:
         fid = self._resolve(url_or_id)
-        try:
+        with redis_errors("reading feed"):
             raw: Any = self._redis.hgetall(self.key(fid))
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis failed reading feed: {exc}") from exc
         return _decode(raw) if raw else None
 
     def all(self) -> list[FeedState]:
-        try:
+        with redis_errors("listing feeds"):
             ids: Any = self._redis.smembers(self.all_key)
             pipe = self._redis.pipeline()
             for fid in sorted(ids):
                 pipe.hgetall(self.key(fid.decode()))
             rows = pipe.execute()
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis failed listing feeds: {exc}") from exc
         return sorted((_decode(r) for r in rows if r), key=lambda s: s.url)
 
     def save(self, state: FeedState, *, old_id: str | None = None) -> None:
@@ -102,7 +96,7 @@ class Registry:
         # Only the options that differ from the defaults: a value over 64 bytes would turn
         # the feed's compact hash into a full hash table (636 bytes a feed become ~1.9 KB).
         mapping["options"] = state.options.model_dump_json(exclude_defaults=True)
-        try:
+        with redis_errors("saving feed"):
             pipe = self._redis.pipeline(transaction=True)
             if old_id and old_id != state.id:
                 pipe.delete(self.key(old_id))
@@ -115,8 +109,6 @@ class Registry:
             else:
                 pipe.zrem(self.due_key, state.id)
             pipe.execute()
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis failed saving feed: {exc}") from exc
 
     def _resolve(self, url_or_id: str) -> str:
         if "://" in url_or_id:

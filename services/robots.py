@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import redis
 from protego import Protego
 
-from services.errors import BrokerError, FetchError, RefusedURL, TransientFetch
+from services.broker import redis_errors
+from services.errors import FetchError, RefusedURL, TransientFetch
 from services.fetch import Fetcher
 from services.politeness import HostLimiter
 from services.redact import redact_url
@@ -115,16 +116,12 @@ class RobotsCache:
 
     def _load(self, origin: str, now: float) -> tuple[str, Protego | None]:
         key = f"{self._prefix}:robots:{origin}"
-        try:
+        with redis_errors("GET"):
             stored: Any = self._redis.get(key)
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis GET failed: {exc}") from exc
         if stored is None:
             kind, body, ttl = self._fetch(origin)
-            try:
+            with redis_errors("SET"):
                 self._redis.set(key, json.dumps({"kind": kind, "body": body}), ex=ttl)
-            except redis.RedisError as exc:
-                raise BrokerError(f"Redis SET failed: {exc}") from exc
         else:
             record = json.loads(stored)
             kind, body = record["kind"], record["body"]

@@ -9,7 +9,7 @@ from typing import Any
 import redis
 
 from schemas.feed import FeedState
-from services.errors import BrokerError
+from services.broker import redis_errors
 
 BACKOFF_BASE = 60.0  # seconds after the first error
 BACKOFF_CAP = 86400.0  # about a day: never a permanent give-up by itself
@@ -132,27 +132,21 @@ class DueQueue:
 
     def claim(self, now: float, batch: int, lease_seconds: float) -> list[str]:
         """Take up to `batch` due feeds; none is due again for `lease_seconds`."""
-        try:
+        with redis_errors("claim"):
             ids: Any = self._claim(keys=[self._due_key], args=[now, batch, now + lease_seconds])
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis claim failed: {exc}") from exc
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 
     def extend(self, ids: list[str], lease_end: float, new_end: float) -> int:
         """Push the claims that still end at `lease_end` to `new_end`; how many moved."""
         if not ids:
             return 0
-        try:
+        with redis_errors("claim extension"):
             return int(self._extend(keys=[self._due_key], args=[lease_end, new_end, *ids]))
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis claim extension failed: {exc}") from exc
 
     def lead(self, instance: str, lease_ms: int) -> bool:
         """Take or renew the leader lease; False while another live instance holds it."""
-        try:
+        with redis_errors("leader lease"):
             return bool(self._lead(keys=[self._leader_key], args=[instance, lease_ms]))
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis leader lease failed: {exc}") from exc
 
     def resign(self, instance: str) -> None:
         try:

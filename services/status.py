@@ -19,7 +19,7 @@ from schemas.status import (
     WorkerState,
     WorkerStatus,
 )
-from services.errors import BrokerError
+from services.broker import redis_errors
 from services.pending import PendingLedger
 from services.redact import redact_url
 from services.registry import Registry
@@ -90,14 +90,12 @@ class StatusReader:
     def readiness(self, now: float | None = None) -> list[str]:
         """Why newswire is not ready (empty when it is): cheap enough for a health probe."""
         now = time.time() if now is None else now
-        try:
+        with redis_errors("status read"):
             return not_ready_reasons(self.workers(now), self.scheduler(now), now)
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis status read failed: {exc}") from exc
 
     def collect(self, now: float | None = None) -> Status:
         now = time.time() if now is None else now
-        try:
+        with redis_errors("status read"):
             workers = self.workers(now)
             scheduler = self.scheduler(now)
             status = Status(
@@ -112,8 +110,6 @@ class StatusReader:
                 streams=[self.stream(self._settings.stream, now)],
                 feeds=self.feeds(now),
             )
-        except redis.RedisError as exc:
-            raise BrokerError(f"Redis status read failed: {exc}") from exc
         reasons = not_ready_reasons(workers, scheduler, now)
         return status.model_copy(update={"ready": not reasons, "reasons": reasons})
 

@@ -9,6 +9,7 @@ from typing import Any
 import redis
 
 from schemas.article import Article, parse_article
+from services.broker import redis_errors
 from services.errors import BrokerError
 from services.outage import Outage
 
@@ -95,10 +96,8 @@ def read(
 
 
 def _last_id(client: redis.Redis, stream: str) -> str:
-    try:
+    with redis_errors(f"XREVRANGE {stream}"):
         newest: Any = client.xrevrange(stream, count=1)
-    except redis.RedisError as exc:
-        raise BrokerError(f"XREVRANGE {stream} failed: {exc}") from exc
     return newest[0][0].decode() if newest else "0"
 
 
@@ -162,10 +161,8 @@ def read_group(
 
 
 def ack(client: redis.Redis, stream: str, group: str, entry_id: str) -> None:
-    try:
+    with redis_errors(f"XACK {stream} {group}"):
         client.xack(stream, group, entry_id)
-    except redis.RedisError as exc:
-        raise BrokerError(f"XACK {stream} {group} failed: {exc}") from exc
 
 
 DEAD_SUFFIX = ":dead"
@@ -241,12 +238,10 @@ class Consumer:
 
     def _claim(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
         """Entries another (dead) consumer left pending for longer than claim_idle_ms."""
-        try:
+        with redis_errors(f"XAUTOCLAIM {self.stream}"):
             reply: Any = self.client.xautoclaim(
                 self.stream, self.group, self.name, self.claim_idle_ms, "0-0", count=self.batch
             )
-        except redis.RedisError as exc:
-            raise BrokerError(f"XAUTOCLAIM {self.stream} failed: {exc}") from exc
         claimed = [(eid, f) for eid, f in reply[1] if f]
         for deleted in reply[2] if len(reply) > 2 else []:
             ack(self.client, self.stream, self.group, _text(deleted))
@@ -255,12 +250,10 @@ class Consumer:
     def _read(
         self, cursor: str, block_ms: int | None = None
     ) -> list[tuple[bytes, dict[bytes, bytes]]]:
-        try:
+        with redis_errors(f"XREADGROUP {self.stream}"):
             reply: Any = self.client.xreadgroup(
                 self.group, self.name, {self.stream: cursor}, count=self.batch, block=block_ms
             )
-        except redis.RedisError as exc:
-            raise BrokerError(f"XREADGROUP {self.stream} failed: {exc}") from exc
         return [(eid, f) for eid, f in (reply[0][1] if reply else []) if f]
 
     def _deliveries(self, entry_id: bytes) -> int:
