@@ -90,8 +90,3 @@ def bands(text: str) -> list[bytes]:
         packed = struct.pack(f"<{ROWS}Q", *values[band * ROWS : (band + 1) * ROWS])
         keys.append(bytes([band]) + hashlib.blake2b(packed, digest_size=7).digest())
     return keys
-
-
-def jaccard_estimate(a: list[int], b: list[int]) -> float:
-    """The share of equal MinHash values: an estimate of the shingle sets' Jaccard similarity."""
-    return sum(x == y for x, y in zip(a, b, strict=True)) / BINS

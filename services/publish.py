@@ -231,14 +231,6 @@ class Publisher:
         basis = f"{identity_site(site)}\n{article.content_hash}"
         return self._content_prefix + hashlib.sha256(basis.encode()).hexdigest()[:32]
 
-    def is_seen(self, clean_urls: list[str]) -> bool:
-        """True when any of these (cleaned) links was published or rejected before."""
-        return any(k is not None for k in self.lookup(clean_urls))
-
-    def seen_flags(self, clean_urls: list[str]) -> list[bool]:
-        """For each (cleaned) link, whether it is already known."""
-        return [k is not None for k in self.lookup(clean_urls)]
-
     def lookup(self, clean_urls: list[str]) -> list[Known | None]:
         """For each (cleaned) link, the story it belongs to, if known: two round trips for a
         batch at most (the links, then the state of the stories found)."""
