@@ -389,9 +389,10 @@ class Pipeline:
     def _revise(
         self, article: Article, known: Known, updated: float, link: str | None
     ) -> EntryResult:
-        """A re-fetched story: a new version when the page gave a full body that differs."""
-        if article.extraction != "full":
-            # The feed's text is no new version of a page we extracted before.
+        """A re-fetched story: a new version when the page gave a full body that differs (or,
+        for a feed whose own text is trusted, when that text differs)."""
+        if article.extraction != "full" and article.extraction_error is not None:
+            # A fallback to the feed's text is no new version of a page extracted before.
             reason = f"not re-extracted: {article.extraction_error}"
             return EntryResult(Outcome.DUPLICATE, link, reason, known.story_id)
         published = self.publisher.update(article, known, updated)

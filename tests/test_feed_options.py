@@ -241,3 +241,29 @@ def test_registry_keeps_options(redis_client: redis.Redis) -> None:
     again = registry.add("https://a.example/rss", 900)  # no options given: kept
     assert again.options == FeedOptions(tags=["x"], password="p")
     assert registry.get("https://a.example/rss") == again
+
+
+def test_a_trusted_feed_text_that_changes_is_a_new_version(
+    settings: Settings, site: Site, redis_client: redis.Redis
+) -> None:
+    def atom(updated: str, text: str) -> str:
+        return (
+            "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>T</title>"
+            "<id>urn:t</id><updated>2026-11-27T10:00:00Z</updated><entry><title>Story</title>"
+            f"<link href='{site.url('/s')}'/><id>urn:s</id><updated>{updated}</updated>"
+            f"<content type='text'>{text}</content></entry></feed>"
+        )
+
+    feed = site.add("/a.xml", atom("2026-11-27T10:00:00Z", "First text."), "application/atom+xml")
+    trusted = FeedOptions(fetch_pages=False)
+    runtime = build_runtime(settings)
+    try:
+        runtime.pipeline.ingest_feed(feed, options=trusted)
+        site.add("/a.xml", atom("2026-11-27T11:00:00Z", "Corrected text."), "application/atom+xml")
+        [changed] = [runtime.pipeline.ingest_feed(feed, options=trusted)]
+    finally:
+        runtime.close()
+    assert changed.counts[Outcome.UPDATED] == 1, changed.line()
+    v1, v2 = stream(redis_client)
+    assert (v1.body, v2.body, v2.version) == ("First text.", "Corrected text.", 2)
+    assert "/s" not in site.paths_hit()
