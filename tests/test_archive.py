@@ -2,9 +2,6 @@
 fetch, a new version published only where the body changed."""
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from services.replay import replay
 from services.settings import Settings
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import events
+from tests.support.processes import newswire
 from tests.support.site import Site
 from workers.cli_batch import parse_since
 from workers.runtime import build_runtime
@@ -116,15 +114,12 @@ def test_replay_command_json_summary(
     settings: Settings, site: Site, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     a, _b, _pages = two_feeds(site)
-    env = {**os.environ, "NEWSWIRE_REDIS_URL": settings.redis_url,
+    env = {"NEWSWIRE_REDIS_URL": settings.redis_url,
            "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port,
            "NEWSWIRE_ARCHIVE_DIR": str(tmp_path / "archive")}  # fmt: skip
-    ingest = subprocess.run([sys.executable, "-m", "workers.cli", "ingest", a], env=env,
-                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
-    shown = subprocess.run([sys.executable, "-m", "workers.cli", "replay", "--since", "1h", "--json"],
-                           env=env, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
-    bad = subprocess.run([sys.executable, "-m", "workers.cli", "replay", "--since", "yesterday"],
-                         env=env, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    ingest = newswire("ingest", a, env=env)
+    shown = newswire("replay", "--since", "1h", "--json", env=env)
+    bad = newswire("replay", "--since", "yesterday", env=env)
     assert ingest.returncode == 0, ingest.stderr
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout) == {"pages": 2, "counts": {"unchanged": 2}}

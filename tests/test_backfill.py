@@ -2,9 +2,6 @@
 pages, non-news records skipped and counted, broken files recorded, runs resumable."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from services.backfill import Progress, backfill_file
 from services.settings import Settings
 from tests.support.pages import article_page, paragraphs
 from tests.support.pipeline import stream
+from tests.support.processes import newswire
 from tests.support.warc import request, response, write_warc
 from workers.runtime import build_runtime
 
@@ -96,18 +94,12 @@ def test_truncated_warc_keeps_what_came_before_and_says_so(
     whole = news_warc(tmp_path / "whole.warc.gz").read_bytes()
     cut = tmp_path / "cut.warc.gz"
     cut.write_bytes(whole[: len(whole) * 2 // 3])
-    env = {**os.environ, "NEWSWIRE_REDIS_URL": settings.redis_url}
-    shown = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "backfill", str(cut), "--json"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    env = {"NEWSWIRE_REDIS_URL": settings.redis_url}
+    shown = newswire("backfill", str(cut), "--json", env=env)
     assert shown.returncode == 1, shown.stderr
     [summary] = json.loads(shown.stdout)
     assert summary["error"].startswith("unreadable record after byte")
     assert summary["counts"].get("new", 0) >= 2
     assert len(stream(redis_client)) == summary["counts"]["new"]
-    missing = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "backfill", str(tmp_path / "nope.warc.gz")],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    missing = newswire("backfill", str(tmp_path / "nope.warc.gz"), env=env)
     assert missing.returncode == 2 and "no such file" in missing.stderr

@@ -1,28 +1,13 @@
 """The `newswire` command as a user runs it: a real process, real Redis, a fixture site."""
 
 import json
-import os
-import subprocess
-import sys
 
 import redis
 
 from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.processes import newswire
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.site import Site
-
-
-def newswire(
-    *args: str, env: dict[str, str], timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def site_env(redis_server: RedisServer, site: Site) -> dict[str, str]:

@@ -4,9 +4,6 @@ and tags; set by `feeds add` flags and YAML/OPML lists, secrets never shown."""
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from services.registry import Registry
 from services.settings import Settings
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
+from tests.support.processes import newswire
 from tests.support.proxy import HttpProxy, Socks5Proxy, closed_port
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
@@ -29,13 +27,6 @@ from workers.runtime import build_runtime
 SECRET_PASSWORD = "pa55-s3cret-word"
 SECRET_TOKEN = "tok-9f8e7d6c5b4a"
 SECRET_COOKIE = "sess-1a2b3c4d"
-
-
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        env={**os.environ, **env}, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
 
 
 def guarded(site: Site, paths: list[str]) -> None:
@@ -91,16 +82,16 @@ def test_auth_headers_cookies_go_to_the_feed_site_only(
         "FEED_TOKEN": SECRET_TOKEN,
     }
 
-    added = cli(
-        env, "feeds", "add", feed, "--auth", "reader:env:FEED_PASSWORD",
+    added = newswire(
+        "feeds", "add", feed, "--auth", "reader:env:FEED_PASSWORD",
         "--header", "X-Token: env:FEED_TOKEN", "--cookie", f"session={SECRET_COOKIE}",
         "--user-agent", "FixtureReader/2.0", "--tag", "local", "--tag", "members",
-        "--language", "de",
+        "--language", "de", env=env,
     )  # fmt: skip
-    ingested = cli(env, "ingest", feed, "--json")
-    listed = cli(env, "feeds", "list")
-    listed_json = cli(env, "feeds", "list", "--json")
-    status = cli(env, "status", "--json")
+    ingested = newswire("ingest", feed, "--json", env=env)
+    listed = newswire("feeds", "list", env=env)
+    listed_json = newswire("feeds", "list", "--json", env=env)
+    status = newswire("status", "--json", env=env)
 
     assert added.returncode == 0, added.stderr
     assert ingested.returncode == 0, ingested.stderr

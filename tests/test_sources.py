@@ -4,8 +4,6 @@ indexes, gzip), over real HTTP to fixture sites, broken input included."""
 import gzip
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from services.sitemaps import parse_sitemap
 from services.sources import parse_source
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import ingest, stream
+from tests.support.processes import newswire
 from tests.support.site import Site
 from workers.runtime import build_runtime
 
@@ -359,13 +358,10 @@ def test_discover_finds_alternates_robots_sitemaps_and_common_paths(
         '<link rel="alternate" type="text/html" href="/other-page">'
         "</head><body><p>Welcome</p></body></html>",
     )
-    env = {**os.environ, "NEWSWIRE_REDIS_URL": settings.redis_url,
+    env = {"NEWSWIRE_REDIS_URL": settings.redis_url,
            "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port}  # fmt: skip
 
-    shown = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "feeds", "discover", home, "--add", "--json"],
-        env=env, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
+    shown = newswire("feeds", "discover", home, "--add", "--json", env=env)
 
     assert shown.returncode == 0, shown.stderr
     found = {f["url"]: f for f in json.loads(shown.stdout)}
@@ -383,16 +379,10 @@ def test_discover_finds_alternates_robots_sitemaps_and_common_paths(
     assert all(f["added"] for f in found.values())
     assert {f.url for f in Registry(redis_client).all()} == set(found)
 
-    table = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "feeds", "discover", site.url("/s/1")],
-        env=env, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
+    table = newswire("feeds", "discover", site.url("/s/1"), env=env)
     assert table.returncode == 0 and "json11" in table.stdout and "KIND" in table.stdout
 
-    nothing = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "feeds", "discover", site.url("/missing-page")],
-        env=env, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
+    nothing = newswire("feeds", "discover", site.url("/missing-page"), env=env)
     assert nothing.returncode == 5 and "cannot read" in nothing.stderr
 
 

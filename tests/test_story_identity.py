@@ -2,9 +2,6 @@
 the same body under two paths publish once; a changed body publishes one `article.updated`."""
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from services.registry import Registry
 from services.settings import Settings
 from tests.support.pages import article_page, item, rss2
 from tests.support.pipeline import events, ingest
-from tests.support.processes import Processes, stack_env, wait_for
+from tests.support.processes import Processes, newswire, stack_env, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
 from workers.runtime import build_runtime
@@ -135,18 +132,13 @@ def test_same_body_under_two_paths_is_one_story_with_an_alias(
     assert again.counts[Outcome.DUPLICATE] == 3
     assert site.paths_hit().count("/archive/reservoir-plan") == 1
     # `newswire story` finds the story by its alias and lists it.
-    env = {**os.environ, "NEWSWIRE_REDIS_URL": settings.redis_url}
-    shown = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "story", second + "?utm_source=x", "--json"],
-        env=env, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+    env = {"NEWSWIRE_REDIS_URL": settings.redis_url}
+    shown = newswire("story", second + "?utm_source=x", "--json", env=env, timeout=60)
+    assert shown.returncode == 0, shown.stderr
     record = json.loads(shown.stdout)
     assert (record["story_id"], record["version"]) == (published[first].id, 1)
     assert record["aliases"] == [second]
-    missing = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "story", site.url("/never-seen")],
-        env=env, capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
+    missing = newswire("story", site.url("/never-seen"), env=env, timeout=60)
     assert missing.returncode == 4 and "no story known" in missing.stderr
 
 

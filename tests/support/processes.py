@@ -26,6 +26,21 @@ def stack_env(redis_url: str, site: Site, **extra: str) -> dict[str, str]:
     }
 
 
+def newswire(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`newswire ARGS` in a child process with `env` added to this one's; never raises on
+    a non-zero exit (the tests assert the code)."""
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def wait_for(
     condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.2
 ) -> None:
