@@ -181,14 +181,7 @@ class Pipeline:
             )  # fmt: skip
             if result.not_modified:
                 return result, None
-            # Links resolve against the feed's own address after redirects.
-            feed = parse_source(
-                result.content,
-                result.url,
-                result.headers.get("content-type"),
-                now=self._clock(),
-                options=self.sources,
-            )
+            feed = self._parse(result)
             if feed.sitemaps:
                 feed = self._merge_sitemaps(feed, request, options)
             if result.url != url:
@@ -204,6 +197,14 @@ class Pipeline:
         if feed.cuts:
             log.warning("feed %s cut to the size limits: %s", redact_url(url), "; ".join(feed.cuts))
         return result, feed
+
+    def _parse(self, result: FetchResult) -> ParsedFeed:
+        """Whatever kind of source the fetched bytes are; links resolve against the address
+        after redirects."""
+        content_type = result.headers.get("content-type")
+        return parse_source(
+            result.content, result.url, content_type, now=self._clock(), options=self.sources
+        )
 
     def _merge_sitemaps(
         self, index: ParsedFeed, request: RequestOptions | None, options: FeedOptions | None
@@ -222,11 +223,7 @@ class Pipeline:
                 cuts.append(f"child sitemap {redact_url(child)}: {refused.reason}")
                 continue
             try:
-                got = self._get("feed", child, accept=FEED_ACCEPT, options=request)
-                part = parse_source(
-                    got.content, got.url, got.headers.get("content-type"),
-                    now=self._clock(), options=self.sources,
-                )  # fmt: skip
+                part = self._parse(self._get("feed", child, accept=FEED_ACCEPT, options=request))
             except FetchError as exc:
                 cuts.append(f"child sitemap {redact_url(child)}: {exc.reason}")
                 continue
@@ -302,12 +299,11 @@ class Pipeline:
     def from_archive(self, entry: FeedEntry, result: FetchResult) -> EntryResult:
         """A page someone else fetched (a WARC record): the same identity, dedup, extraction
         and publish as a fetched page, without fetching; odd input is recorded, not raised."""
-        link = entry.link or result.url
-        aliases = [clean_url(link)]
+        aliases = [clean_url(entry.link or result.url)]
         if self.publisher.lookup(aliases)[0] is not None:
-            self._count(ENTRIES, outcome=Outcome.DUPLICATE.value)
-            return EntryResult(Outcome.DUPLICATE, link)
-        got = Download(aliases, result=result)
+            got = Download(aliases, duplicate=True)
+        else:
+            got = Download(aliases, result=result)
         return self.process_entry_safely(entry, download=lambda: got)
 
     def replay(
