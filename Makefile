@@ -27,7 +27,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 schemas: $(STAMP)
-	$(BIN)/python -m schemas
+	$(BIN)/python -m newswire.schemas
 
 demo: $(STAMP)
 	$(BIN)/newswire demo

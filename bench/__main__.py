@@ -22,11 +22,11 @@ from bench.extraction import run as extraction_run
 from bench.metadata import run as metadata_run
 from bench.stages import STAGES, stage_costs
 from bench.throughput import oneshot_run, workers_run, write_copies
-from services.charset import decode_html
-from services.extract import detect_language, extract
-from services.settings import Settings
-from workers.site_server import SiteServer
-from workers.stack import RedisProcess
+from newswire.services.charset import decode_html
+from newswire.services.extract import detect_language, extract
+from newswire.services.settings import Settings
+from newswire.workers.site_server import SiteServer
+from newswire.workers.stack import RedisProcess
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

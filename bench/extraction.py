@@ -14,7 +14,7 @@ import trafilatura
 
 from bench.corpus import Page, page_path, write_site
 from bench.metric import Score, score
-from workers.site_server import SiteServer
+from newswire.workers.site_server import SiteServer
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def ingest_corpus(pages: list[Page], redis_url: str) -> tuple[dict[str, str], fl
             }
             started = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "workers.cli", "ingest", *feeds],
+                [sys.executable, "-m", "newswire.workers.cli", "ingest", *feeds],
                 env=env, check=True, capture_output=True, timeout=1800,
             )  # fmt: skip
             elapsed = time.perf_counter() - started

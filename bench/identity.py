@@ -13,13 +13,13 @@ from pathlib import Path
 import redis
 
 from bench.wire import copies
-from schemas.article import Article
-from services.clusters import bands
-from services.extract import extract
-from services.normalize import content_hash
-from services.publish import Publisher
-from services.settings import Settings
-from workers.stack import RedisProcess
+from newswire.schemas.article import Article
+from newswire.services.clusters import bands
+from newswire.services.extract import extract
+from newswire.services.normalize import content_hash
+from newswire.services.publish import Publisher
+from newswire.services.settings import Settings
+from newswire.workers.stack import RedisProcess
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import redis
 
-from schemas.article import Article
-from workers.demo_site import stories, write_demo_site
-from workers.site_server import SiteServer
+from newswire.schemas.article import Article
+from newswire.workers.demo_site import stories, write_demo_site
+from newswire.workers.site_server import SiteServer
 
 
 def run(redis_url: str) -> dict[str, float]:
@@ -29,7 +29,7 @@ def run(redis_url: str) -> dict[str, float]:
                 "NEWSWIRE_FETCH_ALLOW_HOSTS": server.host_port,
             }
             subprocess.run(
-                [sys.executable, "-m", "workers.cli", "ingest", *feeds],
+                [sys.executable, "-m", "newswire.workers.cli", "ingest", *feeds],
                 env=env,
                 check=True,
                 capture_output=True,

@@ -10,7 +10,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from workers.stack import free_port
+from newswire.workers.stack import free_port
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def _get(url: str) -> float:
 def run(redis_url: str, clients: int = 200, idle: int = 100) -> Latency:
     port = free_port()
     monitor = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "monitor", "--port", str(port)],
+        [sys.executable, "-m", "newswire.workers.cli", "monitor", "--port", str(port)],
         env={"NEWSWIRE_REDIS_URL": redis_url, "PATH": "/usr/bin:/bin"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

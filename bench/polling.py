@@ -10,8 +10,8 @@ from pathlib import Path
 
 import redis
 
-from services.registry import Registry
-from workers.site_server import LoopbackServer
+from newswire.services.registry import Registry
+from newswire.workers.site_server import LoopbackServer
 
 EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 
@@ -93,7 +93,7 @@ def run(redis_url: str, feeds: int, interval: int, window: float, log_dir: Path)
         log = (log_dir / f"{name}.log").open("wb")
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "workers.cli", *argv],
+                [sys.executable, "-m", "newswire.workers.cli", *argv],
                 env=env,
                 stdout=log,
                 stderr=log,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import redis
 
-from schemas.article import Article
-from services.publish import Publisher
-from services.settings import Settings
-from workers.stack import RedisProcess
+from newswire.schemas.article import Article
+from newswire.services.publish import Publisher
+from newswire.services.settings import Settings
+from newswire.workers.stack import RedisProcess
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from pathlib import Path
 import redis
 
 from bench.throughput import rss_kib, tree_pids
-from services.registry import Registry
-from workers.demo_site import article_html
-from workers.site_server import LoopbackServer
-from workers.stack import RedisProcess, newswire_command
+from newswire.services.registry import Registry
+from newswire.workers.demo_site import article_html
+from newswire.workers.site_server import LoopbackServer
+from newswire.workers.stack import RedisProcess, newswire_command
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STREAM = "newswire:articles"

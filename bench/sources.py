@@ -10,17 +10,17 @@ from pathlib import Path
 
 from bench.corpus import Page
 from bench.throughput import marked
-from services.archive import LocalArchive
-from services.backfill import Progress, backfill_file
-from services.replay import replay
-from services.settings import Settings
-from workers.runtime import build_runtime
+from newswire.services.archive import LocalArchive
+from newswire.services.backfill import Progress, backfill_file
+from newswire.services.replay import replay
+from newswire.services.settings import Settings
+from newswire.workers.runtime import build_runtime
 
 SITEMAP_PROBE = r"""
 import json, sys, time
 from datetime import UTC, datetime, timedelta
-from services.feeds import FeedLimits
-from services.sitemaps import parse_sitemap
+from newswire.services.feeds import FeedLimits
+from newswire.services.sitemaps import parse_sitemap
 
 def rss():
     for line in open("/proc/self/status"):

@@ -10,15 +10,15 @@ from typing import TypeVar
 import redis
 
 from bench.corpus import Page, write_site
-from services.charset import decode_html
-from services.extract import detect_language, extract
-from services.feeds import parse_feed
-from services.fetch import Fetcher
-from services.normalize import build_article
-from services.publish import Publisher
-from services.settings import Settings
-from services.urls import clean_url
-from workers.site_server import SiteServer
+from newswire.services.charset import decode_html
+from newswire.services.extract import detect_language, extract
+from newswire.services.feeds import parse_feed
+from newswire.services.fetch import Fetcher
+from newswire.services.normalize import build_article
+from newswire.services.publish import Publisher
+from newswire.services.settings import Settings
+from newswire.services.urls import clean_url
+from newswire.workers.site_server import SiteServer
 
 T = TypeVar("T")
 STAGES = ("fetch", "parse", "extract", "normalize", "publish")

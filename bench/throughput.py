@@ -11,7 +11,7 @@ from pathlib import Path
 import redis
 
 from bench.corpus import Page, page_path
-from services.registry import Registry
+from newswire.services.registry import Registry
 
 PARAGRAPH = re.compile(rb"(<(?:p|br|div|li|td|span|section|article)\b[^>]*>)", re.IGNORECASE)
 
@@ -76,11 +76,11 @@ def workers_run(
     procs = []
     for n in range(processes):
         log = (log_dir / f"worker{n}.log").open("wb")
-        procs.append(subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", "-n", f"bench{n}@%h", "--concurrency", "1", "--pool", pool],
+        procs.append(subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", "worker", "-n", f"bench{n}@%h", "--concurrency", "1", "--pool", pool],
                                       env={**os.environ, **env}, stdout=log, stderr=log, start_new_session=True))  # fmt: skip
         log.close()
     sched_log = (log_dir / "beat.log").open("wb")
-    procs.append(subprocess.Popen([sys.executable, "-m", "workers.cli", "beat"], env={**os.environ, **env},
+    procs.append(subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", "beat"], env={**os.environ, **env},
                                   stdout=sched_log, stderr=sched_log, start_new_session=True))  # fmt: skip
     sched_log.close()
     memory: dict[int, int] = {}
@@ -116,14 +116,14 @@ def oneshot_run(env: dict[str, str], feeds: list[str]) -> tuple[float, float]:
     """(articles/s of `newswire ingest` wall time including start-up, start-up seconds)."""
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "workers.cli", "--help"],
+        [sys.executable, "-m", "newswire.workers.cli", "--help"],
         env={**os.environ, **env},
         capture_output=True,
         check=True,
     )
     startup = time.perf_counter() - started
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "workers.cli", "ingest", "--json", *feeds], env={**os.environ, **env},
+    result = subprocess.run([sys.executable, "-m", "newswire.workers.cli", "ingest", "--json", *feeds], env={**os.environ, **env},
                             capture_output=True, text=True, check=True)  # fmt: skip
     elapsed = time.perf_counter() - started
     published = sum(

@@ -1,4 +1,4 @@
-"""Writes the JSON Schema files for consumers in other languages: `python -m schemas`."""
+"""Writes the JSON Schema files for consumers in other languages: `python -m newswire.schemas`."""
 
 import json
 import sys
@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.article import Article, ArticleV1
-from schemas.rejected import RejectedLink
-from schemas.status import Status
+from newswire.schemas.article import Article, ArticleV1
+from newswire.schemas.rejected import RejectedLink
+from newswire.schemas.status import Status
 
 SCHEMA_DIR = Path(__file__).parent
 MODELS: dict[str, type[BaseModel]] = {

@@ -91,3 +91,16 @@ class Status(BaseModel):
     scheduler: SchedulerStatus
     streams: list[StreamStatus]
     feeds: FeedsStatus
+
+
+class Readiness(BaseModel):
+    """The monitor's /readyz answer (HTTP 200 when ready, 503 when not)."""
+
+    ready: bool
+    reasons: list[str] = Field(default_factory=list, description="Why not ready, if not.")
+
+
+class ApiError(BaseModel):
+    """The body of the monitor's error answers (401 without credentials, 503 without Redis)."""
+
+    detail: str

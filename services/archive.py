@@ -20,7 +20,7 @@ from typing import Protocol
 
 import zstandard
 
-from schemas.feed import FeedEntry
+from newswire.schemas.feed import FeedEntry
 
 DAY_FORMAT = "%Y-%m-%d"
 LEVEL = 3  # zstd's default: ~0.3 ms for a 100 KB page, about 5x smaller

@@ -12,12 +12,12 @@ from pathlib import Path
 import redis
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from schemas.feed import FeedEntry
-from services.broker import redis_errors
-from services.errors import RefusedURL
-from services.fetch import FetchResult
-from services.guard import check_url
-from services.ingest import HTML_TYPES, Pipeline
+from newswire.schemas.feed import FeedEntry
+from newswire.services.broker import redis_errors
+from newswire.services.errors import RefusedURL
+from newswire.services.fetch import FetchResult
+from newswire.services.guard import check_url
+from newswire.services.ingest import HTML_TYPES, Pipeline
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHECKPOINT_EVERY = 2.0  # seconds between saved positions: a rerun redoes at most this much

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import redis
 from redis.sentinel import Sentinel
 
-from services.errors import BrokerError
-from services.redact import redact_url
-from services.settings import Settings
+from newswire.services.errors import BrokerError
+from newswire.services.redact import redact_url
+from newswire.services.settings import Settings
 
 CONNECT_TIMEOUT = 5.0
 SOCKET_TIMEOUT = 30.0

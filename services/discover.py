@@ -9,11 +9,11 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html as lxml_html
 from protego import Protego
 
-from schemas.feed import ParsedFeed
-from services.charset import decode_html
-from services.errors import FetchError, PermanentFetch
-from services.fetch import Fetcher
-from services.sources import SourceOptions, parse_source
+from newswire.schemas.feed import ParsedFeed
+from newswire.services.charset import decode_html
+from newswire.services.errors import FetchError, PermanentFetch
+from newswire.services.fetch import Fetcher
+from newswire.services.sources import SourceOptions, parse_source
 
 FEED_TYPES = frozenset({
     "application/rss+xml", "application/atom+xml", "application/rdf+xml",

@@ -1,163 +1,171 @@
-"""Exposition: the counters and the status as Prometheus text format (version 0.0.4)."""
+"""Exposition: Redis-kept counters, histograms and the status as a prometheus_client collector."""
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 
-from schemas.status import Status
-from services.metrics import ENTRIES, ROBOTS, parse_field
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
 
-HELP = {
-    "fetches": "HTTP fetches by kind (feed, page) and result class.",
-    "entries": "Feed entries processed, by outcome (new, fell_back, updated, duplicate, rejected, "
-    "failed).",
-    "extractions": "Page extractions by result (full, too_short, failed).",
-    ROBOTS: "Page and sitemap fetches robots.txt ruled out, by kind (page, sitemap).",
+from newswire.schemas.status import Status
+from newswire.services.metrics import (
+    ENTRIES,
+    EXTRACTIONS,
+    FETCHES,
+    HISTOGRAM_PREFIX,
+    HISTOGRAMS,
+    ROBOTS,
+    Histogram,
+    parse_field,
+)
+
+COUNTERS = {
+    FETCHES: ("HTTP fetches by kind (feed, page) and result class.", ("kind", "result")),
+    ENTRIES: (
+        "Feed entries processed, by outcome (new, fell_back, updated, duplicate, rejected, "
+        "failed).",
+        ("outcome",),
+    ),
+    EXTRACTIONS: ("Page extractions by result (full, too_short, failed).", ("result",)),
+    ROBOTS: ("Page and sitemap fetches robots.txt ruled out, by kind (page, sitemap).", ("kind",)),
 }
+WORKER_STATES = ("online", "reconnecting", "stalled", "offline", "stopped")
+FEED_HEALTH = ("healthy", "backing_off", "failing", "disabled")
+
+Labels = tuple[tuple[str, str], ...]
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+def _histogram(h: Histogram, fields: dict[str, dict[Labels, int]]) -> HistogramMetricFamily:
+    """Cumulative buckets from the per-bucket counts; every bucket is exported, also empty ones
+    (`histogram_quantile` needs them all)."""
+    family = HistogramMetricFamily(f"newswire_{h.name}", h.help, labels=list(h.labels))
+    base = f"{HISTOGRAM_PREFIX}{h.name}"
+    buckets = fields.get(f"{base}:bucket", {})
+    for labels, count in sorted(fields.get(f"{base}:count", {}).items()):
+        cumulative, rows = 0, []
+        for bound in [*map(repr, h.buckets), "+Inf"]:
+            cumulative += buckets.get(tuple(sorted([*labels, ("le", bound)])), 0)
+            rows.append((bound, float(cumulative)))
+        rows[-1] = ("+Inf", float(count))  # the count is the truth if a bucket flush was lost
+        label_values = [dict(labels).get(name, "") for name in h.labels]
+        sum_us = fields.get(f"{base}:sum_us", {}).get(labels, 0)
+        family.add_metric(label_values, rows, sum_us / 1e6)
+    return family
 
 
-def _labels(labels: dict[str, str]) -> str:
-    if not labels:
-        return ""
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items())) + "}"
+class NewswireCollector(Collector):
+    """Reads everything at scrape time: counters and histograms from the metrics hash (exact
+    integers: prometheus_client writes 12345678 as 1.2345678e+07, which parses back exactly),
+    gauges from the status. `read_counters` and `read_status` are the Redis seams; the trim
+    length is exported so an alert can compare a group's lag with it."""
 
-
-def sample_value(value: float) -> str:
-    """A sample as Prometheus text: integers exactly (a counter of 12,345,678 is not
-    `1.23457e+07`), other numbers in full precision."""
-    if isinstance(value, int) or (value.is_integer() and abs(value) < 2**53):
-        return str(int(value))
-    return repr(float(value))
-
-
-def render(counters: dict[str, int], status: Status) -> str:
-    lines: list[str] = []
-    families: dict[str, list[tuple[dict[str, str], int]]] = defaultdict(list)
-    for raw, value in sorted(counters.items()):
-        name, labels = parse_field(raw)
-        families[name].append((labels, value))
-    published = sum(
-        v
-        for labels, v in families.get(ENTRIES, [])
-        if labels.get("outcome") in ("new", "fell_back")
-    )
-
-    def family(
-        name: str, kind: str, help_text: str, samples: list[tuple[dict[str, str], float]]
+    def __init__(
+        self,
+        read_counters: Callable[[], dict[str, int]],
+        read_status: Callable[[], Status],
+        stream_maxlen: int,
     ) -> None:
-        lines.append(f"# HELP newswire_{name} {help_text}")
-        lines.append(f"# TYPE newswire_{name} {kind}")
-        suffix = "_total" if kind == "counter" else ""
-        lines.extend(
-            f"newswire_{name}{suffix}{_labels(labels)} {sample_value(value)}"
-            for labels, value in samples
+        self.read_counters = read_counters
+        self.read_status = read_status
+        self.stream_maxlen = stream_maxlen
+
+    def collect(self) -> Iterator[Metric]:
+        raw = self.read_counters()
+        status = self.read_status()
+        fields: dict[str, dict[Labels, int]] = defaultdict(dict)
+        for key, value in raw.items():
+            name, labels = parse_field(key)
+            fields[name][tuple(sorted(labels.items()))] = value
+        yield from self._counters(fields)
+        for h in HISTOGRAMS:
+            yield _histogram(h, fields)
+        yield from self._gauges(status)
+
+    def _counters(self, fields: dict[str, dict[Labels, int]]) -> Iterator[Metric]:
+        for name, (help_text, label_names) in COUNTERS.items():
+            family = CounterMetricFamily(f"newswire_{name}", help_text, labels=list(label_names))
+            for labels, value in sorted(fields.get(name, {}).items()):
+                family.add_metric([dict(labels).get(n, "") for n in label_names], value)
+            yield family
+        published = sum(
+            v
+            for labels, v in fields.get(ENTRIES, {}).items()
+            if dict(labels).get("outcome") in ("new", "fell_back")
+        )
+        yield CounterMetricFamily(
+            "newswire_articles_published",
+            "Articles published (full or from the feed's text).",
+            value=published,
         )
 
-    for name in ("fetches", "entries", "extractions", ROBOTS):
-        family(name, "counter", HELP[name], list(families.get(name, [])))
-    family(
-        "articles_published",
-        "counter",
-        "Articles published (full or from the feed's text).",
-        [({}, published)],
-    )
-    family(
-        "workers_up",
-        "gauge",
-        "Workers with a fresh heartbeat.",
-        [({}, sum(w.online for w in status.workers))],
-    )
-    family(
-        "workers",
-        "gauge",
-        "Workers by state (online, reconnecting, stalled, offline, stopped).",
-        [
-            ({"state": state}, sum(w.state == state for w in status.workers))
-            for state in ("online", "reconnecting", "stalled", "offline", "stopped")
-        ],
-    )
-    family(
-        "worker_restarts",
-        "gauge",
-        "Times `newswire up` restarted each worker.",
-        [({"worker": w.name}, w.restarts) for w in status.workers],
-    )
-    family(
-        "scheduler_restarts",
-        "gauge",
-        "Times `newswire up` restarted the scheduler.",
-        [({}, status.scheduler.restarts)],
-    )
-    family(
-        "worker_active_tasks",
-        "gauge",
-        "Tasks executing per worker.",
-        [({"worker": w.name}, w.active) for w in status.workers if w.online],
-    )
-    family(
-        "queue_length",
-        "gauge",
-        "Tasks waiting per queue.",
-        [({"queue": q.name}, q.length) for q in status.queues],
-    )
-    family(
-        "entries_pending",
-        "gauge",
-        "Entries handed on by polls and not yet settled.",
-        [({}, status.pending_entries)],
-    )
-    family(
-        "scheduler_up",
-        "gauge",
-        "1 when the active scheduler ticked recently.",
-        [({}, int(status.scheduler.fresh))],
-    )
-    family(
-        "stream_length",
-        "gauge",
-        "Entries in the stream.",
-        [({"stream": s.name}, s.length) for s in status.streams],
-    )
-    family(
-        "consumer_pending",
-        "gauge",
-        "Entries delivered to a group but not acked.",
-        [
-            ({"stream": s.name, "group": g.name}, g.pending)
-            for s in status.streams
-            for g in s.groups
-        ],
-    )
-    family(
-        "consumer_lag",
-        "gauge",
-        "Entries not yet delivered to a group.",
-        [
-            ({"stream": s.name, "group": g.name}, g.lag)
-            for s in status.streams
-            for g in s.groups
-            if g.lag is not None
-        ],
-    )
-    f = status.feeds
-    family(
-        "feeds",
-        "gauge",
-        "Registered feeds by health.",
-        [({"health": h}, getattr(f, h)) for h in ("healthy", "backing_off", "failing", "disabled")],
-    )
-    family(
-        "feed_staleness_seconds",
-        "gauge",
-        "Seconds since the least recently polled feed was polled.",
-        [({}, f.stalest_poll_age)] if f.stalest_poll_age is not None else [],
-    )
-    family(
-        "ready",
-        "gauge",
-        "1 when newswire is ready (Redis, a worker and the scheduler up).",
-        [({}, int(status.ready))],
-    )
-    return "\n".join(lines) + "\n"
+    def _gauges(self, status: Status) -> Iterator[Metric]:
+        def gauge(name: str, help_text: str, labels: list[str] | None = None) -> GaugeMetricFamily:
+            return GaugeMetricFamily(f"newswire_{name}", help_text, labels=labels)
+
+        g = gauge("workers_up", "Workers with a fresh heartbeat.")
+        g.add_metric([], sum(w.online for w in status.workers))
+        yield g
+        g = gauge("workers", f"Workers by state ({', '.join(WORKER_STATES)}).", ["state"])
+        for state in WORKER_STATES:
+            g.add_metric([state], sum(w.state == state for w in status.workers))
+        yield g
+        g = gauge("worker_restarts", "Times `newswire up` restarted each worker.", ["worker"])
+        for w in status.workers:
+            g.add_metric([w.name], w.restarts)
+        yield g
+        g = gauge("scheduler_restarts", "Times `newswire up` restarted the scheduler.")
+        g.add_metric([], status.scheduler.restarts)
+        yield g
+        g = gauge("worker_active_tasks", "Tasks executing per worker.", ["worker"])
+        for w in status.workers:
+            if w.online:
+                g.add_metric([w.name], w.active)
+        yield g
+        g = gauge("queue_length", "Tasks waiting per queue.", ["queue"])
+        for q in status.queues:
+            g.add_metric([q.name], q.length)
+        yield g
+        g = gauge("entries_pending", "Entries handed on by polls and not yet settled.")
+        g.add_metric([], status.pending_entries)
+        yield g
+        g = gauge("scheduler_up", "1 when the active scheduler ticked recently.")
+        g.add_metric([], int(status.scheduler.fresh))
+        yield g
+        g = gauge("stream_length", "Entries in the stream.", ["stream"])
+        for s in status.streams:
+            g.add_metric([s.name], s.length)
+        yield g
+        g = gauge("stream_max_length", "The stream's trim length (NEWSWIRE_STREAM_MAXLEN).")
+        g.add_metric([], self.stream_maxlen)
+        yield g
+        g = gauge(
+            "consumer_pending", "Entries delivered to a group but not acked.", ["stream", "group"]
+        )
+        for s in status.streams:
+            for grp in s.groups:
+                g.add_metric([s.name, grp.name], grp.pending)
+        yield g
+        g = gauge("consumer_lag", "Entries not yet delivered to a group.", ["stream", "group"])
+        for s in status.streams:
+            for grp in s.groups:
+                if grp.lag is not None:
+                    g.add_metric([s.name, grp.name], grp.lag)
+        yield g
+        f = status.feeds
+        g = gauge("feeds", "Registered feeds by health.", ["health"])
+        for health in FEED_HEALTH:
+            g.add_metric([health], getattr(f, health))
+        yield g
+        g = gauge(
+            "feed_staleness_seconds", "Seconds since the least recently polled feed was polled."
+        )
+        if f.stalest_poll_age is not None:
+            g.add_metric([], f.stalest_poll_age)
+        yield g
+        g = gauge("ready", "1 when newswire is ready (Redis, a worker and the scheduler up).")
+        g.add_metric([], int(status.ready))
+        yield g

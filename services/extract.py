@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import trafilatura
 from trafilatura.settings import Document
 
-from services.cleanup import clean_body
-from services.errors import NewswireError
-from services.metadata import PageMeta, read_meta
+from newswire.services.cleanup import clean_body
+from newswire.services.errors import NewswireError
+from newswire.services.metadata import PageMeta, read_meta
 
 # A page needs a little text before a language detector's guess means anything.
 MIN_WORDS_FOR_DETECTION = 15

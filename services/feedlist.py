@@ -9,9 +9,9 @@ import yaml
 from lxml import etree
 from pydantic import ValidationError
 
-from schemas.feed import FeedOptions, FeedState
-from services.errors import ConfigError
-from services.redact import redact_url
+from newswire.schemas.feed import FeedOptions, FeedState
+from newswire.services.errors import ConfigError
+from newswire.services.redact import redact_url
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from urllib.parse import urljoin
 import feedparser
 from lxml import html as lxml_html
 
-from schemas.feed import FeedEntry, ParsedFeed
-from services.errors import FetchKind, PermanentFetch
-from services.redact import redact_url, without_userinfo
+from newswire.schemas.feed import FeedEntry, ParsedFeed
+from newswire.services.errors import FetchKind, PermanentFetch
+from newswire.services.redact import redact_url, without_userinfo
 
 TAGS = re.compile(r"<[^>]+>")
 SPACES = re.compile(r"[ \t\r\f\v]+")

@@ -11,12 +11,18 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from schemas.feed import FeedOptions
-from services.deadline import deadline as clock_limit
-from services.errors import FetchError, FetchKind, PermanentFetch, RefusedURL, TransientFetch
-from services.guard import AllowList, GuardedBackend, check_url, pick_address
-from services.settings import Settings
-from services.urls import same_site
+from newswire.schemas.feed import FeedOptions
+from newswire.services.deadline import deadline as clock_limit
+from newswire.services.errors import (
+    FetchError,
+    FetchKind,
+    PermanentFetch,
+    RefusedURL,
+    TransientFetch,
+)
+from newswire.services.guard import AllowList, GuardedBackend, check_url, pick_address
+from newswire.services.settings import Settings
+from newswire.services.urls import same_site
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})

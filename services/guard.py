@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import httpcore
 
-from services.deadline import DeadlineStream, remaining
-from services.errors import ConfigError, RefusedURL
+from newswire.services.deadline import DeadlineStream, remaining
+from newswire.services.errors import ConfigError, RefusedURL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -1,6 +1,7 @@
 """Ingest: the stages composed: feed → entries → fetch → extract → normalize → publish once."""
 
 import logging
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -10,12 +11,12 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
-from schemas.article import Article
-from schemas.feed import FeedEntry, FeedOptions, ParsedFeed
-from schemas.rejected import RejectedLink
-from services.archive import PageArchive
-from services.charset import decode_html
-from services.errors import (
+from newswire.schemas.article import Article
+from newswire.schemas.feed import FeedEntry, FeedOptions, ParsedFeed
+from newswire.schemas.rejected import RejectedLink
+from newswire.services.archive import PageArchive
+from newswire.services.charset import decode_html
+from newswire.services.errors import (
     BrokerError,
     FetchError,
     FetchKind,
@@ -23,17 +24,29 @@ from services.errors import (
     RefusedURL,
     TransientFetch,
 )
-from services.extract import Extracted, ExtractionError, extract
-from services.fetch import Fetcher, FetchResult, RequestOptions
-from services.guard import check_url
-from services.metrics import ENTRIES, EXTRACTIONS, FETCHES, ROBOTS, Metrics, fetch_result
-from services.normalize import build_article, extraction_is_useful
-from services.publish import Known, Publisher
-from services.redact import redact_url
-from services.revisions import RevisionPolicy
-from services.robots import RobotsCache
-from services.sources import SourceOptions, parse_source
-from services.urls import clean_url
+from newswire.services.extract import Extracted, ExtractionError, extract
+from newswire.services.fetch import Fetcher, FetchResult, RequestOptions
+from newswire.services.guard import check_url
+from newswire.services.metrics import (
+    ENTRIES,
+    EXTRACT_SECONDS,
+    EXTRACTIONS,
+    FETCH_SECONDS,
+    FETCHES,
+    LATENCY_SECONDS,
+    PUBLISH_SECONDS,
+    ROBOTS,
+    Histogram,
+    Metrics,
+    fetch_result,
+)
+from newswire.services.normalize import build_article, extraction_is_useful
+from newswire.services.publish import Known, Publisher
+from newswire.services.redact import redact_url
+from newswire.services.revisions import RevisionPolicy
+from newswire.services.robots import RobotsCache
+from newswire.services.sources import SourceOptions, parse_source
+from newswire.services.urls import clean_url
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +84,9 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # already published (or rejected) before, or unchanged
     REJECTED = "rejected"  # refused link: on the rejected stream, not published
     FAILED = "failed"  # nothing published; `reason` says why
+
+
+ON_STREAM = frozenset({Outcome.NEW, Outcome.FELL_BACK, Outcome.UPDATED})
 
 
 @dataclass(frozen=True)
@@ -240,18 +256,22 @@ class Pipeline:
         final_attempt: bool = True,
         download: Callable[[], Download] | None = None,
         options: FeedOptions | None = None,
+        seen_at: float | None = None,
     ) -> EntryResult:
         """Publish one entry exactly once: full page, or the feed's text with the reason.
 
         With `final_attempt=False` a transient fetch failure is raised for the caller to retry
         instead of falling back at once. `download` hands in the I/O half when the caller
-        fetched ahead (see `ingest_feed`).
+        fetched ahead (see `ingest_feed`). `seen_at` (epoch seconds) is when a poll saw the
+        entry: the end-to-end latency is measured from it.
         """
         try:
             result = self._process(
                 entry, final_attempt, (download or partial(self.download, entry, options))()
             )
             self._count(ENTRIES, outcome=result.outcome.value)
+            if seen_at is not None and result.outcome in ON_STREAM:
+                self._observe(LATENCY_SECONDS, time.time() - seen_at)
             return result
         finally:
             if self.metrics is not None:
@@ -341,6 +361,7 @@ class Pipeline:
             error = f"page unavailable: {got.error.reason}"
             kind = got.error.kind.value
         elif got.result is not None:
+            started = time.perf_counter()
             try:
                 page = self._extract(got.result)
             except PermanentFetch as exc:
@@ -349,6 +370,7 @@ class Pipeline:
             except ExtractionError as exc:
                 error = f"extraction failed: {exc}"
                 self._count(EXTRACTIONS, result="failed")
+            self._observe(EXTRACT_SECONDS, time.perf_counter() - started)
             if page is not None and not extraction_is_useful(page, entry):
                 error = f"extraction too short ({len(page.body.split())} words)"
                 page = None
@@ -373,7 +395,9 @@ class Pipeline:
         updated = entry.updated_at.timestamp() if entry.updated_at else 0.0
         if got.known is not None:
             return self._revise(article, got.known, updated, link)
+        started = time.perf_counter()
         published = self.publisher.publish(article, got.aliases, updated)
+        self._observe(PUBLISH_SECONDS, time.perf_counter() - started)
         if not published.new:
             reason = (
                 f"same body as story {published.story_id}" if published.why == "alias" else None
@@ -407,14 +431,17 @@ class Pipeline:
         return self.process_entry(entry, download=lambda: Download(aliases, error=error))
 
     def process_entry_safely(
-        self, entry: FeedEntry, download: Callable[[], Download] | None = None
+        self,
+        entry: FeedEntry,
+        download: Callable[[], Download] | None = None,
+        seen_at: float | None = None,
     ) -> EntryResult:
         """`process_entry`, but a bug or library failure on odd input is recorded, not raised.
 
         BrokerError still propagates: without Redis nothing can be recorded at all.
         """
         try:
-            return self.process_entry(entry, download=download)
+            return self.process_entry(entry, download=download, seen_at=seen_at)
         except BrokerError:
             raise
         except Exception as exc:
@@ -447,6 +474,7 @@ class Pipeline:
         report.salvaged = feed.salvaged
         report.cuts = list(feed.cuts)
         entries = feed.entries
+        seen_at = time.time()
         with ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix="prefetch") as pool:
             ahead: deque[Future[Download]] = deque()
             for done, entry in enumerate(entries, 1):
@@ -454,7 +482,7 @@ class Pipeline:
                     ahead.append(
                         pool.submit(self.download, entries[done - 1 + len(ahead)], options)
                     )
-                report.add(self.process_entry_safely(entry, ahead.popleft().result))
+                report.add(self.process_entry_safely(entry, ahead.popleft().result, seen_at))
                 if progress:
                     progress(done, len(entries))
         return report
@@ -481,17 +509,24 @@ class Pipeline:
 
     def _get(self, kind: str, url: str, **options: Any) -> FetchResult:
         """Fetcher.get, counted by result class."""
+        started = time.perf_counter()
         try:
             result = self.fetcher.get(url, **options)
         except FetchError as exc:
             self._count(FETCHES, kind=kind, result=fetch_result(exc))
             raise
+        finally:
+            self._observe(FETCH_SECONDS, time.perf_counter() - started, kind=kind)
         self._count(FETCHES, kind=kind, result=fetch_result(None, result.status))
         return result
 
     def _count(self, name: str, **labels: str) -> None:
         if self.metrics is not None:
             self.metrics.incr(name, **labels)
+
+    def _observe(self, histogram: Histogram, seconds: float, **labels: str) -> None:
+        if self.metrics is not None:
+            self.metrics.observe(histogram, seconds, **labels)
 
     def _extract(self, result: FetchResult) -> Extracted:
         """Decode and extract a fetched page; PermanentFetch when it is not HTML after all."""

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from schemas.feed import FeedEntry, ParsedFeed
-from services.errors import FetchKind, PermanentFetch
-from services.feeds import Caps, FeedLimits, html_to_text, public_link
+from newswire.schemas.feed import FeedEntry, ParsedFeed
+from newswire.services.errors import FetchKind, PermanentFetch
+from newswire.services.feeds import Caps, FeedLimits, html_to_text, public_link
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
 

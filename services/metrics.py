@@ -1,19 +1,66 @@
 """Metrics: counters every process adds to in one Redis hash, read back by the monitor."""
 
+import bisect
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from services.broker import redis_errors
-from services.errors import BrokerError, FetchError, FetchKind
+from newswire.services.broker import redis_errors
+from newswire.services.errors import BrokerError, FetchError, FetchKind
 
 # Counter names, as exported (with a `newswire_` prefix and `_total` suffix) on /metrics.
 FETCHES = "fetches"  # label: kind (feed|page), result (ok|not_modified|http_4xx|...)
 ENTRIES = "entries"  # label: outcome (new|fell_back|duplicate|rejected|failed)
 EXTRACTIONS = "extractions"  # label: result (full|too_short|failed)
 ROBOTS = "robots_disallowed"  # label: kind (page|sitemap): fetches robots.txt ruled out
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """A duration histogram kept as integers in the metrics hash: one field per bucket (counts
+    not yet cumulative), a count, and a sum in microseconds, so HINCRBY adds them exactly."""
+
+    name: str  # exported as newswire_<name>
+    help: str
+    buckets: tuple[float, ...]  # upper bounds in seconds, ascending; +Inf is implied
+    labels: tuple[str, ...] = ()
+
+    def fields(self, seconds: float, labels: dict[str, str]) -> list[tuple[str, int]]:
+        i = bisect.bisect_left(self.buckets, seconds)
+        le = "+Inf" if i == len(self.buckets) else repr(self.buckets[i])
+        return [
+            (field(f"{HISTOGRAM_PREFIX}{self.name}:bucket", {**labels, "le": le}), 1),
+            (field(f"{HISTOGRAM_PREFIX}{self.name}:count", labels), 1),
+            (field(f"{HISTOGRAM_PREFIX}{self.name}:sum_us", labels), round(seconds * 1e6)),
+        ]
+
+
+HISTOGRAM_PREFIX = "h:"
+FETCH_SECONDS = Histogram(
+    "fetch_duration_seconds",
+    "Time to fetch one feed or page over HTTP (ok or failed), by kind (feed, page).",
+    (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    ("kind",),
+)
+EXTRACT_SECONDS = Histogram(
+    "extraction_duration_seconds",
+    "Time to decode and extract one page (trafilatura and cleanup).",
+    (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+)
+PUBLISH_SECONDS = Histogram(
+    "publish_duration_seconds",
+    "Time to publish one article: identity checks, cluster vote and XADD in one script.",
+    (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+LATENCY_SECONDS = Histogram(
+    "entry_latency_seconds",
+    "End to end: from the poll that saw an entry to its article on the stream.",
+    (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0),
+)
+HISTOGRAMS = (FETCH_SECONDS, EXTRACT_SECONDS, PUBLISH_SECONDS, LATENCY_SECONDS)
 
 
 def field(name: str, labels: dict[str, str]) -> str:
@@ -38,6 +85,11 @@ class Metrics:
     def incr(self, name: str, **labels: str) -> None:
         with self._lock:
             self._pending[field(name, labels)] += 1
+
+    def observe(self, histogram: Histogram, seconds: float, **labels: str) -> None:
+        with self._lock:
+            for key, n in histogram.fields(max(seconds, 0.0), labels):
+                self._pending[key] += n
 
     def flush(self) -> None:
         with self._lock:

@@ -3,12 +3,12 @@
 import hashlib
 from datetime import datetime
 
-from schemas.article import Article
-from schemas.feed import FeedEntry
-from services.extract import Extracted, detect_language
-from services.metadata import PageMeta, Timestamp
-from services.redact import redact_url
-from services.urls import canonical_url, clean_url, site_of, story_id
+from newswire.schemas.article import Article
+from newswire.schemas.feed import FeedEntry
+from newswire.services.extract import Extracted, detect_language
+from newswire.services.metadata import PageMeta, Timestamp
+from newswire.services.redact import redact_url
+from newswire.services.urls import canonical_url, clean_url, site_of, story_id
 
 # Fewer words than this from the page, and a longer text in the feed, means extraction missed.
 MIN_BODY_WORDS = 25

@@ -14,8 +14,8 @@ from typing import Any
 
 import redis
 
-from schemas.feed import FeedEntry
-from services.broker import redis_errors
+from newswire.schemas.feed import FeedEntry
+from newswire.services.broker import redis_errors
 
 # KEYS[1] = due zset; ARGV[1] = now, ARGV[2] = batch, ARGV[3] = new deadline. Takes the overdue
 # entries and moves their deadline in one step, so two sweepers never take the same entry.

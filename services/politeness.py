@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from services.broker import redis_errors
+from newswire.services.broker import redis_errors
 
 # Token bucket per host. Redis' own clock is used so workers with skewed clocks agree.
 # KEYS[1] = bucket hash, KEYS[2] = backoff-until key, KEYS[3] = robots.txt Crawl-delay key;

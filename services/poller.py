@@ -3,14 +3,14 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from schemas.feed import FeedEntry, FeedState, ParsedFeed
-from services.errors import FetchError, PermanentFetch, TransientFetch
-from services.ingest import Pipeline
-from services.pending import PendingLedger
-from services.politeness import HostLimiter
-from services.registry import Registry, feed_id
-from services.schedule import PollResult, after_poll
-from services.urls import clean_url
+from newswire.schemas.feed import FeedEntry, FeedState, ParsedFeed
+from newswire.services.errors import FetchError, PermanentFetch, TransientFetch
+from newswire.services.ingest import Pipeline
+from newswire.services.pending import PendingLedger
+from newswire.services.politeness import HostLimiter
+from newswire.services.registry import Registry, feed_id
+from newswire.services.schedule import PollResult, after_poll
+from newswire.services.urls import clean_url
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ import redis
 from pydantic import BaseModel
 from redis.commands.core import Script
 
-from schemas.article import Article
-from schemas.rejected import RejectedLink
-from services.broker import redis_errors
-from services.clusters import bands as cluster_bands
-from services.errors import BrokerError
-from services.settings import Settings
-from services.urls import clean_url, identity_site, legacy_story_id, site_of, story_id
+from newswire.schemas.article import Article
+from newswire.schemas.rejected import RejectedLink
+from newswire.services.broker import redis_errors
+from newswire.services.clusters import bands as cluster_bands
+from newswire.services.errors import BrokerError
+from newswire.services.settings import Settings
+from newswire.services.urls import clean_url, identity_site, legacy_story_id, site_of, story_id
 
 STORY_ID = re.compile(r"[0-9a-f]{32}")
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import redis
 
-from schemas.feed import FeedOptions, FeedState
-from services.broker import redis_errors
-from services.guard import check_url
+from newswire.schemas.feed import FeedOptions, FeedState
+from newswire.services.broker import redis_errors
+from newswire.services.guard import check_url
 
 # Fields stored as strings in the feed's hash; None is stored as "" and read back as None.
 _NULLABLE = (

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.archive import ArchivedPage, PageArchive
-from services.ingest import Outcome, Pipeline
-from services.urls import clean_url
+from newswire.services.archive import ArchivedPage, PageArchive
+from newswire.services.ingest import Outcome, Pipeline
+from newswire.services.urls import clean_url
 
 
 @dataclass

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from schemas.feed import FeedEntry
-from services.publish import Known
-from services.settings import Settings
+from newswire.schemas.feed import FeedEntry
+from newswire.services.publish import Known
+from newswire.services.settings import Settings
 
 
 @dataclass(frozen=True)

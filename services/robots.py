@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 import redis
 from protego import Protego
 
-from services.broker import redis_errors
-from services.errors import FetchError, RefusedURL, TransientFetch
-from services.fetch import Fetcher
-from services.politeness import HostLimiter
-from services.redact import redact_url
+from newswire.services.broker import redis_errors
+from newswire.services.errors import FetchError, RefusedURL, TransientFetch
+from newswire.services.fetch import Fetcher
+from newswire.services.politeness import HostLimiter
+from newswire.services.redact import redact_url
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import redis
 
-from schemas.feed import FeedState
-from services.broker import redis_errors
+from newswire.schemas.feed import FeedState
+from newswire.services.broker import redis_errors
 
 BACKOFF_BASE = 60.0  # seconds after the first error
 BACKOFF_CAP = 86400.0  # about a day: never a permanent give-up by itself

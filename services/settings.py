@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_USER_AGENT = "newswire/0.1 (+https://github.com/newswire/newswire; news ingestion bot)"
@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     feeds_file: str | None = None
     monitor_host: str = "127.0.0.1"
     monitor_port: int = Field(default=8787, ge=0, le=65535)
+    # Access to the monitor (all but /livez and /healthz): a bearer token, a basic-auth
+    # password (user `monitor_user`), or both; neither set means open (loopback by default).
+    monitor_token: SecretStr | None = None
+    monitor_user: str = "newswire"
+    monitor_password: SecretStr | None = None
     data_dir: str = Field(default_factory=default_data_dir)
 
     @property

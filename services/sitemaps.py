@@ -9,9 +9,9 @@ from io import BytesIO
 
 from lxml import etree
 
-from schemas.feed import FeedEntry, ParsedFeed
-from services.errors import FetchKind, PermanentFetch
-from services.feeds import Caps, FeedLimits, public_link
+from newswire.schemas.feed import FeedEntry, ParsedFeed
+from newswire.services.errors import FetchKind, PermanentFetch
+from newswire.services.feeds import Caps, FeedLimits, public_link
 
 GZIP_MAGIC = b"\x1f\x8b"
 # The sitemaps protocol caps a sitemap at 50 MB uncompressed and 50,000 URLs.

@@ -4,10 +4,10 @@ parse it with the matching parser."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from schemas.feed import ParsedFeed
-from services.feeds import FeedLimits, parse_feed
-from services.jsonfeed import looks_like_json_feed, parse_json_feed
-from services.sitemaps import GZIP_MAGIC, gunzip, parse_sitemap, sitemap_kind
+from newswire.schemas.feed import ParsedFeed
+from newswire.services.feeds import FeedLimits, parse_feed
+from newswire.services.jsonfeed import looks_like_json_feed, parse_json_feed
+from newswire.services.sitemaps import GZIP_MAGIC, gunzip, parse_sitemap, sitemap_kind
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from typing import Any
 
 import redis
 
-from schemas.feed import FeedState
-from schemas.status import (
+from newswire.schemas.feed import FeedState
+from newswire.schemas.status import (
     FeedHealth,
     FeedProblem,
     FeedsStatus,
@@ -19,11 +19,11 @@ from schemas.status import (
     WorkerState,
     WorkerStatus,
 )
-from services.broker import redis_errors
-from services.pending import PendingLedger
-from services.redact import redact_url
-from services.registry import Registry
-from services.settings import Settings
+from newswire.services.broker import redis_errors
+from newswire.services.pending import PendingLedger
+from newswire.services.redact import redact_url
+from newswire.services.registry import Registry
+from newswire.services.settings import Settings
 
 QUEUES = ("feeds", "articles")
 WORKER_STALE = 10.0  # seconds without a heartbeat before a worker counts as offline

@@ -8,10 +8,10 @@ from typing import Any
 
 import redis
 
-from schemas.article import Article, parse_article
-from services.broker import redis_errors
-from services.errors import BrokerError
-from services.outage import Outage
+from newswire.schemas.article import Article, parse_article
+from newswire.services.broker import redis_errors
+from newswire.services.errors import BrokerError
+from newswire.services.outage import Outage
 
 log = logging.getLogger(__name__)
 RETRY_MAX = 5.0  # longest pause between reconnect attempts while following

@@ -5,7 +5,7 @@ import re
 from functools import lru_cache
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
-from services.clearurls import bundled_rules
+from newswire.services.clearurls import bundled_rules
 
 # Parameters that news links carry for attribution and that ClearURLs' global rules leave in
 # (they are site-specific there, or not listed): never part of a story's identity. Everything

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from services.settings import Settings
+from newswire.services.settings import Settings
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
 

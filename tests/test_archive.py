@@ -8,16 +8,16 @@ from pathlib import Path
 import redis
 import zstandard
 
-from services.archive import LocalArchive
-from services.ingest import Outcome
-from services.replay import replay
-from services.settings import Settings
+from newswire.services.archive import LocalArchive
+from newswire.services.ingest import Outcome
+from newswire.services.replay import replay
+from newswire.services.settings import Settings
+from newswire.workers.cli_batch import parse_since
+from newswire.workers.runtime import build_runtime
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import events
 from tests.support.processes import newswire
 from tests.support.site import Site
-from workers.cli_batch import parse_since
-from workers.runtime import build_runtime
 
 
 def two_feeds(site: Site) -> tuple[str, str, list[str]]:

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from services.backfill import Progress, backfill_file
-from services.settings import Settings
+from newswire.services.backfill import Progress, backfill_file
+from newswire.services.settings import Settings
+from newswire.workers.runtime import build_runtime
 from tests.support.pages import article_page, paragraphs
 from tests.support.pipeline import stream
 from tests.support.processes import newswire
 from tests.support.warc import request, response, write_warc
-from workers.runtime import build_runtime
 
 
 def page(n: int) -> bytes:

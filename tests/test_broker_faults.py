@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from services.registry import Registry
-from services.settings import Settings
+from newswire.services.registry import Registry
+from newswire.services.settings import Settings
+from newswire.workers.liveness import EXIT_STALLED
+from newswire.workers.monitor import Monitor
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.redis_server import RedisServer
@@ -27,8 +29,6 @@ from tests.test_workers import (
     register,
     start_busy,
 )
-from workers.liveness import EXIT_STALLED
-from workers.monitor import Monitor
 
 RESTARTS = 10
 
@@ -181,7 +181,7 @@ def test_up_replaces_a_stalled_worker_and_the_work_completes(
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
     env |= fault_env | {"NEWSWIRE_DATA_DIR": str(tmp_path / "data")}
     up = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "up", "--concurrency", "2"],
+        [sys.executable, "-m", "newswire.workers.cli", "up", "--concurrency", "2"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )  # fmt: skip

@@ -3,8 +3,8 @@
 import pytest
 import trafilatura
 
-from services.cleanup import clean_body, is_boilerplate, is_headline
-from services.metadata import read_meta
+from newswire.services.cleanup import clean_body, is_boilerplate, is_headline
+from newswire.services.metadata import read_meta
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import redis
 
-from schemas.article import Article
-from services.publish import Publisher
-from services.settings import Settings
-from services.subscribe import Consumer, dead_letters, requeue
+from newswire.schemas.article import Article
+from newswire.services.publish import Publisher
+from newswire.services.settings import Settings
+from newswire.services.subscribe import Consumer, dead_letters, requeue
 from tests.support.processes import wait_for
 from tests.support.redis_server import RedisServer
 from tests.test_cli import newswire
@@ -37,7 +37,7 @@ def publish(client: redis.Redis, n: int) -> list[str]:
 
 CONSUMER = """
 import sys, time, redis
-from services.subscribe import Consumer
+from newswire.services.subscribe import Consumer
 client = redis.Redis.from_url(sys.argv[1])
 out = open(sys.argv[2], "a", buffering=1)
 def handle(article):

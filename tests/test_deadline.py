@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.errors import TransientFetch
-from services.fetch import Fetcher
-from services.settings import Settings
+from newswire.services.errors import TransientFetch
+from newswire.services.fetch import Fetcher
+from newswire.services.settings import Settings
 from tests.support.pages import item, rss2
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
@@ -128,7 +128,7 @@ def test_one_shot_ingest_is_not_held_by_a_dripping_feed_or_page(
     }
     started = time.monotonic()
     run = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "ingest", "--json", site.url("/drip-feed.xml"), good],
+        [sys.executable, "-m", "newswire.workers.cli", "ingest", "--json", site.url("/drip-feed.xml"), good],
         env={**os.environ, **env}, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     took = time.monotonic() - started

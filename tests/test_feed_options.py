@@ -10,19 +10,19 @@ from pathlib import Path
 import pytest
 import redis
 
-from schemas.feed import FeedOptions
-from services.errors import ConfigError
-from services.feedlist import parse_feed_list, parse_yaml
-from services.ingest import Outcome
-from services.registry import Registry
-from services.settings import Settings
+from newswire.schemas.feed import FeedOptions
+from newswire.services.errors import ConfigError
+from newswire.services.feedlist import parse_feed_list, parse_yaml
+from newswire.services.ingest import Outcome
+from newswire.services.registry import Registry
+from newswire.services.settings import Settings
+from newswire.workers.runtime import build_runtime
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
 from tests.support.processes import newswire
 from tests.support.proxy import HttpProxy, Socks5Proxy, closed_port
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
-from workers.runtime import build_runtime
 
 SECRET_PASSWORD = "pa55-s3cret-word"
 SECRET_TOKEN = "tok-9f8e7d6c5b4a"

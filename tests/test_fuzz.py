@@ -15,12 +15,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemas.feed import FeedEntry
-from services.charset import decode_html
-from services.errors import PermanentFetch
-from services.extract import ExtractionError, extract
-from services.normalize import build_article
-from services.sources import parse_source
+from newswire.schemas.feed import FeedEntry
+from newswire.services.charset import decode_html
+from newswire.services.errors import PermanentFetch
+from newswire.services.extract import ExtractionError, extract
+from newswire.services.normalize import build_article
+from newswire.services.sources import parse_source
 from tests.support.pages import article_page, item, paragraphs, rss2
 
 EXAMPLES = int(os.environ.get("NEWSWIRE_FUZZ_EXAMPLES", "120"))

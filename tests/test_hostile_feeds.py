@@ -9,8 +9,8 @@ import sys
 import pytest
 import redis
 
-from schemas.article import Article
-from services.feeds import FeedLimits, parse_feed, without_entity_declarations
+from newswire.schemas.article import Article
+from newswire.services.feeds import FeedLimits, parse_feed, without_entity_declarations
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
@@ -42,7 +42,7 @@ def test_quadratic_entities_are_never_expanded(
     )
     env = {"NEWSWIRE_REDIS_URL": redis_server.url, "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "ingest", "--json", hostile, harmless],
+        [sys.executable, "-m", "newswire.workers.cli", "ingest", "--json", hostile, harmless],
         env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     out, err = proc.communicate(timeout=120)
@@ -70,7 +70,7 @@ def test_peak_memory_of_a_run_on_a_hostile_feed_is_bounded(
     )
     env = {"NEWSWIRE_REDIS_URL": redis_server.url, "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "ingest", hostile],
+        [sys.executable, "-m", "newswire.workers.cli", "ingest", hostile],
         env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     _pid, status, usage = os.wait4(proc.pid, 0)  # reaps it, with its peak memory

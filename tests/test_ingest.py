@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
-from schemas.article import Article
-from services.ingest import Outcome
-from services.settings import Settings
+from newswire.schemas.article import Article
+from newswire.services.ingest import Outcome
+from newswire.services.settings import Settings
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import ingest, stream
 from tests.support.site import Route, Site

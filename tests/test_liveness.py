@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from workers.liveness import LOOP_STALE, Liveness
+from newswire.workers.liveness import LOOP_STALE, Liveness
 
 STALL = 60.0
 

@@ -17,7 +17,7 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.registry import Registry
+from newswire.services.registry import Registry
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.redis_server import RedisServer, free_port
@@ -95,7 +95,7 @@ def test_monitor_status_metrics_and_page(
     procs = Processes(env, tmp_path)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    monitor = subprocess.Popen([sys.executable, "-m", "workers.cli", "monitor", "--port", str(port)],
+    monitor = subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", "monitor", "--port", str(port)],
                                env={**procs.env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         wait_for(lambda: _up(base), 20, "the monitor")
@@ -203,7 +203,7 @@ def _up(base: str) -> bool:
 @pytest.mark.parametrize("path", ["/nope"])
 def test_monitor_unknown_path_says_where_to_go(redis_server: RedisServer, path: str) -> None:
     port = free_port()
-    monitor = subprocess.Popen([sys.executable, "-m", "workers.cli", "monitor", "--port", str(port)],
+    monitor = subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", "monitor", "--port", str(port)],
                                env={"NEWSWIRE_REDIS_URL": redis_server.url, "PATH": "/usr/bin:/bin"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
@@ -218,7 +218,7 @@ def test_monitor_unknown_path_says_where_to_go(redis_server: RedisServer, path: 
 def test_monitor_holds_200_concurrent_clients(redis_server: RedisServer) -> None:
     """300 clients at once, a third of them connected and silent: every one is answered."""
     port = free_port()
-    monitor = subprocess.Popen([sys.executable, "-m", "workers.cli", "monitor", "--port", str(port)],
+    monitor = subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", "monitor", "--port", str(port)],
                                env={"NEWSWIRE_REDIS_URL": redis_server.url, "PATH": "/usr/bin:/bin"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"

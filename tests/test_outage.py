@@ -10,13 +10,13 @@ from pathlib import Path
 
 import redis
 
-from schemas.article import Article
-from services.publish import Publisher
-from services.settings import Settings
-from services.subscribe import Consumer
+from newswire.schemas.article import Article
+from newswire.services.publish import Publisher
+from newswire.services.settings import Settings
+from newswire.services.subscribe import Consumer
+from newswire.workers.monitor import Monitor
 from tests.support.processes import Processes, wait_for
 from tests.support.redis_server import RedisServer
-from workers.monitor import Monitor
 
 OUTAGE = 8.0
 
@@ -47,7 +47,7 @@ def test_everything_rides_out_a_redis_outage(tmp_path: Path) -> None:
     scheduler = procs.scheduler()
     with (tmp_path / "tail.out").open("wb") as out, (tmp_path / "tail.err").open("wb") as err:
         tail = subprocess.Popen(  # the child keeps its own copies of the files
-            [sys.executable, "-m", "workers.cli", "tail", "--follow", "--json", "--from-start"],
+            [sys.executable, "-m", "newswire.workers.cli", "tail", "--follow", "--json", "--from-start"],
             env=procs.env, stdout=out, stderr=err, start_new_session=True,
         )  # fmt: skip
     handled: list[str] = []

@@ -2,8 +2,8 @@
 
 import redis
 
-from schemas.feed import FeedEntry
-from services.pending import PendingLedger, entry_key
+from newswire.schemas.feed import FeedEntry
+from newswire.services.pending import PendingLedger, entry_key
 
 NOW = 1_800_000_000.0
 

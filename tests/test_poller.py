@@ -5,14 +5,14 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from schemas.feed import FeedEntry
-from services.politeness import HostLimiter
-from services.poller import poll_feed, record_failure
-from services.registry import Registry
-from services.settings import Settings
+from newswire.schemas.feed import FeedEntry
+from newswire.services.politeness import HostLimiter
+from newswire.services.poller import poll_feed, record_failure
+from newswire.services.registry import Registry
+from newswire.services.settings import Settings
+from newswire.workers.runtime import Runtime, build_runtime
 from tests.support.pages import item, rss2
 from tests.support.site import Route, Site
-from workers.runtime import Runtime, build_runtime
 
 NOW = 1_800_000_000.0
 

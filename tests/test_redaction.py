@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 import redis
 
-from schemas.feed import FeedOptions
-from services.redact import redact_text, redact_url, without_userinfo
-from services.registry import Registry
-from services.settings import Settings
+from newswire.schemas.feed import FeedOptions
+from newswire.services.redact import redact_text, redact_url, without_userinfo
+from newswire.services.registry import Registry
+from newswire.services.settings import Settings
+from newswire.workers.monitor import Monitor
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.proxy import closed_port
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
-from workers.monitor import Monitor
 
 SECRETS = ("s3cr3t-PASS", "TOPSECRET", "LINKPASS", "bobs-token", "OPT-HEADER-SECRET",
            "OPT-COOKIE-SECRET", "OPT-PASSWORD-SECRET", "OPT-PROXY-SECRET")  # fmt: skip
@@ -98,7 +98,7 @@ def test_no_surface_shows_a_feed_or_link_credential(
         run_env = {**os.environ, **procs.env}
         for args in (["status"], ["status", "--json"], ["feeds", "list"], ["feeds", "list", "--json"],
                      ["feeds", "export"]):  # fmt: skip
-            out = subprocess.run([sys.executable, "-m", "workers.cli", *args], env=run_env,
+            out = subprocess.run([sys.executable, "-m", "newswire.workers.cli", *args], env=run_env,
                                  capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
             surfaces[" ".join(args)] = out.stdout + out.stderr
         monitor = Monitor(Settings(redis_url=redis_server.url))
@@ -122,7 +122,7 @@ def test_redis_password_never_printed(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
     env["NEWSWIRE_REDIS_URL"] = "redis://:hunter2-PASSWORD@127.0.0.1:1/0"
     for args in (["status"], ["ping"], ["ingest", "http://example.com/rss"], ["tail"]):
-        out = subprocess.run([sys.executable, "-m", "workers.cli", *args], env=env,
+        out = subprocess.run([sys.executable, "-m", "newswire.workers.cli", *args], env=env,
                              capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
         assert out.returncode == 3, (args, out.stderr)
         assert "cannot reach Redis" in out.stderr

@@ -5,10 +5,10 @@ import time
 import pytest
 import redis
 
-from schemas.feed import FeedState
-from services.politeness import HostLimiter
-from services.registry import Registry
-from services.schedule import DueQueue, PollResult, after_poll, backoff_seconds, max_age
+from newswire.schemas.feed import FeedState
+from newswire.services.politeness import HostLimiter
+from newswire.services.registry import Registry
+from newswire.services.schedule import DueQueue, PollResult, after_poll, backoff_seconds, max_age
 
 NOW = 1_800_000_000.0
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import redis
 
-from services.broker import open_redis
-from services.settings import Settings
+from newswire.services.broker import open_redis
+from newswire.services.settings import Settings
 from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.sentinel import MASTER_NAME, SentinelDeployment
 from tests.support.site import Site

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 import redis
 
-from services.errors import PermanentFetch, TransientFetch
-from services.ingest import Outcome
-from services.jsonfeed import parse_json_feed
-from services.registry import Registry
-from services.settings import Settings
-from services.sitemaps import parse_sitemap
-from services.sources import parse_source
+from newswire.services.errors import PermanentFetch, TransientFetch
+from newswire.services.ingest import Outcome
+from newswire.services.jsonfeed import parse_json_feed
+from newswire.services.registry import Registry
+from newswire.services.settings import Settings
+from newswire.services.sitemaps import parse_sitemap
+from newswire.services.sources import parse_source
+from newswire.workers.runtime import build_runtime
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import ingest, stream
 from tests.support.processes import newswire
 from tests.support.site import Site
-from workers.runtime import build_runtime
 
 SHARED = Path(os.environ.get("NEWSWIRE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 FEEDS = SHARED / "corpus" / "feeds"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from services.registry import Registry
+from newswire.services.registry import Registry
 from tests.support.processes import wait_for
 
 
@@ -20,7 +20,7 @@ def test_up_starts_private_redis_and_stops_everything_on_ctrl_c(tmp_path: Path) 
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text("- https://news.invalid/rss.xml\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "up", "--feeds", str(feeds), "--concurrency", "1"],
+        [sys.executable, "-m", "newswire.workers.cli", "up", "--feeds", str(feeds), "--concurrency", "1"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -63,7 +63,7 @@ def test_up_starts_private_redis_and_stops_everything_on_ctrl_c(tmp_path: Path) 
 def test_demo_prints_articles_and_summary() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
     result = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "demo", "--timeout", "150"],
+        [sys.executable, "-m", "newswire.workers.cli", "demo", "--timeout", "150"],
         env=env, capture_output=True, text=True, timeout=240, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

@@ -10,18 +10,18 @@ import pytest
 import redis
 
 from bench.wire import copies
-from schemas.__main__ import SCHEMA_DIR
-from schemas.article import Article, parse_article
-from services.ingest import Outcome
-from services.publish import EVENT_ARTICLE, EVENT_UPDATED, Publisher
-from services.registry import Registry
-from services.settings import Settings
+from newswire.schemas.__main__ import SCHEMA_DIR
+from newswire.schemas.article import Article, parse_article
+from newswire.services.ingest import Outcome
+from newswire.services.publish import EVENT_ARTICLE, EVENT_UPDATED, Publisher
+from newswire.services.registry import Registry
+from newswire.services.settings import Settings
+from newswire.workers.runtime import build_runtime
 from tests.support.pages import article_page, item, rss2
 from tests.support.pipeline import events, ingest
 from tests.support.processes import Processes, newswire, stack_env, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
-from workers.runtime import build_runtime
 
 STREAM = "newswire:articles"
 STORY = [

@@ -12,8 +12,8 @@ import redis
 from kombu import Connection, Exchange, Producer, Queue
 from kombu.transport import redis as kombu_redis
 
+from newswire.workers.transport import Transport
 from tests.support.redis_server import RedisServer
-from workers.transport import Transport
 
 
 def connection_lost_under_load(server: RedisServer, transport: type) -> Connection:

@@ -4,18 +4,25 @@ import ipaddress
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from schemas.status import FeedsStatus, SchedulerStatus, Status
-from services.charset import decode_html
-from services.errors import ConfigError, FetchKind, PermanentFetch, RefusedURL, TransientFetch
-from services.exposition import render, sample_value
-from services.fetch import parse_retry_after
-from services.guard import AllowList, check_url, is_public, pick_address
-from services.metadata import parse_timestamp
-from services.metrics import fetch_result
-from services.sources import parse_source
-from services.urls import canonical_url, clean_url, same_site, story_id
+from newswire.schemas.status import FeedsStatus, SchedulerStatus, Status
+from newswire.services.charset import decode_html
+from newswire.services.errors import (
+    ConfigError,
+    FetchKind,
+    PermanentFetch,
+    RefusedURL,
+    TransientFetch,
+)
+from newswire.services.exposition import NewswireCollector
+from newswire.services.fetch import parse_retry_after
+from newswire.services.guard import AllowList, check_url, is_public, pick_address
+from newswire.services.metadata import parse_timestamp
+from newswire.services.metrics import EXTRACT_SECONDS, fetch_result
+from newswire.services.sources import parse_source
+from newswire.services.urls import canonical_url, clean_url, same_site, story_id
 
 
 @pytest.mark.parametrize(
@@ -167,22 +174,39 @@ def test_fetch_errors_carry_a_kind_that_metrics_use() -> None:
     assert caught.value.kind is FetchKind.NOT_A_FEED
 
 
-def test_metrics_exposition_exports_counters_exactly() -> None:
+def test_metrics_collector_exports_counters_exactly_and_cumulative_histograms() -> None:
     status = Status(
         generated_at=0.0, ready=True, workers=[], queues=[], streams=[],
         scheduler=SchedulerStatus(active_instance=None, last_tick=None, fresh=False),
         feeds=FeedsStatus(total=0, healthy=0, backing_off=0, failing=0, disabled=0,
                           stalest_poll_age=None),
     )  # fmt: skip
-    text = render(
-        {"fetches|kind=page|result=ok": 12_345_678, "robots_disallowed|kind=page": 3}, status
-    )
+    raw: dict[str, int] = {
+        "fetches|kind=page|result=ok": 12_345_678_901,
+        "robots_disallowed|kind=page": 3,
+    }
+    for seconds in (0.003, 0.02, 0.02, 7.0):  # 0.005 bucket, 0.025 bucket twice, 10.0 bucket
+        for key, n in EXTRACT_SECONDS.fields(seconds, {}):
+            raw[key] = raw.get(key, 0) + n
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(NewswireCollector(lambda: raw, lambda: status, 1_000_000))
+    text = generate_latest(registry).decode()
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
-    assert 'newswire_fetches_total{kind="page",result="ok"} 12345678' in text
-    assert samples[("newswire_fetches_total", (("kind", "page"), ("result", "ok")))] == 12_345_678
+    assert (
+        samples[("newswire_fetches_total", (("kind", "page"), ("result", "ok")))] == 12_345_678_901
+    )
     assert samples[("newswire_robots_disallowed_total", (("kind", "page"),))] == 3
-    assert sample_value(0.25) == "0.25" and sample_value(2.0) == "2"
+    bucket = "newswire_extraction_duration_seconds_bucket"
+    assert samples[(bucket, (("le", "0.005"),))] == 1
+    assert samples[(bucket, (("le", "0.01"),))] == 1
+    assert samples[(bucket, (("le", "0.025"),))] == 3
+    assert samples[(bucket, (("le", "2.5"),))] == 3
+    assert samples[(bucket, (("le", "10.0"),))] == 4
+    assert samples[(bucket, (("le", "+Inf"),))] == 4
+    assert samples[("newswire_extraction_duration_seconds_count", ())] == 4
+    assert samples[("newswire_extraction_duration_seconds_sum", ())] == pytest.approx(7.043)
+    assert samples[("newswire_stream_max_length", ())] == 1_000_000

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from schemas.article import Article
-from services.registry import Registry
+from newswire.schemas.article import Article
+from newswire.services.registry import Registry
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.redis_server import RedisServer

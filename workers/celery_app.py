@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 from celery import Celery
 from celery.exceptions import CPendingDeprecationWarning
 
-from services.settings import Settings
-from workers.liveness import ConsumerLiveness
-from workers.transport import SentinelTransport, Transport
+from newswire.services.settings import Settings
+from newswire.workers.liveness import ConsumerLiveness
+from newswire.workers.transport import SentinelTransport, Transport
 
 FEEDS_QUEUE = "feeds"
 ARTICLES_QUEUE = "articles"
@@ -31,7 +31,9 @@ def broker(settings: Settings) -> tuple[str, type, dict[str, Any]]:
 
 def make_app(settings: Settings) -> Celery:
     url, transport, sentinel_options = broker(settings)
-    app = Celery("newswire", broker=url, include=["workers.tasks", "workers.heartbeat"])
+    app = Celery(
+        "newswire", broker=url, include=["newswire.workers.tasks", "newswire.workers.heartbeat"]
+    )
     app.conf.update(
         # Our transport: kombu's Redis transport without its lost-consumer bug.
         broker_transport=transport,

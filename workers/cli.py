@@ -10,12 +10,12 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from services.errors import BrokerError, ConfigError
-from services.ingest import FeedReport, Outcome
-from services.redact import redact_logs, redact_url
-from workers import cli_batch, cli_feeds, cli_ops
-from workers.cli_output import EXIT_BROKER, EXIT_CONFIG, EXIT_OK, progress_bar
-from workers.runtime import build_runtime, load_settings
+from newswire.services.errors import BrokerError, ConfigError
+from newswire.services.ingest import FeedReport, Outcome
+from newswire.services.redact import redact_logs, redact_url
+from newswire.workers import cli_batch, cli_feeds, cli_ops
+from newswire.workers.cli_output import EXIT_BROKER, EXIT_CONFIG, EXIT_OK, progress_bar
+from newswire.workers.runtime import build_runtime, load_settings
 
 PASSTHROUGH = frozenset({"worker", "up"})
 SUPERVISE_EVERY = 1.0  # seconds between `newswire up`'s looks at its children
@@ -71,8 +71,8 @@ def report_json(report: FeedReport) -> dict[str, object]:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run a Celery worker on the feeds and articles queues (extra args go to Celery)."""
-    from workers.celery_app import ARTICLES_QUEUE, FEEDS_QUEUE, make_app  # noqa: PLC0415
-    from workers.liveness import EXIT  # noqa: PLC0415
+    from newswire.workers.celery_app import ARTICLES_QUEUE, FEEDS_QUEUE, make_app  # noqa: PLC0415
+    from newswire.workers.liveness import EXIT  # noqa: PLC0415
 
     app = make_app(load_settings())
     extra = list(args.celery_args)
@@ -88,8 +88,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_beat(args: argparse.Namespace) -> int:
     """Run the scheduler until SIGINT/SIGTERM."""
-    from workers.celery_app import make_app  # noqa: PLC0415
-    from workers.scheduler import run_scheduler  # noqa: PLC0415
+    from newswire.workers.celery_app import make_app  # noqa: PLC0415
+    from newswire.workers.scheduler import run_scheduler  # noqa: PLC0415
 
     settings = load_settings()
     stop = threading.Event()
@@ -100,7 +100,7 @@ def cmd_beat(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from workers.stack import Stack  # noqa: PLC0415
+    from newswire.workers.stack import Stack  # noqa: PLC0415
 
     settings = load_settings()
     # Ctrl-C, and SIGTERM from systemd or a container runtime, stop the children too; set
@@ -134,7 +134,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from workers.demo import run_demo  # noqa: PLC0415
+    from newswire.workers.demo import run_demo  # noqa: PLC0415
 
     return run_demo(timeout=args.timeout)
 

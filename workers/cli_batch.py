@@ -9,12 +9,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.archive import LocalArchive
-from services.backfill import BackfillSummary, Progress, backfill_file
-from services.errors import ConfigError
-from services.replay import replay
-from workers.cli_output import EXIT_OK, EXIT_PARTIAL, progress_bar
-from workers.runtime import build_runtime, load_settings
+from newswire.services.archive import LocalArchive
+from newswire.services.backfill import BackfillSummary, Progress, backfill_file
+from newswire.services.errors import ConfigError
+from newswire.services.replay import replay
+from newswire.workers.cli_output import EXIT_OK, EXIT_PARTIAL, progress_bar
+from newswire.workers.runtime import build_runtime, load_settings
 
 RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([mhd])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}

@@ -11,18 +11,24 @@ from pathlib import Path
 
 import redis
 
-from schemas.feed import FeedOptions
-from services.broker import open_redis
-from services.discover import discover
-from services.errors import ConfigError, FetchError, RefusedURL
-from services.feedlist import feed_options, parse_feed_list, to_opml
-from services.fetch import Fetcher
-from services.redact import redact_url
-from services.registry import Registry
-from services.settings import Settings
-from workers.cli_output import EXIT_CONFIG, EXIT_FETCH, EXIT_NOT_FOUND, EXIT_OK, print_table
-from workers.runtime import load_settings
-from workers.status_page import ago
+from newswire.schemas.feed import FeedOptions
+from newswire.services.broker import open_redis
+from newswire.services.discover import discover
+from newswire.services.errors import ConfigError, FetchError, RefusedURL
+from newswire.services.feedlist import feed_options, parse_feed_list, to_opml
+from newswire.services.fetch import Fetcher
+from newswire.services.redact import redact_url
+from newswire.services.registry import Registry
+from newswire.services.settings import Settings
+from newswire.workers.cli_output import (
+    EXIT_CONFIG,
+    EXIT_FETCH,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    print_table,
+)
+from newswire.workers.runtime import load_settings
+from newswire.workers.timefmt import ago
 
 
 def _registry(settings: Settings) -> tuple[redis.Redis, Registry]:

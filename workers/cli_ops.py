@@ -11,12 +11,12 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 
-from schemas.status import WorkerStatus
-from services.broker import open_redis
-from services.errors import BrokerError
-from services.publish import EVENT_UPDATED, Publisher
-from services.status import StatusReader
-from services.subscribe import (
+from newswire.schemas.status import WorkerStatus
+from newswire.services.broker import open_redis
+from newswire.services.errors import BrokerError
+from newswire.services.publish import EVENT_UPDATED, Publisher
+from newswire.services.status import StatusReader
+from newswire.services.subscribe import (
     DEAD_SUFFIX,
     ack,
     dead_letters,
@@ -25,9 +25,9 @@ from services.subscribe import (
     read_group,
     requeue,
 )
-from workers.cli_output import EXIT_NOT_FOUND, EXIT_OK, print_table
-from workers.runtime import load_settings
-from workers.status_page import ago
+from newswire.workers.cli_output import EXIT_NOT_FOUND, EXIT_OK, print_table
+from newswire.workers.runtime import load_settings
+from newswire.workers.timefmt import ago
 
 
 def cmd_tail(args: argparse.Namespace) -> int:
@@ -142,7 +142,7 @@ def cmd_ping(args: argparse.Namespace) -> int:
             return 1
         print(f"scheduler {scheduler.active_instance} ticking")
     if args.worker:
-        from workers.celery_app import make_app  # noqa: PLC0415
+        from newswire.workers.celery_app import make_app  # noqa: PLC0415
 
         now = time.time()
         for worker in StatusReader(client, settings).workers(now):
@@ -158,7 +158,7 @@ def cmd_ping(args: argparse.Namespace) -> int:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from workers.monitor import serve  # noqa: PLC0415
+    from newswire.workers.monitor import serve  # noqa: PLC0415
 
     settings = load_settings()
     stop = threading.Event()

@@ -8,14 +8,14 @@ from typing import Any
 
 import redis
 
-from services.broker import open_redis
-from services.registry import Registry
-from services.settings import Settings
-from services.subscribe import read
-from workers.celery_app import ARTICLES_QUEUE, FEEDS_QUEUE
-from workers.demo_site import write_demo_site
-from workers.site_server import SiteServer
-from workers.stack import Stack
+from newswire.services.broker import open_redis
+from newswire.services.registry import Registry
+from newswire.services.settings import Settings
+from newswire.services.subscribe import read
+from newswire.workers.celery_app import ARTICLES_QUEUE, FEEDS_QUEUE
+from newswire.workers.demo_site import write_demo_site
+from newswire.workers.site_server import SiteServer
+from newswire.workers.stack import Stack
 
 QUIET_AFTER = 3.0  # seconds without a new article, once all are in, before stopping
 

@@ -17,11 +17,17 @@ import redis
 from celery.signals import worker_init, worker_ready, worker_shutdown
 from celery.worker import state
 
-from services.broker import open_redis
-from services.outage import Outage
-from services.settings import Settings
-from services.status import workers_key
-from workers.liveness import EXIT, LIVENESS, enable_fault_injection, end_stalled_worker, pool_pids
+from newswire.services.broker import open_redis
+from newswire.services.outage import Outage
+from newswire.services.settings import Settings
+from newswire.services.status import workers_key
+from newswire.workers.liveness import (
+    EXIT,
+    LIVENESS,
+    enable_fault_injection,
+    end_stalled_worker,
+    pool_pids,
+)
 
 log = logging.getLogger(__name__)
 INTERVAL = 2.0

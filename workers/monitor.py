@@ -1,134 +1,240 @@
-"""The monitor HTTP service (`newswire monitor`): health, readiness, metrics, status, a page."""
+"""The monitor HTTP service (`newswire monitor`): FastAPI on uvicorn for probes, metrics, status."""
 
-import json
 import logging
+import secrets
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from pathlib import Path
+from typing import Annotated, Any
 
-import redis
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
+from fastapi.templating import Jinja2Templates
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from services.broker import open_redis
-from services.errors import BrokerError
-from services.exposition import render as render_metrics
-from services.metrics import Metrics
-from services.redact import redact_url
-from services.registry import Registry
-from services.settings import Settings
-from services.status import StatusReader, feed_health
-from workers.status_page import ago
-from workers.status_page import render as render_page
+import newswire
+from newswire.schemas.status import ApiError, Readiness, Status
+from newswire.services.broker import open_redis, redis_errors
+from newswire.services.errors import BrokerError
+from newswire.services.exposition import NewswireCollector
+from newswire.services.metrics import Metrics
+from newswire.services.redact import redact_url
+from newswire.services.registry import Registry
+from newswire.services.settings import Settings
+from newswire.services.status import StatusReader, feed_health
+from newswire.workers.timefmt import ago, utc_clock
 
 log = logging.getLogger(__name__)
 PAGE_FEEDS = 500  # the page lists at most this many feeds, worst first
-IDLE_TIMEOUT = 30.0  # seconds a connection may stay silent
+PAGE_REFRESH = 10  # seconds between the page's own reloads
+IDLE_TIMEOUT = 30  # seconds an idle keep-alive connection stays open
+TEMPLATES = Path(__file__).parent / "templates"
+HEALTH_ORDER = {"failing": 0, "backing_off": 1, "disabled": 2, "healthy": 3}
+
+# Documented on every protected operation, so clients (and schemathesis) know them.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ApiError, "description": "Credentials missing or wrong (auth is on)."},
+    503: {"model": ApiError, "description": "Redis is unreachable."},
+}
 
 
-class Server(ThreadingHTTPServer):
-    """A thread per connection, and a listen backlog for bursts of probes and scrapers (the
-    standard library's 5 overflows at a few dozen concurrent clients)."""
-
-    request_queue_size = 1024
-    daemon_threads = True
+class BrokerUnavailable(Exception):
+    """Raised by a handler whose Redis read failed; answered 503."""
 
 
-class Monitor:
-    """Answers the monitor's endpoints from Redis; one client shared by the request threads."""
+def require_auth(settings: Settings) -> Any:
+    """A dependency that lets a request through when auth is off or its credentials match
+    the bearer token or the basic-auth password (compared in constant time)."""
+    bearer = HTTPBearer(auto_error=False, description="NEWSWIRE_MONITOR_TOKEN")
+    basic = HTTPBasic(auto_error=False, description="NEWSWIRE_MONITOR_PASSWORD")
+    token = settings.monitor_token.get_secret_value() if settings.monitor_token else None
+    password = settings.monitor_password.get_secret_value() if settings.monitor_password else None
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.client = open_redis(settings, check=False)
-        self.reader = StatusReader(self.client, settings)
+    def check(
+        request: Request,
+        given_token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        given_basic: Annotated[HTTPBasicCredentials | None, Depends(basic)],
+    ) -> None:
+        if token is None and password is None:
+            return
+        if (
+            token is not None
+            and given_token is not None
+            and secrets.compare_digest(given_token.credentials.encode(), token.encode())
+        ):
+            return
+        if password is not None and given_basic is not None:
+            user_ok = secrets.compare_digest(
+                given_basic.username.encode(), settings.monitor_user.encode()
+            )
+            password_ok = secrets.compare_digest(given_basic.password.encode(), password.encode())
+            if user_ok and password_ok:
+                return
+        raise Unauthorized(basic=password is not None)
 
-    def livez(self) -> tuple[int, str, bytes]:
-        """The process answers: nothing else is asked, so it stays fast under any load."""
-        return 200, "text/plain", b"ok\n"
+    return check
 
-    def readyz(self) -> tuple[int, str, bytes]:
-        try:
-            self.client.ping()
-            reasons = self.reader.readiness()
-        except (redis.RedisError, BrokerError) as exc:
-            reasons = [f"Redis unreachable: {exc}"]
-        body = json.dumps({"ready": not reasons, "reasons": reasons}).encode()
-        return (503 if reasons else 200), "application/json", body
 
-    def metrics(self) -> tuple[int, str, bytes]:
-        status = self.reader.collect()
-        counters = Metrics(self.client, self.settings.key_prefix).read()
-        return (
-            200,
-            "text/plain; version=0.0.4; charset=utf-8",
-            render_metrics(counters, status).encode(),
+class Unauthorized(Exception):
+    def __init__(self, basic: bool) -> None:
+        super().__init__("credentials required")
+        self.basic = basic
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The monitor's application; one Redis client shared by the request threads."""
+    client = open_redis(settings, check=False)
+    reader = StatusReader(client, settings)
+    metrics = Metrics(client, settings.key_prefix)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(NewswireCollector(metrics.read, reader.collect, settings.stream_maxlen))
+    templates = Jinja2Templates(directory=TEMPLATES)  # autoescape on for .html templates
+    templates.env.filters["ago"] = ago
+    templates.env.filters["utc_clock"] = utc_clock
+
+    app = FastAPI(
+        title="newswire monitor",
+        version=newswire.__version__,
+        description="Health probes, Prometheus metrics and the status of a newswire "
+        "deployment. `/livez` is always open; everything else needs the bearer token or "
+        "basic-auth password when `NEWSWIRE_MONITOR_TOKEN` or `NEWSWIRE_MONITOR_PASSWORD` "
+        "is set.",
+    )
+
+    @app.exception_handler(BrokerError)
+    def broker_down(_request: Request, exc: BrokerError) -> JSONResponse:
+        return JSONResponse({"detail": f"Redis unavailable: {exc}"}, status_code=503)
+
+    @app.exception_handler(404)
+    def not_found(_request: Request, _exc: Exception) -> PlainTextResponse:
+        return PlainTextResponse(
+            "not found: try /, /livez, /readyz, /metrics, /api/status, /docs\n", status_code=404
         )
 
-    def api_status(self) -> tuple[int, str, bytes]:
-        return 200, "application/json", self.reader.collect().model_dump_json(indent=2).encode()
+    @app.exception_handler(Unauthorized)
+    def unauthorized(_request: Request, exc: Unauthorized) -> JSONResponse:
+        challenge = 'Basic realm="newswire"' if exc.basic else "Bearer"
+        return JSONResponse(
+            {"detail": "credentials required: a bearer token or basic auth (see the README)"},
+            status_code=401,
+            headers={"WWW-Authenticate": challenge},
+        )
 
-    def page(self) -> tuple[int, str, bytes]:
-        status = self.reader.collect()
-        feeds = Registry(self.client, self.settings.key_prefix).all()
-        order = {"failing": 0, "backing_off": 1, "disabled": 2, "healthy": 3}
-        feeds.sort(key=lambda f: (order[feed_health(f)], f.url))
+    @app.get(
+        "/livez",
+        response_class=PlainTextResponse,
+        tags=["probes"],
+        summary="Liveness: the process answers (never needs credentials)",
+    )
+    async def livez() -> str:
+        # async: answered on the event loop, never queued behind Redis reads in the threadpool
+        return "ok\n"
+
+    app.add_api_route(
+        "/healthz", livez, response_class=PlainTextResponse, include_in_schema=False
+    )  # the name compose files and older probes use
+
+    protected = APIRouter(dependencies=[Depends(require_auth(settings))], responses=ERRORS)
+
+    @protected.get(
+        "/readyz",
+        response_model=Readiness,
+        tags=["probes"],
+        summary="Readiness: Redis, a worker and the scheduler up (503 when not)",
+        responses={503: {"model": Readiness, "description": "Not ready: `reasons` says why."}},
+    )
+    def readyz() -> JSONResponse:
+        try:
+            with redis_errors("ping"):
+                client.ping()
+            reasons = reader.readiness()
+        except BrokerError as exc:
+            reasons = [f"Redis unreachable: {exc}"]
+        body = Readiness(ready=not reasons, reasons=reasons)
+        return JSONResponse(body.model_dump(), status_code=503 if reasons else 200)
+
+    @protected.get(
+        "/metrics",
+        tags=["metrics"],
+        summary="Prometheus metrics (text exposition format)",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    def prometheus() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @protected.get("/api/status", response_model=Status, tags=["status"], summary="Status")
+    def api_status() -> Status:
+        """Workers, queues, scheduler, streams and feeds: the same as `newswire status --json`."""
+        return reader.collect()
+
+    @protected.get(
+        "/",
+        response_class=HTMLResponse,
+        tags=["status"],
+        summary="The status page (HTML, reloads itself)",
+    )
+    def page(request: Request) -> HTMLResponse:
+        status = reader.collect()
+        feeds = Registry(client, settings.key_prefix).all()
+        feeds.sort(key=lambda f: (HEALTH_ORDER[feed_health(f)], f.url))
         now = status.generated_at
         rows = [
-            (redact_url(f.url), feed_health(f), f.error_count,
-             f.last_error or f.last_status or "new", ago(f.last_polled, now),
-             "disabled" if not f.enabled else ago(f.next_due, now))
+            {"url": redact_url(f.url), "health": feed_health(f), "errors": f.error_count,
+             "last": f.last_error or f.last_status or "new", "polled": ago(f.last_polled, now),
+             "due": "disabled" if not f.enabled else ago(f.next_due, now)}
             for f in feeds[:PAGE_FEEDS]
         ]  # fmt: skip
-        return 200, "text/html; charset=utf-8", render_page(status, rows).encode()
+        stream = status.streams[0] if status.streams else None
+        per_minute = stream.per_minute if stream else []
+        cards = [
+            ("articles on stream", stream.length if stream else 0),
+            ("last hour", sum(per_minute)),
+            ("workers online", f"{sum(w.online for w in status.workers)}/{len(status.workers)}"),
+            ("feeds healthy", f"{status.feeds.healthy}/{status.feeds.total}"),
+            ("queued", sum(q.length for q in status.queues)),
+        ]
+        return templates.TemplateResponse(
+            request,
+            "status.html",
+            {
+                "status": status, "now": now, "stream": stream, "per_minute": per_minute,
+                "peak": max(per_minute or [0]) or 1, "cards": cards, "feeds": rows,
+                "shown": len(rows), "f": status.feeds, "refresh": PAGE_REFRESH,
+            },
+            headers={"Cache-Control": "no-store"},
+        )  # fmt: skip
 
-    def route(self, path: str) -> tuple[int, str, bytes]:
-        routes = {
-            "/livez": self.livez,
-            "/healthz": self.livez,  # the name compose files and older probes use
-            "/readyz": self.readyz,
-            "/metrics": self.metrics,
-            "/api/status": self.api_status,
-            "/": self.page,
-        }
-        handler = routes.get(urlsplit(path).path)
-        if handler is None:
-            return (
-                404,
-                "text/plain",
-                b"not found: try /, /livez, /readyz, /metrics, /api/status\n",
-            )
-        try:
-            return handler()
-        except BrokerError as exc:
-            return 503, "text/plain", f"Redis unavailable: {exc}\n".encode()
+    app.include_router(protected)
+    return app
 
 
 def serve(settings: Settings, host: str, port: int, stop: threading.Event | None = None) -> None:
-    monitor = Monitor(settings)
-
-    class Handler(BaseHTTPRequestHandler):
-        timeout = IDLE_TIMEOUT  # a client that connects and says nothing is dropped
-
-        def do_GET(self) -> None:
-            status, content_type, body = monitor.route(self.path)
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            log.debug(format, *args)
-
-    server = Server((host, port), Handler)
-    print(f"newswire monitor on http://{host}:{server.server_address[1]}/", flush=True)
+    """Run the monitor on uvicorn until SIGTERM/SIGINT (or `stop` is set)."""
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=IDLE_TIMEOUT,
+        backlog=1024,  # bursts of probes and scrapers
+    )
+    server = uvicorn.Server(config)
     if stop is not None:
 
         def stop_when_asked() -> None:
             stop.wait()
-            server.shutdown()
+            server.should_exit = True
 
         threading.Thread(target=stop_when_asked, daemon=True).start()
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+    auth = "on" if settings.monitor_token or settings.monitor_password else "off"
+    print(f"newswire monitor on http://{host}:{port}/ (auth {auth}, API at /docs)", flush=True)
+    server.run()

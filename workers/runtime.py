@@ -8,23 +8,23 @@ from datetime import timedelta
 import redis
 from pydantic import ValidationError
 
-from schemas.feed import FeedOptions
-from services.archive import LocalArchive
-from services.broker import open_redis
-from services.errors import ConfigError
-from services.feeds import FeedLimits
-from services.fetch import Fetcher
-from services.guard import AllowList
-from services.ingest import Pipeline
-from services.metrics import Metrics
-from services.pending import PendingLedger
-from services.politeness import HostLimiter
-from services.publish import Publisher
-from services.registry import Registry, feed_id
-from services.revisions import RevisionPolicy
-from services.robots import RobotsCache
-from services.settings import Settings
-from services.sources import SourceOptions
+from newswire.schemas.feed import FeedOptions
+from newswire.services.archive import LocalArchive
+from newswire.services.broker import open_redis
+from newswire.services.errors import ConfigError
+from newswire.services.feeds import FeedLimits
+from newswire.services.fetch import Fetcher
+from newswire.services.guard import AllowList
+from newswire.services.ingest import Pipeline
+from newswire.services.metrics import Metrics
+from newswire.services.pending import PendingLedger
+from newswire.services.politeness import HostLimiter
+from newswire.services.publish import Publisher
+from newswire.services.registry import Registry, feed_id
+from newswire.services.revisions import RevisionPolicy
+from newswire.services.robots import RobotsCache
+from newswire.services.settings import Settings
+from newswire.services.sources import SourceOptions
 
 # A feed's options are re-read from the registry this often by a worker (and this many kept).
 OPTIONS_TTL = 60.0

@@ -12,16 +12,16 @@ from pathlib import Path
 from celery import Celery
 from kombu.exceptions import OperationalError
 
-from services.broker import open_redis
-from services.errors import BrokerError
-from services.feedlist import parse_feed_list
-from services.outage import Outage
-from services.pending import PendingLedger
-from services.registry import Registry
-from services.schedule import DueQueue
-from services.settings import Settings
-from services.status import leader_key, scheduler_heartbeat_key
-from workers.celery_app import ARTICLES_QUEUE, ENTRY_TASK, FEEDS_QUEUE, POLL_TASK
+from newswire.services.broker import open_redis
+from newswire.services.errors import BrokerError
+from newswire.services.feedlist import parse_feed_list
+from newswire.services.outage import Outage
+from newswire.services.pending import PendingLedger
+from newswire.services.registry import Registry
+from newswire.services.schedule import DueQueue
+from newswire.services.settings import Settings
+from newswire.services.status import leader_key, scheduler_heartbeat_key
+from newswire.workers.celery_app import ARTICLES_QUEUE, ENTRY_TASK, FEEDS_QUEUE, POLL_TASK
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from typing import IO, Any
 
 import redis
 
-from services.errors import ConfigError
-from services.status import scheduler_heartbeat_key, workers_key
-from workers.liveness import EXIT_STALLED
+from newswire.services.errors import ConfigError
+from newswire.services.status import scheduler_heartbeat_key, workers_key
+from newswire.workers.liveness import EXIT_STALLED
 
 RESTART_BACKOFF = (1.0, 30.0)  # first and longest wait before restarting a child
 BACKOFF_RESET = 60.0  # a child that ran this long starts again from the first wait
@@ -126,7 +126,7 @@ def remembered_port(data_dir: Path) -> int:
 
 
 def newswire_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "workers.cli", *args]
+    return [sys.executable, "-m", "newswire.workers.cli", *args]
 
 
 @dataclass

@@ -10,16 +10,16 @@ from celery import Task, shared_task
 from celery.exceptions import Reject, SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError
 
-from schemas.feed import FeedEntry
-from services.errors import BrokerError, TransientFetch
-from services.outage import Outage
-from services.poller import PollReport, record_failure
-from services.poller import poll_feed as poll_service
-from services.redact import redact_url
-from services.schedule import backoff_seconds
-from services.settings import Settings
-from workers.celery_app import ENTRY_TASK, POLL_TASK
-from workers.runtime import Runtime, build_runtime
+from newswire.schemas.feed import FeedEntry
+from newswire.services.errors import BrokerError, TransientFetch
+from newswire.services.outage import Outage
+from newswire.services.poller import PollReport, record_failure
+from newswire.services.poller import poll_feed as poll_service
+from newswire.services.redact import redact_url
+from newswire.services.schedule import backoff_seconds
+from newswire.services.settings import Settings
+from newswire.workers.celery_app import ENTRY_TASK, POLL_TASK
+from newswire.workers.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,6 +95,8 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
     if state is None or not state.enabled:
         return {"feed": feed_id, "skipped": "not registered or disabled"}
 
+    seen_at = time.time()  # the end-to-end latency of the entries this poll finds starts here
+
     def poll() -> PollReport:
         # One producer for the whole batch; no per-message retry wrapper (a failed publish
         # fails the poll, which is retried whole: entries are deduplicated, validators not yet
@@ -104,7 +106,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
             def enqueue(entry: FeedEntry) -> None:
                 try:
                     process_entry.apply_async(
-                        args=(entry.model_dump(mode="json"), 0),
+                        args=(entry.model_dump(mode="json"), 0, seen_at),
                         producer=producer,
                         retry=False,
                         argsrepr=repr(entry.link),
@@ -137,7 +139,9 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
 
 
 @shared_task(name=ENTRY_TASK, bind=True, max_retries=None)
-def process_entry(self: Task, entry: dict[str, Any], attempt: int = 0) -> str:
+def process_entry(
+    self: Task, entry: dict[str, Any], attempt: int = 0, seen_at: float | None = None
+) -> str:
     """Fetch, extract and publish one entry. Waits for the host's rate limit; retries
     transient fetch failures `entry_retries` times, then falls back to the feed's text."""
     rt = runtime(self)
@@ -157,7 +161,9 @@ def process_entry(self: Task, entry: dict[str, Any], attempt: int = 0) -> str:
     options = with_broker(lambda: rt.feed_options(item.feed_url), settings)
     try:
         result = with_broker(
-            lambda: rt.pipeline.process_entry(item, final_attempt=final, options=options),
+            lambda: rt.pipeline.process_entry(
+                item, final_attempt=final, options=options, seen_at=seen_at
+            ),
             settings,
         )
     except TransientFetch as exc:
@@ -166,7 +172,7 @@ def process_entry(self: Task, entry: dict[str, Any], attempt: int = 0) -> str:
             with_broker(lambda: limiter.back_off(link, retry_after), settings)
         delay = countdown(settings, exc.retry_after or backoff_seconds(attempt + 1) / 4)
         with_broker(lambda: rt.pending.extend(item, time.time() + delay), settings)
-        raise retry_later(self, args=(entry, attempt + 1), countdown=delay) from None
+        raise retry_later(self, args=(entry, attempt + 1, seen_at), countdown=delay) from None
     except SoftTimeLimitExceeded:
         # The page took the task's whole time budget: the feed's text it is, as after any
         # transient failure that ran out of tries (the hard limit is 10 s away).

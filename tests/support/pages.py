@@ -2,7 +2,7 @@
 
 from html import escape
 
-from workers.demo_site import article_html as article_page
+from newswire.workers.demo_site import article_html as article_page
 
 __all__ = ["article_page", "item", "paragraphs", "rss2"]
 

@@ -2,10 +2,10 @@
 
 import redis
 
-from schemas.article import Article, parse_article
-from services.ingest import FeedReport
-from services.settings import Settings
-from workers.runtime import build_runtime
+from newswire.schemas.article import Article, parse_article
+from newswire.services.ingest import FeedReport
+from newswire.services.settings import Settings
+from newswire.workers.runtime import build_runtime
 
 STREAM = "newswire:articles"
 

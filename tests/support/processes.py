@@ -32,7 +32,7 @@ def newswire(
     """`newswire ARGS` in a child process with `env` added to this one's; never raises on
     a non-zero exit (the tests assert the code)."""
     return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
+        [sys.executable, "-m", "newswire.workers.cli", *args],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -64,7 +64,7 @@ class Processes:
     ) -> subprocess.Popen[bytes]:
         with (self.log_dir / f"{name}.log").open("ab") as log:  # the child keeps its own copy
             proc = subprocess.Popen(
-                [sys.executable, "-m", "workers.cli", *args],
+                [sys.executable, "-m", "newswire.workers.cli", *args],
                 env={**self.env, **(env or {})}, stdout=log, stderr=log, start_new_session=True,
             )  # fmt: skip
         self.procs.append(proc)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import redis
 
-from workers.stack import RedisProcess, free_port, redis_binary
+from newswire.workers.stack import RedisProcess, free_port, redis_binary
 
 MASTER_NAME = "newswire"
 

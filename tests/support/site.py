@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
-from workers.site_server import LoopbackServer
+from newswire.workers.site_server import LoopbackServer
 
 
 @dataclass

@@ -1,0 +1,107 @@
+"""The installed package: one importable name (`newswire`), a wheel that installs beside an
+application's own `services` and `schemas` packages, and imports that flow one way."""
+
+import ast
+import os
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = {"schemas": 0, "services": 1, "workers": 2}  # may import only what is below
+
+
+def imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append(node.module)
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_imports_flow_one_way_under_one_name(layer: str) -> None:
+    for path in sorted((ROOT / layer).rglob("*.py")):
+        for module in imports(path):
+            top = module.split(".")[0]
+            assert top not in LAYERS, f"{path}: `{module}` must be imported as newswire.{module}"
+            if top == "newswire" and module.count(".") >= 1:
+                other = module.split(".")[1]
+                if other in LAYERS:
+                    assert LAYERS[other] <= LAYERS[layer], f"{path} imports {module} (upwards)"
+
+
+def test_wheel_installs_beside_generic_packages(tmp_path: Path) -> None:
+    """Build the sdist and the wheel as CI would, check their metadata, install the wheel (not
+    editable) into a fresh venv that already has its own `services` and `schemas`."""
+    dist = tmp_path / "dist"
+    build = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        check=False, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    assert "Installing" not in build.stderr  # no setuptools warnings about package layout
+    wheels = list(dist.glob("*.whl"))
+    sdists = list(dist.glob("*.tar.gz"))
+    assert len(wheels) == 1 and len(sdists) == 1, os.listdir(dist)
+    twine = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *map(str, wheels + sdists)],
+        check=False, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert twine.returncode == 0, twine.stdout + twine.stderr
+
+    names = zipfile.ZipFile(wheels[0]).namelist()
+    tops = {name.split("/")[0] for name in names}
+    assert tops == {"newswire", wheels[0].name.split("-")[0] + "-" + wheels[0].name.split("-")[1]
+                    + ".dist-info"}, tops  # fmt: skip
+    assert "newswire/schemas/article.v2.schema.json" in names
+    assert "newswire/services/data/clearurls/data.min.json" in names
+
+    env_dir = tmp_path / "app-venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    purelib = Path(
+        subprocess.check_output(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
+    # The application's own generic packages, already installed.
+    for name in ("services", "schemas"):
+        (purelib / name).mkdir()
+        (purelib / name / "__init__.py").write_text(f"OWNER = 'the application ({name})'\n")
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "--no-deps", "--no-index", str(wheels[0])],
+        check=False, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert install.returncode == 0, install.stdout + install.stderr
+    # Dependencies come from the test venv (appended after the app's own site-packages, so
+    # its packages still win); this venv has no newswire on its path, only the wheel's.
+    (purelib / "zz-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    check = subprocess.run(
+        [python, "-c",
+         "import services, schemas, newswire, newswire.subscribe, newswire.schemas\n"
+         "from newswire.subscribe import Consumer\n"
+         "from newswire.schemas import Article\n"
+         "print(services.OWNER); print(schemas.OWNER); print(newswire.__file__)\n"
+         "print(Article.model_json_schema()['title'])"],
+        check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr
+    lines = check.stdout.splitlines()
+    assert lines[:2] == ["the application (services)", "the application (schemas)"]
+    assert lines[2].startswith(str(purelib / "newswire")), lines[2]
+    assert lines[3] == "Article"
+    cli = subprocess.run(
+        [env_dir / "bin" / "newswire", "--help"], check=False, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    assert "usage: newswire" in cli.stdout
