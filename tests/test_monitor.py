@@ -136,6 +136,14 @@ def test_monitor_status_metrics_and_page(
         assert before[("newswire_fetches_total", (("kind", "page"), ("result", "ok")))] == 6
         assert before[("newswire_fetches_total", (("kind", "feed"), ("result", "http_5xx")))] >= 1
         assert before[("newswire_stream_length", (("stream", "newswire:articles"),))] == 6
+        # Durations from the workers: one per page fetch, extraction, publish, and the
+        # end-to-end latency of each story (poll saw it -> on the stream), within the test.
+        assert before[("newswire_fetch_duration_seconds_count", (("kind", "page"),))] == 6
+        assert before[("newswire_extraction_duration_seconds_count", ())] == 6
+        assert before[("newswire_publish_duration_seconds_count", ())] == 6
+        assert before[("newswire_entry_latency_seconds_count", ())] == 6
+        assert 0 < before[("newswire_entry_latency_seconds_sum", ())] < 6 * 60
+        assert before[("newswire_entry_latency_seconds_bucket", (("le", "+Inf"),))] == 6
 
         # A consumer group shows pending and lag; then more articles flow and counters move.
         redis_client.xgroup_create("newswire:articles", "indexer", id="0")

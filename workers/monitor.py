@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.security import (
     HTTPAuthorizationCredentials,
@@ -105,6 +106,10 @@ def create_app(settings: Settings) -> FastAPI:
         "deployment. `/livez` is always open; everything else needs the bearer token or "
         "basic-auth password when `NEWSWIRE_MONITOR_TOKEN` or `NEWSWIRE_MONITOR_PASSWORD` "
         "is set.",
+        # Served below, behind the same credentials as the rest.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
 
     @app.exception_handler(BrokerError)
@@ -210,6 +215,14 @@ def create_app(settings: Settings) -> FastAPI:
             },
             headers={"Cache-Control": "no-store"},
         )  # fmt: skip
+
+    @protected.get("/openapi.json", include_in_schema=False)
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @protected.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="newswire monitor API")
 
     app.include_router(protected)
     return app
