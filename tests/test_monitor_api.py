@@ -118,7 +118,13 @@ def test_openapi_document_matches_the_server(guarded_monitor: str) -> None:
         operation = result.ok()
         labels.append(operation.label)
         check(operation, [not_a_server_error] if operation.path == "/readyz" else [])
-    assert sorted(labels) == ["GET /", "GET /api/status", "GET /livez", "GET /metrics", "GET /readyz"]
+    assert sorted(labels) == [
+        "GET /",
+        "GET /api/status",
+        "GET /livez",
+        "GET /metrics",
+        "GET /readyz",
+    ]
 
 
 def test_openapi_uses_the_contract_models(guarded_monitor: str) -> None:
@@ -153,7 +159,9 @@ def test_metrics_exact_counters_and_histograms(
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
-    assert samples[("newswire_fetches_total", (("kind", "page"), ("result", "ok")))] == 12_345_678_901
+    assert (
+        samples[("newswire_fetches_total", (("kind", "page"), ("result", "ok")))] == 12_345_678_901
+    )
     bucket = "newswire_fetch_duration_seconds_bucket"
     assert samples[(bucket, (("kind", "page"), ("le", "0.025")))] == 0
     assert samples[(bucket, (("kind", "page"), ("le", "0.05")))] == 2
