@@ -13,48 +13,22 @@ from pathlib import Path
 import pytest
 import redis
 
-from newswire.services.registry import Registry
-from newswire.services.settings import Settings
 from newswire.workers.liveness import EXIT_STALLED
-from newswire.workers.monitor import Monitor
-from tests.support.pages import article_page, item, paragraphs, rss2
-from tests.support.processes import Processes, stack_env, wait_for
-from tests.support.redis_server import RedisServer
-from tests.support.site import Route, Site
-from tests.test_workers import (
-    articles,
+from tests.support.fleet import (
+    add_fresh_feed,
     assert_exactly_once,
     news_network,
+    on_stream,
     queues_empty,
     register,
     start_busy,
 )
+from tests.support.monitor import get, metric_samples, start_monitor
+from tests.support.processes import Processes, stack_env, wait_for
+from tests.support.redis_server import RedisServer
+from tests.support.site import Site
 
 RESTARTS = 10
-
-
-def add_fresh_feed(site: Site, client: redis.Redis, tag: str, stories: int) -> list[str]:
-    """A feed registered now with `stories` new stories; their canonical URLs."""
-    urls = []
-    for n in range(stories):
-        path = f"/fresh/{tag}/{n}.html"
-        site.routes[path] = Route(
-            body=article_page(f"Fresh {tag} {n}", paragraphs(f"Fresh {tag} {n}")).encode(),
-            headers={"Content-Type": "text/html; charset=utf-8"},
-            delay=0.2,
-        )
-        urls.append(site.url(path))
-    feed = site.add(
-        f"/fresh/{tag}.xml",
-        rss2([item(u, f"Fresh {tag} {n}") for n, u in enumerate(urls)]),
-        "application/rss+xml",
-    )
-    Registry(client).add(feed, 600)
-    return urls
-
-
-def on_stream(client: redis.Redis) -> set[str]:
-    return {a.canonical_url for a in articles(client) if a.canonical_url}
 
 
 def test_redis_restarted_ten_times_under_load_every_story_once(site: Site, tmp_path: Path) -> None:
@@ -124,12 +98,13 @@ def test_wedged_consumer_shows_stalled_fails_readiness_and_exits(
     fault_env: dict[str, str],
 ) -> None:  # fmt: skip
     procs = Processes(fault_env, tmp_path)
+    monitor = None
     try:
         worker = procs.worker("victim")
         procs.scheduler()
         wait_for(lambda: worker_state(redis_client, worker.pid) == "online", 30, "online")
-        monitor = Monitor(Settings(redis_url=redis_server.url))
-        assert monitor.readyz()[0] == 200
+        monitor, base = start_monitor(redis_server.url)
+        assert get(base + "/readyz")[0] == 200
 
         os.kill(worker.pid, signal.SIGUSR2)  # its consumer hangs; the process lives on
         wedged_at = time.monotonic()
@@ -137,15 +112,15 @@ def test_wedged_consumer_shows_stalled_fails_readiness_and_exits(
         wait_for(lambda: worker_state(redis_client, worker.pid) == "stalled", STALL + 10, "stall")
         assert time.monotonic() - wedged_at >= STALL - 1
         assert worker.poll() is None  # said for a moment before it exits
-        code, _type, body = monitor.readyz()
+        code, _headers, body = get(base + "/readyz")
         reasons = json.loads(body)["reasons"]
         assert code == 503
         assert any("victim" in r and "stalled" in r for r in reasons), reasons
-        status = monitor.reader.collect()
-        [w] = [w for w in status.workers if w.pid == worker.pid]
-        assert w.state == "stalled" and w.not_consuming_since is not None
-        metrics = monitor.metrics()[2].decode()
-        assert 'newswire_workers{state="stalled"} 1' in metrics
+        status = json.loads(get(base + "/api/status")[2])
+        [w] = [w for w in status["workers"] if w["pid"] == worker.pid]
+        assert w["state"] == "stalled" and w["not_consuming_since"] is not None
+        metrics = metric_samples(get(base + "/metrics")[2])
+        assert metrics[("newswire_workers", (("state", "stalled"),))] == 1
 
         assert worker.wait(20) == EXIT_STALLED
         assert time.monotonic() - wedged_at < STALL + 15
@@ -153,6 +128,9 @@ def test_wedged_consumer_shows_stalled_fails_readiness_and_exits(
         print(procs.logs())
         raise
     finally:
+        if monitor is not None:
+            monitor.terminate()
+            monitor.wait(10)
         procs.stop_all()
 
 

@@ -15,9 +15,8 @@ from newswire.schemas.article import Article
 from newswire.services.publish import Publisher
 from newswire.services.settings import Settings
 from newswire.services.subscribe import Consumer, dead_letters, requeue
-from tests.support.processes import wait_for
+from tests.support.processes import newswire, wait_for
 from tests.support.redis_server import RedisServer
-from tests.test_cli import newswire
 
 STREAM = "newswire:articles"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import redis
 
+from tests.support.processes import newswire
 from tests.support.redis_server import RedisServer
-from tests.test_cli import newswire
 
 OPML = """<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0"><head><title>Reader export</title></head><body>

@@ -8,39 +8,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import redis
-from prometheus_client.parser import text_string_to_metric_families
 
 from newswire.services.registry import Registry
+from tests.support.monitor import get, metric_samples
 from tests.support.pages import article_page, item, paragraphs, rss2
-from tests.support.processes import Processes, stack_env, wait_for
+from tests.support.processes import Processes, newswire, stack_env, wait_for
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.site import Route, Site
-from tests.test_cli import newswire
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def metric_samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
 
 
 def status_json(env: dict[str, str]) -> dict:  # type: ignore[type-arg]
@@ -99,8 +80,8 @@ def test_monitor_status_metrics_and_page(
                                env={**procs.env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         wait_for(lambda: _up(base), 20, "the monitor")
-        assert get(base + "/healthz") == (200, "ok\n")
-        code, body = get(base + "/readyz")
+        assert get(base + "/healthz")[::2] == (200, "ok\n")
+        code, _headers, body = get(base + "/readyz")
         assert code == 503 and "no worker online" in json.loads(body)["reasons"]
 
         procs.worker("alpha")
@@ -129,7 +110,7 @@ def test_monitor_status_metrics_and_page(
         }
         assert status["scheduler"]["fresh"] and status["scheduler"]["active_instance"]
 
-        code, text = get(base + "/metrics")
+        code, _headers, text = get(base + "/metrics")
         before = metric_samples(text)
         assert before[("newswire_articles_published_total", ())] == 6
         assert before[("newswire_workers_up", ())] == 2
@@ -153,7 +134,7 @@ def test_monitor_status_metrics_and_page(
         )
         registry.add(site.url("/late.xml"), 3600)
         wait_for(lambda: redis_client.xlen("newswire:articles") == 7, 60, "the late article")
-        after = metric_samples(get(base + "/metrics")[1])
+        after = metric_samples(get(base + "/metrics")[2])
         assert after[("newswire_articles_published_total", ())] == 7
         assert (
             after[("newswire_entries_total", (("outcome", "new"),))]
@@ -216,7 +197,7 @@ def test_monitor_unknown_path_says_where_to_go(redis_server: RedisServer, path: 
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         wait_for(lambda: _up(f"http://127.0.0.1:{port}"), 20, "the monitor")
-        code, body = get(f"http://127.0.0.1:{port}{path}")
+        code, _headers, body = get(f"http://127.0.0.1:{port}{path}")
         assert code == 404 and "/readyz" in body
     finally:
         monitor.terminate()
@@ -254,5 +235,5 @@ def test_monitor_holds_200_concurrent_clients(redis_server: RedisServer) -> None
 
 def timed_get(url: str) -> tuple[int, float]:
     started = time.monotonic()
-    code, _body = get(url)
+    code, _headers, _body = get(url)
     return code, time.monotonic() - started

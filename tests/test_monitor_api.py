@@ -3,11 +3,7 @@ the running server, exact counters and histograms on /metrics, an autoescaped pa
 
 import base64
 import json
-import os
 import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,43 +16,13 @@ from schemathesis.checks import not_a_server_error
 
 from newswire.services.metrics import FETCH_SECONDS, Metrics
 from newswire.services.registry import Registry
-from tests.support.processes import wait_for
-from tests.support.redis_server import RedisServer, free_port
+from tests.support.monitor import get, start_monitor
+from tests.support.redis_server import RedisServer
 
 TOKEN = "s3cret-monitor-token"
 PASSWORD = "monitor-pass"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 PROTECTED = ["/", "/readyz", "/metrics", "/api/status", "/openapi.json", "/docs"]
-
-
-def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            return resp.status, dict(resp.headers), resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read().decode()
-
-
-def start_monitor(redis_url: str, **extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    # Secrets reach the monitor through its environment, never its command line.
-    env = {"NEWSWIRE_REDIS_URL": redis_url, "PATH": os.environ["PATH"], **extra}
-    env["NEWSWIRE_DATA_DIR"] = os.environ["NEWSWIRE_DATA_DIR"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "newswire.workers.cli", "monitor", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return get(base + "/livez")[0] == 200
-        except OSError:
-            return False
-
-    wait_for(up, 20, "the monitor")
-    return proc, base
 
 
 @pytest.fixture(scope="module")

@@ -105,3 +105,11 @@ def test_wheel_installs_beside_generic_packages(tmp_path: Path) -> None:
     )  # fmt: skip
     assert cli.returncode == 0, cli.stderr
     assert "usage: newswire" in cli.stdout
+
+
+def test_test_modules_do_not_import_each_other() -> None:
+    """Shared helpers live in tests/support; a test module importing another one would run
+    (and couple to) its tests."""
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for module in imports(path):
+            assert not module.startswith("tests.test_"), f"{path.name} imports {module}"

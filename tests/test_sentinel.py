@@ -7,15 +7,16 @@ import redis
 
 from newswire.services.broker import open_redis
 from newswire.services.settings import Settings
-from tests.support.processes import Processes, stack_env, wait_for
-from tests.support.sentinel import MASTER_NAME, SentinelDeployment
-from tests.support.site import Site
-from tests.test_broker_faults import add_fresh_feed, on_stream
-from tests.test_workers import (
+from tests.support.fleet import (
+    add_fresh_feed,
     assert_exactly_once,
+    on_stream,
     queues_empty,
     start_busy,
 )
+from tests.support.processes import Processes, stack_env, wait_for
+from tests.support.sentinel import MASTER_NAME, SentinelDeployment
+from tests.support.site import Site
 
 
 def role(port: int) -> str:
