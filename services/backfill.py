@@ -13,6 +13,7 @@ import redis
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from newswire.schemas.feed import FeedEntry
+from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.errors import RefusedURL
 from newswire.services.fetch import FetchResult
@@ -46,7 +47,7 @@ class Progress:
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
-        self.key = f"{prefix}:backfill"
+        self.key = keys.backfill(prefix)
 
     @staticmethod
     def file_id(path: Path) -> str:

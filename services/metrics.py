@@ -8,6 +8,7 @@ from typing import Any
 
 import redis
 
+from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.errors import BrokerError, FetchError, FetchKind
 
@@ -78,7 +79,7 @@ class Metrics:
 
     def __init__(self, client: redis.Redis, prefix: str = "newswire") -> None:
         self._redis = client
-        self.key = f"{prefix}:metrics"
+        self.key = keys.metrics(prefix)
         self._pending: Counter[str] = Counter()
         self._lock = threading.Lock()  # prefetch threads count fetches too
 

@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from newswire.schemas.feed import FeedEntry
+from newswire.services import keys
 from newswire.services.broker import redis_errors
 
 # KEYS[1] = due zset; ARGV[1] = now, ARGV[2] = batch, ARGV[3] = new deadline. Takes the overdue
@@ -37,8 +38,8 @@ class PendingLedger:
 
     def __init__(self, client: redis.Redis, prefix: str, redeliver_after: float) -> None:
         self._redis = client
-        self.entries_key = f"{prefix}:pending:entries"
-        self.due_key = f"{prefix}:pending:due"
+        self.entries_key = keys.pending_entries(prefix)
+        self.due_key = keys.pending_due(prefix)
         self.redeliver_after = redeliver_after
         self._claim = client.register_script(CLAIM_OVERDUE)
 

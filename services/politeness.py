@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 import redis
 
+from newswire.services import keys
 from newswire.services.broker import redis_errors
 
 # Token bucket per host. Redis' own clock is used so workers with skewed clocks agree.
@@ -48,8 +49,7 @@ class HostLimiter:
         self._take = client.register_script(TAKE_TOKEN)
 
     def _keys(self, host: str) -> tuple[str, str, str]:
-        base = f"{self._prefix}:host:{host}"
-        return f"{base}:bucket", f"{base}:until", f"{base}:delay"
+        return keys.host_limits(self._prefix, host)
 
     def wait_seconds(self, url: str) -> float:
         """0 when the caller may fetch now (a token is taken), else how long to wait first."""

@@ -15,6 +15,7 @@ from redis.commands.core import Script
 
 from newswire.schemas.article import Article
 from newswire.schemas.rejected import RejectedLink
+from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.clusters import bands as cluster_bands
 from newswire.services.errors import BrokerError
@@ -38,36 +39,38 @@ EVENT_REJECTED = "link.rejected"
 # state written after it happen together or not at all, so a crash in between can neither
 # lose a story nor publish it twice, and two workers never both publish one story.
 
-# Shared tail of both scripts: the XADD with trimming and the per-minute counter.
+# Shared tail of the scripts: the XADD with trimming and the per-minute counter.
 # ARGV[1] = TTL (s), ARGV[2] = approximate MAXLEN, ARGV[3] = oldest id kept by age ("0": none)
+# The last KEYS element of every script is the current minute's counter (`keys.per_minute`).
 _APPEND = """
+local minute = KEYS[#KEYS]
 local function append(stream, first_field)
   local id = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, first_field))
   if ARGV[3] ~= '0' then redis.call('XTRIM', stream, 'MINID', ARGV[3]) end
-  local minute = stream .. ':minute:' .. math.floor(tonumber(string.match(id, '^(%d+)')) / 60000)
   redis.call('INCR', minute)
   redis.call('EXPIRE', minute, 7200)
   return id
 end
 """
 
-# KEYS[1] = stream, KEYS[2..] = seen keys (story id and its URL aliases)
+# KEYS[1] = stream, KEYS[2..#KEYS-1] = seen keys (story id and its URL aliases)
 # ARGV[4..] = entry field/value pairs. Used for rejected links: the seen value is the entry id.
 PUBLISH_ONCE = (
     _APPEND
     + """
-for i = 2, #KEYS do
+for i = 2, #KEYS - 1 do
   local seen = redis.call('GET', KEYS[i])
   if seen then return {0, seen} end
 end
 local id = append(KEYS[1], 4)
-for i = 2, #KEYS do redis.call('SET', KEYS[i], id, 'EX', ARGV[1]) end
+for i = 2, #KEYS - 1 do redis.call('SET', KEYS[i], id, 'EX', ARGV[1]) end
 return {1, id}
 """
 )
 
 # KEYS[1] = stream, KEYS[2] = story, KEYS[3] = content key, KEYS[4] = today's LSH hash,
-# KEYS[5 .. 4+n] = the LSH hashes of the cluster window (today first), then the seen keys.
+# KEYS[5 .. 4+n] = the LSH hashes of the cluster window (today first), then the seen keys,
+# then the minute counter.
 # ARGV[4] = story id, ARGV[5] = content hash, ARGV[6] = use the content key ('1'/'0'),
 # ARGV[7] = the cluster the caller expects, ARGV[8] = n, ARGV[9] = number of bands b,
 # ARGV[10] = feed entry's updated time, ARGV[11] = now, ARGV[12] = LSH TTL,
@@ -80,16 +83,16 @@ PUBLISH_NEW = (
     + """
 local ttl = ARGV[1]
 local n, b = tonumber(ARGV[8]), tonumber(ARGV[9])
-local first_seen = 5 + n
+local first_seen, last_seen = 5 + n, #KEYS - 1
 if redis.call('EXISTS', KEYS[2]) == 1 then return {0, 'story', ARGV[4]} end
-for i = first_seen, #KEYS do
+for i = first_seen, last_seen do
   local seen = redis.call('GET', KEYS[i])
   if seen then return {0, 'seen', seen} end
 end
 if ARGV[6] == '1' then
   local other = redis.call('GET', KEYS[3])
   if other then
-    for i = first_seen, #KEYS do redis.call('SET', KEYS[i], other, 'EX', ttl) end
+    for i = first_seen, last_seen do redis.call('SET', KEYS[i], other, 'EX', ttl) end
     return {0, 'alias', other}
   end
 end
@@ -111,7 +114,7 @@ local id = append(KEYS[1], 13 + b)
 redis.call('HSET', KEYS[2], 'v', 1, 'h', ARGV[5], 'c', cluster, 'e', id, 'u', ARGV[10],
   't', ARGV[11])
 redis.call('EXPIRE', KEYS[2], ttl)
-for i = first_seen, #KEYS do redis.call('SET', KEYS[i], ARGV[4], 'EX', ttl) end
+for i = first_seen, last_seen do redis.call('SET', KEYS[i], ARGV[4], 'EX', ttl) end
 if ARGV[6] == '1' then redis.call('SET', KEYS[3], ARGV[4], 'EX', ttl) end
 for i = 13, 12 + b do redis.call('HSETNX', KEYS[4], ARGV[i], cluster) end
 if b > 0 then redis.call('EXPIRE', KEYS[4], ARGV[12]) end
@@ -119,7 +122,7 @@ return {1, id}
 """
 )
 
-# KEYS[1] = stream, KEYS[2] = story, KEYS[3] = content key of the new body.
+# KEYS[1] = stream, KEYS[2] = story, KEYS[3] = content key of the new body, KEYS[4] = minute.
 # ARGV[4] = expected version, ARGV[5] = new content hash, ARGV[6] = use the content key,
 # ARGV[7] = feed entry's updated time, ARGV[8] = story id, ARGV[9..] = field/value pairs.
 # Returns {1, entry id}; {0, 'unchanged'} when the stored body is this one already (also when
@@ -217,19 +220,15 @@ class Publisher:
         self._once = client.register_script(PUBLISH_ONCE)
         self._new = client.register_script(PUBLISH_NEW)
         self._update = client.register_script(PUBLISH_UPDATE)
-        self._seen_prefix = f"{settings.stream}:seen:"
-        self._story_prefix = f"{settings.stream}:story:"
-        self._content_prefix = f"{settings.stream}:content:"
-        self._aliases_prefix = f"{settings.stream}:aliases:"
-        self._lsh_prefix = f"{settings.stream}:lsh:"
+        self._stream = settings.stream
 
     def _keys(self, ids: list[str]) -> list[str]:
-        return list(dict.fromkeys(self._seen_prefix + i for i in ids))
+        return list(dict.fromkeys(keys.seen(self._stream, i) for i in ids))
 
     def content_key(self, article: Article) -> str:
         site = site_of(article.canonical_url or article.url or "")
         basis = f"{identity_site(site)}\n{article.content_hash}"
-        return self._content_prefix + hashlib.sha256(basis.encode()).hexdigest()[:32]
+        return keys.content(self._stream, hashlib.sha256(basis.encode()).hexdigest()[:32])
 
     def lookup(self, clean_urls: list[str]) -> list[Known | None]:
         """For each (cleaned) link, the story it belongs to, if known: two round trips for a
@@ -239,9 +238,9 @@ class Publisher:
         with redis_errors("lookup"):
             pipe = self._redis.pipeline(transaction=False)
             for url in clean_urls:
-                pipe.get(self._seen_prefix + story_id(url))
+                pipe.get(keys.seen(self._stream, story_id(url)))
                 # Read, never written: links seen before identity keys existed stay seen.
-                pipe.exists(self._seen_prefix + legacy_story_id(url))
+                pipe.exists(keys.seen(self._stream, legacy_story_id(url)))
             replies = pipe.execute()
             found: list[str | None] = []
             for value, legacy in zip(replies[::2], replies[1::2], strict=True):
@@ -251,7 +250,7 @@ class Publisher:
             if stories:
                 pipe = self._redis.pipeline(transaction=False)
                 for sid in stories:
-                    pipe.hmget(self._story_prefix + sid, ["v", "h", "c", "u", "t"])
+                    pipe.hmget(keys.story(self._stream, sid), ["v", "h", "c", "u", "t"])
                 states = dict(zip(stories, pipe.execute(), strict=True))
         return [None if f is None else self._known(f, states.get(f)) for f in found]
 
@@ -272,11 +271,11 @@ class Publisher:
         use_content = article.extraction == "full" and article.word_count >= MIN_CONTENT_WORDS
         window = self._settings.cluster_window_days
         today = _day(now)
-        lsh = [f"{self._lsh_prefix}{today - d}" for d in range(window)]
+        lsh = [keys.lsh(self._stream, today - d) for d in range(window)]
         seen = self._keys([article.id, *(story_id(u) for u in aliases)])
-        keys = [
+        script_keys = [
             self._settings.stream,
-            self._story_prefix + article.id,
+            keys.story(self._stream, article.id),
             self.content_key(article),
             lsh[0],
             *lsh,
@@ -297,7 +296,7 @@ class Publisher:
                 window * 86400,
                 *bands,
             ]
-            reply = self._run(self._new, keys, args, self._fields(EVENT_ARTICLE, article))
+            reply = self._run(self._new, script_keys, args, self._fields(EVENT_ARTICLE, article))
             if reply[0] == 2:
                 expected = _text(reply[1])
                 continue
@@ -322,9 +321,9 @@ class Publisher:
                     "cluster_id": known.cluster_id or known.story_id,
                 }
             )
-            keys = [
+            script_keys = [
                 self._settings.stream,
-                self._story_prefix + known.story_id,
+                keys.story(self._stream, known.story_id),
                 self.content_key(article),
             ]
             args: list[str | int | float | bytes] = [
@@ -334,7 +333,7 @@ class Publisher:
                 entry_updated,
                 known.story_id,
             ]
-            reply = self._run(self._update, keys, args, self._fields(EVENT_UPDATED, article))
+            reply = self._run(self._update, script_keys, args, self._fields(EVENT_UPDATED, article))
             if reply[0] == 3:
                 version, content = int(_text(reply[1])), _text(reply[2])
                 known = Known(
@@ -359,8 +358,8 @@ class Publisher:
             sid = known.story_id
         with redis_errors("HGETALL"):
             pipe = self._redis.pipeline(transaction=False)
-            pipe.hgetall(self._story_prefix + sid)
-            pipe.ttl(self._story_prefix + sid)
+            pipe.hgetall(keys.story(self._stream, sid))
+            pipe.ttl(keys.story(self._stream, sid))
             state, ttl = pipe.execute()
         if not state:
             return StoryRecord(sid) if not STORY_ID.fullmatch(link_or_id) else None
@@ -379,7 +378,7 @@ class Publisher:
     def aliases_of(self, sid: str) -> list[str]:
         """Links found after publication to carry the story's body."""
         with redis_errors("SMEMBERS"):
-            return sorted(_text(m) for m in self._redis.smembers(self._aliases_prefix + sid))  # type: ignore[union-attr]
+            return sorted(_text(m) for m in self._redis.smembers(keys.aliases(self._stream, sid)))  # type: ignore[union-attr]
 
     def _record_aliases(self, sid: str, links: list[str | None]) -> None:
         # Outside the publish script (the story's key is only known once it answered): if this
@@ -389,8 +388,8 @@ class Publisher:
             return
         with redis_errors("SADD"):
             pipe = self._redis.pipeline(transaction=False)
-            pipe.sadd(self._aliases_prefix + sid, *kept)
-            pipe.expire(self._aliases_prefix + sid, self._settings.seen_ttl_days * 86400)
+            pipe.sadd(keys.aliases(self._stream, sid), *kept)
+            pipe.expire(keys.aliases(self._stream, sid), self._settings.seen_ttl_days * 86400)
             pipe.execute()
 
     def _fields(self, event: str, article: Article) -> dict[str, str]:
@@ -412,14 +411,14 @@ class Publisher:
             "schema_version": str(rejected.schema_version),
             "data": rejected.model_dump_json(),
         }
-        keys = [self._settings.rejected_stream, *self._keys([story_id(u) for u in aliases])]
-        new, entry_id = self._run(self._once, keys, [], fields)
+        script_keys = [self._settings.rejected_stream, *self._keys([story_id(u) for u in aliases])]
+        new, entry_id = self._run(self._once, script_keys, [], fields)
         return PublishResult(bool(new), _text(entry_id))
 
     def _run(
         self,
         script: Script,
-        keys: list[str],
+        script_keys: list[str],
         args: list[str | int | float | bytes],
         fields: dict[str, str],
     ) -> list[Any]:
@@ -434,14 +433,15 @@ class Publisher:
         ]
         for name, value in fields.items():
             full += [name, value]
+        script_keys = [*script_keys, keys.per_minute(script_keys[0], int(self._clock() // 60))]
         wanted = self._settings.redis_wait_replicas
         with redis_errors("publish"):
             if not wanted:
-                reply: list[Any] = script(keys=keys, args=full)
+                reply: list[Any] = script(keys=script_keys, args=full)
                 return reply
             # WAIT counts the writes of its own connection: one pipeline, one connection.
             pipe = self._redis.pipeline(transaction=False)
-            script(keys=keys, args=full, client=pipe)
+            script(keys=script_keys, args=full, client=pipe)
             pipe.execute_command(  # type: ignore[no-untyped-call]
                 "WAIT", wanted, self._settings.redis_wait_timeout_ms
             )

@@ -8,6 +8,7 @@ from typing import Any
 import redis
 
 from newswire.schemas.feed import FeedOptions, FeedState
+from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.guard import check_url
 
@@ -23,17 +24,17 @@ def feed_id(url: str) -> str:
 
 
 class Registry:
-    """Feeds keyed by id; `<prefix>:due` orders enabled feeds by next due time for the scheduler."""
+    """Feeds keyed by id; `<prefix>:feeds:due` orders enabled feeds by next due time."""
 
     def __init__(self, client: redis.Redis, prefix: str = "newswire", default_interval: int = 900):
         self._redis = client
         self.prefix = prefix
         self.default_interval = default_interval
-        self.due_key = f"{prefix}:feeds:due"
-        self.all_key = f"{prefix}:feeds"
+        self.due_key = keys.feeds_due(prefix)
+        self.all_key = keys.feeds(prefix)
 
     def key(self, fid: str) -> str:
-        return f"{self.prefix}:feed:{fid}"
+        return keys.feed(self.prefix, fid)
 
     def add(
         self,

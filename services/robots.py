@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import redis
 from protego import Protego
 
+from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.errors import FetchError, RefusedURL, TransientFetch
 from newswire.services.fetch import Fetcher
@@ -115,7 +116,7 @@ class RobotsCache:
             return self._load(origin, now)
 
     def _load(self, origin: str, now: float) -> tuple[str, Protego | None]:
-        key = f"{self._prefix}:robots:{origin}"
+        key = keys.robots(self._prefix, origin)
         with redis_errors("GET"):
             stored: Any = self._redis.get(key)
         if stored is None:

@@ -19,32 +19,16 @@ from newswire.schemas.status import (
     WorkerState,
     WorkerStatus,
 )
+from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.pending import PendingLedger
 from newswire.services.redact import redact_url
 from newswire.services.registry import Registry
 from newswire.services.settings import Settings
 
-QUEUES = ("feeds", "articles")
 WORKER_STALE = 10.0  # seconds without a heartbeat before a worker counts as offline
 FAILING_AFTER = 3  # consecutive errors before a backing-off feed counts as failing
 WORST = 10
-
-
-def workers_key(prefix: str) -> str:
-    return f"{prefix}:workers"
-
-
-def leader_key(prefix: str) -> str:
-    return f"{prefix}:scheduler:leader"
-
-
-def scheduler_heartbeat_key(prefix: str) -> str:
-    return f"{prefix}:scheduler:heartbeat"
-
-
-def per_minute_key(stream: str, minute: int) -> str:
-    return f"{stream}:minute:{minute}"
 
 
 def feed_health(feed: FeedState) -> FeedHealth:
@@ -114,7 +98,7 @@ class StatusReader:
         return status.model_copy(update={"ready": not reasons, "reasons": reasons})
 
     def workers(self, now: float) -> list[WorkerStatus]:
-        raw: Any = self._redis.hgetall(workers_key(self._settings.key_prefix))
+        raw: Any = self._redis.hgetall(keys.workers(self._settings.key_prefix))
         result = []
         for value in raw.values():
             info = json.loads(value)
@@ -146,16 +130,17 @@ class StatusReader:
 
     def queues(self) -> list[QueueStatus]:
         pipe = self._redis.pipeline(transaction=False)
-        for name in QUEUES:
+        for name in keys.QUEUES:
             pipe.llen(name)
         return [
-            QueueStatus(name=n, length=int(v)) for n, v in zip(QUEUES, pipe.execute(), strict=True)
+            QueueStatus(name=n, length=int(v))
+            for n, v in zip(keys.QUEUES, pipe.execute(), strict=True)
         ]
 
     def scheduler(self, now: float) -> SchedulerStatus:
         prefix = self._settings.key_prefix
-        leader: Any = self._redis.get(leader_key(prefix))
-        beat: Any = self._redis.hgetall(scheduler_heartbeat_key(prefix))
+        leader: Any = self._redis.get(keys.scheduler_leader(prefix))
+        beat: Any = self._redis.hgetall(keys.scheduler_heartbeat(prefix))
         last_tick = float(beat[b"last_tick"]) if beat.get(b"last_tick") else None
         fresh_within = max(10.0, self._settings.scheduler_tick * 5)
         return SchedulerStatus(
@@ -173,7 +158,7 @@ class StatusReader:
         groups: Any = self._redis.xinfo_groups(name)
         minute = int(now // 60)
         counts: Any = self._redis.mget(
-            [per_minute_key(name, m) for m in range(minute - 59, minute + 1)]
+            [keys.per_minute(name, m) for m in range(minute - 59, minute + 1)]
         )
         first, last = info.get("first-entry"), info.get("last-entry")
         return StreamStatus(

@@ -9,6 +9,7 @@ from typing import Any
 import redis
 
 from newswire.schemas.article import Article, parse_article
+from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.errors import BrokerError
 from newswire.services.outage import Outage
@@ -165,8 +166,6 @@ def ack(client: redis.Redis, stream: str, group: str, entry_id: str) -> None:
         client.xack(stream, group, entry_id)
 
 
-DEAD_SUFFIX = ":dead"
-ERRORS_SUFFIX = ":errors"
 REDELIVERY_FOR = b"redelivery_for"
 
 
@@ -198,8 +197,8 @@ class Consumer:
         self.claim_idle_ms = claim_idle_ms
         self.max_deliveries = max_deliveries
         self.batch = batch
-        self.dead_stream = stream + DEAD_SUFFIX
-        self._errors_key = f"{stream}{ERRORS_SUFFIX}:{group}"
+        self.dead_stream = keys.dead_letters(stream)
+        self._errors_key = keys.delivery_errors(stream, group)
         ensure_group(client, stream, group, start)
 
     def run(
@@ -313,7 +312,7 @@ class DeadLetter:
 
 def dead_letters(client: redis.Redis, stream: str, count: int = 100) -> list[DeadLetter]:
     """The newest dead letters first."""
-    rows: Any = client.xrevrange(stream + DEAD_SUFFIX, count=count)
+    rows: Any = client.xrevrange(keys.dead_letters(stream), count=count)
     return [
         DeadLetter(
             _text(eid),
@@ -332,7 +331,7 @@ def requeue(client: redis.Redis, stream: str, dead_id: str) -> str | None:
     Other groups skip the copy (the Consumer API checks `redelivery_for`), so they do not see
     the story twice.
     """
-    rows: Any = client.xrange(stream + DEAD_SUFFIX, min=dead_id, max=dead_id)
+    rows: Any = client.xrange(keys.dead_letters(stream), min=dead_id, max=dead_id)
     if not rows:
         return None
     fields = dict(rows[0][1])
@@ -342,6 +341,6 @@ def requeue(client: redis.Redis, stream: str, dead_id: str) -> str | None:
     fields[REDELIVERY_FOR] = group
     pipe = client.pipeline(transaction=True)
     pipe.xadd(stream, fields)
-    pipe.xdel(stream + DEAD_SUFFIX, dead_id)
+    pipe.xdel(keys.dead_letters(stream), dead_id)
     new_id, _ = pipe.execute()
     return _text(new_id)

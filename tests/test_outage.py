@@ -14,7 +14,7 @@ from newswire.schemas.article import Article
 from newswire.services.publish import Publisher
 from newswire.services.settings import Settings
 from newswire.services.subscribe import Consumer
-from newswire.workers.monitor import Monitor
+from tests.support.monitor import get, start_monitor
 from tests.support.processes import Processes, wait_for
 from tests.support.redis_server import RedisServer
 
@@ -60,7 +60,7 @@ def test_everything_rides_out_a_redis_outage(tmp_path: Path) -> None:
         daemon=True,
     )
     reader.start()
-    monitor = Monitor(settings)
+    monitor, base = start_monitor(server.url)
     try:
         ids = lambda: [  # noqa: E731
             json.loads(line)["id"] for line in (tmp_path / "tail.out").read_text().splitlines()
@@ -72,7 +72,7 @@ def test_everything_rides_out_a_redis_outage(tmp_path: Path) -> None:
 
         server.kill()
         time.sleep(1.0)
-        code, _type, body = monitor.readyz()
+        code, _headers, body = get(base + "/readyz")
         assert code == 503 and "Redis unreachable" in json.loads(body)["reasons"][0]
         time.sleep(OUTAGE)
         server.start()  # same port, same append-only file
@@ -88,8 +88,9 @@ def test_everything_rides_out_a_redis_outage(tmp_path: Path) -> None:
         wait_for(lambda: len(ids()) == 2, 30, "tail --follow printing the story after")
         assert ids() == [f"{1:032x}", f"{2:032x}"]
         assert handled == [f"{1:032x}", f"{2:032x}"]
-        assert monitor.readyz()[0] == 503  # no worker runs here: up, but honestly not ready
-        assert "Redis unreachable" not in monitor.readyz()[2].decode()
+        code, _headers, body = get(base + "/readyz")
+        assert code == 503  # no worker runs here: up, but honestly not ready
+        assert "Redis unreachable" not in body
         assert scheduler.poll() is None and tail.poll() is None
     finally:
         stop.set()
@@ -97,7 +98,8 @@ def test_everything_rides_out_a_redis_outage(tmp_path: Path) -> None:
         tail.terminate()
         tail.wait(10)
         procs.stop_all()
-        monitor.client.close()
+        monitor.terminate()
+        monitor.wait(10)
         client.close()
         server.stop()
     # One warning when it started, one line when it ended; no traceback per tick.

@@ -3,6 +3,7 @@ application's own `services` and `schemas` packages, and imports that flow one w
 
 import ast
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -113,3 +114,18 @@ def test_test_modules_do_not_import_each_other() -> None:
     for path in sorted((ROOT / "tests").glob("*.py")):
         for module in imports(path):
             assert not module.startswith("tests.test_"), f"{path.name} imports {module}"
+
+
+KEY_SPELLING = re.compile(r"""f["']\{[a-z_.]*(prefix|stream)[a-z_]*\}:""")
+
+
+def test_only_the_keys_module_spells_redis_keys() -> None:
+    """services/keys.py owns every key name: a key built elsewhere would escape
+    NEWSWIRE_KEY_PREFIX or the stream's namespace the day someone changes them."""
+    for layer in ("services", "workers"):
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            if path.name == "keys.py":
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                assert not KEY_SPELLING.search(line), f"{path}:{n}: {line.strip()}"
+                assert ":minute:" not in line, f"{path}:{n}: {line.strip()}"

@@ -7,12 +7,11 @@ from urllib.parse import urlsplit
 from celery import Celery
 from celery.exceptions import CPendingDeprecationWarning
 
+from newswire.services.keys import ARTICLES_QUEUE, FEEDS_QUEUE
 from newswire.services.settings import Settings
 from newswire.workers.liveness import ConsumerLiveness
 from newswire.workers.transport import SentinelTransport, Transport
 
-FEEDS_QUEUE = "feeds"
-ARTICLES_QUEUE = "articles"
 POLL_TASK = "newswire.poll_feed"
 ENTRY_TASK = "newswire.process_entry"
 

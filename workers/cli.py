@@ -71,7 +71,8 @@ def report_json(report: FeedReport) -> dict[str, object]:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run a Celery worker on the feeds and articles queues (extra args go to Celery)."""
-    from newswire.workers.celery_app import ARTICLES_QUEUE, FEEDS_QUEUE, make_app  # noqa: PLC0415
+    from newswire.services.keys import ARTICLES_QUEUE, FEEDS_QUEUE  # noqa: PLC0415
+    from newswire.workers.celery_app import make_app  # noqa: PLC0415
     from newswire.workers.liveness import EXIT  # noqa: PLC0415
 
     app = make_app(load_settings())

@@ -12,12 +12,12 @@ import urllib.request
 from datetime import UTC, datetime
 
 from newswire.schemas.status import WorkerStatus
+from newswire.services import keys
 from newswire.services.broker import open_redis
 from newswire.services.errors import BrokerError
 from newswire.services.publish import EVENT_UPDATED, Publisher
 from newswire.services.status import StatusReader
 from newswire.services.subscribe import (
-    DEAD_SUFFIX,
     ack,
     dead_letters,
     ensure_group,
@@ -187,7 +187,7 @@ def cmd_dead(args: argparse.Namespace) -> int:
             print(json.dumps(dataclasses.asdict(d)))
         return EXIT_OK
     if not letters:
-        print(f"no dead letters on {settings.stream}{DEAD_SUFFIX}")
+        print(f"no dead letters on {keys.dead_letters(settings.stream)}")
         return EXIT_OK
     print_table([("DEAD ID", "GROUP", "ARTICLE", "REASON")]
                 + [(d.entry_id, d.group, d.article_id, d.reason) for d in letters])  # fmt: skip

@@ -17,10 +17,10 @@ import redis
 from celery.signals import worker_init, worker_ready, worker_shutdown
 from celery.worker import state
 
+from newswire.services import keys
 from newswire.services.broker import open_redis
 from newswire.services.outage import Outage
 from newswire.services.settings import Settings
-from newswire.services.status import workers_key
 from newswire.workers.liveness import (
     EXIT,
     LIVENESS,
@@ -53,7 +53,7 @@ def _beat(client: redis.Redis, key: str, status: str) -> None:
 
 def _loop(settings: Settings, controller: Any) -> None:
     client = open_redis(settings, check=False)
-    key = workers_key(settings.key_prefix)
+    key = keys.workers(settings.key_prefix)
     outage = Outage(log)
     stalled_at: float | None = None
     while not _stop.wait(INTERVAL):

@@ -12,16 +12,17 @@ from pathlib import Path
 from celery import Celery
 from kombu.exceptions import OperationalError
 
+from newswire.services import keys
 from newswire.services.broker import open_redis
 from newswire.services.errors import BrokerError
 from newswire.services.feedlist import parse_feed_list
+from newswire.services.keys import ARTICLES_QUEUE, FEEDS_QUEUE
 from newswire.services.outage import Outage
 from newswire.services.pending import PendingLedger
 from newswire.services.registry import Registry
 from newswire.services.schedule import DueQueue
 from newswire.services.settings import Settings
-from newswire.services.status import leader_key, scheduler_heartbeat_key
-from newswire.workers.celery_app import ARTICLES_QUEUE, ENTRY_TASK, FEEDS_QUEUE, POLL_TASK
+from newswire.workers.celery_app import ENTRY_TASK, POLL_TASK
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
             lambda: import_feeds_file(registry, settings.feeds_file or ""), stop, outage
         )
         log.info("imported %d feeds from %s", count, settings.feeds_file)
-    due = DueQueue(client, registry.due_key, leader_key(settings.key_prefix))
+    due = DueQueue(client, registry.due_key, keys.scheduler_leader(settings.key_prefix))
     pending = PendingLedger(client, settings.key_prefix, settings.entry_redeliver_seconds)
     instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     lease_ms = int(max(5.0, settings.scheduler_tick * 5) * 1000)
@@ -71,7 +72,7 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
                     tick(settings, app, due, time.time())
                     redeliver(settings, app, pending, time.time())
                     client.hset(
-                        scheduler_heartbeat_key(settings.key_prefix),
+                        keys.scheduler_heartbeat(settings.key_prefix),
                         mapping={
                             "instance": instance,
                             "last_tick": time.time(),

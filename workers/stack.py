@@ -16,8 +16,8 @@ from typing import IO, Any
 
 import redis
 
+from newswire.services import keys
 from newswire.services.errors import ConfigError
-from newswire.services.status import scheduler_heartbeat_key, workers_key
 from newswire.workers.liveness import EXIT_STALLED
 
 RESTART_BACKOFF = (1.0, 30.0)  # first and longest wait before restarting a child
@@ -239,8 +239,8 @@ class Stack:
                 self.redis_url, socket_timeout=2, socket_connect_timeout=2
             )
         try:
-            workers: Any = self._client.hgetall(workers_key(self.key_prefix))
-            scheduler: Any = self._client.hgetall(scheduler_heartbeat_key(self.key_prefix))
+            workers: Any = self._client.hgetall(keys.workers(self.key_prefix))
+            scheduler: Any = self._client.hgetall(keys.scheduler_heartbeat(self.key_prefix))
         except redis.RedisError:
             self._redis_up_since = None  # Redis down: nobody can beat; not the children's fault
             return set()
