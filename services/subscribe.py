@@ -111,56 +111,6 @@ def ensure_group(client: redis.Redis, stream: str, group: str, start: str = "0")
             raise BrokerError(f"XGROUP CREATE {stream} {group} failed: {exc}") from exc
 
 
-def read_group(
-    client: redis.Redis,
-    stream: str,
-    group: str,
-    consumer: str,
-    *,
-    count: int | None = None,
-    follow: bool = False,
-    block_ms: int = 1000,
-) -> Iterator[Delivery]:
-    """New entries for this group member; the caller acks each with `ack` once handled.
-
-    Entries already delivered to this consumer but not acked come first, so a restarted
-    consumer finishes what it had before taking more.
-    """
-    delivered = 0
-    cursor = "0"  # this consumer's own pending entries first (paged by id), then ">" for new
-    patience = Patience()
-    while count is None or delivered < count:
-        batch = 100 if count is None else min(100, count - delivered)
-        block = block_ms if (follow and cursor == ">") else None
-        try:
-            reply: Any = client.xreadgroup(
-                group, consumer, {stream: cursor}, count=batch, block=block
-            )
-        except redis.RedisError as exc:
-            if follow:  # after the outage, own pending entries first again
-                patience.failed(exc)
-                cursor = "0"
-                continue
-            raise BrokerError(f"XREADGROUP {stream} {group} failed: {exc}") from exc
-        patience.ok()
-        entries = reply[0][1] if reply else []
-        if not entries:
-            if cursor != ">":
-                cursor = ">"
-            elif not follow:
-                return
-            continue
-        for entry_id, fields in entries:
-            if cursor != ">":
-                cursor = entry_id.decode()
-            if not fields:
-                # Pending but trimmed off the stream: nothing left to deliver, clear it.
-                ack(client, stream, group, entry_id.decode())
-                continue
-            delivered += 1
-            yield decode(entry_id, fields)
-
-
 def ack(client: redis.Redis, stream: str, group: str, entry_id: str) -> None:
     with redis_errors(f"XACK {stream} {group}"):
         client.xack(stream, group, entry_id)
@@ -208,12 +158,30 @@ class Consumer:
         count: int | None = None,
         block_ms: int = 1000,
         stop: Callable[[], bool] = lambda: False,
+        until_idle: bool = False,
     ) -> int:
-        """Handle entries until `stop()` or `count` handled; returns how many were acked.
+        """Handle entries until `stop()`, `count` handled or (with `until_idle`) nothing is
+        left; returns how many were acked.
 
         A Redis outage is waited out (one warning, one line when it ends); entries handled
-        but not acked when it began stay pending and come back to this consumer first.
+        but not acked when it began stay pending and come back to this consumer first. With
+        `until_idle` (a script's one pass) an outage raises BrokerError instead.
         """
+        return self.run_deliveries(
+            lambda delivery: handler(delivery.article),
+            count=count, block_ms=block_ms, stop=stop, until_idle=until_idle,
+        )  # fmt: skip
+
+    def run_deliveries(
+        self,
+        handler: Callable[[Delivery], object],
+        *,
+        count: int | None = None,
+        block_ms: int = 1000,
+        stop: Callable[[], bool] = lambda: False,
+        until_idle: bool = False,
+    ) -> int:
+        """`run`, with the whole Delivery (entry id, event, raw JSON) for the handler."""
         handled = 0
         patience = Patience()
         while not stop() and (count is None or handled < count):
@@ -223,13 +191,17 @@ class Consumer:
                 entries = self._claim() or self._read("0")
                 redelivered = bool(entries)
                 if not redelivered:
-                    entries = self._read(">", block_ms)
+                    entries = self._read(">", None if until_idle else block_ms)
+                    if not entries and until_idle:
+                        break
                 for entry_id, fields in entries:
                     if self._settle(entry_id, fields, handler, redelivered):
                         handled += 1
                     if count is not None and handled >= count:
                         break
             except (BrokerError, redis.RedisError) as exc:
+                if until_idle:
+                    raise BrokerError(f"reading {self.stream} as {self.group}: {exc}") from exc
                 patience.failed(exc)
                 continue
             patience.ok()
@@ -265,7 +237,7 @@ class Consumer:
         self,
         entry_id: bytes,
         fields: dict[bytes, bytes],
-        handler: Callable[[Article], object],
+        handler: Callable[[Delivery], object],
         redelivered: bool,
     ) -> bool:
         eid = _text(entry_id)
@@ -278,7 +250,7 @@ class Consumer:
             self._dead_letter(eid, fields, _text(reason) if reason else "too many deliveries")
             return False
         try:
-            handler(decode(entry_id, fields).article)
+            handler(decode(entry_id, fields))
         except Exception as exc:
             self.client.hset(self._errors_key, eid, f"{type(exc).__name__}: {exc}"[:1000])
             return False

@@ -44,6 +44,16 @@ def test_ingest_then_tail(redis_server: RedisServer, redis_client: redis.Redis, 
     again = newswire("tail", "--json", "--group", "g1", "--consumer", "c1", env=env)
     assert again.stdout == ""  # the group has consumed everything
 
+    # A member that died holding two entries: `tail --group` claims them (as Consumer does).
+    redis_client.xgroup_create("newswire:articles", "g2", id="0")
+    held = redis_client.xreadgroup("g2", "crashed", {"newswire:articles": ">"}, count=2)
+    assert len(held[0][1]) == 2
+    claim = newswire("tail", "--json", "--group", "g2", "--consumer", "c2", "--claim-idle", "0",
+                     "--count", "2", env=env)  # fmt: skip
+    assert claim.returncode == 0, claim.stderr
+    assert [json.loads(x)["title"] for x in claim.stdout.splitlines()] == ["Story 0", "Story 1"]
+    assert redis_client.xpending("newswire:articles", "g2")["pending"] == 0
+
     human = newswire("tail", "--from-start", env=env)
     assert "[full] Story 2" in human.stdout
 

@@ -14,17 +14,9 @@ from datetime import UTC, datetime
 from newswire.schemas.status import WorkerStatus
 from newswire.services import keys
 from newswire.services.broker import open_redis
-from newswire.services.errors import BrokerError
 from newswire.services.publish import EVENT_UPDATED, Publisher
 from newswire.services.status import StatusReader
-from newswire.services.subscribe import (
-    ack,
-    dead_letters,
-    ensure_group,
-    read,
-    read_group,
-    requeue,
-)
+from newswire.services.subscribe import Consumer, Delivery, dead_letters, read, requeue
 from newswire.workers.cli_output import EXIT_NOT_FOUND, EXIT_OK, print_table
 from newswire.workers.runtime import load_settings
 from newswire.workers.timefmt import ago
@@ -36,30 +28,29 @@ def cmd_tail(args: argparse.Namespace) -> int:
     client = open_redis(settings)
     stream = settings.stream
     start = "0" if args.from_start else (args.start or "$")
-    if args.group:
-        ensure_group(client, stream, args.group, "0" if args.from_start else "$")
-        deliveries = read_group(
-            client, stream, args.group, args.consumer, count=args.count, follow=args.follow
-        )
-    else:
-        deliveries = read(client, stream, start=start, count=args.count, follow=args.follow)
+
+    def show(delivery: Delivery) -> None:
+        if args.json:
+            sys.stdout.write(delivery.raw.decode() + "\n")
+        else:
+            a = delivery.article
+            when = a.published_at.isoformat() if a.published_at else "-"
+            change = f" (v{a.version})" if delivery.event == EVENT_UPDATED else ""
+            print(f"{delivery.entry_id}  {when}  [{a.extraction}]{change} {a.title}  <{a.url}>")
+        sys.stdout.flush()
+
     try:
-        for delivery in deliveries:
-            if args.json:
-                sys.stdout.write(delivery.raw.decode() + "\n")
-            else:
-                a = delivery.article
-                when = a.published_at.isoformat() if a.published_at else "-"
-                change = f" (v{a.version})" if delivery.event == EVENT_UPDATED else ""
-                print(f"{delivery.entry_id}  {when}  [{a.extraction}]{change} {a.title}  <{a.url}>")
-            sys.stdout.flush()
-            if args.group:
-                try:
-                    ack(client, stream, args.group, delivery.entry_id)
-                except BrokerError:
-                    if not args.follow:
-                        raise
-                    # Left pending: it comes again once Redis is back (at least once).
+        if args.group:
+            # A group member like any other: its own pending entries first, entries a dead
+            # member left pending claimed, each acked once printed (at least once).
+            Consumer(
+                client, stream, args.group, args.consumer,
+                start="0" if args.from_start else "$",
+                claim_idle_ms=int(args.claim_idle * 1000),
+            ).run_deliveries(show, count=args.count, until_idle=not args.follow)  # fmt: skip
+        else:
+            for delivery in read(client, stream, start=start, count=args.count, follow=args.follow):
+                show(delivery)
     except KeyboardInterrupt:
         pass
     finally:
@@ -244,6 +235,10 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     tail.add_argument("--follow", "-f", action="store_true", help="keep waiting for new articles")
     tail.add_argument("--group", help="read as a member of this consumer group")
     tail.add_argument("--consumer", default="tail", help="consumer name within --group")
+    tail.add_argument(
+        "--claim-idle", type=float, default=60.0, metavar="SECONDS",
+        help="with --group: take over entries another member left unacked this long (60)",
+    )  # fmt: skip
     tail.set_defaults(handler=cmd_tail)
 
     status = sub.add_parser(
