@@ -1,6 +1,10 @@
 """`newswire feeds ...`: add, list, import (OPML, YAML), export, remove against a real Redis."""
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import redis
@@ -66,3 +70,40 @@ def test_feeds_lifecycle(
     bad.write_text("feeds: {not: a list}")
     broken = newswire("feeds", "import", str(bad), env=env)
     assert broken.returncode == 2 and "YAML feed list" in broken.stderr
+
+
+def test_import_of_thousands_shows_progress_on_a_terminal_only(
+    redis_server: RedisServer, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(
+        "feeds:\n" + "".join(f"  - url: https://news{n}.example/rss.xml\n" for n in range(3000))
+    )
+    env = {**os.environ, "NEWSWIRE_REDIS_URL": redis_server.url}
+    # stderr on a pseudo-terminal, as in a user's shell: a live bar.
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newswire.workers.cli", "feeds", "import", str(feeds)],
+        env=env, stdout=subprocess.PIPE, stderr=slave, text=True,
+    )  # fmt: skip
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out, _ = proc.communicate(timeout=120)
+    os.close(master)
+    assert proc.returncode == 0
+    assert "imported 3000 feeds" in out
+    screen = seen.decode()
+    assert "importing feeds [" in screen and "3000/3000" in screen
+    assert redis_client.scard("newswire:feeds") == 3000
+    # Piped (a script, CI): no bar, just the summary.
+    piped = newswire("feeds", "import", str(feeds), env=env)
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert "imported 3000 feeds" in piped.stdout

@@ -27,11 +27,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     runtime = build_runtime(load_settings())
     totals: dict[str, int] = dict.fromkeys((o.value for o in Outcome), 0)
     try:
-        for url in args.feeds:
+        for n, url in enumerate(args.feeds, 1):
             # A registered feed is fetched with its own options (auth, proxy, tags...).
+            label = redact_url(url)
+            if len(args.feeds) > 1:
+                label = f"[{n}/{len(args.feeds)}] {label}"
             report = runtime.pipeline.ingest_feed(
                 url,
-                progress=progress_bar(redact_url(url), args.json),
+                progress=progress_bar(label, args.json),
                 options=runtime.feed_options(url),
             )
             for outcome, n in report.counts.items():

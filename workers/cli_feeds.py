@@ -26,6 +26,7 @@ from newswire.workers.cli_output import (
     EXIT_NOT_FOUND,
     EXIT_OK,
     print_table,
+    progress_bar,
 )
 from newswire.workers.runtime import load_settings
 from newswire.workers.timefmt import ago
@@ -127,7 +128,10 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ConfigError(f"cannot read {args.file}: {exc.strerror}") from None
     added, refused = 0, 0
-    for spec in specs:
+    progress = progress_bar("importing feeds")
+    for done, spec in enumerate(specs, 1):
+        if progress:
+            progress(done, len(specs))
         try:
             registry.add(spec.url, spec.interval or args.interval, options=spec.options)
             added += 1

@@ -20,14 +20,22 @@ def print_table(rows: Sequence[Sequence[str]], indent: int = 0) -> None:
         print(" " * indent + line)
 
 
+REDRAW_EVERY = 0.1  # seconds between redraws of a progress bar
+
+
 def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] | None:
     """A live progress bar on a terminal's stderr (`label [#####-----] 45/100 12/s`);
     None (nothing printed) when stderr is not a terminal or `quiet`."""
     if quiet or not sys.stderr.isatty():
         return None
     started = time.monotonic()
+    drawn = [0.0]
 
     def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - drawn[0] < REDRAW_EVERY:
+            return  # thousands of steps a second would cost more to draw than to do
+        drawn[0] = now
         width = 30
         filled = width * done // total if total else width
         rate = done / max(time.monotonic() - started, 1e-6)
