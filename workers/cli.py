@@ -27,11 +27,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     runtime = build_runtime(load_settings())
     totals: dict[str, int] = dict.fromkeys((o.value for o in Outcome), 0)
     try:
-        for n, url in enumerate(args.feeds, 1):
+        for position, url in enumerate(args.feeds, 1):
             # A registered feed is fetched with its own options (auth, proxy, tags...).
             label = redact_url(url)
             if len(args.feeds) > 1:
-                label = f"[{n}/{len(args.feeds)}] {label}"
+                label = f"[{position}/{len(args.feeds)}] {label}"
             report = runtime.pipeline.ingest_feed(
                 url,
                 progress=progress_bar(label, args.json),
