@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -74,6 +75,12 @@ def test_compose_shape() -> None:
     assert f"install -d -o 10001 -g 10001 {archive}" in dockerfile
 
 
+def test_missing_monitor_token_fails_loudly() -> None:
+    env = {k: v for k, v in read_env_file(ROOT / ".env.example").items() if k != "MONITOR_TOKEN"}
+    with pytest.raises(MissingVariable, match="MONITOR_TOKEN"):
+        load(ROOT / "docker-compose.yml", env)
+
+
 def test_missing_redis_password_fails_loudly() -> None:
     env = {k: v for k, v in read_env_file(ROOT / ".env.example").items() if k != "REDIS_PASSWORD"}
     with pytest.raises(MissingVariable, match="REDIS_PASSWORD"):
@@ -129,14 +136,24 @@ def test_compose_services_run_as_local_processes(
             lambda: redis_client.xlen("newswire:articles") == 3, 60, "the fixture feed's stories"
         )
 
+        token = read_env_file(ROOT / ".env.example")["MONITOR_TOKEN"]
+
         def ready() -> bool:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/readyz", headers={"Authorization": f"Bearer {token}"}
+            )
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as resp:
+                with urllib.request.urlopen(request, timeout=5) as resp:
                     return resp.status == 200 and json.loads(resp.read())["ready"]
             except OSError:
                 return False
 
         wait_for(ready, 30, "/readyz to say ready")
+        # The compose file turns auth on: without the token, 401.
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5)
+        assert refused.value.code == 401
+        refused.value.close()
         for name in ("worker", "scheduler", "monitor"):  # each service's own health check passes
             service = compose["services"][name]
             test = service["healthcheck"]["test"]
@@ -204,7 +221,7 @@ def test_no_secret_on_a_command_line_and_no_open_admin_port() -> None:
             words = command if isinstance(command, list) else [command]
             # Interpolated by compose, a password would sit in argv for `ps` to show; the
             # shell's own `$REDIS_PASSWORD` (expanded by a builtin printf) is fine.
-            for secret in (env["REDIS_PASSWORD"], env["FLOWER_PASSWORD"]):
+            for secret in (env["REDIS_PASSWORD"], env["FLOWER_PASSWORD"], env["MONITOR_TOKEN"]):
                 assert secret not in " ".join(words), f"{path}: {name} has a secret in its command"
             assert "--requirepass" not in " ".join(words) and "--broker=" not in " ".join(words)
     services = load(ROOT / "docker-compose.yml", env)["services"]
