@@ -98,14 +98,15 @@ class Metrics:
         if not pending:
             return
         try:
-            pipe = self._redis.pipeline(transaction=False)
-            for key, n in pending.items():
-                pipe.hincrby(self.key, key, n)
-            pipe.execute()
-        except redis.RedisError as exc:
+            with redis_errors("metrics flush"):
+                pipe = self._redis.pipeline(transaction=False)
+                for key, n in pending.items():
+                    pipe.hincrby(self.key, key, n)
+                pipe.execute()
+        except BrokerError:
             with self._lock:
                 self._pending.update(pending)  # keep them for the next flush
-            raise BrokerError(f"Redis metrics flush failed: {exc}") from exc
+            raise
 
     def read(self) -> dict[str, int]:
         with redis_errors("metrics read"):
