@@ -30,7 +30,10 @@ COUNTERS = {
         "failed).",
         ("outcome",),
     ),
-    EXTRACTIONS: ("Page extractions by result (full, too_short, failed).", ("result",)),
+    EXTRACTIONS: (
+        "Page extractions by result (full, too_short, wall, failed).",
+        ("result",),
+    ),
     ROBOTS: ("Page and sitemap fetches robots.txt ruled out, by kind (page, sitemap).", ("kind",)),
 }
 WORKER_STATES = ("online", "reconnecting", "stalled", "offline", "stopped")

@@ -10,6 +10,7 @@ from trafilatura.settings import Document
 from newswire.services.cleanup import clean_body
 from newswire.services.errors import NewswireError
 from newswire.services.metadata import PageMeta, read_meta
+from newswire.services.walls import Wall, detect_wall
 
 # A page needs a little text before a language detector's guess means anything.
 MIN_WORDS_FOR_DETECTION = 15
@@ -26,6 +27,7 @@ class Extracted:
 
     body: str
     meta: PageMeta
+    wall: Wall | None = None  # the page is a consent, login or subscription wall, not a story
 
 
 def detect_language(text: str) -> str | None:
@@ -68,4 +70,4 @@ def extract(html: str, url: str) -> Extracted:
     if not body:
         raise ExtractionError("no article text left after removing page furniture")
     language = meta.language or detect_language(body)
-    return Extracted(body, dataclasses.replace(meta, language=language))
+    return Extracted(body, dataclasses.replace(meta, language=language), detect_wall(body, html))

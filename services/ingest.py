@@ -371,6 +371,11 @@ class Pipeline:
                 error = f"extraction failed: {exc}"
                 self._count(EXTRACTIONS, result="failed")
             self._observe(EXTRACT_SECONDS, time.perf_counter() - started)
+            if page is not None and page.wall is not None:
+                # The wall's text is not the story: the feed's own text is published instead.
+                error = page.wall.reason()
+                page = None
+                self._count(EXTRACTIONS, result="wall")
             if page is not None and not extraction_is_useful(page, entry):
                 error = f"extraction too short ({len(page.body.split())} words)"
                 page = None

@@ -15,7 +15,7 @@ from newswire.services.errors import BrokerError, FetchError, FetchKind
 # Counter names, as exported (with a `newswire_` prefix and `_total` suffix) on /metrics.
 FETCHES = "fetches"  # label: kind (feed|page), result (ok|not_modified|http_4xx|...)
 ENTRIES = "entries"  # label: outcome (new|fell_back|duplicate|rejected|failed)
-EXTRACTIONS = "extractions"  # label: result (full|too_short|failed)
+EXTRACTIONS = "extractions"  # label: result (full|too_short|wall|failed)
 ROBOTS = "robots_disallowed"  # label: kind (page|sitemap): fetches robots.txt ruled out
 
 
