@@ -120,7 +120,8 @@ def detect_wall(body: str, html: str) -> Wall | None:
         return Wall("consent", _platform(html))
     tail = " ".join(paragraphs[-2:])
     if PAYWALL_ASK.search(tail) and words <= MAX_TEASER_WORDS:
-        return Wall("login" if LOGIN_ASK.search(tail) and not _asks_to_pay(tail) else "subscription")
+        login = LOGIN_ASK.search(tail) and not _asks_to_pay(tail)
+        return Wall("login" if login else "subscription")
     if words <= MAX_TEASER_WORDS and NOT_FREE.search(html):
         return Wall("paywalled teaser")
     return None
