@@ -88,6 +88,11 @@ class Article(StoryFields):
         default_factory=list,
         description="Other links of this story known when it was published (cleaned).",
     )
+    agencies: list[str] = Field(
+        default_factory=list,
+        description="News agencies the page credits (AP, Reuters, dpa...): sources of the "
+        "story, not its authors (added in 2.1).",
+    )
 
     def to_v1(self) -> ArticleV1:
         """This article in the version-1 shape: the fields version 1 had, nothing else."""

@@ -3,9 +3,11 @@
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from htmldate import find_date
 from lxml.html import HtmlElement
+from trafilatura.metadata import extract_author
 
 LANG_CODE = re.compile(r"^[a-zA-Z]{2,3}")
 PUBLISHED_KEYS = (
@@ -24,10 +26,23 @@ JSONLD_ARTICLE = re.compile(r"(News)?Article|BlogPosting|Report|WebPage", re.I)
 
 @dataclass(frozen=True)
 class Timestamp:
-    """A point in time from a page, and whether it carried a time of day or only a date."""
+    """A point in time from a page, whether it carried a time of day or only a date, and the
+    UTC offset it was written with (None: it named none, and was read as UTC)."""
 
     value: datetime
     has_time: bool
+    offset: timedelta | None = None
+
+    @property
+    def quality(self) -> int:
+        """3: time and zone, 2: time without zone, 1: a date only."""
+        return 1 if not self.has_time else (3 if self.offset is not None else 2)
+
+    def in_zone(self, offset: timedelta) -> "Timestamp":
+        """A zoneless time read in the page's own zone (found on another of its timestamps)."""
+        if self.offset is not None or not self.has_time:
+            return self
+        return Timestamp(self.value - offset, True, offset)
 
 
 @dataclass(frozen=True)
@@ -60,9 +75,40 @@ def parse_timestamp(value: str | None) -> Timestamp | None:
     except ValueError:
         return None
     has_time = "T" in text or " " in text or ":" in text
+    offset = parsed.utcoffset() if parsed.tzinfo is not None else None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return Timestamp(parsed.astimezone(UTC), has_time)
+    return Timestamp(parsed.astimezone(UTC), has_time, offset)
+
+
+def best_timestamp(values: list[str]) -> Timestamp | None:
+    """The most precise of a page's claims (time and zone, then time, then date), the first
+    one among equals; a zoneless time takes the zone of another claim on the page."""
+    parsed = [t for t in (parse_timestamp(v) for v in values) if t is not None]
+    if not parsed:
+        return None
+    best = max(parsed, key=lambda t: t.quality)  # max keeps the first of equals
+    zone = next((t.offset for t in parsed if t.offset is not None), None)
+    return best.in_zone(zone) if zone is not None else best
+
+
+# <time> elements that say they are the publication time first, then any.
+TIME_XPATH = (
+    '//time[@itemprop="datePublished" or @pubdate]/@datetime | //time[@datetime][1]/@datetime'
+)
+
+
+def guess_date(tree: HtmlElement) -> Timestamp | None:
+    """A page without any published claim: htmldate's day from the markup and text (a date
+    only; it costs a few milliseconds, so only then)."""
+    try:
+        found = find_date(tree, extensive_search=False, original_date=True)
+    except Exception:  # htmldate on odd markup: no date rather than no article
+        return None
+    if not found:
+        return None
+    stamp = parse_timestamp(str(found))
+    return Timestamp(stamp.value, False) if stamp else None
 
 
 def jsonld_objects(tree: HtmlElement) -> list[dict[str, object]]:
@@ -73,14 +119,17 @@ def jsonld_objects(tree: HtmlElement) -> list[dict[str, object]]:
             data = json.loads(script)
         except ValueError:
             continue
-        stack = data if isinstance(data, list) else [data]
+        stack = list(reversed(data)) if isinstance(data, list) else [data]
         while stack:
-            item = stack.pop()
+            item = stack.pop()  # document order: the stack holds what is left, reversed
             if isinstance(item, dict):
                 objects.append(item)
-                graph = item.get("@graph")
-                if isinstance(graph, list):
-                    stack.extend(graph)
+                for key in ("@graph", "mainEntity"):  # an article nested in a WebPage
+                    nested = item.get(key)
+                    if isinstance(nested, list):
+                        stack.extend(reversed(nested))
+                    elif isinstance(nested, dict):
+                        stack.append(nested)
     return objects
 
 
@@ -149,19 +198,21 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     titles += [" ".join(t.itertext()) for t in tree.iter("title")][:1]
     authors = [n for v in ld_values("author") for n in _names(v)] + first(AUTHOR_KEYS)
     if not authors:
-        authors = [" ".join(a.itertext()) for a in tree.xpath('//*[@rel="author"]')][:3]
-    published = None
-    for value in first(PUBLISHED_KEYS) + [str(v) for v in ld_values("datePublished")]:
-        if published := parse_timestamp(value):
-            break
+        # No author in the page's metadata: trafilatura's byline XPaths over the markup
+        # (bylines, itemprop=author, rel=author...), only then, as they cost a tree copy.
+        byline = extract_author(tree)
+        authors = [a for a in (byline or "").split(";") if a.strip()]
+    # JSON-LD first: publishers keep it right for search engines; <meta> tags are more often a
+    # template's guess (local time labelled UTC, the modification time).
+    times = [str(v) for v in tree.xpath(TIME_XPATH)[:3]]
+    published = best_timestamp(
+        [str(v) for v in ld_values("datePublished")] + first(PUBLISHED_KEYS) + times
+    )
     if published is None:
-        for value in tree.xpath("//time/@datetime")[:3]:
-            if published := parse_timestamp(str(value)):
-                break
-    modified = None
-    for value in first(MODIFIED_KEYS) + [str(v) for v in ld_values("dateModified")]:
-        if modified := parse_timestamp(value):
-            break
+        published = guess_date(tree)
+    modified = best_timestamp([str(v) for v in ld_values("dateModified")] + first(MODIFIED_KEYS))
+    if modified is not None and published is not None and published.offset is not None:
+        modified = modified.in_zone(published.offset)
     sites = first(SITE_KEYS) + [n for v in ld_values("publisher") for n in _names(v)]
     images = first(IMAGE_KEYS) + [t for v in ld_values("image") if (t := _text(v))]
     tags = [t for v in first(TAG_KEYS) for t in v.split(",")]

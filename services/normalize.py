@@ -6,7 +6,8 @@ from datetime import datetime
 from newswire.schemas.article import Article
 from newswire.schemas.feed import FeedEntry
 from newswire.services.extract import Extracted, detect_language
-from newswire.services.metadata import PageMeta, Timestamp
+from newswire.services.metadata import PageMeta
+from newswire.services.reconcile import clean_authors, pick_published, pick_title, pick_updated
 from newswire.services.redact import redact_url
 from newswire.services.urls import canonical_url, clean_url, site_of, story_id
 
@@ -17,15 +18,6 @@ MIN_BODY_WORDS = 25
 def content_hash(text: str) -> str:
     """sha256 of the text with whitespace normalized, so reflowed copies hash alike."""
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
-
-
-def pick_published(entry: FeedEntry, page: Timestamp | None) -> datetime | None:
-    """A full timestamp (page first, then feed) beats a date-only guess from the page."""
-    if page is not None and page.has_time:
-        return page.value
-    if entry.published_at is not None:
-        return entry.published_at
-    return page.value if page is not None else entry.updated_at
 
 
 def extraction_is_useful(page: Extracted, entry: FeedEntry) -> bool:
@@ -69,18 +61,21 @@ def build_article(
     language = meta.language or entry.language
     if language is None and page is None:
         language = detect_language(body)
+    published = pick_published(meta.published, entry.published_at or entry.updated_at, url, now)
+    authors, agencies = clean_authors(meta.authors or entry.authors, meta.source, url)
     return Article(
         id=article_id,
         url=url,
         canonical_url=canonical,
         feed_url=redact_url(entry.feed_url),
         guid=entry.guid,
-        title=entry.title or meta.title,
+        title=entry.title or pick_title(meta.titles, meta.source, url),
         body=body,
         summary=entry.summary or meta.description,
-        authors=meta.authors or entry.authors,
-        published_at=pick_published(entry, meta.published),
-        updated_at=meta.modified.value if meta.modified else entry.updated_at,
+        authors=authors,
+        agencies=agencies,
+        published_at=published,
+        updated_at=pick_updated(meta.modified, entry.updated_at, published, now),
         fetched_at=now,
         language=language,
         source=meta.source or (site_of(url) if url else None),

@@ -1,0 +1,231 @@
+"""Reconcile: one title, author list and publication time from the page's and the feed's claims.
+
+The rules, in order of evidence (each is pinned by a unit test):
+
+Title. Candidates are the page's og:title/twitter:title, JSON-LD headline, first <h1> and
+<title>. Each loses a trailing site decoration ("... | CBC News", "... - WELT", "...：朝日新聞
+デジタル", "... – DW – 13.06.2023", "... | by Jane Doe") when the trailing part names the site
+(og:site_name, publisher, or the host's name), is a date or a byline. The first candidate
+that another one confirms (same text after cleaning) wins; without agreement the first
+candidate in the order above. A feed's own title beats them all (it is written for readers).
+
+Publication time. Evidence: the page's published time (article:published_time, JSON-LD
+datePublished, <meta> dates, <time datetime>), the feed entry's date, and a date in the URL
+path (/2024/05/03/). A timestamp with a time of day beats a date without one; the page beats
+the feed when both have a time (the feed's may be the time of its last edit), and the feed's
+date is taken when the page has none. A date in the URL caps the result: a page that says
+another day than its own URL does is wrong about the day. A candidate later than the fetch
+(plus a day of clock skew) or before 1995 is not a publication date. Finally
+published_at <= updated_at: an update time earlier than the publication is dropped.
+
+Authors. People only: "By", "Von", "Par", "Por" and roles ("Reporter", "Staff Writer",
+"Correspondent") are cut, lists split on "and"/"und"/"&"/","; a news agency (AP, Reuters,
+AFP, dpa...) or the publication itself is a source, not an author; names that are URLs,
+e-mail addresses or a single letter are dropped; duplicates (case, accents) are merged.
+"""
+
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from newswire.services.metadata import Timestamp
+
+# -- titles ----------------------------------------------------------------------------------
+# A trailing part after a separator: " | x", " - x", " – x", " — x", " · x", " * x", "｜x", "：x".
+TRAILING = re.compile(
+    r"(?:\s+[|\-–—·•*:]{1,2}\s+|\s*[｜|]\s*|\s*[：]\s*|\s*-(?=\S+$))([^|｜：]{1,80})$"
+)
+DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+BYLINE_PART = re.compile(r"^(?:by|von|par|por|di)\s+\S", re.IGNORECASE)
+HOST_NOISE = {"www", "m", "amp", "mobile", "news", "com", "co", "org", "net", "de", "uk", "at"}
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+
+
+def _host_names(url: str | None) -> list[str]:
+    host = urlsplit(url or "").hostname or ""
+    return [label for label in host.split(".") if label and label not in HOST_NOISE]
+
+
+def names_the_site(part: str, site: str | None, url: str | None) -> bool:
+    """Whether a title's trailing part is the publication's name."""
+    letters = _letters(part)
+    if not letters:
+        return False
+    if site and (_letters(site) == letters or (letters in _letters(site) and len(letters) > 3)):
+        return True
+    for label in _host_names(url):
+        if len(label) >= 2 and (label == letters or (len(label) > 3 and label in letters)):
+            return True
+        if len(letters) > 3 and letters in label:
+            return True
+    return False
+
+
+def clean_title(title: str, site: str | None, url: str | None) -> str:
+    """The title without the site's name, a date or a byline tacked on at its end."""
+    title = " ".join(title.replace("\u200b", "").split())
+    for _ in range(3):
+        match = TRAILING.search(title)
+        if match is None:
+            break
+        part = match.group(1).strip()
+        head = title[: match.start()].strip()
+        if not head or len(head) < len(part) / 2:
+            break  # "Site | Headline" or a headline that is mostly the tail: leave it
+        if DATE_PART.match(part) or BYLINE_PART.match(part) or names_the_site(part, site, url):
+            title = head
+        else:
+            break
+    return title
+
+
+def pick_title(candidates: list[str], site: str | None, url: str | None) -> str:
+    """The first cleaned candidate that another one confirms, else the first one."""
+    cleaned = [c for c in (clean_title(t, site, url) for t in candidates) if c]
+    keys = [_letters(c) for c in cleaned]
+    for i, key in enumerate(keys):
+        if key and key in keys[i + 1 :]:
+            return cleaned[i]
+    return cleaned[0] if cleaned else ""
+
+
+# -- publication time ------------------------------------------------------------------------
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before news sites; a date this old is junk
+SKEW = timedelta(days=1)  # servers' and publishers' clocks and time zones
+URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[^\d])")
+
+
+def url_date(url: str | None) -> datetime | None:
+    """A publication day written into the URL's path (/2024/05/03/, /20240503-...)."""
+    match = URL_DATE.search(urlsplit(url or "").path + "/")
+    if match is None:
+        return None
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def plausible(value: datetime | None, now: datetime) -> bool:
+    return value is not None and EARLIEST <= value <= now + SKEW
+
+
+def pick_published(
+    page: Timestamp | None,
+    feed: datetime | None,
+    url: str | None,
+    now: datetime,
+) -> datetime | None:
+    """The publication time from the page's claim, the feed's, and the URL's day (rules above)."""
+    page_value = page.value if page is not None and plausible(page.value, now) else None
+    feed_value = feed if plausible(feed, now) else None
+    on_url = url_date(url)
+    if page_value is not None and page is not None and page.has_time:
+        chosen: datetime | None = page_value
+    elif feed_value is not None:
+        chosen = feed_value
+    else:
+        chosen = page_value
+    if chosen is not None and on_url is not None and abs(chosen - on_url) > timedelta(days=2):
+        # The URL is written once, at publication: trust its day over a far-off claim
+        # (usually a "last updated" shown as published, or another article's date).
+        others = [v for v in (page_value, feed_value) if v is not None]
+        near = [v for v in others if abs(v - on_url) <= timedelta(days=2)]
+        chosen = near[0] if near else on_url
+    return chosen
+
+
+def pick_updated(
+    page: Timestamp | None, feed: datetime | None, published: datetime | None, now: datetime
+) -> datetime | None:
+    """The last update: page first, then feed; never before the publication, never future."""
+    for value in (page.value if page is not None else None, feed):
+        if plausible(value, now) and (published is None or value >= published):  # type: ignore[operator]
+            return value
+    return None
+
+
+# -- authors ---------------------------------------------------------------------------------
+BY = re.compile(
+    r"^(?:(?:written|reported|text|texte|fotos?|photos?)\s+)?(?:by|von|par|por|di|av|af|door|"
+    r"autor(?:in)?|author|redaktion|text)\s*:?\s+",
+    re.IGNORECASE,
+)
+ROLE = re.compile(
+    r"\s*(?:[,|/(–-]\s*|\s+)(?:senior |chief |staff |special |political |foreign |local )*"
+    r"(?:reporter|correspondent|writer|editor|redakteur(?:in)?|korrespondent(?:in)?|"
+    r"journalist(?:in)?|columnist|contributor|reporterin|autor(?:in)?|rédacteur|rédactrice|"
+    r"corresponsal|redactor[a]?|staff)\b.*$",
+    re.IGNORECASE,
+)
+SPLIT = re.compile(r"\s*(?:;|,|\s&\s|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b|/)\s*")
+AGENCIES = {
+    "ap", "associated press", "the associated press", "reuters", "afp", "agence france-presse",
+    "dpa", "dpa-afx", "epd", "kna", "apa", "sda", "ansa", "efe", "europa press", "ntb", "tt",
+    "ritzau", "pap", "ctk", "anadolu", "bloomberg", "upi", "pa", "pa media", "aap", "sapa",
+    "xinhua", "kyodo", "yonhap", "tass", "ria novosti", "afp/dpa", "dpa/afp", "reuters/dpa",
+}  # fmt: skip
+PARENTHESES = re.compile(r"\s*\([^)]*\)?\s*$")  # "Jane Doe (jd)", a trailing "(Reuters)"
+NOT_A_NAME = re.compile(r"(?:https?://|www\.|@|\.[a-z]{2,3}$|\d{3,})", re.IGNORECASE)
+# Words that make a credit an organization or a desk, not a person.
+ORGANIZATION = re.compile(
+    r"\b(?:gmbh|ag|ltd|inc|llc|plc|s\.a|media|medien|verlag|redaktion|nachrichten|news|"
+    r"newsroom|desk|staff|team|online|digital|istock\w*|getty|shutterstock|imago|picture "
+    r"alliance|condé nast|conde nast)\b",
+    re.IGNORECASE,
+)
+LAST_FIRST = re.compile(r"^([^\W\d][\w'’-]*(?: [\w'’-]+)?), ([^\W\d][\w.'’-]*(?: [\w.'’-]+)?)$")
+MAX_NAME_WORDS = 5  # "Name, professor of the faculty of human studies at..." is a description
+
+
+def _key(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(ch for ch in decomposed if ch.isalnum())
+
+
+AGENCY_KEYS = frozenset(_key(a) for a in AGENCIES)
+AGENCY_IN = re.compile(r"\s+in\s+[^\W\d][\w .'-]*$")  # "Associated Press in Valencia"
+
+
+def clean_authors(
+    names: list[str], site: str | None = None, url: str | None = None
+) -> tuple[list[str], list[str]]:
+    """(people, agencies) from raw author claims."""
+    people: list[str] = []
+    agencies: list[str] = []
+    seen: set[str] = set()
+    site_key = _key(site or "")
+    for claim in names:
+        text = " ".join(claim.split())
+        if swapped := LAST_FIRST.match(text):  # "You, Xiaoying" in citation meta
+            text = f"{swapped[2]} {swapped[1]}"
+        for part in SPLIT.split(BY.sub("", text)):
+            name = PARENTHESES.sub("", BY.sub("", part))
+            without_role = ROLE.sub("", name)
+            if len(without_role.split()) >= 2 or len(name.split()) < 2:
+                name = without_role  # but "Jane Reporter" is a name, not "Jane" and a role
+            name = name.strip(" .,:;|-–()\"'")
+            if not name or NOT_A_NAME.search(name):
+                continue
+            key = _key(name)
+            if len(key) < 2 or len(name.split()) > MAX_NAME_WORDS:
+                continue
+            agency = AGENCY_IN.sub("", name).casefold()
+            if agency in AGENCIES or _key(agency) in AGENCY_KEYS:
+                if name not in agencies:
+                    agencies.append(AGENCY_IN.sub("", name))
+                continue
+            if site_key and (key == site_key or (len(key) > 4 and key in site_key)):
+                continue  # the publication credited as the author
+            if names_the_site(name, site, url) or ORGANIZATION.search(name):
+                continue
+            if ROLE.sub("", " " + name).strip() == "":  # a role alone ("Journalist")
+                continue
+            if key not in seen:
+                seen.add(key)
+                people.append(name)
+    return people, agencies
