@@ -33,9 +33,7 @@ from newswire.services.metadata import Timestamp
 
 # -- titles ----------------------------------------------------------------------------------
 # A trailing part after a separator: " | x", " - x", " – x", " — x", " · x", " * x", "｜x", "：x".
-TRAILING = re.compile(
-    r"(?:\s+[|\-–—·•*:]{1,2}\s+|\s*[｜|]\s*|\s*[：]\s*|\s*-(?=\S+$))([^|｜：]{1,80})$"
-)
+SEPARATOR = re.compile(r"\s+[|\-–—·•*:]{1,2}\s+|\s*[｜|]\s*|\s*：\s*|(?<=\S)-(?=[^\s-]+$)")
 DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 BYLINE_PART = re.compile(r"^(?:by|von|par|por|di)\s+\S", re.IGNORECASE)
 HOST_NOISE = {"www", "m", "amp", "mobile", "news", "com", "co", "org", "net", "de", "uk", "at"}
@@ -55,10 +53,19 @@ def names_the_site(part: str, site: str | None, url: str | None) -> bool:
     letters = _letters(part)
     if not letters:
         return False
-    if site and (_letters(site) == letters or (letters in _letters(site) and len(letters) > 3)):
+    site_letters = _letters(site or "")
+    if site_letters and (
+        site_letters == letters
+        or (len(letters) > 3 and letters in site_letters)
+        or (len(site_letters) >= 3 and letters.startswith(site_letters))  # "CBC News"
+    ):
         return True
-    for label in _host_names(url):
-        if len(label) >= 2 and (label == letters or (len(label) > 3 and label in letters)):
+    for label in (_letters(name) for name in _host_names(url)):
+        if len(label) >= 2 and (
+            label == letters or (len(label) >= 3 and letters.startswith(label))
+        ):
+            return True
+        if len(label) > 3 and label in letters:
             return True
         if len(letters) > 3 and letters in label:
             return True
@@ -69,12 +76,12 @@ def clean_title(title: str, site: str | None, url: str | None) -> str:
     """The title without the site's name, a date or a byline tacked on at its end."""
     title = " ".join(title.replace("\u200b", "").split())
     for _ in range(3):
-        match = TRAILING.search(title)
-        if match is None:
+        cuts = list(SEPARATOR.finditer(title))
+        if not cuts:
             break
-        part = match.group(1).strip()
-        head = title[: match.start()].strip()
-        if not head or len(head) < len(part) / 2:
+        last = cuts[-1]
+        head, part = title[: last.start()].strip(), title[last.end() :].strip()
+        if not head or not part or len(head) < len(part) / 2:
             break  # "Site | Headline" or a headline that is mostly the tail: leave it
         if DATE_PART.match(part) or BYLINE_PART.match(part) or names_the_site(part, site, url):
             title = head
@@ -178,7 +185,7 @@ ORGANIZATION = re.compile(
     r"alliance|condé nast|conde nast)\b",
     re.IGNORECASE,
 )
-LAST_FIRST = re.compile(r"^([^\W\d][\w'’-]*(?: [\w'’-]+)?), ([^\W\d][\w.'’-]*(?: [\w.'’-]+)?)$")
+LAST_FIRST = re.compile(r"^([^\W\d][\w'’-]*), ([^\W\d][\w.'’-]*(?: [\w.'’-]+)?)$")
 MAX_NAME_WORDS = 5  # "Name, professor of the faculty of human studies at..." is a description
 
 
@@ -201,6 +208,8 @@ def clean_authors(
     site_key = _key(site or "")
     for claim in names:
         text = " ".join(claim.split())
+        if NOT_A_NAME.search(text) and " " not in text:
+            continue  # a profile URL or an e-mail address
         if swapped := LAST_FIRST.match(text):  # "You, Xiaoying" in citation meta
             text = f"{swapped[2]} {swapped[1]}"
         for part in SPLIT.split(BY.sub("", text)):

@@ -1,0 +1,167 @@
+"""The reconciliation rules for titles, publication times and authors, pinned on made-up
+claims (the Fundus corpus measures them on real pages: `make bench`)."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import trafilatura
+
+from newswire.schemas.feed import FeedEntry
+from newswire.services.extract import extract
+from newswire.services.metadata import best_timestamp, parse_timestamp, read_meta
+from newswire.services.normalize import build_article
+from newswire.services.reconcile import (
+    clean_authors,
+    clean_title,
+    pick_published,
+    pick_title,
+    pick_updated,
+    url_date,
+)
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "site", "url", "want"),
+    [
+        ("Storm hits coast | CBC News", "CBC", "https://www.cbc.ca/news/x", "Storm hits coast"),
+        ("Zinsen setzen Dax zu | Börsen-Zeitung", "Börsen-Zeitung", None, "Zinsen setzen Dax zu"),
+        ("Ziele, Chancen – DW – 28.04.2023", None, "https://www.dw.com/de/x", "Ziele, Chancen"),
+        ("BIP sinkt - WELT", None, "https://www.welt.de/x", "BIP sinkt"),
+        ("地震、津波注意報：朝日新聞デジタル", "朝日新聞デジタル", None, "地震、津波注意報"),
+        ("Idaho case | The Gateway Pundit | by Jane Doe", None,
+         "https://www.thegatewaypundit.com/x", "Idaho case"),
+        # Colons and dashes inside a headline stay.
+        ("Climate change: Labor on track", "West Australian", None, "Climate change: Labor on track"),
+        ("Epstein case - then a second claim", "Daily Star", "https://dailystar.co.uk/x",
+         "Epstein case - then a second claim"),
+        # A kicker before the headline is not a site suffix.
+        ("Vierschanzentournee | Skisprung-Zoff", "Tageblatt", None, "Vierschanzentournee | Skisprung-Zoff"),
+    ],
+)  # fmt: skip
+def test_titles_lose_site_decorations(
+    raw: str, site: str | None, url: str | None, want: str
+) -> None:
+    assert clean_title(raw, site, url) == want
+
+
+def test_the_confirmed_title_wins() -> None:
+    # og:title is an SEO variant; the JSON-LD headline and the h1 agree.
+    assert pick_title(
+        ["SEO: storm", "Storm hits the coast", "Storm hits the coast"], None, None
+    ) == ("Storm hits the coast")
+    assert pick_title(["Only one | Site"], "Site", None) == "Only one"
+    assert pick_title([], None, None) == ""
+
+
+def test_timestamps_keep_precision_and_zone() -> None:
+    naive = parse_timestamp("2025-06-30T15:59:30")
+    assert naive is not None and naive.quality == 2 and naive.offset is None
+    zoned = parse_timestamp("2025-06-30T15:59:30+0200")
+    assert zoned is not None and zoned.quality == 3 and zoned.offset == timedelta(hours=2)
+    day = parse_timestamp("2025-06-30")
+    assert day is not None and day.quality == 1
+    # The most precise claim wins, the first among equals...
+    best = best_timestamp(["2025-06-30", "2025-06-30T15:59:30+02:00", "2025-06-30T09:00:00Z"])
+    assert best is not None and best.value == datetime(2025, 6, 30, 13, 59, 30, tzinfo=UTC)
+    # ...and a zoneless time can be read in the zone another claim of the page states.
+    assert naive.in_zone(timedelta(hours=2)).value == datetime(2025, 6, 30, 13, 59, 30, tzinfo=UTC)
+    assert zoned.in_zone(timedelta(hours=5)) == zoned  # it had a zone: kept
+
+
+def test_jsonld_beats_a_template_meta_and_nested_articles_count() -> None:
+    html = (
+        '<html><head><meta property="article:published_time" content="2025-06-30T15:59:00+00:00">'
+        '<script type="application/ld+json">{"@type":"WebPage","mainEntity":{"@type":"NewsArticle",'
+        '"datePublished":"2025-06-30T15:59:30+02:00","dateModified":"2025-06-30T18:00:00+02:00",'
+        '"author":{"@type":"Person","name":"Anna Beispiel"}}}</script></head><body></body></html>'
+    )
+    meta = read_meta(trafilatura.load_html(html))
+    assert meta.published is not None
+    assert meta.published.value == datetime(2025, 6, 30, 13, 59, 30, tzinfo=UTC)
+    assert meta.authors == ["Anna Beispiel"]
+
+
+def test_publication_time_rules() -> None:
+    page_time = parse_timestamp("2026-11-20T14:35:07+01:00")
+    page_day = parse_timestamp("2026-11-20")
+    feed = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    # A page time beats the feed's; the feed's time beats a page date without time.
+    assert pick_published(page_time, feed, None, NOW) == page_time.value  # type: ignore[union-attr]
+    assert pick_published(page_day, feed, None, NOW) == feed
+    assert pick_published(None, None, None, NOW) is None
+    # A date in the future (past a day of skew) or before 1995 is no publication date.
+    future = parse_timestamp("2027-03-01T10:00:00Z")
+    assert pick_published(future, feed, None, NOW) == feed
+    assert pick_published(parse_timestamp("1970-01-01T00:00:00Z"), None, None, NOW) is None
+    # The URL's day overrules a claim days away from it (a "last updated" shown as published).
+    url = "https://news.example/2026/11/02/story.html"
+    assert url_date(url) == datetime(2026, 11, 2, tzinfo=UTC)
+    assert pick_published(page_time, None, url, NOW) == datetime(2026, 11, 2, tzinfo=UTC)
+    near_feed = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert pick_published(page_time, near_feed, url, NOW) == near_feed
+    assert url_date("https://news.example/story-20261102.html") is None  # not a path date
+    assert url_date("https://news.example/2026/13/45/x") is None
+
+
+def test_updated_is_never_before_published_or_in_the_future() -> None:
+    published = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    earlier = parse_timestamp("2026-11-19T12:00:00Z")
+    later = parse_timestamp("2026-11-21T12:00:00Z")
+    assert pick_updated(later, None, published, NOW) == later.value  # type: ignore[union-attr]
+    assert pick_updated(earlier, None, published, NOW) is None
+    feed_update = datetime(2026, 11, 22, tzinfo=UTC)
+    assert pick_updated(earlier, feed_update, published, NOW) == feed_update
+    assert pick_updated(parse_timestamp("2030-01-01T00:00:00Z"), None, published, NOW) is None
+
+
+def test_an_article_never_says_it_was_updated_before_it_was_published() -> None:
+    page = (
+        '<html lang="en"><head><meta property="article:published_time" content="2026-11-20T10:00:00Z">'
+        '<meta property="article:modified_time" content="2026-11-19T08:00:00Z"></head><body>'
+        + "".join(f"<p>Paragraph {n} of the story, long enough to count as text here.</p>" for n in range(12))
+        + "</body></html>"
+    )  # fmt: skip
+    got = extract(page, "https://news.example/a")
+    entry = FeedEntry(feed_url="https://news.example/feed", link="https://news.example/a")
+    article = build_article(
+        entry, fetched_url="https://news.example/a", page=got, error=None, now=NOW
+    )
+    assert article.published_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    assert article.updated_at is None or article.updated_at >= article.published_at
+
+
+@pytest.mark.parametrize(
+    ("claims", "people", "agencies"),
+    [
+        (["By Jane Doe and John Roe"], ["Jane Doe", "John Roe"], []),
+        (["Von Anna Schmidt und Jörg Weber"], ["Anna Schmidt", "Jörg Weber"], []),
+        (["Jane Doe, Senior Reporter"], ["Jane Doe"], []),
+        (["Elena Oberholzer (obe)", "Oliver Maksan (oma)"], ["Elena Oberholzer", "Oliver Maksan"], []),
+        (["Paula Steiger", "SDA"], ["Paula Steiger"], ["SDA"]),
+        (["Associated Press in Valencia"], [], ["Associated Press"]),
+        (["Reuters", "dpa"], [], ["Reuters", "dpa"]),
+        (["You, Xiaoying", "Lenharo, Mariana"], ["Xiaoying You", "Mariana Lenharo"], []),
+        (["Jane Doe", "jane doe", "Jané Doe"], ["Jane Doe"], []),
+        (["https://news.example/authors/jane", "jane@news.example"], [], []),
+        (["Frankfurter Allgemeine Zeitung GmbH", "Ralf Euler"], ["Ralf Euler"], []),
+        (["Journalist", "Mathias Hagen"], ["Mathias Hagen"], []),
+        (["Jane Reporter"], ["Jane Reporter"], []),  # a surname, not a role
+    ],
+)  # fmt: skip
+def test_authors_are_people(claims: list[str], people: list[str], agencies: list[str]) -> None:
+    assert clean_authors(claims) == (people, agencies)
+
+
+def test_the_publication_is_not_its_own_author() -> None:
+    assert clean_authors(["Heise Online", "Dirk Knop"], "heise online", "https://www.heise.de/x") == (
+        ["Dirk Knop"], [],
+    )  # fmt: skip
+    assert clean_authors(["mdr.de"], None, "https://www.mdr.de/x") == ([], [])
+
+
+def test_an_offset_survives_into_the_article() -> None:
+    zoned = parse_timestamp("2026-11-20T14:35:07-05:00")
+    assert zoned is not None and zoned.offset == timedelta(hours=-5)
+    assert zoned.value.astimezone(timezone(timedelta(hours=-5))).hour == 14
