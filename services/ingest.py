@@ -373,10 +373,13 @@ class Pipeline:
             self._observe(EXTRACT_SECONDS, time.perf_counter() - started)
             if page is not None and page.wall is not None:
                 # The wall's text is not the story: the feed's own text is published instead.
+                # A paywalled teaser is the story's own opening, though: kept (and flagged)
+                # when the feed has no text to offer instead.
                 error = page.wall.reason()
-                page = None
                 self._count(EXTRACTIONS, result="wall")
-            if page is not None and not extraction_is_useful(page, entry):
+                if page.wall.kind != "paywalled teaser" or entry.summary.strip():
+                    page = None
+            elif page is not None and not extraction_is_useful(page, entry):
                 error = f"extraction too short ({len(page.body.split())} words)"
                 page = None
                 self._count(EXTRACTIONS, result="too_short")

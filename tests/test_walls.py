@@ -69,12 +69,16 @@ def test_a_wall_falls_back_to_the_feed_text(
     site.add("/didomi.html", walls.didomi_wall())
     site.add("/paid.html", walls.subscription_wall())
     site.add("/fine.html", walls.article_with_consent_banner())
+    site.add("/teaser.html", walls.paywalled_teaser("Rail freight boom"))
+    site.add("/teaser2.html", walls.paywalled_teaser("Rail freight bust"))
     feed = site.add(
         "/feed.xml",
         rss2([
             item(site.url("/didomi.html"), "Élections", "Les résultats du premier tour sont tombés."),
             item(site.url("/paid.html"), "Markets slide", "Stocks fell for a third day."),
             item(site.url("/fine.html"), "Harbour bridge", "The council approved the repairs."),
+            item(site.url("/teaser.html"), "Rail freight boom", "Freight trains carry more."),
+            item(site.url("/teaser2.html"), "Rail freight bust"),  # no text of its own
         ]),
         "application/rss+xml",
     )  # fmt: skip
@@ -89,6 +93,19 @@ def test_a_wall_falls_back_to_the_feed_text(
     assert paid.extraction == "feed_summary"
     assert paid.extraction_error == "page is a subscription wall"
     assert "Subscribe" not in paid.body
-    fine = [a for a in by_title.values() if a.extraction == "full"]
-    assert len(fine) == 1 and "Harbour bridge: paragraph 8" in fine[0].body
-    assert redis_client.hget("newswire:metrics", "extractions|result=wall") == b"2"
+    fine = by_title["Harbour bridge"]
+    assert fine.extraction == "full" and fine.extraction_error is None
+    assert "Harbour bridge: paragraph 8" in fine.body
+    # A paywalled teaser: the feed's text when the feed has some, else the teaser (the story's
+    # own opening, not the wall's text), flagged either way.
+    teaser = by_title["Rail freight boom"]
+    assert (teaser.extraction, teaser.body) == ("feed_summary", "Freight trains carry more.")
+    bare = by_title["Rail freight bust"]
+    assert bare.extraction == "full" and "Rail freight: paragraph 2" in bare.body
+    assert (
+        bare.extraction_error
+        == teaser.extraction_error
+        == ("page is a paywalled teaser (isAccessibleForFree: false)")
+    )
+    assert redis_client.hget("newswire:metrics", "extractions|result=wall") == b"4"
+    assert redis_client.hget("newswire:metrics", "extractions|result=full") == b"1"
