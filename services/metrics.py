@@ -1,7 +1,9 @@
 """Metrics: counters every process adds to in one Redis hash, read back by the monitor."""
 
 import bisect
+import logging
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +13,8 @@ import redis
 from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.errors import BrokerError, FetchError, FetchKind
+
+log = logging.getLogger(__name__)
 
 # Counter names, as exported (with a `newswire_` prefix and `_total` suffix) on /metrics.
 FETCHES = "fetches"  # label: kind (feed|page), result (ok|not_modified|http_4xx|...)
@@ -75,13 +79,24 @@ def parse_field(raw: str) -> tuple[str, dict[str, str]]:
 
 
 class Metrics:
-    """Buffers increments in the process and writes them with one pipelined round trip."""
+    """Buffers increments in the process and writes them with one pipelined round trip.
 
-    def __init__(self, client: redis.Redis, prefix: str = "newswire") -> None:
+    With `max_delay` (workers: NEWSWIRE_METRICS_FLUSH_SECONDS), `flush` writes at most that
+    often and a timer writes what is left: a busy worker then costs Redis one write a second
+    instead of fifteen commands per article. `close` (or `flush(force=True)`) writes at once.
+    A process killed outright loses at most `max_delay` seconds of counts.
+    """
+
+    def __init__(
+        self, client: redis.Redis, prefix: str = "newswire", max_delay: float = 0.0
+    ) -> None:
         self._redis = client
         self.key = keys.metrics(prefix)
+        self.max_delay = max_delay
         self._pending: Counter[str] = Counter()
         self._lock = threading.Lock()  # prefetch threads count fetches too
+        self._written = 0.0
+        self._timer: threading.Timer | None = None
 
     def incr(self, name: str, **labels: str) -> None:
         with self._lock:
@@ -92,9 +107,37 @@ class Metrics:
             for key, n in histogram.fields(max(seconds, 0.0), labels):
                 self._pending[key] += n
 
-    def flush(self) -> None:
+    def flush(self, force: bool = False) -> None:
+        if not force and self.max_delay > 0:
+            wait = self._written + self.max_delay - time.monotonic()
+            if wait > 0:
+                with self._lock:
+                    if self._timer is None and self._pending:
+                        self._timer = threading.Timer(wait, self._flush_later)
+                        self._timer.daemon = True
+                        self._timer.start()
+                return
+        self._write()
+
+    def close(self) -> None:
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        self._write()
+
+    def _flush_later(self) -> None:
+        with self._lock:
+            self._timer = None
+        try:
+            self._write()
+        except BrokerError as exc:  # kept for the next flush; the outage is logged elsewhere
+            log.debug("metrics flush deferred: %s", exc)
+
+    def _write(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, Counter()
+        self._written = time.monotonic()
         if not pending:
             return
         try:

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     scheduler_tick: float = Field(default=1.0, gt=0)
     scheduler_batch: int = Field(default=500, ge=1)
     feeds_file: str | None = None
+    # Workers write their counters to Redis at most this often (0: after every entry).
+    metrics_flush_seconds: float = Field(default=1.0, ge=0)
+    # Celery task events (3 publishes per task) for Flower; Flower turns them on by itself.
+    task_events: bool = False
     monitor_host: str = "127.0.0.1"
     monitor_port: int = Field(default=8787, ge=0, le=65535)
     # Access to the monitor (all but /livez and /healthz): a bearer token, a basic-auth

@@ -62,9 +62,10 @@ def make_app(settings: Settings) -> Celery:
         broker_connection_max_retries=None,
         task_routes={POLL_TASK: {"queue": FEEDS_QUEUE}, ENTRY_TASK: {"queue": ARTICLES_QUEUE}},
         task_default_queue=ARTICLES_QUEUE,
-        # Task events on, so `newswire status` and Flower see what workers do.
-        # No task-sent events: one more publish per enqueued entry; Flower does without them.
-        worker_send_task_events=True,
+        # Task events cost three publishes per task; `newswire status` does not need them
+        # (heartbeats), and Flower turns them on in running workers by itself
+        # (`enable_events`). NEWSWIRE_TASK_EVENTS=true sends them from the start.
+        worker_send_task_events=settings.task_events,
         worker_hijack_root_logger=False,
         # Running tasks go on through a broker reconnect (acks_late: their messages come back
         # if the worker dies); this also silences Celery's warning about the coming default.

@@ -1,5 +1,6 @@
 """Process wiring: load settings once and build the services a process needs from them."""
 
+import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 from newswire.schemas.feed import FeedOptions
 from newswire.services.archive import LocalArchive
 from newswire.services.broker import open_redis
-from newswire.services.errors import ConfigError
+from newswire.services.errors import BrokerError, ConfigError
 from newswire.services.feeds import FeedLimits
 from newswire.services.fetch import Fetcher
 from newswire.services.guard import AllowList
@@ -74,6 +75,9 @@ class Runtime:
         return options
 
     def close(self) -> None:
+        if self.pipeline.metrics is not None:
+            with contextlib.suppress(BrokerError):
+                self.pipeline.metrics.close()
         self.pipeline.fetcher.close()
         self.redis.close()
 
@@ -97,7 +101,7 @@ def build_runtime(settings: Settings) -> Runtime:
     pipeline = Pipeline(
         fetcher,
         Publisher(client, settings),
-        metrics=Metrics(client, settings.key_prefix),
+        metrics=Metrics(client, settings.key_prefix, settings.metrics_flush_seconds),
         sources=SourceOptions(limits, timedelta(days=settings.sitemap_window_days)),
         revisions=RevisionPolicy.from_settings(settings),
         robots=robots,
