@@ -245,11 +245,11 @@ def main() -> int:
             ceiling = bare_parallel_scaling(pages)
             rows += [
                 (
-                    f"2 worker processes ({os.cpu_count()} cores, prefork pool: the default), {expected} articles",
+                    f"One worker, `--concurrency 2` as compose runs it ({os.cpu_count()} cores, prefork pool, no task events, INFO logs), {expected} articles",
                     f"{rate:.1f} articles/s = **{rate / bare_rate:.2f}x** bare trafilatura on 1 core",
                 ),
                 (
-                    "2 worker processes, `--pool solo`",
+                    "2 workers of `--pool solo` (one process each)",
                     f"{solo_rate:.1f} articles/s = **{solo_rate / bare_rate:.2f}x** bare trafilatura on 1 core",
                 ),
                 (
@@ -257,7 +257,7 @@ def main() -> int:
                     f"{ceiling:.2f}x bare trafilatura in 1 process",
                 ),
                 (
-                    "Worker RSS (2 processes + their pool children) after "
+                    "Worker RSS (the worker and its 2 pool processes) after "
                     + ", ".join(f"{n}" for n in memory)
                     + " articles",
                     ", ".join(f"{kib / 1024:.0f} MiB" for kib in memory.values()),
@@ -282,6 +282,23 @@ def main() -> int:
                         f"{poll.scheduler_cpu_ms_per_tick:.2f} ms",
                     ),
                     ("Redis memory per registered feed", f"{poll.redis_bytes_per_feed:.0f} bytes"),
+                ]
+                client.flushall()
+                log("polling 50,000 feeds every 15 minutes in steady state (all 304)")
+                steady = polling.run_steady(redis_proc.url, 50_000, 900, 120, tmp)
+                rows += [
+                    (
+                        f"Polling {steady.feeds:,} feeds every {steady.interval // 60} min, steady "
+                        f"state (each polled once in the last interval, ETag -> 304), "
+                        f"{steady.window:.0f} s window",
+                        f"{steady.polls_per_s:.1f} polls/s (needed {steady.needed_polls_per_s:.1f}; "
+                        f"{steady.not_modified_share:.0%} 304); stalest feed **"
+                        f"{steady.stalest_seconds / steady.interval:.3f}x** its interval; most "
+                        f"overdue {steady.most_overdue_seconds:.1f} s; scheduler "
+                        f"**{steady.scheduler_core_share:.1%}** of a core, poller worker (2 "
+                        f"processes) {steady.poller_core_share:.0%}; Redis "
+                        f"{steady.redis_bytes_per_feed:.0f} B per feed",
+                    ),
                 ]
             log("the monitor under 200 concurrent clients")
             load = monitor_load.run(redis_proc.url)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import redis
 
-from newswire.services.registry import Registry
+from bench.throughput import tree_pids
+from newswire.schemas.feed import FeedState
+from newswire.services.registry import Registry, feed_id
 from newswire.workers.site_server import LoopbackServer
 
 EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
@@ -141,3 +143,105 @@ def run(redis_url: str, feeds: int, interval: int, window: float, log_dir: Path)
             p.wait(30)
         server.close()
         client.close()
+
+
+@dataclass
+class SteadyResult:
+    feeds: int
+    interval: int
+    window: float
+    seed_seconds: float
+    polls_per_s: float
+    needed_polls_per_s: float
+    not_modified_share: float
+    stalest_seconds: float
+    most_overdue_seconds: float
+    scheduler_core_share: float
+    poller_core_share: float
+    redis_bytes_per_feed: float
+
+
+def run_steady(
+    redis_url: str, feeds: int, interval: int, window: float, log_dir: Path
+) -> SteadyResult:
+    """`feeds` feeds already in steady state (each polled once within the last `interval`,
+    with an ETag the server answers 304 to, due times spread evenly), polled by one worker of
+    2 processes and the scheduler for `window` seconds: does polling keep up?"""
+    client = redis.Redis.from_url(redis_url)
+    server = FeedServer()
+    env = {**os.environ, "NEWSWIRE_REDIS_URL": redis_url,
+           "NEWSWIRE_FETCH_ALLOW_HOSTS": f"127.0.0.1:{server.port}"}  # fmt: skip
+    registry = Registry(client)
+    before = int(client.info("memory")["used_memory"])
+    seeded = time.monotonic()
+    now = time.time()
+    for n in range(feeds):
+        url = f"http://127.0.0.1:{server.port}/f/{n}.xml"
+        last = now - interval * (n + 0.5) / feeds  # evenly over the last interval
+        registry.save(FeedState(
+            id=feed_id(url), url=url, interval=interval, etag='"v1"', last_status="304",
+            last_polled=last, next_due=last + interval, added_at=last, format="rss20",
+        ))  # fmt: skip
+    seed_seconds = time.monotonic() - seeded
+    per_feed = (int(client.info("memory")["used_memory"]) - before) / feeds
+    procs = []
+    for name, argv in (
+        ("poller", ["worker", "-n", "poller@%h", "--concurrency", "2", "-Q", "feeds"]),
+        ("beat", ["beat"]),
+    ):
+        log = (log_dir / f"steady-{name}.log").open("wb")
+        procs.append(subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", *argv],
+                                      env=env, stdout=log, stderr=log, start_new_session=True))  # fmt: skip
+        log.close()
+    try:
+        time.sleep(3)  # start-up; the clock starts now
+        hits0, nm0, t0 = server.hits, server.not_modified, time.monotonic()
+        cpu0 = [sum(cpu_seconds(p) for p in tree_pids(proc.pid)) for proc in procs]
+        time.sleep(window)
+        elapsed = time.monotonic() - t0
+        cpu = [
+            sum(cpu_seconds(p) for p in tree_pids(proc.pid)) - c
+            for proc, c in zip(procs, cpu0, strict=True)
+        ]
+        hits, nm = server.hits - hits0, server.not_modified - nm0
+        now = time.time()
+        states = registry.all()
+        stalest = max(now - (f.last_polled or 0) for f in states)
+        overdue = max(now - f.next_due for f in states)
+        return SteadyResult(
+            feeds=feeds, interval=interval, window=elapsed, seed_seconds=seed_seconds,
+            polls_per_s=hits / elapsed, needed_polls_per_s=feeds / interval,
+            not_modified_share=nm / hits if hits else 0.0, stalest_seconds=stalest,
+            most_overdue_seconds=max(overdue, 0.0), scheduler_core_share=cpu[1] / elapsed,
+            poller_core_share=cpu[0] / elapsed, redis_bytes_per_feed=per_feed,
+        )  # fmt: skip
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(30)
+        server.close()
+        client.close()
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+    import tempfile
+
+    from newswire.workers.stack import RedisProcess
+
+    parser = argparse.ArgumentParser(description="Polling in steady state, alone.")
+    parser.add_argument("--feeds", type=int, default=50_000)
+    parser.add_argument("--interval", type=int, default=900)
+    parser.add_argument("--window", type=float, default=120)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["NEWSWIRE_DATA_DIR"] = f"{tmp}/data"
+        redis_proc = RedisProcess(Path(tmp) / "redis")
+        redis_proc.start()
+        try:
+            result = run_steady(redis_proc.url, args.feeds, args.interval, args.window, Path(tmp))
+        finally:
+            redis_proc.stop()
+    print(json.dumps(result.__dict__, indent=2))

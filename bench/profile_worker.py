@@ -48,6 +48,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=25)
+    parser.add_argument("--pool", default="prefork")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     pages = load_pages(corpus_root())
@@ -67,7 +68,7 @@ def main() -> int:
         }
         cmd = [sys.executable, "-m", "newswire.workers.cli"]
         log = (tmp / "worker.log").open("wb")
-        worker = subprocess.Popen([*cmd, "worker", "-n", "prof@%h", "--concurrency", "2"],
+        worker = subprocess.Popen([*cmd, "worker", "-n", "prof@%h", "--concurrency", "2", "--pool", args.pool],
                                   env=env, stdout=log, stderr=log, start_new_session=True)  # fmt: skip
         beat = subprocess.Popen([*cmd, "beat"], env=env, stdout=log, stderr=log,
                                 start_new_session=True)  # fmt: skip
@@ -98,6 +99,7 @@ def main() -> int:
             redis_proc.stop()
         stages: collections.Counter[str] = collections.Counter()
         leaves: collections.Counter[str] = collections.Counter()
+        ours: collections.Counter[str] = collections.Counter()
         total = 0
         for line in raw.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
@@ -107,6 +109,9 @@ def main() -> int:
             total += n
             stages[stage_of(stack)] += n
             leaves[stack.split(";")[-1]] += n
+            for frame in set(stack.split(";")):
+                if "newswire/" in frame or "trafilatura/core.py" in frame:
+                    ours[frame.split(" (")[0]] += n
         print(f"{done} articles in {args.seconds:.0f} s = {done / args.seconds:.1f}/s; "
               f"{total} samples (incl. idle waits)")  # fmt: skip
         for name, n in stages.most_common():
@@ -115,6 +120,9 @@ def main() -> int:
         top = ", ".join(f"{k} {v / done:.1f}" for k, v in
                         sorted(commands.items(), key=lambda kv: -kv[1])[:14])  # fmt: skip
         print(f"Redis commands per article: {calls / done:.1f} ({top})")
+        print("newswire functions, inclusive:")
+        for frame, n in ours.most_common(25):
+            print(f"  {100 * n / total:5.1f}%  {frame[:110]}")
         print("hottest frames:")
         for frame, n in leaves.most_common(15):
             print(f"  {100 * n / total:5.1f}%  {frame[:150]}")

@@ -46,6 +46,12 @@ def write_copies(
     return feeds
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -68,15 +74,20 @@ def workers_run(
     log_dir: Path,
     checkpoints: tuple[int, ...] = (),
     pool: str = "prefork",
+    cpu: dict[str, float] | None = None,
 ) -> tuple[float, dict[int, int]]:
-    """Articles/s of `processes` single-process workers (prefork, concurrency 1 each), measured
-    from the first article to the last; worker RSS (KiB, summed) at each checkpoint count."""
+    """Articles/s of `processes` processes working, measured from the first article to the
+    last; worker RSS (KiB, summed over every process) at each checkpoint count.
+
+    prefork (the default pool): one worker with `--concurrency processes`, as compose runs
+    it. solo: `processes` workers of one process each."""
     client = redis.Redis.from_url(redis_url)
     registry = Registry(client)
     procs = []
-    for n in range(processes):
+    shape = [("1", "solo")] * processes if pool == "solo" else [(str(processes), pool)]
+    for n, (concurrency, kind) in enumerate(shape):
         log = (log_dir / f"worker{n}.log").open("wb")
-        procs.append(subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", "worker", "-n", f"bench{n}@%h", "--concurrency", "1", "--pool", pool],
+        procs.append(subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", "worker", "-n", f"bench{n}@%h", "--concurrency", concurrency, "--pool", kind],
                                       env={**os.environ, **env}, stdout=log, stderr=log, start_new_session=True))  # fmt: skip
         log.close()
     sched_log = (log_dir / "beat.log").open("wb")
@@ -101,6 +112,10 @@ def workers_run(
             time.sleep(0.05)
         elapsed = time.monotonic() - first
         done = client.xlen("newswire:articles")
+        if cpu is not None:  # CPU ms per article of the workers (with their pool processes)
+            spent = sum(cpu_seconds(p) for w in procs[:-1] for p in tree_pids(w.pid))
+            cpu["worker_ms_per_article"] = 1000 * spent / max(done, 1)
+            cpu["scheduler_ms_per_article"] = 1000 * cpu_seconds(procs[-1].pid) / max(done, 1)
         if pending:
             memory[pending.pop(0)] = sum(rss_kib(p) for w in procs[:-1] for p in tree_pids(w.pid))
     finally:

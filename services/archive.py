@@ -78,22 +78,43 @@ class LocalArchive:
         self.ttl = timedelta(days=ttl_days)
         self._lock = threading.Lock()
         self._pruned = 0.0
+        self._local = threading.local()  # a compressor per thread (they are not thread-safe)
+        self._index: tuple[str, int] | None = None  # (day, fd) of the open index file
+
+    def _compressor(self) -> zstandard.ZstdCompressor:
+        compressor: zstandard.ZstdCompressor | None = getattr(self._local, "compressor", None)
+        if compressor is None:
+            compressor = self._local.compressor = zstandard.ZstdCompressor(level=LEVEL)
+        return compressor
+
+    def _index_fd(self, day: str, folder: Path) -> int:
+        """The day's index, opened once per process (O_APPEND: each record is one write at
+        the end of the file, also with other processes appending)."""
+        if self._index is None or self._index[0] != day:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(folder / "index.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if self._index is not None:
+                os.close(self._index[1])
+            self._index = (day, fd)
+        return self._index[1]
 
     def put(self, entry: FeedEntry, url: str, content_type: str | None, content: bytes) -> str:
         now = datetime.now(UTC)
         day = now.strftime(DAY_FORMAT)
         digest = hashlib.sha256(content).hexdigest()
         folder = self.root / day
-        folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            fd = self._index_fd(day, folder)
         path = folder / f"{digest}.zst"
         if not path.exists():
             # Written aside and renamed: a reader never sees half a page.
             temporary = folder / f".{digest}.{threading.get_ident()}.tmp"
-            temporary.write_bytes(zstandard.ZstdCompressor(level=LEVEL).compress(content))
+            temporary.write_bytes(self._compressor().compress(content))
             os.replace(temporary, path)
         record = ArchivedPage(entry, url, content_type, now.timestamp(), digest, day)
-        with self._lock, (folder / "index.jsonl").open("a", encoding="utf-8") as index:
-            index.write(record.to_json() + "\n")
+        line = (record.to_json() + "\n").encode()
+        with self._lock:
+            os.write(fd, line)
         if time.monotonic() - self._pruned > 3600:  # at most hourly, by whoever writes
             self._pruned = time.monotonic()
             self.prune(now)

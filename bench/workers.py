@@ -1,0 +1,62 @@
+"""Worker throughput beside bare trafilatura, measured in one run: `python -m bench.workers
+[--copies N]` (the same measure as `make bench`, alone: about two minutes)."""
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import trafilatura
+
+from bench.corpus import corpus_root, load_pages
+from bench.throughput import workers_run, write_copies
+from newswire.services.charset import decode_html
+from newswire.workers.site_server import SiteServer
+from newswire.workers.stack import RedisProcess
+
+
+def bare_rate(htmls: list[str]) -> float:
+    best = float("inf")
+    for _ in range(2):
+        started = time.perf_counter()
+        for html in htmls:
+            trafilatura.extract(html)
+        best = min(best, time.perf_counter() - started)
+    return len(htmls) / best
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--copies", type=int, default=8)
+    parser.add_argument("--pool", default="prefork")
+    args = parser.parse_args()
+    pages = load_pages(corpus_root())
+    bare = bare_rate([decode_html(p.html) for p in pages])
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        os.environ["NEWSWIRE_DATA_DIR"] = str(tmp / "data")
+        redis_proc = RedisProcess(tmp / "redis")
+        redis_proc.start()
+        (tmp / "site").mkdir()
+        server = SiteServer(tmp / "site")
+        try:
+            feeds = write_copies(pages, tmp / "site", server.base, args.copies)
+            env = {"NEWSWIRE_REDIS_URL": redis_proc.url, "NEWSWIRE_FETCH_ALLOW_HOSTS": server.host_port,
+                   "NEWSWIRE_HOST_RATE": "1000", "NEWSWIRE_HOST_BURST": "1000"}  # fmt: skip
+            expected = len(pages) * args.copies
+            cpu: dict[str, float] = {}
+            started = os.times()
+            rate, memory = workers_run(
+                redis_proc.url, env, feeds, expected, 2, tmp, (), args.pool, cpu
+            )
+            site = os.times()
+            cpu["site_server_ms_per_article"] = (
+                1000 * (site.user + site.system - started.user - started.system) / expected
+            )
+        finally:
+            server.close()
+            redis_proc.stop()
+    print(f"bare trafilatura 1 core {bare:.1f}/s ({1000 / bare:.1f} ms each); workers "
+          f"({args.pool}) {rate:.1f}/s = {rate / bare:.2f}x; CPU per article: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))  # fmt: skip
