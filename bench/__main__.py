@@ -71,8 +71,8 @@ def main() -> int:
     parser.add_argument(
         "--copies",
         type=int,
-        default=17,
-        help="corpus copies for the worker run (17: ~3,000 articles)",
+        default=56,
+        help="corpus copies for the worker run (56: ~10,000 articles)",
     )
     parser.add_argument("--feeds", type=int, default=5000, help="feeds in the polling run")
     parser.add_argument(
@@ -189,15 +189,21 @@ def main() -> int:
                 "NEWSWIRE_REDIS_URL": redis_proc.url,
                 "NEWSWIRE_FETCH_ALLOW_HOSTS": server.host_port,
             }
-            oneshot_rate, _startup = oneshot_run(env, feeds)
+            oneshot_rate, _startup = oneshot_run(env, feeds, "--processes", "1")
+            client.flushall()
+            every_core, _startup = oneshot_run(env, feeds)
             server.close()
             rows += [
                 (
-                    "One-shot `newswire ingest`, 1 process (start-up excluded)",
+                    "One-shot `newswire ingest --processes 1` (start-up excluded)",
                     f"{oneshot_rate:.1f} articles/s = **{oneshot_rate / bare_rate:.2f}x** bare trafilatura",
                 ),
                 (
-                    "One-shot cost beside newswire's own extraction",
+                    f"One-shot `newswire ingest`, extraction on every core ({os.cpu_count()})",
+                    f"{every_core:.1f} articles/s = **{every_core / bare_rate:.2f}x** bare trafilatura on 1 core",
+                ),
+                (
+                    "One-shot cost beside newswire's own extraction (1 process)",
                     f"{(ours_rate / oneshot_rate - 1) * 100:+.0f}% (fetch, parse, normalize, publish)",
                 ),
             ]
@@ -234,7 +240,7 @@ def main() -> int:
             feeds = write_copies(pages, tmp / "workers", server.base, copies=args.copies)
             env = {"NEWSWIRE_REDIS_URL": redis_proc.url, "NEWSWIRE_FETCH_ALLOW_HOSTS": server.host_port,
                    "NEWSWIRE_HOST_RATE": "1000", "NEWSWIRE_HOST_BURST": "1000"}  # fmt: skip
-            checkpoints = tuple(n for n in (1000, 2000, 3000) if n <= expected)
+            checkpoints = tuple(n for n in (1000, 2500, 5000, 7500, 10000) if n <= expected)
             rate, memory = workers_run(redis_proc.url, env, feeds, expected, 2, tmp, checkpoints)
             client.flushall()
             log(f"2 worker processes, solo pool, over {expected} articles")
@@ -257,10 +263,15 @@ def main() -> int:
                     f"{ceiling:.2f}x bare trafilatura in 1 process",
                 ),
                 (
-                    "Worker RSS (the worker and its 2 pool processes) after "
-                    + ", ".join(f"{n}" for n in memory)
+                    "RSS of each worker process (the prefork parent; its 2 pool processes) after "
+                    + ", ".join(f"{n:,}" for n in memory)
                     + " articles",
-                    ", ".join(f"{kib / 1024:.0f} MiB" for kib in memory.values()),
+                    "; ".join(
+                        f"{rss[0] / 1024:.0f} MiB; "
+                        + ", ".join(f"{k / 1024:.0f}" for k in rss[1:])
+                        + " MiB"
+                        for rss in memory.values()
+                    ),
                 ),
             ]
 

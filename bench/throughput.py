@@ -52,6 +52,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def per_process_rss(procs: list[subprocess.Popen[bytes]]) -> list[int]:
+    return [rss_kib(p) for w in procs for p in tree_pids(w.pid)]
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -75,9 +79,10 @@ def workers_run(
     checkpoints: tuple[int, ...] = (),
     pool: str = "prefork",
     cpu: dict[str, float] | None = None,
-) -> tuple[float, dict[int, int]]:
+) -> tuple[float, dict[int, list[int]]]:
     """Articles/s of `processes` processes working, measured from the first article to the
-    last; worker RSS (KiB, summed over every process) at each checkpoint count.
+    last; the RSS (KiB) of each worker process (the prefork parent first, then its pool
+    processes) at each checkpoint count.
 
     prefork (the default pool): one worker with `--concurrency processes`, as compose runs
     it. solo: `processes` workers of one process each."""
@@ -94,7 +99,7 @@ def workers_run(
     procs.append(subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", "beat"], env={**os.environ, **env},
                                   stdout=sched_log, stderr=sched_log, start_new_session=True))  # fmt: skip
     sched_log.close()
-    memory: dict[int, int] = {}
+    memory: dict[int, list[int]] = {}
     try:
         time.sleep(3)  # workers up before the clock starts
         for url in feeds:
@@ -106,9 +111,7 @@ def workers_run(
         pending = list(checkpoints)
         while (n := client.xlen("newswire:articles")) < expected and time.monotonic() < deadline:
             if pending and n >= pending[0]:
-                memory[pending.pop(0)] = sum(
-                    rss_kib(p) for w in procs[:-1] for p in tree_pids(w.pid)
-                )
+                memory[pending.pop(0)] = per_process_rss(procs[:-1])
             time.sleep(0.05)
         elapsed = time.monotonic() - first
         done = client.xlen("newswire:articles")
@@ -117,7 +120,7 @@ def workers_run(
             cpu["worker_ms_per_article"] = 1000 * spent / max(done, 1)
             cpu["scheduler_ms_per_article"] = 1000 * cpu_seconds(procs[-1].pid) / max(done, 1)
         if pending:
-            memory[pending.pop(0)] = sum(rss_kib(p) for w in procs[:-1] for p in tree_pids(w.pid))
+            memory[pending.pop(0)] = per_process_rss(procs[:-1])
     finally:
         for p in procs:
             p.terminate()
@@ -127,7 +130,7 @@ def workers_run(
     return done / elapsed, memory
 
 
-def oneshot_run(env: dict[str, str], feeds: list[str]) -> tuple[float, float]:
+def oneshot_run(env: dict[str, str], feeds: list[str], *extra: str) -> tuple[float, float]:
     """(articles/s of `newswire ingest` wall time including start-up, start-up seconds)."""
     started = time.perf_counter()
     subprocess.run(
@@ -138,7 +141,7 @@ def oneshot_run(env: dict[str, str], feeds: list[str]) -> tuple[float, float]:
     )
     startup = time.perf_counter() - started
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "newswire.workers.cli", "ingest", "--json", *feeds], env={**os.environ, **env},
+    result = subprocess.run([sys.executable, "-m", "newswire.workers.cli", "ingest", "--json", *extra, *feeds], env={**os.environ, **env},
                             capture_output=True, text=True, check=True)  # fmt: skip
     elapsed = time.perf_counter() - started
     published = sum(

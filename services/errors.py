@@ -58,6 +58,11 @@ class FetchError(NewswireError):
         self.status = status
         self.kind = kind or self._kind_of(status)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its fields (pickle would call __init__ with the message alone): a
+        # fetch error crosses process boundaries when pages are extracted in a pool.
+        return (_rebuild, (type(self), self.url, self.reason, dict(self.__dict__)))
+
     def _kind_of(self, status: int | None) -> FetchKind:
         if status == 429:
             return FetchKind.RATE_LIMITED
@@ -66,6 +71,13 @@ class FetchError(NewswireError):
         if status is not None and status >= 500:
             return FetchKind.HTTP_5XX
         return self.default_kind
+
+
+def _rebuild(cls: type[FetchError], url: str, reason: str, state: dict[str, object]) -> FetchError:
+    error = cls.__new__(cls)
+    NewswireError.__init__(error, f"{reason}: {url}")
+    error.__dict__.update(state)
+    return error
 
 
 class RefusedURL(FetchError):

@@ -1,10 +1,11 @@
 """Ingest: the stages composed: feed → entries → fetch → extract → normalize → publish once."""
 
+import dataclasses
 import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -61,6 +62,9 @@ HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 # The one-shot path fetches this many entries ahead, with this many threads.
 PREFETCH_THREADS = 4
 PREFETCH_AHEAD = 8
+# Below this many entries a feed is extracted in the calling process: starting a pool of
+# extraction processes costs about a second.
+PARALLEL_MIN_ENTRIES = 16
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class Download:
     error: FetchError | None = None
     duplicate: bool = False
     known: Known | None = None  # set when this is a re-fetch of a published story
+    extracted: "Future[tuple[Extracted, float]] | None" = None  # extraction running elsewhere
 
 
 class Outcome(StrEnum):
@@ -153,6 +158,19 @@ def looks_like_html(text: str) -> bool:
     return head.startswith("<") or "<html" in head or "<body" in head or "<p" in head
 
 
+def extract_page(result: FetchResult) -> tuple[Extracted, float]:
+    """Decode and extract a fetched page, and the seconds it took; PermanentFetch when it is
+    not HTML after all. A plain function, so a process pool can run it."""
+    started = time.perf_counter()
+    html = decode_html(result.content, result.headers.get("content-type"))
+    if not looks_like_html(html):
+        raise PermanentFetch(
+            result.url, f"not HTML ({result.content_type or 'undeclared'})",
+            kind=FetchKind.NOT_HTML,
+        )  # fmt: skip
+    return extract(html, result.url), time.perf_counter() - started
+
+
 class Pipeline:
     """Runs entries through the stages; the same object serves the CLI and the Celery tasks."""
 
@@ -168,6 +186,7 @@ class Pipeline:
         robots: RobotsCache | None = None,
         robots_default: bool = True,
         archive: PageArchive | None = None,
+        extractors: Executor | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.publisher = publisher
@@ -178,6 +197,9 @@ class Pipeline:
         self.robots = robots
         self.robots_default = robots_default
         self.archive = archive
+        # A process pool for one-shot ingest: pages are extracted on every core while this
+        # thread publishes in feed order (workers leave it None: Celery runs the processes).
+        self.extractors = extractors
 
     def fetch_feed(
         self,
@@ -363,14 +385,15 @@ class Pipeline:
         elif got.result is not None:
             started = time.perf_counter()
             try:
-                page = self._extract(got.result)
+                page, seconds = self._extracted(got)
+                self._observe(EXTRACT_SECONDS, seconds)
             except PermanentFetch as exc:
                 error = f"page unavailable: {exc.reason}"
                 kind = exc.kind.value
             except ExtractionError as exc:
                 error = f"extraction failed: {exc}"
                 self._count(EXTRACTIONS, result="failed")
-            self._observe(EXTRACT_SECONDS, time.perf_counter() - started)
+                self._observe(EXTRACT_SECONDS, time.perf_counter() - started)
             if page is not None and page.wall is not None:
                 # The wall's text is not the story: the feed's own text is published instead.
                 # A paywalled teaser is the story's own opening, though: kept (and flagged)
@@ -483,17 +506,44 @@ class Pipeline:
         report.cuts = list(feed.cuts)
         entries = feed.entries
         seen_at = time.time()
+        parallel = self.extractors is not None and len(entries) >= PARALLEL_MIN_ENTRIES
         with ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix="prefetch") as pool:
             ahead: deque[Future[Download]] = deque()
             for done, entry in enumerate(entries, 1):
                 while len(ahead) < PREFETCH_AHEAD and done - 1 + len(ahead) < len(entries):
                     ahead.append(
-                        pool.submit(self.download, entries[done - 1 + len(ahead)], options)
+                        pool.submit(
+                            self._download_ahead, entries[done - 1 + len(ahead)], options, parallel
+                        )
                     )
                 report.add(self.process_entry_safely(entry, ahead.popleft().result, seen_at))
                 if progress:
                     progress(done, len(entries))
         return report
+
+    def _extracted(self, got: Download) -> tuple[Extracted, float]:
+        """The extraction the pool ran, or one run here (also when the pool broke: a crashed
+        extraction process fails its pages' futures, not the stories)."""
+        assert got.result is not None
+        if got.extracted is not None:
+            try:
+                return got.extracted.result()
+            except BrokenExecutor:
+                log.warning("extraction process lost; extracting %s here", got.result.url)
+        return extract_page(got.result)
+
+    def _download_ahead(
+        self, entry: FeedEntry, options: FeedOptions | None, parallel: bool
+    ) -> Download:
+        """`download`, then the page's extraction handed to the process pool, if `parallel`."""
+        got = self.download(entry, options)
+        if parallel and self.extractors is not None and got.result is not None:
+            try:
+                future = self.extractors.submit(extract_page, got.result)
+            except BrokenExecutor:
+                return got  # extracted here instead
+            got = dataclasses.replace(got, extracted=future)
+        return got
 
     def _robots_refusal(
         self, url: str, kind: str, options: FeedOptions | None
@@ -535,16 +585,6 @@ class Pipeline:
     def _observe(self, histogram: Histogram, seconds: float, **labels: str) -> None:
         if self.metrics is not None:
             self.metrics.observe(histogram, seconds, **labels)
-
-    def _extract(self, result: FetchResult) -> Extracted:
-        """Decode and extract a fetched page; PermanentFetch when it is not HTML after all."""
-        html = decode_html(result.content, result.headers.get("content-type"))
-        if not looks_like_html(html):
-            raise PermanentFetch(
-                result.url, f"not HTML ({result.content_type or 'undeclared'})",
-                kind=FetchKind.NOT_HTML,
-            )  # fmt: skip
-        return extract(html, result.url)
 
     def _reject(self, entry: FeedEntry, link: str, reason: str) -> EntryResult:
         rejected = RejectedLink(

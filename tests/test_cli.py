@@ -95,3 +95,34 @@ def test_help_reads_well() -> None:
     assert result.returncode == 0
     for command in ("ingest", "tail"):
         assert command in result.stdout
+
+
+def test_ingest_extracts_on_every_core(
+    redis_server: RedisServer, redis_client: redis.Redis, site: Site
+) -> None:
+    """A feed of 16+ entries is extracted in a pool of processes: the same outcomes as in
+    one process, failures included (they cross the process boundary)."""
+    links = []
+    for n in range(18):
+        links.append(
+            site.add(f"/p{n}.html", article_page(f"Parallel story {n}", paragraphs(f"P{n}")))
+        )
+    links.append(site.add("/data.json", '{"not": "html"}', "text/html"))  # PermanentFetch: not HTML
+    links.append(site.add("/empty.html", "<html><body></body></html>"))  # ExtractionError
+    feed = site.add(
+        "/big.xml",
+        rss2([item(u, f"Entry {n}", "The feed's own text.") for n, u in enumerate(links)]),
+        "application/rss+xml",
+    )
+    result = newswire(
+        "ingest", "--json", "--processes", "2", feed, env=site_env(redis_server, site)
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    outcomes = [(e["outcome"], e["reason"]) for e in report["entries"]]
+    assert report["counts"]["new"] == 18 and report["counts"]["fell_back"] == 2, outcomes
+    reasons = sorted(e["reason"] or "" for e in report["entries"] if e["outcome"] == "fell_back")
+    assert reasons[0].startswith("extraction failed") and "not HTML" in reasons[1]
+    bodies = {json.loads(f[b"data"])["title"]: json.loads(f[b"data"])["body"]
+              for _id, f in redis_client.xrange("newswire:articles")}  # fmt: skip
+    assert "P7: paragraph 5" in bodies["Entry 7"]

@@ -15,6 +15,7 @@ from newswire.services.ingest import FeedReport, Outcome
 from newswire.services.redact import redact_logs, redact_url
 from newswire.workers import cli_batch, cli_feeds, cli_ops
 from newswire.workers.cli_output import EXIT_BROKER, EXIT_CONFIG, EXIT_OK, progress_bar
+from newswire.workers.extract_pool import LazyProcessPool
 from newswire.workers.runtime import build_runtime, load_settings
 
 PASSTHROUGH = frozenset({"worker", "up"})
@@ -26,6 +27,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     """Poll each feed once and push its new entries through the whole pipeline here."""
     runtime = build_runtime(load_settings())
     totals: dict[str, int] = dict.fromkeys((o.value for o in Outcome), 0)
+    processes = args.processes or os.cpu_count() or 1
+    if processes > 1:
+        # Pages are extracted on every core; this process fetches, publishes and reports.
+        # Spawned (not forked): this process already runs fetch threads.
+        runtime.pipeline.extractors = LazyProcessPool(processes)
     try:
         for position, url in enumerate(args.feeds, 1):
             # A registered feed is fetched with its own options (auth, proxy, tags...).
@@ -44,6 +50,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             else:
                 print(report.line(), flush=True)
     finally:
+        if isinstance(runtime.pipeline.extractors, LazyProcessPool):
+            runtime.pipeline.extractors.shutdown(cancel_futures=True)
         runtime.close()
     if not args.json and len(args.feeds) > 1:
         print("total: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in totals.items()))
@@ -161,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("feeds", nargs="+", metavar="FEED_URL", help="RSS or Atom feed URL")
     ingest.add_argument("--json", action="store_true", help="one JSON report per feed")
+    ingest.add_argument(
+        "--processes", type=int, default=None, metavar="N",
+        help="extraction processes for feeds of 16 entries or more (default: one per core)",
+    )  # fmt: skip
     ingest.set_defaults(handler=cmd_ingest)
 
     cli_ops.add_parsers(sub)
