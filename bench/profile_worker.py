@@ -110,7 +110,8 @@ def main() -> int:
             stages[stage_of(stack)] += n
             leaves[stack.split(";")[-1]] += n
             for frame in set(stack.split(";")):
-                if "newswire/" in frame or "trafilatura/core.py" in frame:
+                if any(m in frame for m in ("newswire/", "trafilatura/core.py", "celery/app/trace",
+                                             "kombu/transport", "celery/worker/", "kombu/messaging")):
                     ours[frame.split(" (")[0]] += n
         print(f"{done} articles in {args.seconds:.0f} s = {done / args.seconds:.1f}/s; "
               f"{total} samples (incl. idle waits)")  # fmt: skip
@@ -121,7 +122,7 @@ def main() -> int:
                         sorted(commands.items(), key=lambda kv: -kv[1])[:14])  # fmt: skip
         print(f"Redis commands per article: {calls / done:.1f} ({top})")
         print("newswire functions, inclusive:")
-        for frame, n in ours.most_common(25):
+        for frame, n in ours.most_common(45):
             print(f"  {100 * n / total:5.1f}%  {frame[:110]}")
         print("hottest frames:")
         for frame, n in leaves.most_common(15):
