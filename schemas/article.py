@@ -91,7 +91,7 @@ class Article(StoryFields):
     agencies: list[str] = Field(
         default_factory=list,
         description="News agencies the page credits (AP, Reuters, dpa...): sources of the "
-        "story, not its authors (added in 2.1).",
+        "story, not its authors.",
     )
 
     def to_v1(self) -> ArticleV1:
