@@ -184,7 +184,7 @@ def main() -> int:
             log("one-shot path: newswire ingest")
             server = SiteServer(tmp / "oneshot")
             (tmp / "oneshot").mkdir(exist_ok=True)
-            feeds = write_copies(pages, tmp / "oneshot", server.base, copies=2)
+            feeds = write_copies(pages, tmp / "oneshot", server.base, copies=10)
             env = {
                 "NEWSWIRE_REDIS_URL": redis_proc.url,
                 "NEWSWIRE_FETCH_ALLOW_HOSTS": server.host_port,
