@@ -110,8 +110,17 @@ def main() -> int:
             stages[stage_of(stack)] += n
             leaves[stack.split(";")[-1]] += n
             for frame in set(stack.split(";")):
-                if any(m in frame for m in ("newswire/", "trafilatura/core.py", "celery/app/trace",
-                                             "kombu/transport", "celery/worker/", "kombu/messaging")):
+                if any(
+                    m in frame
+                    for m in (
+                        "newswire/",
+                        "trafilatura/core.py",
+                        "celery/app/trace",
+                        "kombu/transport",
+                        "celery/worker/",
+                        "kombu/messaging",
+                    )
+                ):
                     ours[frame.split(" (")[0]] += n
         print(f"{done} articles in {args.seconds:.0f} s = {done / args.seconds:.1f}/s; "
               f"{total} samples (incl. idle waits)")  # fmt: skip

@@ -51,6 +51,8 @@ class PageMeta:
     """The page's own claims about itself. `titles` holds every headline candidate."""
 
     titles: list[str] = field(default_factory=list)
+    # (source, text) of every headline candidate: social (og/twitter), jsonld, h1, title.
+    title_claims: list[tuple[str, str]] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
     published: Timestamp | None = None
     modified: Timestamp | None = None
@@ -206,9 +208,11 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     def ld_values(key: str) -> list[object]:
         return [o[key] for o in ld if o.get(key)]
 
-    titles = first(TITLE_KEYS) + [str(v) for v in ld_values("headline") if isinstance(v, str)]
-    titles += [" ".join(h.itertext()) for h in tree.iter("h1")][:2]
-    titles += [" ".join(t.itertext()) for t in tree.iter("title")][:1]
+    claims = [("social", t) for t in first(TITLE_KEYS)]
+    claims += [("jsonld", str(v)) for v in ld_values("headline") if isinstance(v, str)]
+    claims += [("h1", " ".join(h.itertext())) for h in tree.iter("h1")][:2]
+    claims += [("title", " ".join(t.itertext())) for t in tree.iter("title")][:1]
+    titles = [text for _source, text in claims]
     authors = [n for v in ld_values("author") for n in _names(v)] + first(AUTHOR_KEYS)
     if not authors:
         # No author in the page's metadata: a byline in the markup (rel/itemprop=author,
@@ -236,6 +240,7 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     canonical = next((str(h).strip() for h in tree.xpath('//link[@rel="canonical"]/@href')), None)
     return PageMeta(
         titles=_unique(titles),
+        title_claims=[(s, " ".join(t.split())) for s, t in claims if t.strip()],
         authors=_split_people(_unique(authors))[:10],
         published=published,
         modified=modified,

@@ -69,7 +69,7 @@ def build_article(
         canonical_url=canonical,
         feed_url=redact_url(entry.feed_url),
         guid=entry.guid,
-        title=entry.title or pick_title(meta.titles, meta.source, url),
+        title=entry.title or pick_title(meta.title_claims, meta.source, url),
         body=body,
         summary=entry.summary or meta.description,
         authors=authors,

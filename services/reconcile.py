@@ -2,12 +2,12 @@
 
 The rules, in order of evidence (each is pinned by a unit test):
 
-Title. Candidates are the page's og:title/twitter:title, JSON-LD headline, first <h1> and
-<title>. Each loses a trailing site decoration ("... | CBC News", "... - WELT", "...：朝日新聞
-デジタル", "... – DW – 13.06.2023", "... | by Jane Doe") when the trailing part names the site
-(og:site_name, publisher, or the host's name), is a date or a byline. The first candidate
-that another one confirms (same text after cleaning) wins; without agreement the first
-candidate in the order above. A feed's own title beats them all (it is written for readers).
+Title. Candidates are the page's <h1>, JSON-LD headline, og:title/twitter:title (one
+"social" source) and <title>. Each loses a trailing site decoration ("... | CBC News",
+"... - WELT", "...：朝日新聞デジタル", "... – DW – 13.06.2023", "... | by Jane Doe") when the
+trailing part names the site (og:site_name, publisher, or the host's name), is a date or a
+byline. The text most sources agree on wins; ties go to the <h1>, then JSON-LD, social,
+<title>. A feed's own title beats them all (it is written for readers).
 
 Publication time. Evidence: the page's published time (article:published_time, JSON-LD
 datePublished, <meta> dates, <time datetime>), the feed entry's date, and a date in the URL
@@ -90,14 +90,29 @@ def clean_title(title: str, site: str | None, url: str | None) -> str:
     return title
 
 
-def pick_title(candidates: list[str], site: str | None, url: str | None) -> str:
-    """The first cleaned candidate that another one confirms, else the first one."""
-    cleaned = [c for c in (clean_title(t, site, url) for t in candidates) if c]
-    keys = [_letters(c) for c in cleaned]
-    for i, key in enumerate(keys):
-        if key and key in keys[i + 1 :]:
-            return cleaned[i]
-    return cleaned[0] if cleaned else ""
+SOURCE_ORDER = ("h1", "jsonld", "social", "title")  # ties go to the first
+
+
+def pick_title(claims: list[tuple[str, str]], site: str | None, url: str | None) -> str:
+    """The cleaned headline most sources agree on (og:title and twitter:title count as one
+    source, the social one); ties go to the page's own <h1> (what readers see), then the
+    JSON-LD headline, the social title, <title>."""
+    votes: dict[str, set[str]] = {}
+    text_of: dict[str, str] = {}
+    rank: dict[str, int] = {}
+    for source, raw in claims:
+        text = clean_title(raw, site, url)
+        key = _letters(text)
+        if not key:
+            continue
+        votes.setdefault(key, set()).add(source)
+        text_of.setdefault(key, text)
+        order = SOURCE_ORDER.index(source) if source in SOURCE_ORDER else len(SOURCE_ORDER)
+        rank[key] = min(rank.get(key, order), order)
+    if not votes:
+        return ""
+    best = max(votes, key=lambda k: (len(votes[k]), -rank[k]))
+    return text_of[best]
 
 
 # -- publication time ------------------------------------------------------------------------

@@ -46,12 +46,15 @@ def test_titles_lose_site_decorations(
     assert clean_title(raw, site, url) == want
 
 
-def test_the_confirmed_title_wins() -> None:
-    # og:title is an SEO variant; the JSON-LD headline and the h1 agree.
-    assert pick_title(
-        ["SEO: storm", "Storm hits the coast", "Storm hits the coast"], None, None
-    ) == ("Storm hits the coast")
-    assert pick_title(["Only one | Site"], "Site", None) == "Only one"
+def test_the_title_most_sources_agree_on_wins() -> None:
+    # og:title and twitter:title are one (SEO) source; the JSON-LD headline and the h1 agree.
+    claims = [("social", "SEO: storm"), ("social", "SEO: storm"),
+              ("jsonld", "Storm hits the coast"), ("h1", "Storm hits the coast")]  # fmt: skip
+    assert pick_title(claims, None, None) == "Storm hits the coast"
+    # A tie goes to the page's own headline.
+    tie = [("social", "Short SEO title"), ("h1", "The real headline")]
+    assert pick_title(tie, None, None) == "The real headline"
+    assert pick_title([("title", "Only one | Site")], "Site", None) == "Only one"
     assert pick_title([], None, None) == ""
 
 
