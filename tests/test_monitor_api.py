@@ -16,7 +16,7 @@ from schemathesis.checks import not_a_server_error
 
 from newswire.services.metrics import FETCH_SECONDS, Metrics
 from newswire.services.registry import Registry
-from tests.support.monitor import get, start_monitor
+from tests.support.monitor import get, running_monitor
 from tests.support.redis_server import RedisServer
 
 TOKEN = "s3cret-monitor-token"
@@ -27,14 +27,10 @@ PROTECTED = ["/", "/readyz", "/metrics", "/api/status", "/openapi.json", "/docs"
 
 @pytest.fixture(scope="module")
 def guarded_monitor(redis_server: RedisServer) -> Iterator[str]:
-    proc, base = start_monitor(
+    with running_monitor(
         redis_server.url, NEWSWIRE_MONITOR_TOKEN=TOKEN, NEWSWIRE_MONITOR_PASSWORD=PASSWORD
-    )
-    try:
+    ) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_auth_on_everything_but_livez(guarded_monitor: str) -> None:
@@ -113,12 +109,8 @@ def test_metrics_exact_counters_and_histograms(
     metrics.flush()
     # A long-lived deployment's counter, far past where `%g` formatting would round it.
     redis_client.hincrby(metrics.key, "fetches|kind=page|result=ok", 12_345_678_900)
-    proc, base = start_monitor(redis_server.url)
-    try:
+    with running_monitor(redis_server.url) as base:
         code, headers, text = get(base + "/metrics")
-    finally:
-        proc.terminate()
-        proc.wait(10)
     assert code == 200 and headers["content-type"].startswith("text/plain")
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -149,12 +141,8 @@ def test_page_escapes_what_feeds_say(redis_server: RedisServer, redis_client: re
     registry = Registry(redis_client)
     state = registry.add("http://127.0.0.1:9/feed.xml", 3600)
     registry.save(state.model_copy(update={"last_error": '<script>alert("x")</script>'}))
-    proc, base = start_monitor(redis_server.url)
-    try:
+    with running_monitor(redis_server.url) as base:
         code, _headers, page = get(base + "/")
-    finally:
-        proc.terminate()
-        proc.wait(10)
     assert code == 200
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page

@@ -12,7 +12,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from newswire.services.metrics import HISTOGRAMS, Metrics
-from tests.support.monitor import get, start_monitor
+from tests.support.monitor import get, running_monitor
 from tests.support.redis_server import RedisServer
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
@@ -92,12 +92,8 @@ def test_dashboard_and_alerts_use_exported_metrics(
     for h in HISTOGRAMS:
         metrics.observe(h, 0.1, **dict.fromkeys(h.labels, "page"))
     metrics.flush()
-    proc, base = start_monitor(redis_server.url)
-    try:
+    with running_monitor(redis_server.url) as base:
         code, _headers, text = get(base + "/metrics")
-    finally:
-        proc.terminate()
-        proc.wait(10)
     assert code == 200
     exported = exported_names(text)
     used = {m for e in dashboard_exprs() + alert_exprs() for m in METRIC.findall(e)}

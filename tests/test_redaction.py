@@ -12,7 +12,7 @@ import redis
 from newswire.schemas.feed import FeedOptions
 from newswire.services.redact import redact_text, redact_url, without_userinfo
 from newswire.services.registry import Registry
-from tests.support.monitor import get, start_monitor
+from tests.support.monitor import get, running_monitor
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.proxy import closed_port
@@ -100,14 +100,10 @@ def test_no_surface_shows_a_feed_or_link_credential(
             out = subprocess.run([sys.executable, "-m", "newswire.workers.cli", *args], env=run_env,
                                  capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
             surfaces[" ".join(args)] = out.stdout + out.stderr
-        monitor, base = start_monitor(redis_server.url)
-        try:
+        with running_monitor(redis_server.url) as base:
             for path in ("/api/status", "/", "/metrics"):
                 code, _headers, surfaces[path] = get(base + path)
                 assert code == 200, path
-        finally:
-            monitor.terminate()
-            monitor.wait(10)
         surfaces["stream"] = repr(redis_client.xrange("newswire:articles"))
         surfaces["rejected stream"] = repr(redis_client.xrange("newswire:rejected"))
     finally:

@@ -1,10 +1,12 @@
 """A `newswire monitor` process for tests, and plain HTTP GETs against it."""
 
+import contextlib
 import os
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -53,3 +55,14 @@ def metric_samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
+
+
+@contextlib.contextmanager
+def running_monitor(redis_url: str, **extra: str) -> Iterator[str]:
+    """A monitor for the duration of a `with` block; its base URL."""
+    proc, base = start_monitor(redis_url, **extra)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
