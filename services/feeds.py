@@ -124,26 +124,34 @@ def to_utc(parsed: time.struct_time | None) -> datetime | None:
         return None
 
 
-def _absolute(link: str | None, base: str) -> str | None:
+def absolute_link(link: str | None, base: str) -> str | None:
+    """`link` resolved against `base`; None for no link, or one the URL parser refuses (a
+    bracketed host that is no IPv6 address: `http://[zz]/`)."""
     if not link:
         return None
     link = link.strip()
-    return urljoin(base, link) if link else None
+    try:
+        return urljoin(base, link) if link else None
+    except ValueError:
+        return None
 
 
 def public_link(link: str | None) -> str | None:
     """Credentials in a story link (or a URL-shaped guid) are a stranger's words: neither
-    sent nor published."""
-    return without_userinfo(link) if link and "://" in link else link
+    sent nor published. None for a link the URL parser refuses."""
+    try:
+        return without_userinfo(link) if link and "://" in link else link
+    except ValueError:
+        return None
 
 
 def _entry_link(entry: Any, base: str) -> str | None:
     """The story's link: `link`, else an alternate link, else a URL-shaped permalink guid."""
     if entry.get("link"):
-        return _absolute(entry["link"], base)
+        return absolute_link(entry["link"], base)
     for link in entry.get("links", []):
         if link.get("rel", "alternate") == "alternate" and link.get("href"):
-            return _absolute(link["href"], base)
+            return absolute_link(link["href"], base)
     guid = entry.get("id") or ""
     if guid.startswith(("http://", "https://")) and entry.get("guidislink", True):
         return guid
@@ -153,10 +161,10 @@ def _entry_link(entry: Any, base: str) -> str | None:
 def _entry_image(entry: Any, base: str) -> str | None:
     for media in entry.get("media_content", []) + entry.get("media_thumbnail", []):
         if media.get("url") and media.get("medium", "image") == "image":
-            return _absolute(media["url"], base)
+            return absolute_link(media["url"], base)
     for link in entry.get("enclosures", []) + entry.get("links", []):
         if link.get("type", "").startswith(IMAGE_TYPES) and link.get("href"):
-            return _absolute(link["href"], base)
+            return absolute_link(link["href"], base)
     return None
 
 
@@ -288,7 +296,7 @@ def parse_feed(
     return ParsedFeed(
         url=feed_url,
         title=html_to_text(feed.get("title", "") or ""),
-        site_url=_absolute(feed.get("link"), feed_url),
+        site_url=absolute_link(feed.get("link"), feed_url),
         language=language,
         format=parsed.get("version") or "",
         ttl_seconds=_ttl_seconds(feed),

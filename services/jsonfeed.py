@@ -3,11 +3,10 @@
 import json
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 from newswire.schemas.feed import FeedEntry, ParsedFeed
 from newswire.services.errors import FetchKind, PermanentFetch
-from newswire.services.feeds import Caps, FeedLimits, html_to_text, public_link
+from newswire.services.feeds import Caps, FeedLimits, absolute_link, html_to_text, public_link
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
 
@@ -55,7 +54,7 @@ def _item(
     describe = link or _text(item.get("id")) or "an item without url"
     return FeedEntry(
         feed_url=feed_url,
-        link=public_link(urljoin(feed_url, link) if link else None),
+        link=public_link(absolute_link(link, feed_url)),
         guid=public_link(str(item.get("id"))[:2000] if item.get("id") is not None else None),
         title=caps.text(
             html_to_text(_text(item.get("title"))), caps.limits.title_chars, "title", describe
@@ -65,7 +64,7 @@ def _item(
         published_at=_date(item.get("date_published")),
         updated_at=_date(item.get("date_modified")),
         tags=caps.names(list(dict.fromkeys(tags)), caps.limits.tags, "tags", describe),
-        image=public_link(urljoin(feed_url, image) if image else None),
+        image=public_link(absolute_link(image, feed_url)),
         language=item_language,
     )
 
@@ -109,7 +108,7 @@ def parse_json_feed(content: bytes, feed_url: str, limits: FeedLimits | None = N
     return ParsedFeed(
         url=feed_url,
         title=html_to_text(_text(data.get("title"))),
-        site_url=urljoin(feed_url, home) if home else None,
+        site_url=absolute_link(home, feed_url),
         language=language,
         format="json" + version.removeprefix(VERSION_PREFIX).replace(".", ""),
         salvaged=salvaged,

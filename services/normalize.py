@@ -9,7 +9,7 @@ from newswire.services.extract import Extracted, detect_language
 from newswire.services.metadata import PageMeta
 from newswire.services.reconcile import clean_authors, pick_published, pick_title, pick_updated
 from newswire.services.redact import redact_url
-from newswire.services.urls import canonical_url, clean_url, site_of, story_id
+from newswire.services.urls import canonical_url, clean_url, site_of, story_id, web_url
 
 # Fewer words than this from the page, and a longer text in the feed, means extraction missed.
 MIN_BODY_WORDS = 25
@@ -80,7 +80,7 @@ def build_article(
         language=language,
         source=meta.source or (site_of(url) if url else None),
         tags=list(dict.fromkeys([*entry.tags, *meta.tags])),
-        image=meta.image or entry.image,
+        image=web_url(meta.image, url) or entry.image,
         word_count=len(body.split()),
         content_hash=content_hash(body),
         extraction=extraction,

@@ -223,7 +223,7 @@ def clean_authors(
     site_key = _key(site or "")
     for claim in names:
         text = " ".join(claim.split())
-        if NOT_A_NAME.search(text) and " " not in text:
+        if " " not in text and (NOT_A_NAME.search(text) or text.startswith("//")):
             continue  # a profile URL or an e-mail address
         if swapped := LAST_FIRST.match(text):  # "You, Xiaoying" in citation meta
             text = f"{swapped[2]} {swapped[1]}"

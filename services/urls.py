@@ -113,10 +113,25 @@ def canonical_url(fetched_url: str, page_canonical: str | None) -> str:
     claim (and so suppress, by dedup) another publisher's story.
     """
     if page_canonical:
-        candidate = urljoin(fetched_url, page_canonical)
-        if urlsplit(candidate).scheme in DEFAULT_PORTS and same_site(candidate, fetched_url):
-            return clean_url(candidate)
+        try:
+            candidate = urljoin(fetched_url, page_canonical)
+            if urlsplit(candidate).scheme in DEFAULT_PORTS and same_site(candidate, fetched_url):
+                return clean_url(candidate)
+        except ValueError:
+            pass  # a canonical the URL parser refuses (http://[zz]/): the page's claim is void
     return clean_url(fetched_url)
+
+
+def web_url(link: str | None, base: str | None) -> str | None:
+    """`link` resolved against `base` when it is an http(s) URL the parser accepts, else None
+    (a page's og:image is a stranger's words too)."""
+    if not link:
+        return None
+    try:
+        resolved = urljoin(base or "", link.strip())
+        return resolved if urlsplit(resolved).scheme in DEFAULT_PORTS else None
+    except ValueError:
+        return None
 
 
 def story_id(url: str) -> str:

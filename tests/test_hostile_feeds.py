@@ -5,12 +5,17 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 import redis
 
 from newswire.schemas.article import Article
+from newswire.schemas.feed import FeedEntry
+from newswire.services.extract import extract
 from newswire.services.feeds import FeedLimits, parse_feed, without_entity_declarations
+from newswire.services.normalize import build_article
+from newswire.services.sources import parse_source
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
@@ -114,3 +119,32 @@ def test_every_entry_field_is_capped_and_the_cut_recorded() -> None:
     )
     assert any(c.startswith("tags of https://example.com/0 cut from 80 to 10") for c in feed.cuts)
     assert len(feed.cuts) <= 21  # listed up to a point, then counted
+
+
+@pytest.mark.parametrize("bad", ["http://[zz]/a", "http://[::1/a", "https://a]/b"])
+def test_links_the_url_parser_refuses_are_dropped_not_fatal(bad: str) -> None:
+    """Python's URL parser raises on a bracketed host that is no IPv6 address: such a link in
+    any kind of source, or as a page's canonical or image, is dropped, never a crash."""
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    sources = [
+        f'{{"version":"https://jsonfeed.org/version/1.1","title":"t","home_page_url":"{bad}",'
+        f'"items":[{{"id":"1","url":"{bad}","image":"{bad}"}}]}}',
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{bad}</loc></url></urlset>',
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>{bad}</loc></sitemap></sitemapindex>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><title>x</title><link href="{bad}"/><id>{bad}</id></entry></feed>',
+        f'<rss version="2.0"><channel><title>t</title><item><title>x</title><link>{bad}</link></item></channel></rss>',
+    ]
+    for source in sources:
+        feed = parse_source(source.encode(), "https://example.com/feed.xml", None, now=now)
+        assert all(e.link is None for e in feed.entries) and feed.sitemaps == []
+    html = (
+        f'<html><head><link rel="canonical" href="{bad}"><meta property="og:image" content="{bad}">'
+        '</head><body>' + "".join(f"<p>Paragraph {n} of the story, long enough.</p>" for n in range(20))
+        + "</body></html>"
+    )  # fmt: skip
+    page = extract(html, "https://example.com/a")
+    entry = FeedEntry(feed_url="https://example.com/f", link="https://example.com/a")
+    article = build_article(
+        entry, fetched_url="https://example.com/a", page=page, error=None, now=now
+    )
+    assert article.canonical_url == "https://example.com/a" and article.image is None
