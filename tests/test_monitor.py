@@ -24,6 +24,11 @@ from tests.support.site import Route, Site
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
+def published(base: str) -> float:
+    samples = metric_samples(get(base + "/metrics")[2])
+    return samples.get(("newswire_articles_published_total", ()), 0.0)
+
+
 def status_json(env: dict[str, str]) -> dict:  # type: ignore[type-arg]
     result = newswire("status", "--json", env=env)
     assert result.returncode == 0, result.stderr
@@ -110,6 +115,7 @@ def test_monitor_status_metrics_and_page(
         }
         assert status["scheduler"]["fresh"] and status["scheduler"]["active_instance"]
 
+        wait_for(lambda: published(base) == 6, 10, "the counters catching up")
         code, _headers, text = get(base + "/metrics")
         before = metric_samples(text)
         assert before[("newswire_articles_published_total", ())] == 6
@@ -134,6 +140,8 @@ def test_monitor_status_metrics_and_page(
         )
         registry.add(site.url("/late.xml"), 3600)
         wait_for(lambda: redis_client.xlen("newswire:articles") == 7, 60, "the late article")
+        # Workers write their counters at most once a second (NEWSWIRE_METRICS_FLUSH_SECONDS).
+        wait_for(lambda: published(base) == 7, 10, "the counters catching up")
         after = metric_samples(get(base + "/metrics")[2])
         assert after[("newswire_articles_published_total", ())] == 7
         assert (
