@@ -11,13 +11,17 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"
 
 
+def shared_corpus(name: str) -> Path:
+    """`../shared/corpus/<name>` beside the repo, or under `NEWSWIRE_SHARED`."""
+    return Path(os.environ.get("NEWSWIRE_SHARED", DEFAULT_SHARED)) / "corpus" / name
+
+
 def corpus_root() -> Path:
     """`NEWSWIRE_CORPUS`, else ../shared/corpus/article-extraction-benchmark beside the repo."""
     override = os.environ.get("NEWSWIRE_CORPUS")
     if override:
         return Path(override)
-    shared = Path(os.environ.get("NEWSWIRE_SHARED", DEFAULT_SHARED))
-    return shared / "corpus" / "article-extraction-benchmark"
+    return shared_corpus("article-extraction-benchmark")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ language group. Run alone: `python -m bench.fundus [--misses FIELD]`."""
 import argparse
 import gzip
 import json
-import os
 import re
 import unicodedata
 from collections import defaultdict
@@ -18,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import trafilatura
 
-from bench.corpus import DEFAULT_SHARED
+from bench.corpus import shared_corpus
 from bench.metric import page_counts, precision_recall
 from newswire.schemas.feed import FeedEntry
 from newswire.services.extract import ExtractionError, extract
@@ -48,8 +47,7 @@ COUNTRY_TZ = {"de": "Europe/Berlin", "at": "Europe/Vienna", "ch": "Europe/Zurich
 
 
 def root() -> Path:
-    shared = Path(os.environ.get("NEWSWIRE_SHARED", DEFAULT_SHARED))
-    return shared / "corpus" / "fundus-parser-tests"
+    return shared_corpus("fundus-parser-tests")
 
 
 @dataclass(frozen=True)

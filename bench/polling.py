@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from bench.throughput import tree_pids
+from bench.throughput import cpu_seconds, tree_pids
 from newswire.schemas.feed import FeedState
 from newswire.services.registry import Registry, feed_id
 from newswire.workers.site_server import LoopbackServer
@@ -69,9 +69,18 @@ class FeedServer:
         self.httpd.close()
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def start_polling(env: dict[str, str], log_dir: Path, prefix: str) -> list[subprocess.Popen[bytes]]:
+    """A worker of 2 processes on the feeds queue, and the scheduler; logs in `log_dir`."""
+    procs = []
+    for name, argv in (
+        ("poller", ["worker", "-n", "poller@%h", "--concurrency", "2", "-Q", "feeds"]),
+        ("beat", ["beat"]),
+    ):
+        log = (log_dir / f"{prefix}{name}.log").open("wb")
+        procs.append(subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", *argv],
+                                      env=env, stdout=log, stderr=log, start_new_session=True))  # fmt: skip
+        log.close()
+    return procs
 
 
 def run(redis_url: str, feeds: int, interval: int, window: float, log_dir: Path) -> PollingResult:
@@ -87,22 +96,7 @@ def run(redis_url: str, feeds: int, interval: int, window: float, log_dir: Path)
     for n in range(feeds):
         registry.add(f"http://127.0.0.1:{server.port}/f/{n}.xml", interval)
     per_feed = (int(client.info("memory")["used_memory"]) - before) / feeds
-    procs = []
-    for name, argv in (
-        ("poller", ["worker", "-n", "poller@%h", "--concurrency", "2", "-Q", "feeds"]),
-        ("beat", ["beat"]),
-    ):
-        log = (log_dir / f"{name}.log").open("wb")
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "newswire.workers.cli", *argv],
-                env=env,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
-        )
-        log.close()
+    procs = start_polling(env, log_dir, "")
     try:
         started = time.monotonic()
         while server.hits < feeds and time.monotonic() - started < 600:
@@ -184,15 +178,7 @@ def run_steady(
         ))  # fmt: skip
     seed_seconds = time.monotonic() - seeded
     per_feed = (int(client.info("memory")["used_memory"]) - before) / feeds
-    procs = []
-    for name, argv in (
-        ("poller", ["worker", "-n", "poller@%h", "--concurrency", "2", "-Q", "feeds"]),
-        ("beat", ["beat"]),
-    ):
-        log = (log_dir / f"steady-{name}.log").open("wb")
-        procs.append(subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", *argv],
-                                      env=env, stdout=log, stderr=log, start_new_session=True))  # fmt: skip
-        log.close()
+    procs = start_polling(env, log_dir, "steady-")
     try:
         time.sleep(3)  # start-up; the clock starts now
         hits0, nm0, t0 = server.hits, server.not_modified, time.monotonic()

@@ -220,7 +220,6 @@ def clean_authors(
     people: list[str] = []
     agencies: list[str] = []
     seen: set[str] = set()
-    site_key = _key(site or "")
     for claim in names:
         text = " ".join(claim.split())
         if " " not in text and (NOT_A_NAME.search(text) or text.startswith("//")):
@@ -238,15 +237,13 @@ def clean_authors(
             key = _key(name)
             if len(key) < 2 or len(name.split()) > MAX_NAME_WORDS:
                 continue
-            agency = AGENCY_IN.sub("", name).casefold()
-            if agency in AGENCIES or _key(agency) in AGENCY_KEYS:
-                if name not in agencies:
-                    agencies.append(AGENCY_IN.sub("", name))
+            credit = AGENCY_IN.sub("", name)  # "Associated Press in Valencia"
+            if _key(credit) in AGENCY_KEYS:
+                if credit not in agencies:
+                    agencies.append(credit)
                 continue
-            if site_key and (key == site_key or (len(key) > 4 and key in site_key)):
-                continue  # the publication credited as the author
             if names_the_site(name, site, url) or ORGANIZATION.search(name):
-                continue
+                continue  # the publication credited as the author, or an organization
             if ROLE.sub("", " " + name).strip() == "":  # a role alone ("Journalist")
                 continue
             if key not in seen:

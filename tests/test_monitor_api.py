@@ -16,7 +16,7 @@ from schemathesis.checks import not_a_server_error
 
 from newswire.services.metrics import FETCH_SECONDS, Metrics
 from newswire.services.registry import Registry
-from tests.support.monitor import get, running_monitor
+from tests.support.monitor import get, metric_samples, running_monitor
 from tests.support.redis_server import RedisServer
 
 TOKEN = "s3cret-monitor-token"
@@ -112,11 +112,7 @@ def test_metrics_exact_counters_and_histograms(
     with running_monitor(redis_server.url) as base:
         code, headers, text = get(base + "/metrics")
     assert code == 200 and headers["content-type"].startswith("text/plain")
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
+    samples = metric_samples(text)
     assert (
         samples[("newswire_fetches_total", (("kind", "page"), ("result", "ok")))] == 12_345_678_901
     )

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
 from newswire.schemas.status import FeedsStatus, SchedulerStatus, Status
 from newswire.services.charset import decode_html
@@ -23,6 +22,7 @@ from newswire.services.metadata import parse_timestamp
 from newswire.services.metrics import EXTRACT_SECONDS, fetch_result
 from newswire.services.sources import parse_source
 from newswire.services.urls import canonical_url, clean_url, same_site, story_id
+from tests.support.monitor import metric_samples
 
 
 @pytest.mark.parametrize(
@@ -191,11 +191,7 @@ def test_metrics_collector_exports_counters_exactly_and_cumulative_histograms() 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(NewswireCollector(lambda: raw, lambda: status, 1_000_000))
     text = generate_latest(registry).decode()
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
+    samples = metric_samples(text)
     assert (
         samples[("newswire_fetches_total", (("kind", "page"), ("result", "ok")))] == 12_345_678_901
     )

@@ -28,10 +28,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     runtime = build_runtime(load_settings())
     totals: dict[str, int] = dict.fromkeys((o.value for o in Outcome), 0)
     processes = args.processes or os.cpu_count() or 1
-    if processes > 1:
-        # Pages are extracted on every core; this process fetches, publishes and reports.
-        # Spawned (not forked): this process already runs fetch threads.
-        runtime.pipeline.extractors = LazyProcessPool(processes)
+    # Pages are extracted on every core; this process fetches, publishes and reports.
+    pool = LazyProcessPool(processes) if processes > 1 else None
+    runtime.pipeline.extractors = pool
     try:
         for position, url in enumerate(args.feeds, 1):
             # A registered feed is fetched with its own options (auth, proxy, tags...).
@@ -50,8 +49,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             else:
                 print(report.line(), flush=True)
     finally:
-        if isinstance(runtime.pipeline.extractors, LazyProcessPool):
-            runtime.pipeline.extractors.shutdown(cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         runtime.close()
     if not args.json and len(args.feeds) > 1:
         print("total: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in totals.items()))
