@@ -15,14 +15,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import lxml.html
 import trafilatura
 
 from bench.corpus import shared_corpus
 from bench.metric import page_counts, precision_recall
 from newswire.schemas.feed import FeedEntry
 from newswire.services.extract import ExtractionError, extract
+from newswire.services.metadata import jsonld_objects
 from newswire.services.normalize import build_article
-from newswire.services.reconcile import AGENCIES, names_the_site
+from newswire.services.reconcile import AGENCIES, ORGANIZATION, names_the_site
 
 SITE_NAME = re.compile(r'<meta[^>]+property="og:site_name"[^>]+content="([^"]+)"')
 FIELDS = ("title", "authors", "date", "image", "language", "body")
@@ -67,6 +69,18 @@ class Case:
     def site(self) -> str | None:
         match = SITE_NAME.search(self.html)
         return match.group(1) if match else None
+
+    @property
+    def publishers(self) -> list[str]:
+        """The publisher names in the page's JSON-LD."""
+        names = []
+        for thing in jsonld_objects(lxml.html.document_fromstring(self.html)):
+            publisher = thing.get("publisher")
+            for item in publisher if isinstance(publisher, list) else [publisher]:
+                name = item.get("name") if isinstance(item, dict) else item
+                if isinstance(name, str):
+                    names.append(name)
+        return names
 
     @property
     def group(self) -> str:
@@ -146,7 +160,9 @@ def bare(case: Case) -> Found:
 
 
 def norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
+    # Invisible characters (soft hyphens, zero-width spaces) aside: a reader cannot see them.
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").casefold()
     text = re.sub(r"[\u2018\u2019\u201c\u201d\"'«»„“]", "", text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -206,13 +222,17 @@ def image_right(case: Case, found: Found) -> bool | None:
 
 
 def people(names: list[str] | tuple[str, ...], case: Case) -> set[str]:
-    """The persons among author credits: Fundus' parsers also credit news agencies and the
-    publication itself, which newswire records apart (as the issue asks); both sides are
-    compared without them."""
+    """The persons among author credits: Fundus' parsers also credit news agencies, desks
+    ("Redaktion", "staff", "Team") and the publication itself (by its og:site_name, its JSON-LD
+    publisher or its host), which newswire records apart or leaves out (as the issue asks);
+    both sides are compared without them."""
+    sites = [case.site, *case.publishers]
     return {
         norm(a)
         for a in names
-        if norm(a) not in AGENCIES and not names_the_site(a, case.site, case.url)
+        if norm(a) not in AGENCIES
+        and not ORGANIZATION.search(a)
+        and not any(names_the_site(a, site, case.url) for site in sites)
     }
 
 

@@ -24,57 +24,26 @@ AFP, dpa...) or the publication itself is a source, not an author; names that ar
 e-mail addresses or a single letter are dropped; duplicates (case, accents) are merged.
 """
 
+import html
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from newswire.services.metadata import Timestamp
+from newswire.services.metadata import NOT_A_NAME, Timestamp
+from newswire.services.sitenames import letters, names_the_site
 
 # -- titles ----------------------------------------------------------------------------------
 # A trailing part after a separator: " | x", " - x", " – x", " — x", " · x", " * x", "｜x", "：x".
-SEPARATOR = re.compile(r"\s+[|\-–—·•*:]{1,2}\s+|\s*[｜|]\s*|\s*：\s*|(?<=\S)-(?=[^\s-]+$)")
+SEPARATOR = re.compile(r"\s+[|\-–—·•*:]{1,2}\s+|\s*[｜|ㅣ]\s*|\s*：\s*|(?<=\S)-(?=[^\s-]+$)")
 DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 BYLINE_PART = re.compile(r"^(?:by|von|par|por|di)\s+\S", re.IGNORECASE)
-HOST_NOISE = {"www", "m", "amp", "mobile", "news", "com", "co", "org", "net", "de", "uk", "at"}
-
-
-def _letters(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
-
-
-def _host_names(url: str | None) -> list[str]:
-    host = urlsplit(url or "").hostname or ""
-    return [label for label in host.split(".") if label and label not in HOST_NOISE]
-
-
-def names_the_site(part: str, site: str | None, url: str | None) -> bool:
-    """Whether a title's trailing part is the publication's name."""
-    letters = _letters(part)
-    if not letters:
-        return False
-    site_letters = _letters(site or "")
-    if site_letters and (
-        site_letters == letters
-        or (len(letters) > 3 and letters in site_letters)
-        or (len(site_letters) >= 3 and letters.startswith(site_letters))  # "CBC News"
-    ):
-        return True
-    for label in (_letters(name) for name in _host_names(url)):
-        if len(label) >= 2 and (
-            label == letters or (len(label) >= 3 and letters.startswith(label))
-        ):
-            return True
-        if len(label) > 3 and label in letters:
-            return True
-        if len(letters) > 3 and letters in label:
-            return True
-    return False
+INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")  # soft hyphen, zero widths
 
 
 def clean_title(title: str, site: str | None, url: str | None) -> str:
     """The title without the site's name, a date or a byline tacked on at its end."""
-    title = " ".join(title.replace("\u200b", "").split())
+    title = " ".join(INVISIBLE.sub("", html.unescape(title)).split())
     for _ in range(3):
         cuts = list(SEPARATOR.finditer(title))
         if not cuts:
@@ -93,24 +62,42 @@ def clean_title(title: str, site: str | None, url: str | None) -> str:
 SOURCE_ORDER = ("h1", "jsonld", "social", "title")  # ties go to the first
 
 
+def _heads(text: str) -> list[str]:
+    """What is left of a headline when a trailing label ("... - Politik") is cut off."""
+    return [head for cut in SEPARATOR.finditer(text) if (head := text[: cut.start()].strip())]
+
+
 def pick_title(claims: list[tuple[str, str]], site: str | None, url: str | None) -> str:
     """The cleaned headline most sources agree on (og:title and twitter:title count as one
     source, the social one); ties go to the page's own <h1> (what readers see), then the
-    JSON-LD headline, the social title, <title>."""
+    JSON-LD headline, the social title, <title>.
+
+    A claim that is another claim plus a trailing label ("X - Politik", "X | World News"
+    beside "X") supports that other claim too: a section name is not part of the headline.
+    (A leading kicker, "Nahost: X" beside "X", is not cut: publishers count it in the title
+    as often as not.)"""
     votes: dict[str, set[str]] = {}
     text_of: dict[str, str] = {}
     rank: dict[str, int] = {}
+    cleaned: list[tuple[str, str, str]] = []
     for source, raw in claims:
         text = clean_title(raw, site, url)
-        key = _letters(text)
+        key = letters(text)
         if not key:
             continue
+        cleaned.append((source, text, key))
         votes.setdefault(key, set()).add(source)
         text_of.setdefault(key, text)
         order = SOURCE_ORDER.index(source) if source in SOURCE_ORDER else len(SOURCE_ORDER)
         rank[key] = min(rank.get(key, order), order)
     if not votes:
         return ""
+    for source, text, key in cleaned:
+        for form in _heads(text):
+            inner = letters(form)
+            if inner != key and inner in votes:
+                votes[inner].add(source)
+                rank[inner] = min(rank[inner], rank[key])
     best = max(votes, key=lambda k: (len(votes[k]), -rank[k]))
     return text_of[best]
 
@@ -174,7 +161,7 @@ def pick_updated(
 # -- authors ---------------------------------------------------------------------------------
 BY = re.compile(
     r"^(?:(?:written|reported|text|texte|fotos?|photos?)\s+)?(?:by|von|par|por|di|av|af|door|"
-    r"autor(?:in)?|author|redaktion|text)\s*:?\s+",
+    r"autor(?:in)?|author|redaktion|text|quelle|source|fuente)\s*:?\s+",
     re.IGNORECASE,
 )
 ROLE = re.compile(
@@ -190,16 +177,22 @@ AGENCIES = {
     "dpa", "dpa-afx", "epd", "kna", "apa", "sda", "ansa", "efe", "europa press", "ntb", "tt",
     "ritzau", "pap", "ctk", "anadolu", "bloomberg", "upi", "pa", "pa media", "aap", "sapa",
     "xinhua", "kyodo", "yonhap", "tass", "ria novosti", "afp/dpa", "dpa/afp", "reuters/dpa",
+    "sid", "anadolu agency", "anadolu ajansı", "aa", "belga", "anp", "cna",
 }  # fmt: skip
 PARENTHESES = re.compile(r"\s*\([^)]*\)?\s*$")  # "Jane Doe (jd)", a trailing "(Reuters)"
-NOT_A_NAME = re.compile(r"(?:https?://|www\.|@|\.[a-z]{2,3}$|\d{3,})", re.IGNORECASE)
 # Words that make a credit an organization or a desk, not a person.
 ORGANIZATION = re.compile(
     r"\b(?:gmbh|ag|ltd|inc|llc|plc|s\.a|media|medien|verlag|redaktion|nachrichten|news|"
-    r"newsroom|desk|staff|team|online|digital|istock\w*|getty|shutterstock|imago|picture "
-    r"alliance|condé nast|conde nast)\b",
+    r"newsroom|desk|staff|team|online|digital|agenturen|agencies|agences|agencias|istock\w*|"
+    r"getty|shutterstock|imago|picture alliance|condé nast|conde nast)\b",
     re.IGNORECASE,
 )
+# Buttons and labels that sit in a byline's markup ("Folgen", "Veröffentlicht"): not names.
+BYLINE_WORDS = {
+    "folgen", "follow", "veröffentlicht", "published", "aktualisiert", "updated", "teilen",
+    "share", "mehr", "more", "autor", "autorin", "author", "authors", "von", "by",
+}  # fmt: skip
+DESKS = {"red", "redaktion", "rédaction", "redazione", "redacción"}  # "(red, Agenturen)"
 LAST_FIRST = re.compile(r"^([^\W\d][\w'’-]*), ([^\W\d][\w.'’-]*(?: [\w.'’-]+)?)$")
 MAX_NAME_WORDS = 5  # "Name, professor of the faculty of human studies at..." is a description
 
@@ -242,8 +235,10 @@ def clean_authors(
                 if credit not in agencies:
                     agencies.append(credit)
                 continue
-            if names_the_site(name, site, url) or ORGANIZATION.search(name):
-                continue  # the publication credited as the author, or an organization
+            if names_the_site(name, site, url) or ORGANIZATION.search(name) or key in DESKS:
+                continue  # the publication credited as the author, an organization, a desk
+            if name.casefold() in BYLINE_WORDS:
+                continue
             if ROLE.sub("", " " + name).strip() == "":  # a role alone ("Journalist")
                 continue
             if key not in seen:

@@ -1,0 +1,38 @@
+"""Site names: whether a credit or a title's trailing part names the publication itself."""
+
+import unicodedata
+from urllib.parse import urlsplit
+
+HOST_NOISE = {"www", "m", "amp", "mobile", "news", "com", "co", "org", "net", "de", "uk", "at"}
+
+
+def letters(text: str) -> str:
+    """The text's letters and digits, case-folded: what two spellings of a name share."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+
+
+def host_names(url: str | None) -> list[str]:
+    host = urlsplit(url or "").hostname or ""
+    return [label for label in host.split(".") if label and label not in HOST_NOISE]
+
+
+def names_the_site(part: str, site: str | None, url: str | None) -> bool:
+    """Whether a credit or a title's trailing part is the publication's name."""
+    own = letters(part)
+    if not own:
+        return False
+    site_letters = letters(site or "")
+    if site_letters and (
+        site_letters == own
+        or (len(own) > 3 and own in site_letters)
+        or (len(site_letters) >= 3 and own.startswith(site_letters))  # "CBC News"
+    ):
+        return True
+    for label in (letters(name) for name in host_names(url)):
+        if len(label) >= 2 and (label == own or (len(label) >= 3 and own.startswith(label))):
+            return True
+        if len(label) > 3 and label in own:
+            return True
+        if len(own) > 3 and own in label:
+            return True
+    return False
