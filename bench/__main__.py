@@ -125,11 +125,12 @@ def main() -> int:
                 sections.append(
                     "## Metadata on the Fundus pages\n\nnewswire (**bold**) beside `trafilatura."
                     "bare_extraction(with_metadata=True)` (in parentheses), per field and per "
-                    "language group (the country's language). Title: same text (case, quotes and "
-                    "spaces aside). Authors: the same set of people (agency and publication "
-                    "credits set apart on both sides). Date: the same instant within a minute where "
+                    "language group (the country's language). Title: same text (case, quotes, "
+                    "spaces and invisible characters aside). Authors: the same set of people "
+                    "(agency, desk and publication credits set apart on both sides). Date: the same instant within a minute where "
                     "the truth has a time, the same day otherwise; trafilatura gives a day only and "
-                    "is judged on the day alone. Image: the cover image's URL (host and path). Body: "
+                    "is judged on the day alone. Image: the cover image in any rendition (its URL "
+                    "shares the file name or an id/hash token with one of the truth's versions). Body: "
                     "the benchmark's F1 against the Fundus body. `python -m bench.fundus --misses "
                     "FIELD` lists the misses.\n\n" + "\n".join(fundus_table(fundus_result)) + "\n"
                 )

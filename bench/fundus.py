@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import lxml.html
@@ -208,17 +208,34 @@ def date_right(case: Case, found: Found) -> bool:
     return False
 
 
-def image_key(url: str) -> str:
-    parts = urlsplit(url)
-    return (parts.netloc.removeprefix("www.") + parts.path).casefold()
+SIZE_SUFFIX = re.compile(r"[-_.]?\d{2,4}x\d{2,4}$")
+
+
+def image_ids(url: str) -> set[str]:
+    """What names an image across its renditions (crops, sizes, CDN proxies): its file name
+    without extension and size suffix, and the path's long tokens that carry digits (ids,
+    hashes). Two URLs sharing one are taken for the same picture."""
+    path = unquote(unquote(url)).casefold()
+    path = urlsplit(path).path + "?" + urlsplit(path).query
+    stem = re.sub(r"\.(?:jpe?g|png|webp|gif|avif)$", "", urlsplit(path).path.rsplit("/", 1)[-1])
+    ids = {SIZE_SUFFIX.sub("", stem)} if len(stem) >= 6 else set()
+    for token in re.split(r"[/_,=?&.:]", path):
+        if (
+            len(token) >= 6
+            and sum(ch.isdigit() for ch in token) >= 3
+            and not SIZE_SUFFIX.fullmatch(token)
+        ):
+            ids.add(token)
+    return ids
 
 
 def image_right(case: Case, found: Found) -> bool | None:
+    """The cover image in any of its renditions (Fundus names one size, pages link others)."""
     covers = [i for i in case.truth.get("images") or [] if i.get("is_cover")]
-    if not covers:
-        return None
-    wanted = {image_key(v["url"]) for i in covers[:1] for v in i.get("versions") or []}
-    return found.image is not None and image_key(found.image) in wanted
+    if not covers or found.image is None:
+        return None if not covers else False
+    wanted = {t for i in covers[:1] for v in i.get("versions") or [] for t in image_ids(v["url"])}
+    return bool(wanted & image_ids(found.image))
 
 
 def people(names: list[str] | tuple[str, ...], case: Case) -> set[str]:
