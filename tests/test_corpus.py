@@ -2,9 +2,12 @@
 
 import pytest
 import redis
+import trafilatura
+from lxml import etree
 
 from bench.corpus import corpus_root, load_pages
 from bench.extraction import run
+from newswire.services.extract import parse_page
 from tests.support.redis_server import RedisServer
 
 
@@ -25,3 +28,39 @@ def test_corpus_f1_at_least_bare_trafilatura(
     assert result.published == len(pages)
     assert result.pipeline.f1 >= result.bare.f1
     assert result.pipeline.f1 > 0.9  # sanity: the metric and mapping work at all
+
+
+ODD_INPUT = [
+    "", "x", "<p>x</p>", "<div><p>a</p><p>b</p></div>", "plain text, no markup at all",
+    "<?xml version='1.0' encoding='utf-8'?><html><body><p>é</p></body></html>",
+    "<html><body><p>a\x00b\x0bc</p></body></html>", "<!DOCTYPE html>\n<html/>\n<body><p>x</p>",
+    "<html><body><form><input name=a></form><p>x</p><!-- c --></body></html>",
+]  # fmt: skip
+
+
+def same_tree(html: str) -> None:
+    theirs, ours = trafilatura.load_html(html), parse_page(html)
+    assert (theirs is None) == (ours is None), html[:80]
+    if ours is not None:
+        assert etree.tostring(ours) == etree.tostring(theirs)
+
+
+@pytest.mark.parametrize("html", ODD_INPUT)
+def test_the_fast_parser_reads_odd_input_as_trafilatura_does(html: str) -> None:
+    same_tree(html)
+
+
+def test_the_fast_parser_builds_the_tree_trafilatura_builds() -> None:
+    """`parse_page` (lxml's class lookup in C) against `trafilatura.load_html` on every corpus
+    page: the same tree, and the same extracted body."""
+    root = corpus_root()
+    if not (root / "ground-truth.json").exists():
+        pytest.skip(f"benchmark corpus not found at {root}")
+    pages = load_pages(root)
+    for page in pages:
+        same_tree(page.html.decode("utf-8", "replace"))
+    options = {"fast": True, "favor_recall": True, "include_tables": True}
+    for page in pages[:40]:
+        html = page.html.decode("utf-8", "replace")
+        want = trafilatura.extract(html, **options)
+        assert trafilatura.extract(parse_page(html), **options) == want, page.page_id
