@@ -37,6 +37,14 @@ COUNTRY_LANGUAGE = {
     "dk": "da", "pl": "pl", "cz": "cs", "tr": "tr", "ru": "ru", "ua": "uk", "vn": "vi",
     "id": "id", "pt": "pt", "lt": "lt", "isl": "is",
 }  # fmt: skip
+# Publishers that write in another language than their country's (read off their pages'
+# text: German papers on Mallorca, in South Tyrol and Paraguay, English editions in Japan,
+# Mexico, Portugal and Taiwan, Hindi in India, the Russian edition of a Ukrainian paper).
+PUBLISHER_LANGUAGE = {
+    "MallorcaMagazin": "de", "MallorcaZeitung": "de", "Tageszeitung": "de", "Wochenblatt": "de",
+    "TheJapanNews": "en", "MexicoNewsDaily": "en", "ThePortugalNews": "en", "TaipeiTimes": "en",
+    "Bhaskar": "hi", "Pravda": "ru",
+}  # fmt: skip
 GROUPS = {
     "en": "English", "de": "German", "es": "Romance", "fr": "Romance", "it": "Romance",
     "pt": "Romance", "no": "Nordic", "sv": "Nordic", "da": "Nordic", "is": "Nordic",
@@ -63,7 +71,8 @@ class Case:
 
     @property
     def language(self) -> str | None:
-        return COUNTRY_LANGUAGE.get(self.country)
+        publisher = self.name.split("/")[-1].split("_")[0]
+        return PUBLISHER_LANGUAGE.get(publisher) or COUNTRY_LANGUAGE.get(self.country)
 
     @property
     def site(self) -> str | None:
@@ -167,6 +176,12 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def macro(language: str | None) -> str:
+    """The macrolanguage of a code: Norwegian Bokmål and Nynorsk (nb, nn) are Norwegian."""
+    code = (language or "")[:2]
+    return {"nb": "no", "nn": "no"}.get(code, code)
+
+
 def truth_body(truth: dict) -> str:  # type: ignore[type-arg]
     body = truth.get("body") or {}
     parts = list(body.get("summary") or [])
@@ -268,7 +283,7 @@ def judge(case: Case, found: Found) -> dict[str, float | None]:
         "authors": None if (a := authors_right(case, found)) is None else float(a),
         "date": float(date_right(case, found)),
         "image": None if (i := image_right(case, found)) is None else float(i),
-        "language": None if lang is None else float((found.language or "")[:2] == lang),
+        "language": None if lang is None else float(macro(found.language) == lang),
         "body_p": p,
         "body_r": r,
     }

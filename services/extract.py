@@ -13,7 +13,7 @@ from trafilatura.utils import repair_faulty_html
 from newswire.services.cleanup import clean_body
 from newswire.services.errors import NewswireError
 from newswire.services.metadata import PageMeta, read_meta
-from newswire.services.walls import Wall, detect_wall
+from newswire.services.walls import Wall, detect_wall, word_count
 
 # A page needs a little text before a language detector's guess means anything.
 MIN_WORDS_FOR_DETECTION = 15
@@ -35,7 +35,7 @@ class Extracted:
 
 def detect_language(text: str) -> str | None:
     """Language of the text by py3langid, for pages that do not declare one."""
-    if len(text.split()) < MIN_WORDS_FOR_DETECTION:
+    if word_count(text) < MIN_WORDS_FOR_DETECTION:  # CJK text has no spaces between words
         return None
     import py3langid  # noqa: PLC0415 -- its model takes a second to load; most pages declare
 

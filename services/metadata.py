@@ -14,7 +14,14 @@ from newswire.services.sitenames import names_the_site
 
 # A credit that is an address, not a name: a URL, an e-mail address, a number.
 NOT_A_NAME = re.compile(r"(?:https?://|www\.|@|\.[a-z]{2,3}$|\d{3,})", re.IGNORECASE)
-LANG_CODE = re.compile(r"^[a-zA-Z]{2,3}")
+# A language tag: ISO 639-1 ("de", "pt-BR", "en_US") or a three-letter code; not "utf-8"
+# (which some pages put in Content-Language).
+LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:$|[-_])")
+THREE_LETTER = {
+    "eng": "en", "deu": "de", "ger": "de", "fra": "fr", "fre": "fr", "spa": "es", "ita": "it",
+    "por": "pt", "nld": "nl", "dut": "nl", "rus": "ru", "zho": "zh", "chi": "zh", "jpn": "ja",
+    "kor": "ko", "pol": "pl", "tur": "tr", "ukr": "uk", "swe": "sv", "nor": "no", "dan": "da",
+}  # fmt: skip
 PUBLISHED_KEYS = (
     "article:published_time", "datepublished", "og:published_time", "pubdate", "publishdate",
     "date", "dc.date", "dc.date.issued", "sailthru.date", "parsely-pub-date",
@@ -289,5 +296,8 @@ def page_language(tree: HtmlElement, meta: dict[str, list[str]]) -> str | None:
     candidates += meta.get("language", [])
     for candidate in candidates:
         if candidate and (match := LANG_CODE.match(str(candidate).strip())):
-            return match.group(0).lower()[:2]
+            code = match.group(1).lower()
+            code = THREE_LETTER.get(code, "") if len(code) == 3 else code
+            if code:
+                return code
     return None

@@ -63,4 +63,4 @@ def test_the_fast_parser_builds_the_tree_trafilatura_builds() -> None:
     for page in pages[:40]:
         html = page.html.decode("utf-8", "replace")
         want = trafilatura.extract(html, **options)
-        assert trafilatura.extract(parse_page(html), **options) == want, page.page_id
+        assert trafilatura.extract(parse_page(html), **options) == want, page.id

@@ -7,8 +7,14 @@ import pytest
 import trafilatura
 
 from newswire.schemas.feed import FeedEntry
-from newswire.services.extract import extract
-from newswire.services.metadata import PageMeta, best_timestamp, parse_timestamp, read_meta
+from newswire.services.extract import detect_language, extract
+from newswire.services.metadata import (
+    PageMeta,
+    best_timestamp,
+    page_language,
+    parse_timestamp,
+    read_meta,
+)
 from newswire.services.normalize import build_article
 from newswire.services.reconcile import (
     clean_authors,
@@ -224,3 +230,31 @@ def test_an_offset_survives_into_the_article() -> None:
     zoned = parse_timestamp("2026-11-20T14:35:07-05:00")
     assert zoned is not None and zoned.offset == timedelta(hours=-5)
     assert zoned.value.astimezone(timezone(timedelta(hours=-5))).hour == 14
+
+
+@pytest.mark.parametrize(
+    ("lang", "meta", "want"),
+    [
+        ("pt-BR", {}, "pt"), ("en_US", {}, "en"), ("DE", {}, "de"), ("deu", {}, "de"),
+        ("utf-8", {}, None),  # a charset where a language should be
+        ("fil", {}, None), ("x-default", {}, None),
+        (None, {"content-language": ["utf-8"]}, None), (None, {"og:locale": ["nb_NO"]}, "nb"),
+    ],
+)  # fmt: skip
+def test_the_page_language_is_a_language_code(
+    lang: str | None, meta: dict[str, list[str]], want: str | None
+) -> None:
+    attr = f' lang="{lang}"' if lang else ""
+    tree = trafilatura.load_html(f"<html{attr}><body><p>x</p><p>y</p></body></html>")
+    assert page_language(tree, meta) == want
+
+
+def test_the_language_of_text_without_spaces_is_detected() -> None:
+    # Japanese and Chinese have no spaces between words: a word count by spaces saw one word.
+    japanese = (
+        "東京都は二十八日、新しい防災計画を発表した。地震や台風に備えて、避難所の数を増やすという。"
+    )
+    assert detect_language(japanese * 2) == "ja"
+    chinese = "国家统计局今天发布的数据显示，十一月份全国居民消费价格同比上涨，市场供应总体充足。"
+    assert detect_language(chinese * 2) == "zh"
+    assert detect_language("Too short to tell.") is None
