@@ -13,6 +13,7 @@ from trafilatura.utils import repair_faulty_html
 from newswire.services.cleanup import clean_body
 from newswire.services.errors import NewswireError
 from newswire.services.metadata import PageMeta, read_meta
+from newswire.services.splitbody import join_split_body
 from newswire.services.walls import Wall, detect_wall, word_count
 
 # A page needs a little text before a language detector's guess means anything.
@@ -100,6 +101,7 @@ def extract(html: str, url: str) -> Extracted:
     if tree is None:
         raise ExtractionError("page is not parseable HTML")
     meta = read_meta(tree)
+    join_split_body(tree)  # a body that ads cut into pieces: trafilatura would keep the first
     try:
         doc = trafilatura.bare_extraction(
             tree, url=url, fast=True, favor_recall=True, include_comments=False, include_tables=True
