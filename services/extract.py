@@ -12,6 +12,7 @@ from trafilatura.utils import repair_faulty_html
 
 from newswire.services.cleanup import clean_body
 from newswire.services.errors import NewswireError
+from newswire.services.linklists import drop_link_lists
 from newswire.services.metadata import PageMeta, read_meta
 from newswire.services.splitbody import join_split_body
 from newswire.services.walls import Wall, detect_wall, word_count
@@ -101,6 +102,7 @@ def extract(html: str, url: str) -> Extracted:
     if tree is None:
         raise ExtractionError("page is not parseable HTML")
     meta = read_meta(tree)
+    drop_link_lists(tree)  # "latest stories", "read next": navigation inside the body
     join_split_body(tree)  # a body that ads cut into pieces: trafilatura would keep the first
     try:
         doc = trafilatura.bare_extraction(
