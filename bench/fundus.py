@@ -25,6 +25,7 @@ from newswire.services.extract import ExtractionError, extract
 from newswire.services.metadata import jsonld_objects
 from newswire.services.normalize import build_article
 from newswire.services.reconcile import AGENCIES, ORGANIZATION, names_the_site
+from newswire.services.sitenames import letters
 
 SITE_NAME = re.compile(r'<meta[^>]+property="og:site_name"[^>]+content="([^"]+)"')
 FIELDS = ("title", "authors", "date", "image", "language", "body")
@@ -257,10 +258,10 @@ def people(names: list[str] | tuple[str, ...], case: Case) -> set[str]:
     """The persons among author credits: Fundus' parsers also credit news agencies, desks
     ("Redaktion", "staff", "Team") and the publication itself (by its og:site_name, its JSON-LD
     publisher or its host), which newswire records apart or leaves out (as the issue asks);
-    both sides are compared without them."""
+    both sides are compared without them, by their letters ("Dr. Max" and "Dr Max" alike)."""
     sites = [case.site, *case.publishers]
     return {
-        norm(a)
+        letters(a)
         for a in names
         if norm(a) not in AGENCIES
         and not ORGANIZATION.search(a)

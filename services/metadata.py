@@ -109,7 +109,9 @@ def best_timestamp(values: list[str]) -> Timestamp | None:
 BYLINE_XPATH = XPath(
     "//*[@rel='author' or @itemprop='author' or contains(@class, 'author') or "
     "contains(@class, 'Author') or contains(@class, 'byline') or contains(@class, 'Byline') or "
-    "contains(@id, 'author') or contains(@data-component, 'Byline')]"
+    "contains(@id, 'author') or contains(@data-component, 'Byline') or "
+    "(self::a and (contains(@href, '/author/') or contains(@href, '/authors/') or "
+    "contains(@href, '/autor/') or contains(@href, '/autoren/')))]"
     "[not(self::script or self::meta or self::link or self::style)]"
 )
 

@@ -221,6 +221,11 @@ def test_a_byline_is_looked_for_when_the_metadata_credits_only_the_site_or_an_ad
     dw = """<meta name="author" content="Deutsche Welle (www.dw.com)"><script type="application/ld+json">
       {"@type": "NewsArticle", "publisher": {"@type": "Organization", "name": "Deutsche Welle"}}</script>"""
     assert _meta(dw).authors == []
+    # A link to the author's page is a byline; a menu link to the list of authors is not.
+    linked = '<nav><a href="/autoren">Autoren</a></nav><p>von <a href="/autoren/name/max-kolter">Max Kolter</a></p>'
+    assert _meta(
+        '<meta name="author" content="LTO"><meta property="og:site_name" content="LTO">', linked
+    ).authors == ["Max Kolter"]
     # A real name in the metadata: the byline search (1.5 ms) is not run.
     named = '<meta name="author" content="Jane Doe">'
     assert _meta(named, byline).authors == ["Jane Doe"]
