@@ -23,17 +23,24 @@ THREE_LETTER = {
     "kor": "ko", "pol": "pl", "tur": "tr", "ukr": "uk", "swe": "sv", "nor": "no", "dan": "da",
 }  # fmt: skip
 PUBLISHED_KEYS = (
-    "article:published_time", "datepublished", "og:published_time", "pubdate", "publishdate",
-    "date", "dc.date", "dc.date.issued", "sailthru.date", "parsely-pub-date",
+    "article:published_time", "article:published:time", "datepublished", "og:published_time",
+    "pubdate", "publishdate", "date", "dc.date", "dc.date.issued", "sailthru.date",
+    "parsely-pub-date",
 )  # fmt: skip
-MODIFIED_KEYS = ("article:modified_time", "og:updated_time", "datemodified", "last-modified")
+MODIFIED_KEYS = (
+    "article:modified_time",
+    "article:modified:time",
+    "og:updated_time",
+    "datemodified",
+    "last-modified",
+)
 TITLE_KEYS = ("og:title", "twitter:title", "headline", "parsely-title")
 AUTHOR_KEYS = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
 SITE_KEYS = ("og:site_name", "application-name", "publisher")
 IMAGE_KEYS = ("og:image", "og:image:url", "twitter:image", "twitter:image:src")
 TAG_KEYS = ("article:tag", "news_keywords", "keywords", "parsely-tags")
 DESCRIPTION_KEYS = ("og:description", "description", "twitter:description")
-JSONLD_ARTICLE = re.compile(r"(News)?Article|BlogPosting|Report|WebPage", re.I)
+JSONLD_ARTICLE = re.compile(r"(News)?Article|BlogPosting|Report|WebPage|ClaimReview", re.I)
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,21 @@ def guess_date(tree: HtmlElement) -> Timestamp | None:
     return Timestamp(stamp.value, False) if stamp else None
 
 
+def _wrapped_json(text: str) -> object | None:
+    """JSON-LD inside a CDATA section or behind comments ("//<![CDATA[ {...} //]]>"): the
+    outermost object or array in the text, or None."""
+    text = text.replace("<![CDATA[", "").replace("]]>", "")
+    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
+    end = max(text.rfind("}"), text.rfind("]"))
+    if not starts or end < min(starts):
+        return None
+    try:
+        value: object = json.loads(text[min(starts) : end + 1])
+    except ValueError:
+        return None
+    return value
+
+
 def jsonld_objects(tree: HtmlElement) -> list[dict[str, object]]:
     """Every JSON-LD object on the page, @graph members flattened; junk is skipped."""
     objects: list[dict[str, object]] = []
@@ -146,7 +168,9 @@ def jsonld_objects(tree: HtmlElement) -> list[dict[str, object]]:
         try:
             data = json.loads(script)
         except ValueError:
-            continue
+            data = _wrapped_json(script)
+            if data is None:
+                continue
         stack = list(reversed(data)) if isinstance(data, list) else [data]
         while stack:
             item = stack.pop()  # document order: the stack holds what is left, reversed

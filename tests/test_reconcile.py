@@ -263,3 +263,18 @@ def test_the_language_of_text_without_spaces_is_detected() -> None:
     chinese = "国家统计局今天发布的数据显示，十一月份全国居民消费价格同比上涨，市场供应总体充足。"
     assert detect_language(chinese * 2) == "zh"
     assert detect_language("Too short to tell.") is None
+
+
+def test_publication_times_from_wrapped_jsonld_fact_checks_and_colon_spelled_meta() -> None:
+    cdata = """<script type="application/ld+json">
+//<![CDATA[
+{"@graph": [{"@type": "NewsArticle", "datePublished": "2024-08-22T12:00:00+02:00"}]}
+//]]>
+</script>"""
+    claim = '<script type="application/ld+json">{"@type": "ClaimReview", "datePublished": "2026-05-13T15:44:00+02:00"}</script>'
+    colon = '<meta property="article:published:time" content="2024-10-23T15:48:15+00:00">'
+    for head, want in ((cdata, "2024-08-22T10:00:00+00:00"), (claim, "2026-05-13T13:44:00+00:00"),
+                       (colon, "2024-10-23T15:48:15+00:00")):  # fmt: skip
+        published = _meta(head).published
+        assert published is not None and published.has_time
+        assert published.value.isoformat() == want
