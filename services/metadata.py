@@ -40,6 +40,7 @@ SITE_KEYS = ("og:site_name", "application-name", "publisher")
 IMAGE_KEYS = ("og:image", "og:image:url", "twitter:image", "twitter:image:src")
 TAG_KEYS = ("article:tag", "news_keywords", "keywords", "parsely-tags")
 DESCRIPTION_KEYS = ("og:description", "description", "twitter:description")
+WEBPAGE = re.compile(r"\W*(?:WebPage|ItemPage)\W*", re.I)
 JSONLD_ARTICLE = re.compile(r"(News)?Article|BlogPosting|Report|WebPage|ClaimReview", re.I)
 
 
@@ -271,8 +272,13 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     claims += [("title", " ".join(t.itertext())) for t in tree.iter("title")][:1]
     titles = [text for _source, text in claims]
     sites = first(SITE_KEYS) + [n for v in ld_values("publisher") for n in _names(v, ids)]
-    authors = [n for v in ld_values("author") for n in _names(v, ids)] + first(AUTHOR_KEYS)
-    authors += written_by(meta)
+    # The article's own JSON-LD credits first; a WebPage's author is often the CMS user who
+    # posted it, and <meta> authors are a template's guess, so both only stand in for them.
+    stories = [o for o in ld if not WEBPAGE.fullmatch(str(o.get("@type", "")))]
+    authors = [n for o in stories for n in _names(o.get("author"), ids)]
+    if not authors:
+        authors = [n for v in ld_values("author") for n in _names(v, ids)]
+        authors += first(AUTHOR_KEYS) + written_by(meta)
     # Credits naming the publication ("mdr.de", "Deutsche Welle (www.dw.com)") or only an
     # address are not authors; when nothing else is claimed, look for a byline instead.
     url = canonical or next(iter(first(("og:url",))), None)

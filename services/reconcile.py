@@ -18,10 +18,13 @@ another day than its own URL does is wrong about the day. A candidate later than
 (plus a day of clock skew) or before 1995 is not a publication date. Finally
 published_at <= updated_at: an update time earlier than the publication is dropped.
 
-Authors. People only: "By", "Von", "Par", "Por" and roles ("Reporter", "Staff Writer",
+Authors. The article's own JSON-LD credits first; a WebPage's author (the CMS user who posted
+it) and <meta> authors only when the article object names nobody (services/metadata.py).
+People only: "By", "Von", "Par", "Por" and roles ("Reporter", "Staff Writer",
 "Correspondent") are cut, lists split on "and"/"und"/"&"/","; a news agency (AP, Reuters,
-AFP, dpa...) or the publication itself is a source, not an author; names that are URLs,
-e-mail addresses or a single letter are dropped; duplicates (case, accents) are merged.
+AFP, dpa...), a desk ("red.", "Redaktion") or the publication itself is a source, not an
+author; names that are URLs, e-mail addresses, a single letter or a byline's button
+("Folgen") are dropped; duplicates (case, accents) are merged.
 """
 
 import html

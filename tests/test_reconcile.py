@@ -278,3 +278,15 @@ def test_publication_times_from_wrapped_jsonld_fact_checks_and_colon_spelled_met
         published = _meta(head).published
         assert published is not None and published.has_time
         assert published.value.isoformat() == want
+
+
+def test_the_articles_own_credits_beat_the_webpage_and_meta_authors() -> None:
+    # Yoast's WebPage names the CMS user who posted; <meta name=author> an editor or translator.
+    graph = """<meta name="author" content="Amin Al Magrebi"><script type="application/ld+json">{"@graph": [
+      {"@type": "WebPage", "author": {"@type": "Person", "name": "Kate Bubacz"}},
+      {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Laura Jedeed"}}]}</script>"""
+    assert _meta(graph).authors == ["Laura Jedeed"]
+    # Without an article credit, the WebPage's and the meta tag's names stand in.
+    page_only = """<meta name="author" content="Amin Al Magrebi"><script type="application/ld+json">
+      {"@type": "WebPage", "author": {"@type": "Person", "name": "Kate Bubacz"}}</script>"""
+    assert _meta(page_only).authors == ["Kate Bubacz", "Amin Al Magrebi"]
