@@ -11,6 +11,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -80,7 +81,7 @@ class Case:
         match = SITE_NAME.search(self.html)
         return match.group(1) if match else None
 
-    @property
+    @cached_property  # parses the page: once per case
     def publishers(self) -> list[str]:
         """The publisher names in the page's JSON-LD."""
         names = []

@@ -6,8 +6,10 @@ Title. Candidates are the page's <h1>, JSON-LD headline, og:title/twitter:title 
 "social" source) and <title>. Each loses a trailing site decoration ("... | CBC News",
 "... - WELT", "...：朝日新聞デジタル", "... – DW – 13.06.2023", "... | by Jane Doe") when the
 trailing part names the site (og:site_name, publisher, or the host's name), is a date or a
-byline. The text most sources agree on wins; ties go to the <h1>, then JSON-LD, social,
-<title>. A feed's own title beats them all (it is written for readers).
+byline; HTML entities and invisible characters go. The text most sources agree on wins (a
+claim that is another plus a trailing section label, "X - News", backs X); ties go to the
+<h1>, then JSON-LD, social, <title>. A feed's own title beats them all (it is written for
+readers).
 
 Publication time. Evidence: the page's published time (article:published_time, JSON-LD
 datePublished, <meta> dates, <time datetime>), the feed entry's date, and a date in the URL
