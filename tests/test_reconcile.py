@@ -14,6 +14,7 @@ from newswire.services.metadata import (
     page_language,
     parse_timestamp,
     read_meta,
+    time_claims,
 )
 from newswire.services.normalize import build_article
 from newswire.services.reconcile import (
@@ -290,3 +291,13 @@ def test_the_articles_own_credits_beat_the_webpage_and_meta_authors() -> None:
     page_only = """<meta name="author" content="Amin Al Magrebi"><script type="application/ld+json">
       {"@type": "WebPage", "author": {"@type": "Person", "name": "Kate Bubacz"}}</script>"""
     assert _meta(page_only).authors == ["Kate Bubacz", "Amin Al Magrebi"]
+
+
+def test_time_elements_count_when_they_say_so_or_come_first_among_their_siblings() -> None:
+    body = (
+        '<div><time datetime="2026-11-20T08:00:00Z">a</time><time datetime="2026-01-01T00:00:00Z">b</time>'
+        '<time itemprop="datePublished" datetime="2026-11-20T09:00:00Z">c</time></div>'
+    )
+    tree = trafilatura.load_html(f"<html><body>{body}<p>x</p></body></html>")
+    times = time_claims(list(tree.iter("time")))
+    assert times == ["2026-11-20T08:00:00Z", "2026-11-20T09:00:00Z"]
