@@ -37,8 +37,11 @@ def drop_link_lists(tree: HtmlElement) -> int:
     dropped = 0
     for listing in list(tree.iter("ul", "ol")):
         items = listing.findall("li")
-        parent = listing.getparent()
-        if len(items) >= MIN_ITEMS and parent is not None and all(map(_is_link, items)):
-            parent.remove(listing)
+        if (
+            len(items) >= MIN_ITEMS
+            and listing.getparent() is not None
+            and all(map(_is_link, items))
+        ):
+            listing.drop_tree()  # the text after the list stays
             dropped += 1
     return dropped

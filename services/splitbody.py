@@ -71,7 +71,12 @@ def join_split_body(tree: HtmlElement) -> int:
             continue  # siblings are extracted together already; another slot is other content
         if next(part.iterancestors("li"), None) is not None:
             continue
+        if part.text and part.text.strip():  # text before the part's first child
+            if len(first):
+                first[-1].tail = (first[-1].tail or "") + part.text
+            else:
+                first.text = (first.text or "") + part.text
         first.extend(list(part))
-        parent.remove(part)
+        part.drop_tree()  # its tail (text after it) stays where it was
         moved += 1
     return moved

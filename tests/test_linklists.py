@@ -60,3 +60,9 @@ def test_lists_with_prose_and_single_links_stay() -> None:
         assert tree is not None
         before = etree.tostring(tree)
         assert drop_link_lists(tree) == 0 and etree.tostring(tree) == before
+
+
+def test_text_after_a_dropped_list_stays() -> None:
+    tree = parse_page(page(STORY + MORE + "Words after the list, outside any paragraph."))
+    assert tree is not None and drop_link_lists(tree) == 1
+    assert "Words after the list" in tree.text_content()

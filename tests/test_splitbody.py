@@ -54,3 +54,15 @@ def test_teasers_next_stories_and_siblings_are_not_joined() -> None:
     for html in (page(teasers), endless, siblings, many, short):
         tree = parse_page(html)
         assert tree is not None and join_split_body(tree) == 0
+
+
+def test_text_outside_the_moved_elements_is_kept() -> None:
+    # Text directly inside a continuation (before its first paragraph) moves with it; text
+    # after it stays where it was.
+    second = "Loose opening words of part two. " + paragraphs("Second part")
+    html = page(slot(paragraphs("First part")) + AD + slot(second) + "Closing words after.")
+    tree = parse_page(html)
+    assert tree is not None and join_split_body(tree) == 1
+    text = tree.text_content()
+    assert "Loose opening words of part two." in text and "Closing words after." in text
+    assert text.index("First part paragraph 3") < text.index("Loose opening words")
