@@ -127,6 +127,15 @@ BYLINE_XPATH = XPath(
 SCANNED = ("meta", "script", "link", "time", "h1", "title")
 
 
+SPACE_BEFORE_MARK = re.compile(r"\s+(?=[:,.!?;…])")
+
+
+def _inline_text(element: HtmlElement) -> str:
+    """A headline's text with its inline parts joined by spaces ("<span>Kicker</span>Title"
+    stays two words), but no space before punctuation that follows a part ("Gesetz<i>:</i>")."""
+    return SPACE_BEFORE_MARK.sub("", " ".join(element.itertext()))
+
+
 def _text_of(element: HtmlElement) -> str:
     return " ".join(" ".join(element.itertext()).split())
 
@@ -302,7 +311,7 @@ def read_meta(tree: HtmlElement) -> PageMeta:
 
     claims = [("social", t) for t in first(TITLE_KEYS)]
     claims += [("jsonld", str(v)) for v in ld_values("headline") if isinstance(v, str)]
-    claims += [("h1", " ".join(h.itertext())) for h in found["h1"][:2]]
+    claims += [("h1", _inline_text(h)) for h in found["h1"][:2]]
     claims += [("title", " ".join(t.itertext())) for t in found["title"][:1]]
     titles = [text for _source, text in claims]
     sites = first(SITE_KEYS) + [n for v in ld_values("publisher") for n in _names(v, ids)]

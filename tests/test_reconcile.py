@@ -301,3 +301,10 @@ def test_time_elements_count_when_they_say_so_or_come_first_among_their_siblings
     tree = trafilatura.load_html(f"<html><body>{body}<p>x</p></body></html>")
     times = time_claims(list(tree.iter("time")))
     assert times == ["2026-11-20T08:00:00Z", "2026-11-20T09:00:00Z"]
+
+
+def test_a_headline_in_inline_parts_reads_as_one_line() -> None:
+    h1 = "<h1><span>Entwurf des Gesetzes</span><span>: Ein bisschen Fortschritt</span></h1>"
+    assert ("h1", "Entwurf des Gesetzes: Ein bisschen Fortschritt") in _meta("", h1).title_claims
+    kicker = "<h1><span>Nahost</span><span>Waffenruhe hält</span></h1>"
+    assert ("h1", "Nahost Waffenruhe hält") in _meta("", kicker).title_claims
