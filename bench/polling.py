@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from bench.throughput import cpu_seconds, tree_pids
+from bench.throughput import cpu_seconds, stop_processes, tree_pids
 from newswire.schemas.feed import FeedState
 from newswire.services.registry import Registry, feed_id
 from newswire.workers.site_server import LoopbackServer
@@ -131,10 +131,7 @@ def run(redis_url: str, feeds: int, interval: int, window: float, log_dir: Path)
             stalest_feed_age=max(polled) if polled else float("nan"),
         )
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(30)
+        stop_processes(procs)
         server.close()
         client.close()
 
@@ -202,10 +199,7 @@ def run_steady(
             poller_core_share=cpu[0] / elapsed, redis_bytes_per_feed=per_feed,
         )  # fmt: skip
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(30)
+        stop_processes(procs)
         server.close()
         client.close()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import redis
 
 from bench.corpus import corpus_root, load_pages
-from bench.throughput import write_copies
+from bench.throughput import stop_processes, write_copies
 from newswire.services.registry import Registry
 from newswire.workers.site_server import SiteServer
 from newswire.workers.stack import RedisProcess
@@ -91,10 +91,7 @@ def main() -> int:
                 for k, v in client.info("commandstats").items()
             }
         finally:
-            for p in (worker, beat):
-                p.terminate()
-            for p in (worker, beat):
-                p.wait(30)
+            stop_processes([worker, beat])
             site.close()
             redis_proc.stop()
         stages: collections.Counter[str] = collections.Counter()

@@ -52,6 +52,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to all first, then wait for each: they shut down in parallel."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.wait(30)
+
+
 def per_process_rss(procs: list[subprocess.Popen[bytes]]) -> list[int]:
     return [rss_kib(p) for w in procs for p in tree_pids(w.pid)]
 
@@ -122,10 +130,7 @@ def workers_run(
         if pending:
             memory[pending.pop(0)] = per_process_rss(procs[:-1])
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(30)
+        stop_processes(procs)
         client.close()
     return done / elapsed, memory
 
