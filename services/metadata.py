@@ -14,6 +14,8 @@ from newswire.services.sitenames import names_the_site
 
 # A credit that is an address, not a name: a URL, an e-mail address, a number.
 NOT_A_NAME = re.compile(r"(?:https?://|www\.|@|\.[a-z]{2,3}$|\d{3,})", re.IGNORECASE)
+
+
 # A language tag: ISO 639-1 ("de", "pt-BR", "en_US") or a three-letter code; not "utf-8"
 # (which some pages put in Content-Language).
 LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:$|[-_])")
@@ -127,13 +129,19 @@ BYLINE_XPATH = XPath(
 SCANNED = ("meta", "script", "link", "time", "h1", "title")
 
 
-SPACE_BEFORE_MARK = re.compile(r"\s+(?=[:,.!?;…])")
+MARKS = ":,.!?;…"
 
 
 def _inline_text(element: HtmlElement) -> str:
     """A headline's text with its inline parts joined by spaces ("<span>Kicker</span>Title"
-    stays two words), but no space before punctuation that follows a part ("Gesetz<i>:</i>")."""
-    return SPACE_BEFORE_MARK.sub("", " ".join(element.itertext()))
+    stays two words), but no space added before a part that starts with punctuation
+    ("Gesetz<i>:</i>"); spaces the page itself writes stay ("Ukraine : la Russie")."""
+    text = ""
+    for part in element.itertext():
+        if text and part and not part.startswith(tuple(MARKS)):
+            text += " "
+        text += part
+    return text
 
 
 def _text_of(element: HtmlElement) -> str:
@@ -264,6 +272,12 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
 
 
+def is_address(credit: str) -> bool:
+    """A one-word credit that is a profile URL (also "//host/..."), an e-mail address or a
+    domain, not a name."""
+    return " " not in credit and (bool(NOT_A_NAME.search(credit)) or credit.startswith("//"))
+
+
 def _split_people(values: list[str]) -> list[str]:
     people: list[str] = []
     for value in values:
@@ -327,7 +341,7 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     url = canonical or next(iter(first(("og:url",))), None)
     site_names: list[str | None] = [*sites] or [None]  # the host alone, when nothing names it
     authors = [a for a in authors if not any(names_the_site(a, s, url) for s in site_names)]
-    if all(" " not in a and NOT_A_NAME.search(a) for a in authors):
+    if all(map(is_address, authors)):
         # A byline in the markup (rel/itemprop=author, class or id naming an author or byline).
         # One XPath with contains(), not regular expressions: trafilatura's own byline search
         # costs 3-4 ms a page, and this one ~1.5 ms, so it only runs when it is needed.

@@ -35,7 +35,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from newswire.services.metadata import NOT_A_NAME, Timestamp
+from newswire.services.metadata import NOT_A_NAME, Timestamp, is_address
 from newswire.services.sitenames import letters, names_the_site
 
 # -- titles ----------------------------------------------------------------------------------
@@ -220,7 +220,7 @@ def clean_authors(
     seen: set[str] = set()
     for claim in names:
         text = " ".join(claim.split())
-        if " " not in text and (NOT_A_NAME.search(text) or text.startswith("//")):
+        if is_address(text):
             continue  # a profile URL or an e-mail address
         if swapped := LAST_FIRST.match(text):  # "You, Xiaoying" in citation meta
             text = f"{swapped[2]} {swapped[1]}"

@@ -51,8 +51,7 @@ def join_split_body(tree: HtmlElement) -> int:
     if len(text) < 2:
         return 0
     biggest = max(text, key=text.__getitem__)
-    key = (biggest.tag, biggest.get("class"))
-    parts = [c for c in text if (c.tag, c.get("class")) == key]  # document order
+    parts = [c for c in text if _shape(c) == _shape(biggest)]  # document order
     if not 2 <= len(parts) <= MAX_PARTS:
         return 0
     first, home = parts[0], _article(parts[0])

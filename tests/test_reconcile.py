@@ -308,3 +308,6 @@ def test_a_headline_in_inline_parts_reads_as_one_line() -> None:
     assert ("h1", "Entwurf des Gesetzes: Ein bisschen Fortschritt") in _meta("", h1).title_claims
     kicker = "<h1><span>Nahost</span><span>Waffenruhe hält</span></h1>"
     assert ("h1", "Nahost Waffenruhe hält") in _meta("", kicker).title_claims
+    # A space the page writes before a colon (French typography) is the page's own.
+    french = "<h1><span>Guerre en Ukraine</span> : la Russie affirme</h1>"
+    assert ("h1", "Guerre en Ukraine : la Russie affirme") in _meta("", french).title_claims
