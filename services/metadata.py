@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from htmldate import find_date
-from lxml.etree import XPath
 from lxml.html import HtmlElement
-from trafilatura.json_metadata import normalize_authors
 
+from newswire.services.bylines import byline_names, bylines, cms_account
 from newswire.services.sitenames import names_the_site
 
 # A credit that is an address, not a name: a URL, an e-mail address, a number.
@@ -116,16 +115,6 @@ def best_timestamp(values: list[str]) -> Timestamp | None:
     return best.in_zone(zone) if zone is not None else best
 
 
-BYLINE_XPATH = XPath(
-    "//*[@rel='author' or @itemprop='author' or contains(@class, 'author') or "
-    "contains(@class, 'Author') or contains(@class, 'byline') or contains(@class, 'Byline') or "
-    "contains(@id, 'author') or contains(@data-component, 'Byline') or "
-    "(self::a and (contains(@href, '/author/') or contains(@href, '/authors/') or "
-    "contains(@href, '/autor/') or contains(@href, '/autoren/')))]"
-    "[not(self::script or self::meta or self::link or self::style)]"
-)
-
-
 SCANNED = ("meta", "script", "link", "time", "h1", "title")
 
 
@@ -142,10 +131,6 @@ def _inline_text(element: HtmlElement) -> str:
             text += " "
         text += part
     return text
-
-
-def _text_of(element: HtmlElement) -> str:
-    return " ".join(" ".join(element.itertext()).split())
 
 
 def time_claims(times: list[HtmlElement]) -> list[str]:
@@ -248,6 +233,8 @@ def _names(value: object, ids: dict[str, dict[str, object]] | None = None) -> li
         ref = value.get("@id")
         if "name" not in value and isinstance(ref, str) and ids and ref in ids:
             value = ids[ref]  # Yoast's graphs: "author": {"@id": ".../#/person/..."}
+        if cms_account(value):
+            return []  # the CMS's admin account posted it; the byline may say who wrote it
         name = value.get("name")
         if isinstance(name, str):
             return [name]
@@ -342,14 +329,12 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     site_names: list[str | None] = [*sites] or [None]  # the host alone, when nothing names it
     authors = [a for a in authors if not any(names_the_site(a, s, url) for s in site_names)]
     if all(map(is_address, authors)):
-        # A byline in the markup (rel/itemprop=author, class or id naming an author or byline).
-        # One XPath with contains(), not regular expressions: trafilatura's own byline search
-        # costs 3-4 ms a page, and this one ~1.5 ms, so it only runs when it is needed.
-        byline = next(
-            (t for t in (_text_of(e) for e in BYLINE_XPATH(tree)) if 0 < len(t) <= 120), None
-        )
-        byline = normalize_authors(None, byline) if byline else None
-        authors += [a for a in (byline or "").split(";") if a.strip()]
+        # A byline in the markup: searched only when needed (~1.5 ms a page).
+        for byline in bylines(tree):
+            names = [a for a in byline_names(byline, site_names, url) if not is_address(a)]
+            if names:
+                authors += names
+                break
     # JSON-LD first: publishers keep it right for search engines; <meta> tags are more often a
     # template's guess (local time labelled UTC, the modification time).
     times = time_claims(found["time"])

@@ -176,7 +176,7 @@ ROLE = re.compile(
     r"corresponsal|redactor[a]?|staff)\b.*$",
     re.IGNORECASE,
 )
-SPLIT = re.compile(r"\s*(?:;|,|\s&\s|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b|/)\s*")
+SPLIT = re.compile(r"\s*(?:;|,|、|，|\s&\s|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b|/)\s*")
 AGENCIES = {
     "ap", "associated press", "the associated press", "reuters", "afp", "agence france-presse",
     "dpa", "dpa-afx", "epd", "kna", "apa", "sda", "ansa", "efe", "europa press", "ntb", "tt",
@@ -211,6 +211,17 @@ AGENCY_KEYS = frozenset(_key(a) for a in AGENCIES)
 AGENCY_IN = re.compile(r"\s+in\s+[^\W\d][\w .'-]*$")  # "Associated Press in Valencia"
 
 
+def _agency_tail(name: str) -> tuple[str, str | None]:
+    """A person's name run together with their agency's ("Tom Davies Associated Press"), as
+    a byline's markup reads without separators: (name, agency); (name, None) otherwise."""
+    words = name.split()
+    for k in range(2, len(words)):  # the longest agency name that ends the credit
+        key = _key(tail := " ".join(words[k:]))
+        if key in AGENCY_KEYS and (len(key) >= 3 or tail.isupper()):  # not a surname "Pa"
+            return " ".join(words[:k]), tail
+    return name, None
+
+
 def clean_authors(
     names: list[str], site: str | None = None, url: str | None = None
 ) -> tuple[list[str], list[str]]:
@@ -240,6 +251,9 @@ def clean_authors(
                 if credit not in agencies:
                     agencies.append(credit)
                 continue
+            name, agency = _agency_tail(name)  # "Tom Davies Associated Press"
+            if agency and agency not in agencies:
+                agencies.append(agency)
             if names_the_site(name, site, url) or ORGANIZATION.search(name) or key in DESKS:
                 continue  # the publication credited as the author, an organization, a desk
             if name.casefold() in BYLINE_WORDS:

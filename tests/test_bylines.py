@@ -1,0 +1,128 @@
+"""Bylines read from a page's markup when its tags and JSON-LD credit no one."""
+
+import pytest
+import trafilatura
+
+from newswire.services.bylines import byline_names, bylines
+from newswire.services.metadata import PageMeta, read_meta
+from newswire.services.reconcile import clean_authors
+
+LONG = "The council met on Tuesday and voted to close the old bridge for repairs next spring. " * 2
+
+
+def _tree(body: str, head: str = "") -> object:
+    return trafilatura.load_html(f"<html><head>{head}</head><body>{body}</body></html>")
+
+
+def _meta(body: str, head: str = "") -> PageMeta:
+    return read_meta(_tree(body, head))
+
+
+def _people(body: str, head: str = "") -> list[str]:
+    meta = _meta(body, head)
+    return clean_authors(meta.authors, meta.source, meta.canonical)[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "people"),
+    [
+        # The label is the element's own text, the names its children.
+        ('<ul><li>Von: <span><a href="/p/1">Bill MCCARTHY</a>, </span><span><a href="/p/2">'
+         "Marisha GOLDHAMER</a></span></li></ul>", ["Bill MCCARTHY", "Marisha GOLDHAMER"]),
+        # The label is an element of its own; the names follow it.
+        ("<ul><li><strong>Datum</strong> 28.04.2023</li><li><strong>Autorin/Autor</strong> "
+         "Roman Goncharenko</li></ul>", ["Roman Goncharenko"]),
+        # Label and names in one text, in full-width punctuation.
+        ("<div>(责编：牛镛、岳弘彬)</div>", ["牛镛", "岳弘彬"]),
+        # "By" with a colon, a date after the names.
+        ("<p>By: Matthew Digby and Minh Do on Monday, November 18th, 2019</p>",
+         ["Matthew Digby", "Minh Do"]),
+    ],
+)  # fmt: skip
+def test_labelled_credits(body: str, people: list[str]) -> None:
+    assert _people(body + f"<p>{LONG}</p>") == people
+
+
+def test_a_label_word_starting_prose_is_not_a_credit() -> None:
+    # No colon and no label element: "Von der Leyen ..." and "By the way" are sentences.
+    body = f"<p>Von der Leyen sagte am Montag etwas.</p><p>By the way, {LONG}</p>"
+    body += "<p><em>By</em> the time we arrived, the bridge was closed.</p>"
+    assert _people(body) == []
+
+
+def test_a_bold_name_opening_or_closing_the_story_is_its_byline() -> None:
+    opening = (
+        f"<p>&nbsp;</p><p><strong>Mathatisi Sebusi/Mohalenyane Phakela</strong></p><p>{LONG}</p>"
+    )
+    assert _people(opening) == ["Mathatisi Sebusi", "Mohalenyane Phakela"]
+    shouting = f"<p><strong>MTHOBISI SITHOLE&nbsp;</strong></p><p>{LONG}</p>"
+    assert _people(shouting) == ["MTHOBISI SITHOLE"]
+    closing = (
+        f'<p>{LONG}</p><p>{LONG}</p><p style="text-align:right"><strong>Lê Phương</strong></p>'
+    )
+    assert _people(closing) == ["Lê Phương"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"<p>{LONG}</p><p><strong>Key Points Ahead</strong></p><p>{LONG}</p>",  # a subhead
+        f"<p><strong>Read more: the bridge</strong></p><p>{LONG}</p>",  # not names
+        f"<p><strong>Jane Doe</strong> said the bridge is old.</p><p>{LONG}</p>",  # prose
+        f"<p><strong>Paris</strong></p><p>{LONG}</p>",  # one word: a dateline
+    ],
+)
+def test_bold_text_that_is_no_byline(body: str) -> None:
+    assert _people(body) == []
+
+
+def test_the_cms_admin_account_is_nobody_and_the_byline_says_who_wrote_it() -> None:
+    head = """<script type="application/ld+json">{"@type": "BlogPosting", "author":
+      {"@id": "https://news.example/author/admin/", "name": "News D"}}</script>"""
+    body = (
+        '<p>by <span class="author vcard"><a href="https://news.example/author/admin/" '
+        f'rel="author">News D</a></span> | 5 November 2024</p><p><b>Thandi Dlamini</b></p><p>{LONG}</p>'
+    )
+    assert _people(body, head) == ["Thandi Dlamini"]
+
+
+def test_screen_reader_text_is_not_part_of_the_byline() -> None:
+    body = (
+        '<div class="authors"><span class="u-visually-hidden">capital</span>'
+        "<span>von</span> <span>Jemima Kelly</span></div>"
+    )
+    assert _people(body, '<meta property="og:site_name" content="Stern">') == ["Jemima Kelly"]
+
+
+def test_an_author_box_naming_only_the_site_gives_way_to_the_next_byline() -> None:
+    head = '<meta property="og:site_name" content="Lesotho Times">'
+    box = '<div class="author-info"><a rel="author" href="/profile/x">Lesotho Times</a></div>'
+    assert _people(f"<p><strong>Mohloai Mpesi</strong></p><p>{LONG}</p>{box}", head) == [
+        "Mohloai Mpesi"
+    ]
+
+
+def test_byline_text_loses_dates_and_the_publication_run_into_it() -> None:
+    text = "Kevin Johnson and Kevin McCoy USA TODAY Published 7:07 PM EST Nov 19, 2019"
+    assert byline_names(text, ["USA TODAY"], None) == ["Kevin Johnson", "Kevin McCoy"]
+    florida = "Elliot Brownstein Florida Today Published 2:16 AM EST Nov 20, 2019"
+    assert byline_names(florida, [None], "https://www.floridatoday.com/story/x") == [
+        "Elliot Brownstein"
+    ]
+    assert byline_names("Carrie Arnold November 20, 2019", [None], None) == ["Carrie Arnold"]
+    assert byline_names("Jeff Foust Monday, November 18, 2019", [None], None) == ["Jeff Foust"]
+    # A name that is also a month stays a name when no day follows.
+    assert byline_names("April Ryan", [None], None) == ["April Ryan"]
+
+
+def test_an_agency_run_into_a_name_is_recorded_as_the_source() -> None:
+    assert clean_authors(["Tom Davies Associated Press"]) == (["Tom Davies"], ["Associated Press"])
+    assert clean_authors(["Michael Bloomberg"]) == (["Michael Bloomberg"], [])
+
+
+def test_searches_run_lazily_in_order_of_trust() -> None:
+    tree = _tree(
+        '<span class="byline">Jane Doe</span><p>Text: Max Roe</p>'
+        f"<p><b>Ann Poe</b></p><p>{LONG}</p>"
+    )
+    assert list(bylines(tree)) == ["Jane Doe", "Max Roe", "Ann Poe"]
