@@ -2,15 +2,19 @@
 
 import pytest
 import trafilatura
+from lxml.etree import XPath
+from lxml.html import HtmlElement
 
-from newswire.services.bylines import byline_names, bylines
+from bench.corpus import corpus_root, load_pages
+from newswire.services.bylines import NOT_MARKED, _is_marked, byline_names, bylines
+from newswire.services.extract import parse_page
 from newswire.services.metadata import PageMeta, read_meta
 from newswire.services.reconcile import clean_authors
 
 LONG = "The council met on Tuesday and voted to close the old bridge for repairs next spring. " * 2
 
 
-def _tree(body: str, head: str = "") -> object:
+def _tree(body: str, head: str = "") -> HtmlElement:
     return trafilatura.load_html(f"<html><head>{head}</head><body>{body}</body></html>")
 
 
@@ -126,3 +130,41 @@ def test_searches_run_lazily_in_order_of_trust() -> None:
         f"<p><b>Ann Poe</b></p><p>{LONG}</p>"
     )
     assert list(bylines(tree)) == ["Jane Doe", "Max Roe", "Ann Poe"]
+
+
+# The byline marks as one XPath: the walk in `bylines` must select the same elements.
+MARKED_XPATH = (
+    "//*[@rel='author' or @itemprop='author' or contains(@class, 'author') or "
+    "contains(@class, 'Author') or contains(@class, 'byline') or contains(@class, 'Byline') or "
+    "contains(@id, 'author') or contains(@data-component, 'Byline') or "
+    "(self::a and (contains(@href, '/author/') or contains(@href, '/authors/') or "
+    "contains(@href, '/autor/') or contains(@href, '/autoren/')))]"
+    "[not(self::script or self::meta or self::link or self::style)]"
+)
+
+
+def _walked(tree: HtmlElement) -> list[HtmlElement]:
+    return [
+        e
+        for e in tree.iter()
+        if isinstance(e.tag, str) and e.tag not in NOT_MARKED and _is_marked(e)
+    ]
+
+
+def test_the_byline_walk_selects_what_the_xpath_selects() -> None:
+    tree = _tree(
+        '<a rel="author">a</a><a rel="authors">no</a><span itemprop="author">b</span>'
+        '<div class="post-Author">c</div><p class="bylines">d</p><i id="author-1">e</i>'
+        '<i id="Author">no</i><div data-component="Byline">f</div><a href="/autoren/x">g</a>'
+        '<span href="/author/x">no</span><meta class="author"><p class="ByLine">no</p>'
+    )
+    walked = _walked(tree)
+    assert walked == XPath(MARKED_XPATH)(tree)
+    assert [e.text for e in walked] == ["a", "b", "c", "d", "e", "f", "g"]
+    root = corpus_root()
+    if not (root / "ground-truth.json").exists():
+        return  # the made-up page above still ran
+    for page in load_pages(root):
+        tree = parse_page(page.html.decode("utf-8", "replace"))
+        if tree is not None:
+            assert _walked(tree) == XPath(MARKED_XPATH)(tree), page.id
