@@ -131,7 +131,8 @@ def _labelled(tree: HtmlElement) -> str | None:
 
 
 def _is_names(text: str) -> bool:
-    """ "Jane Doe", "MTHOBISI SITHOLE", "Jane Doe/John Roe": capitalised words, 2-4 a name."""
+    """Whether the text is one to four names of 2-4 capitalised words each: "Jane Doe",
+    "MTHOBISI SITHOLE", "Jane Doe/John Roe"."""
     names = [n for n in NAME_SEPARATORS.split(text) if n]
     if not names or len(names) > 4:
         return False
@@ -193,6 +194,7 @@ def byline_names(text: str, sites: list[str | None], url: str | None) -> list[st
     trafilatura splits credits, a trailing publication name taken off ("Jane Doe USA TODAY"),
     and credits that only name the publication dropped."""
     keys = {letters(s) for s in sites if s} | {letters(h) for h in host_names(url)}
+    keys.discard("")  # a site named only in symbols would match any punctuation
     names = []
     for name in (normalize_authors(None, NAMES_END.sub("", text)) or "").split(";"):
         words = name.split()

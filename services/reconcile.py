@@ -252,8 +252,10 @@ def clean_authors(
                     agencies.append(credit)
                 continue
             name, agency = _agency_tail(name)  # "Tom Davies Associated Press"
-            if agency and agency not in agencies:
-                agencies.append(agency)
+            if agency:
+                key = _key(name)
+                if agency not in agencies:
+                    agencies.append(agency)
             if names_the_site(name, site, url) or ORGANIZATION.search(name) or key in DESKS:
                 continue  # the publication credited as the author, an organization, a desk
             if name.casefold() in BYLINE_WORDS:

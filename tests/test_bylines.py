@@ -122,6 +122,8 @@ def test_byline_text_loses_dates_and_the_publication_run_into_it() -> None:
 def test_an_agency_run_into_a_name_is_recorded_as_the_source() -> None:
     assert clean_authors(["Tom Davies Associated Press"]) == (["Tom Davies"], ["Associated Press"])
     assert clean_authors(["Michael Bloomberg"]) == (["Michael Bloomberg"], [])
+    # Once the agency is off, the name is the same person as another credit of theirs.
+    assert clean_authors(["Tom Davies", "Tom Davies AP"]) == (["Tom Davies"], ["AP"])
 
 
 def test_searches_run_lazily_in_order_of_trust() -> None:
