@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from lxml.html import HtmlElement
 from trafilatura.json_metadata import normalize_authors
 
-from newswire.services.sitenames import host_names, letters, names_the_site
+from newswire.services.sitenames import host_names, letters, names_a_site
 
 # Elements that say they hold a byline: rel/itemprop=author, a class or id naming an author
 # or byline, a link to an author page. Tested in Python on one walk that stops at the first
@@ -201,6 +201,6 @@ def byline_names(text: str, sites: list[str | None], url: str | None) -> list[st
         # the longest trailing run of words that spells the publication's name goes
         cut = next((k for k in range(1, len(words)) if letters(" ".join(words[k:])) in keys), None)
         person = " ".join(words[:cut])
-        if person and not any(names_the_site(person, s, url) for s in sites):
+        if person and not names_a_site(person, sites, url):
             names.append(person)
     return names

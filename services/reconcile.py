@@ -211,9 +211,13 @@ AGENCY_KEYS = frozenset(_key(a) for a in AGENCIES)
 AGENCY_IN = re.compile(r"\s+in\s+[^\W\d][\w .'-]*$")  # "Associated Press in Valencia"
 
 
-def _agency_tail(name: str) -> tuple[str, str | None]:
-    """A person's name run together with their agency's ("Tom Davies Associated Press"), as
-    a byline's markup reads without separators: (name, agency); (name, None) otherwise."""
+def _split_agency(name: str) -> tuple[str, str | None]:
+    """(person, agency) of a credit: ("", agency) for an agency alone ("Associated Press in
+    Valencia"), the two apart for a name run together with its agency's, as a byline's markup
+    reads without separators ("Tom Davies Associated Press"), (name, None) otherwise."""
+    credit = AGENCY_IN.sub("", name)
+    if _key(credit) in AGENCY_KEYS:
+        return "", credit
     words = name.split()
     for k in range(2, len(words)):  # the longest agency name that ends the credit
         key = _key(tail := " ".join(words[k:]))
@@ -246,16 +250,12 @@ def clean_authors(
             key = _key(name)
             if len(key) < 2 or len(name.split()) > MAX_NAME_WORDS:
                 continue
-            credit = AGENCY_IN.sub("", name)  # "Associated Press in Valencia"
-            if _key(credit) in AGENCY_KEYS:
-                if credit not in agencies:
-                    agencies.append(credit)
+            name, agency = _split_agency(name)
+            if agency and agency not in agencies:
+                agencies.append(agency)
+            if not name:
                 continue
-            name, agency = _agency_tail(name)  # "Tom Davies Associated Press"
-            if agency:
-                key = _key(name)
-                if agency not in agencies:
-                    agencies.append(agency)
+            key = _key(name)
             if names_the_site(name, site, url) or ORGANIZATION.search(name) or key in DESKS:
                 continue  # the publication credited as the author, an organization, a desk
             if name.casefold() in BYLINE_WORDS:

@@ -36,3 +36,8 @@ def names_the_site(part: str, site: str | None, url: str | None) -> bool:
         if len(own) > 3 and own in label:
             return True
     return False
+
+
+def names_a_site(part: str, sites: list[str | None], url: str | None) -> bool:
+    """Whether a credit names the publication by any of its names (or, for None, its host)."""
+    return any(names_the_site(part, site, url) for site in sites)
