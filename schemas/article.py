@@ -94,6 +94,12 @@ class Article(StoryFields):
         "story, not its authors.",
     )
 
+    truncated: list[str] = Field(
+        default_factory=list,
+        description="Each field cut (or dropped) to fit the stream's entry size limits, and "
+        "how much: empty when nothing was cut.",
+    )
+
     def to_v1(self) -> ArticleV1:
         """This article in the version-1 shape: the fields version 1 had, nothing else."""
         return ArticleV1.model_validate(

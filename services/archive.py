@@ -21,9 +21,11 @@ from typing import Protocol
 import zstandard
 
 from newswire.schemas.feed import FeedEntry
+from newswire.services.errors import ArchiveError
 
 DAY_FORMAT = "%Y-%m-%d"
 LEVEL = 3  # zstd's default: ~0.3 ms for a 100 KB page, about 5x smaller
+MAX_PAGE = 64 * 1024 * 1024  # no archived page is larger (the fetch cap is far below)
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,13 @@ class PageArchive(Protocol):
         """Keep `content` (fetched from `url` for `entry`); returns its sha256."""
 
     def get(self, record: ArchivedPage) -> bytes | None:
-        """The page of an index record; None once it expired."""
+        """The page of an index record; None once it expired; ArchiveError if unreadable."""
+
+    unreadable_lines: int  # index lines skipped as unreadable by `records` so far
 
     def records(self, since: datetime | None = None) -> Iterator[ArchivedPage]:
-        """Every index record, oldest day first, from `since` on."""
+        """Every index record, oldest day first, from `since` on; an unreadable line is
+        skipped and counted in `unreadable_lines`."""
 
     def prune(self, now: datetime) -> int:
         """Remove what is older than the TTL; returns how many days were removed."""
@@ -80,6 +85,7 @@ class LocalArchive:
         self._pruned = 0.0
         self._local = threading.local()  # a compressor per thread (they are not thread-safe)
         self._index: tuple[str, int] | None = None  # (day, fd) of the open index file
+        self.unreadable_lines = 0  # index lines `records` skipped
 
     def _compressor(self) -> zstandard.ZstdCompressor:
         compressor: zstandard.ZstdCompressor | None = getattr(self._local, "compressor", None)
@@ -126,7 +132,10 @@ class LocalArchive:
             compressed = path.read_bytes()
         except FileNotFoundError:
             return None
-        return zstandard.ZstdDecompressor().decompress(compressed)
+        try:
+            return zstandard.ZstdDecompressor().decompress(compressed, max_output_size=MAX_PAGE)
+        except zstandard.ZstdError as exc:
+            raise ArchiveError(f"archived page {path.name} is unreadable: {exc}") from None
 
     def records(self, since: datetime | None = None) -> Iterator[ArchivedPage]:
         first = since.strftime(DAY_FORMAT) if since else ""
@@ -136,12 +145,18 @@ class LocalArchive:
             index = folder / "index.jsonl"
             if not index.exists():
                 continue
-            with index.open(encoding="utf-8") as lines:
+            with index.open(encoding="utf-8", errors="replace") as lines:
                 for line in lines:
-                    if line.strip():
+                    if not line.strip():
+                        continue
+                    try:
                         record = ArchivedPage.from_json(line)
-                        if since is None or record.fetched_at >= since.timestamp():
-                            yield record
+                    except (ValueError, KeyError, TypeError):
+                        # A line a full disk or a crash cut short: the rest is still read.
+                        self.unreadable_lines += 1
+                        continue
+                    if since is None or record.fetched_at >= since.timestamp():
+                        yield record
 
     def prune(self, now: datetime) -> int:
         oldest = (now - self.ttl).strftime(DAY_FORMAT)

@@ -19,6 +19,7 @@ from newswire.services.errors import RefusedURL
 from newswire.services.fetch import FetchResult
 from newswire.services.guard import check_url
 from newswire.services.ingest import HTML_TYPES, Pipeline
+from newswire.services.redact import without_userinfo
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHECKPOINT_EVERY = 2.0  # seconds between saved positions: a rerun redoes at most this much
@@ -86,9 +87,20 @@ def backfill_file(
     # record: what follows it must be one whole record, or the file was cut short.
     records = ArchiveIterator(str(path), parse_http=True, fsspec_args=False)
     last = -1
+    with path.open("rb") as file:
+        plain = file.read(2) != GZIP_MAGIC
     try:
         for record in records:
             last = record.stream_pos
+            if plain and record.stream_pos + record.content_length > size:
+                # A plain record's declared length is all fastwarc goes by: one that runs past
+                # the end of the file would silently swallow whatever follows.
+                summary.error = (
+                    f"record at byte {record.stream_pos} declares {record.content_length} "
+                    f"bytes, more than the {size - record.stream_pos} left in the file: "
+                    "the file is cut short or the record is corrupt"
+                )
+                break
             if record.stream_pos <= done or record.record_type != WarcRecordType.response:
                 continue
             summary.records += 1
@@ -99,7 +111,7 @@ def backfill_file(
                 last_saved = time.monotonic()
             if progress is not None:
                 progress(min(position, size), size)
-        if not _ends_whole(path, last):
+        if summary.error is None and not _ends_whole(path, last):
             summary.error = f"unreadable record after byte {max(last, 0)}: the file is cut short"
     except (OSError, ValueError) as exc:  # fastwarc on a corrupt file
         summary.error = f"unreadable record after byte {max(position, 0)}: {exc}"
@@ -142,7 +154,8 @@ def _one(record: object, path: Path, pipeline: Pipeline, max_bytes: int) -> str:
         return "skipped: not HTML"
     try:
         check_url(uri)
-    except RefusedURL:
+        uri = without_userinfo(uri)  # credentials in a crawled URL are neither sent nor published
+    except (RefusedURL, ValueError):
         return "skipped: not an http(s) URL"
     content = record.reader.read(max_bytes + 1)  # type: ignore[attr-defined]
     if len(content) > max_bytes:

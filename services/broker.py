@@ -1,6 +1,7 @@
 """Broker seam: the one Redis client of a process (directly or through Redis Sentinel), checked
 at start with an actionable error."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -8,7 +9,7 @@ from urllib.parse import urlsplit
 import redis
 from redis.sentinel import Sentinel
 
-from newswire.services.errors import BrokerError
+from newswire.services.errors import BrokerError, CommandRefused
 from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
 
@@ -67,11 +68,32 @@ def open_redis(settings: Settings, *, check: bool = True) -> redis.Redis:
     return client
 
 
+# Error replies that mean "not now" (a replica, a failover, a load, a busy script), not "never";
+# also inside a script's error text. BUSYGROUP (the group exists) is not BUSY.
+TRANSIENT_REPLY = re.compile(
+    r"(?:^|[\s:])(?:LOADING|MASTERDOWN|TRYAGAIN|BUSY|NOREPLICAS|CLUSTERDOWN|READONLY|NOSCRIPT)\b"
+)
+
+
+def is_outage(exc: redis.RedisError) -> bool:
+    """Whether a Redis error is Redis being away or in transition (worth waiting out), rather
+    than Redis refusing this very command (a value out of range, a wrong type)."""
+    if not isinstance(exc, redis.ResponseError):
+        return True  # connection, timeout: the server is away
+    if isinstance(exc, redis.exceptions.ReadOnlyError | redis.exceptions.OutOfMemoryError):
+        return True  # a demoted master during failover; memory freed by eviction or trim
+    return TRANSIENT_REPLY.search(str(exc)) is not None
+
+
 @contextmanager
 def redis_errors(what: str) -> Iterator[None]:
-    """The one place where a Redis failure becomes newswire's BrokerError
-    ("Redis <what> failed: ..."), as httpx's `map_exceptions` does for HTTP."""
+    """The one place where a Redis failure becomes newswire's error, as httpx's
+    `map_exceptions` does for HTTP: BrokerError ("Redis <what> failed: ...") when Redis is
+    away, CommandRefused when it answered that the command itself is wrong, so that a bad
+    value is never waited out as an outage."""
     try:
         yield
     except redis.RedisError as exc:
-        raise BrokerError(f"Redis {what} failed: {exc}") from exc
+        if is_outage(exc):
+            raise BrokerError(f"Redis {what} failed: {exc}") from exc
+        raise CommandRefused(f"Redis refused {what}: {exc}") from exc

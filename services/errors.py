@@ -3,6 +3,9 @@
 NewswireError
  ├── ConfigError            settings unusable: fix the environment, nothing is retried
  ├── BrokerError            Redis unreachable or failing: transient, retried by the caller
+ ├── ArchiveError           an archived page or index line is unreadable: skipped, counted
+ ├── CommandRefused         Redis up, but it refused the command (a value out of range, a
+ │                          wrong type): a bug or bad input, recorded, never retried
  └── FetchError             a URL could not be had
       ├── RefusedURL        bad scheme or blocked address: never connected, never retried
       ├── TransientFetch    timeout, connection reset, 429, 5xx: worth retrying later
@@ -42,6 +45,15 @@ class ConfigError(NewswireError):
 
 class BrokerError(NewswireError):
     """Redis could not be reached or refused a command."""
+
+
+class ArchiveError(NewswireError):
+    """An archived page or index line cannot be read (a full disk's half-written line, a
+    corrupt file): skipped and counted by whoever reads the archive."""
+
+
+class CommandRefused(NewswireError):
+    """Redis answered, with an error about the command itself: retrying sends the same."""
 
 
 class FetchError(NewswireError):

@@ -13,11 +13,14 @@ from prometheus_client.registry import Collector
 
 from newswire.schemas.status import Status
 from newswire.services.metrics import (
+    CAPPED,
+    CUTS,
     ENTRIES,
     EXTRACTIONS,
     FETCHES,
     HISTOGRAM_PREFIX,
     HISTOGRAMS,
+    INTERNAL_ERRORS,
     ROBOTS,
     Histogram,
     parse_field,
@@ -35,6 +38,16 @@ COUNTERS = {
         ("result",),
     ),
     ROBOTS: ("Page and sitemap fetches robots.txt ruled out, by kind (page, sitemap).", ("kind",)),
+    INTERNAL_ERRORS: (
+        "Failures no rule expected (a bug on odd input), recorded at the poll boundary, by "
+        "where and the exception's type.",
+        ("where", "kind"),
+    ),
+    CUTS: ("Fields cut to fit the stream entry size limits, by field.", ("field",)),
+    CAPPED: (
+        "Server hints (Retry-After, max-age, ttl) capped by the settings, by hint.",
+        ("hint",),
+    ),
 }
 WORKER_STATES = ("online", "reconnecting", "stalled", "offline", "stopped")
 FEED_HEALTH = ("healthy", "backing_off", "failing", "disabled")

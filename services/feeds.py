@@ -14,8 +14,9 @@ from urllib.parse import urljoin
 import feedparser
 from lxml import html as lxml_html
 
-from newswire.schemas.feed import FeedEntry, ParsedFeed
+from newswire.schemas.feed import FeedEntry, ParsedFeed, SkippedItem
 from newswire.services.errors import FetchKind, PermanentFetch
+from newswire.services.hints import ttl_seconds
 from newswire.services.redact import redact_url, without_userinfo
 
 TAGS = re.compile(r"<[^>]+>")
@@ -28,6 +29,9 @@ ROOT_START = re.compile(rb"<[A-Za-z_]")
 UTF_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
             (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
 MAX_CUTS_LISTED = 20
+MALFORMED_ITEM = "malformed_item"
+# A skipped item's record names it by at most this much of its link, guid and title.
+SKIPPED_NAME_CHARS = 2048
 CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 
 
@@ -215,6 +219,23 @@ class Caps:
         return [*self.cuts[:MAX_CUTS_LISTED], f"and {len(self.cuts) - MAX_CUTS_LISTED} more cuts"]
 
 
+def _clip(value: object, limit: int) -> str | None:
+    return value.strip()[:limit] or None if isinstance(value, str) else None
+
+
+def skipped_item(link: object, guid: object, title: object, exc: Exception) -> SkippedItem:
+    """The record of one item that could not become an entry: named by what it gave, with the
+    failure's type and first line (never the whole item)."""
+    detail = (str(exc).splitlines() or [""])[0][:200]
+    return SkippedItem(
+        link=_clip(link, SKIPPED_NAME_CHARS),
+        guid=_clip(guid, SKIPPED_NAME_CHARS),
+        title=_clip(title, 200) or "",
+        reason=f"malformed item ({type(exc).__name__}{': ' + detail if detail else ''})",
+        kind=MALFORMED_ITEM,
+    )
+
+
 def _entry(entry: Any, feed_url: str, feed_language: str | None, caps: Caps) -> FeedEntry:
     base = feed_url
     limits = caps.limits
@@ -246,11 +267,6 @@ def _describe(name: str) -> str:
 def _raw(entry: Any, key: str) -> Any:
     """The value as parsed: FeedParserDict.get maps updated<->published with a warning."""
     return dict.get(entry, key)
-
-
-def _ttl_seconds(feed: Any) -> int | None:
-    ttl = str(feed.get("ttl", "")).strip()
-    return int(ttl) * 60 if ttl.isdigit() else None
 
 
 def parse_feed(
@@ -292,15 +308,22 @@ def parse_feed(
     caps = Caps(limits)
     if len(parsed.entries) > limits.entries:
         caps.cuts.append(f"entries cut from {len(parsed.entries)} to {limits.entries}")
-    entries = [_entry(e, feed_url, language, caps) for e in parsed.entries[: limits.entries]]
+    entries: list[FeedEntry] = []
+    skipped: list[SkippedItem] = []
+    for raw in parsed.entries[: limits.entries]:
+        try:
+            entries.append(_entry(raw, feed_url, language, caps))
+        except Exception as exc:  # one odd item is its own outcome, never the feed's end
+            skipped.append(skipped_item(raw.get("link"), raw.get("id"), raw.get("title"), exc))
     return ParsedFeed(
         url=feed_url,
         title=html_to_text(feed.get("title", "") or ""),
         site_url=absolute_link(feed.get("link"), feed_url),
         language=language,
         format=parsed.get("version") or "",
-        ttl_seconds=_ttl_seconds(feed),
+        ttl_seconds=ttl_seconds(feed.get("ttl")),
         salvaged=salvaged,
         cuts=caps.listed(),
         entries=entries,
+        skipped=skipped,
     )

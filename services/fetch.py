@@ -4,8 +4,6 @@ import base64
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -21,8 +19,10 @@ from newswire.services.errors import (
     TransientFetch,
 )
 from newswire.services.guard import AllowList, GuardedBackend, check_url, pick_address
+from newswire.services.hints import bounded_int
+from newswire.services.hints import retry_after as parse_retry_after
 from newswire.services.settings import Settings
-from newswire.services.urls import same_site
+from newswire.services.urls import origin
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -50,22 +50,6 @@ class FetchResult:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 def classify_status(url: str, response: httpx.Response) -> None:
     """Map every non-success status to a typed error, in one place; 2xx and 304 pass."""
     status = response.status_code
@@ -84,7 +68,9 @@ def classify_status(url: str, response: httpx.Response) -> None:
 @dataclass(frozen=True)
 class RequestOptions:
     """One feed's request settings. The credentials (extra headers, cookies, basic auth) go
-    only to the feed's own site (`site`), never to a page or redirect elsewhere."""
+    only to the feed's own origin (scheme, host and port of `site`) and to the origins its
+    options list (`origins`), never over plain http for an https feed, and so never to a
+    page or a redirect hop anywhere else."""
 
     site: str
     headers: dict[str, str] = field(default_factory=dict)
@@ -92,18 +78,37 @@ class RequestOptions:
     cookies: dict[str, str] = field(default_factory=dict)
     user_agent: str | None = None
     proxy: str | None = None
+    origins: frozenset[str] = frozenset()
 
     @classmethod
     def from_feed(cls, feed_url: str, options: FeedOptions) -> "RequestOptions | None":
         """None when the feed has no request option: the shared default client serves it."""
         auth = (options.username, options.password or "") if options.username else None
+        listed = frozenset(filter(None, (origin(o) for o in options.credential_origins)))
         made = cls(feed_url, dict(options.headers), auth, dict(options.cookies),
-                   options.user_agent, options.proxy)  # fmt: skip
+                   options.user_agent, options.proxy, listed)  # fmt: skip
         return made if made != cls(feed_url) else None
+
+    def credentials_go_to(self, url: str) -> bool:
+        """Whether `url`'s origin is the feed's own or one listed, and not a downgrade."""
+        target, own = origin(url), origin(self.site)
+        if target is None or own is None:
+            return False
+        if own.startswith("https:") and not target.startswith("https:"):
+            return False
+        return target == own or target in self.origins
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every credential value, so that no error text can carry one."""
+        values = [*self.headers.values(), *self.cookies.values()]
+        if self.auth:
+            values += [self.auth[1], self.auth[0]]
+        return [v for v in values if len(v) >= 4]
 
     def headers_for(self, url: str) -> dict[str, str]:
         headers = {"User-Agent": self.user_agent} if self.user_agent else {}
-        if not same_site(url, self.site):
+        if not self.credentials_go_to(url):
             return headers
         headers.update(self.headers)
         if self.cookies:
@@ -112,6 +117,13 @@ class RequestOptions:
             token = base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         return headers
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """`text` with every secret value in it masked."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 def fetch_error(url: str, exc: Exception, *, proxied: bool = False) -> Exception:
@@ -126,6 +138,12 @@ def fetch_error(url: str, exc: Exception, *, proxied: bool = False) -> Exception
         return TransientFetch(url, "timeout", kind=FetchKind.TIMEOUT)
     if isinstance(exc, httpx.DecodingError):
         return PermanentFetch(url, "undecodable content-encoding", kind=FetchKind.UNDECODABLE)
+    if isinstance(exc, httpx.LocalProtocolError | httpcore.LocalProtocolError):
+        # h11's text quotes the offending header, value and all: never copied.
+        return PermanentFetch(
+            url, "request refused by the HTTP library: a header, cookie or credential of this "
+            "feed is malformed (set it again with `newswire feeds add`)",
+        )  # fmt: skip
     if isinstance(exc, httpx.InvalidURL):
         return RefusedURL(url, f"malformed URL ({exc})")
     if isinstance(exc, httpx.ProxyError):
@@ -205,8 +223,12 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         options: RequestOptions | None = None,
+        prefix: int | None = None,
     ) -> FetchResult:
         """GET `url` within the deadline; raise a FetchError subclass for anything but success.
+
+        With `prefix`, only the body's first `prefix` bytes are read, whatever its size (RFC
+        9309's 500 KiB of a robots.txt), instead of refusing a body over the size cap.
 
         `allowed_types` refuses other declared content types before the body is read, so a
         PDF or a video linked from a feed costs one response header, not its size. The deadline
@@ -223,6 +245,7 @@ class Fetcher:
                     last_modified=last_modified,
                     deadline=deadline,
                     options=options,
+                    prefix=prefix,
                 )
             except TransientFetch as exc:
                 if time.monotonic() >= deadline:
@@ -241,6 +264,7 @@ class Fetcher:
         last_modified: str | None,
         deadline: float,
         options: RequestOptions | None = None,
+        prefix: int | None = None,
     ) -> FetchResult:
         settings = self._settings
         client = self._client_for(options)
@@ -287,23 +311,32 @@ class Fetcher:
                             current, f"unsupported content type {content_type}",
                             kind=FetchKind.NOT_HTML,
                         )  # fmt: skip
-                    body = self._read_capped(current, resp, deadline)
+                    body = self._read_capped(current, resp, deadline, prefix)
                     return FetchResult(
                         current, resp.status_code, dict(resp.headers), body, moved_to, redirects
                     )
             except Exception as exc:
-                raise fetch_error(current, exc, proxied=bool(options and options.proxy)) from None
+                error = fetch_error(current, exc, proxied=bool(options and options.proxy))
+                if options is not None and isinstance(error, FetchError):
+                    error.reason = scrub(error.reason, options.secrets)
+                    error.args = (f"{error.reason}: {error.url}",)
+                raise error from None
         raise PermanentFetch(
             url, f"more than {settings.fetch_max_redirects} redirects", kind=FetchKind.REDIRECTS
         )
 
-    def _read_capped(self, url: str, resp: httpx.Response, deadline: float) -> bytes:
-        """Read the decoded body in chunks; stop at the cap or the deadline, not after."""
+    def _read_capped(
+        self, url: str, resp: httpx.Response, deadline: float, prefix: int | None = None
+    ) -> bytes:
+        """Read the decoded body in chunks; stop at the cap or the deadline, not after (or,
+        with `prefix`, once that many bytes are in: the rest is never read)."""
         cap = self._settings.fetch_max_bytes
-        declared = resp.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
+        if prefix is not None:
+            return self._read_prefix(url, resp, deadline, prefix)
+        declared = bounded_int(resp.headers.get("content-length", ""))
+        if declared is not None and declared > cap:
             raise PermanentFetch(
-                url, f"too large (declared {int(declared)} bytes > {cap})", kind=FetchKind.TOO_LARGE
+                url, f"too large (declared {declared} bytes > {cap})", kind=FetchKind.TOO_LARGE
             )
         chunks: list[bytes] = []
         size = 0
@@ -315,3 +348,15 @@ class Fetcher:
                 raise TransientFetch(url, "deadline exceeded while reading", kind=FetchKind.TIMEOUT)
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def _read_prefix(self, url: str, resp: httpx.Response, deadline: float, limit: int) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_bytes(CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
+            if time.monotonic() > deadline:
+                raise TransientFetch(url, "deadline exceeded while reading", kind=FetchKind.TIMEOUT)
+        return b"".join(chunks)[:limit]

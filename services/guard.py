@@ -14,6 +14,8 @@ from newswire.services.errors import ConfigError, RefusedURL
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+# Longer than any server takes (8 KiB is the common request-line limit): no story link.
+MAX_URL_CHARS = 8192
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,10 @@ class AllowList:
 
 
 def check_url(url: str) -> None:
-    """Refuse what no connection should even be attempted for: other schemes, no host."""
+    """Refuse what no connection should even be attempted for: other schemes, no host, a
+    port out of range, a URL longer than MAX_URL_CHARS."""
+    if len(url) > MAX_URL_CHARS:
+        raise RefusedURL(url[:200], f"URL longer than {MAX_URL_CHARS} characters ({len(url)})")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError on a port out of range

@@ -29,6 +29,7 @@ from newswire.services.extract import Extracted, ExtractionError, extract
 from newswire.services.fetch import Fetcher, FetchResult, RequestOptions
 from newswire.services.guard import check_url
 from newswire.services.metrics import (
+    CUTS,
     ENTRIES,
     EXTRACT_SECONDS,
     EXTRACTIONS,
@@ -371,7 +372,7 @@ class Pipeline:
         if got.duplicate:
             return EntryResult(Outcome.DUPLICATE, link)
         if isinstance(got.error, RefusedURL):
-            return self._reject(entry, link or "", got.error.reason)
+            return self._reject(entry, link or "", got.error.reason, got.error.kind.value)
         if isinstance(got.error, TransientFetch) and not final_attempt:
             raise got.error
         page: Extracted | None = None
@@ -414,14 +415,15 @@ class Pipeline:
             # URL, typically). Recorded, and known, so it is not fetched again each poll.
             why = f"{error or 'no page fetched'}; the source has no text of its own"
             return self._reject(entry, link, why)
-        fetched_url = got.result.url if got.result is not None else None
-        article = build_article(
-            entry,
-            fetched_url=fetched_url,
-            page=page,
-            error=error,
-            now=self._clock(),
-            aliases=got.aliases,
+        article = self._fit(
+            build_article(
+                entry,
+                fetched_url=got.result.url if got.result is not None else None,
+                page=page,
+                error=error,
+                now=self._clock(),
+                aliases=got.aliases,
+            )
         )
         updated = entry.updated_at.timestamp() if entry.updated_at else 0.0
         if got.known is not None:
@@ -436,6 +438,16 @@ class Pipeline:
             return EntryResult(Outcome.DUPLICATE, link, reason, published.story_id or article.id)
         outcome = Outcome.NEW if article.extraction == "full" else Outcome.FELL_BACK
         return EntryResult(outcome, link, error, article.id, published.entry_id, kind)
+
+    def _fit(self, article: Article) -> Article:
+        """The article within the stream entry's size limits, each cut counted and logged."""
+        article = self.publisher.fit(article)
+        for cut in article.truncated:
+            self._count(CUTS, field=cut.split(" ", 1)[0])
+        if article.truncated:
+            log.warning("%s cut to the entry size limits: %s", redact_url(article.url or ""),
+                        "; ".join(article.truncated))  # fmt: skip
+        return article
 
     def _revise(
         self, article: Article, known: Known, updated: float, link: str | None
@@ -504,6 +516,8 @@ class Pipeline:
             return report
         report.salvaged = feed.salvaged
         report.cuts = list(feed.cuts)
+        for rejected in self.reject_skipped(feed):
+            report.add(rejected)
         entries = feed.entries
         seen_at = time.time()
         parallel = self.extractors is not None and len(entries) >= PARALLEL_MIN_ENTRIES
@@ -557,7 +571,11 @@ class Pipeline:
             wanted = options.robots_txt
         if not wanted or self.robots is None:
             return None
-        verdict = self.robots.verdict(url)
+        # The feed's proxy and User-Agent fetch robots.txt too; its credentials never do.
+        request = None
+        if options is not None and (options.proxy or options.user_agent):
+            request = RequestOptions(url, user_agent=options.user_agent, proxy=options.proxy)
+        verdict = self.robots.verdict(url, request)
         if verdict.allowed:
             return None
         self._count(ROBOTS, kind=kind)
@@ -582,11 +600,33 @@ class Pipeline:
         if self.metrics is not None:
             self.metrics.incr(name, **labels)
 
+    def count(self, name: str, **labels: str) -> None:
+        """Add one to a counter now (flushed at once): for outcomes recorded outside a stage."""
+        self._count(name, **labels)
+        if self.metrics is not None:
+            self.metrics.flush()
+
+    def reject_skipped(self, feed: ParsedFeed) -> list[EntryResult]:
+        """Record each item the parser could not read as rejected (once, by its link, guid
+        or title), so it is an outcome beside the feed's good entries, never its end."""
+        results = []
+        for item in feed.skipped:
+            name = item.link or item.guid or f"{feed.url}#item:{item.title or item.reason}"
+            entry = FeedEntry(feed_url=feed.url, link=item.link, guid=item.guid, title=item.title)
+            result = self._reject(entry, name, item.reason, kind=item.kind)
+            self._count(ENTRIES, outcome=result.outcome.value)
+            results.append(result)
+        if results and self.metrics is not None:
+            self.metrics.flush()
+        return results
+
     def _observe(self, histogram: Histogram, seconds: float, **labels: str) -> None:
         if self.metrics is not None:
             self.metrics.observe(histogram, seconds, **labels)
 
-    def _reject(self, entry: FeedEntry, link: str, reason: str) -> EntryResult:
+    def _reject(
+        self, entry: FeedEntry, link: str, reason: str, kind: str | None = None
+    ) -> EntryResult:
         rejected = RejectedLink(
             link=link,
             feed_url=redact_url(entry.feed_url),
@@ -595,6 +635,6 @@ class Pipeline:
             reason=reason,
             rejected_at=self._clock(),
         )
-        recorded = self.publisher.reject(rejected, [link])
+        recorded = self.publisher.reject(rejected, [link], kind=kind)
         outcome = Outcome.REJECTED if recorded.new else Outcome.DUPLICATE
-        return EntryResult(outcome, link, reason, entry_id=recorded.entry_id)
+        return EntryResult(outcome, link, reason, entry_id=recorded.entry_id, kind=kind)

@@ -21,6 +21,9 @@ FETCHES = "fetches"  # label: kind (feed|page), result (ok|not_modified|http_4xx
 ENTRIES = "entries"  # label: outcome (new|fell_back|duplicate|rejected|failed)
 EXTRACTIONS = "extractions"  # label: result (full|too_short|wall|failed)
 ROBOTS = "robots_disallowed"  # label: kind (page|sitemap): fetches robots.txt ruled out
+INTERNAL_ERRORS = "internal_errors"  # label: where (poll), kind (the exception's type)
+CUTS = "field_cuts"  # label: field (body|link|image|...): a field cut to fit a stream entry
+CAPPED = "server_hints_capped"  # label: hint (retry_after|max_age|ttl|host_hold)
 
 
 @dataclass(frozen=True)

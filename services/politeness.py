@@ -1,5 +1,6 @@
 """Politeness: per-host rate limits and Retry-After shared by all workers through Redis."""
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -7,6 +8,9 @@ import redis
 
 from newswire.services import keys
 from newswire.services.broker import redis_errors
+from newswire.services.hints import cap
+
+log = logging.getLogger(__name__)
 
 # Token bucket per host. Redis' own clock is used so workers with skewed clocks agree.
 # KEYS[1] = bucket hash, KEYS[2] = backoff-until key, KEYS[3] = robots.txt Crawl-delay key;
@@ -34,42 +38,70 @@ return wait
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def server_of(url: str) -> str:
+    """`host:port` (default port by scheme): the server a Retry-After spoke for."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        return host_of(url)
+    return f"{(parts.hostname or '').lower()}:{port}"
 
 
 class HostLimiter:
     """Shared by every worker: at most `rate` fetches per second per host (bursts of `burst`),
     and no fetch at all to a host that asked us to wait (429/503 with Retry-After)."""
 
-    def __init__(self, client: redis.Redis, rate: float, burst: int, prefix: str = "newswire"):
+    def __init__(
+        self,
+        client: redis.Redis,
+        rate: float,
+        burst: int,
+        prefix: str = "newswire",
+        max_hold: float = 3600.0,
+    ):
         self._redis = client
         self._rate = rate
         self._burst = burst
         self._prefix = prefix
+        self._max_hold = max_hold
         self._take = client.register_script(TAKE_TOKEN)
 
-    def _keys(self, host: str) -> tuple[str, str, str]:
-        return keys.host_limits(self._prefix, host)
+    def _keys(self, url: str) -> tuple[str, str, str]:
+        """The host's bucket and crawl delay (politeness is per machine), and the hold of the
+        one server (host and port) that sent a Retry-After."""
+        bucket, _until, delay = keys.host_limits(self._prefix, host_of(url))
+        return bucket, keys.host_limits(self._prefix, server_of(url))[1], delay
 
     def wait_seconds(self, url: str) -> float:
         """0 when the caller may fetch now (a token is taken), else how long to wait first."""
         with redis_errors("rate limit"):
-            wait_ms: Any = self._take(
-                keys=list(self._keys(host_of(url))), args=[self._rate, self._burst]
-            )
+            wait_ms: Any = self._take(keys=list(self._keys(url)), args=[self._rate, self._burst])
         return int(wait_ms) / 1000
 
-    def back_off(self, url: str, seconds: float) -> None:
-        """Hold every fetch to this host for `seconds` (from Retry-After)."""
-        _bucket, until, _delay = self._keys(host_of(url))
+    def back_off(self, url: str, seconds: float) -> str | None:
+        """Hold every fetch to this server for `seconds` (from Retry-After), at most
+        `max_hold` (NEWSWIRE_HOST_MAX_HOLD_SECONDS); the note when the cap applied."""
+        held = cap(seconds, self._max_hold, "Retry-After host hold")
+        if held.note:
+            log.info("%s: %s", server_of(url), held.note)
+        _bucket, until, _delay = self._keys(url)
         with redis_errors("host backoff"):
             now_s, now_us = self._redis.time()  # type: ignore[misc]
-            until_ms = int(now_s) * 1000 + int(now_us) // 1000 + int(seconds * 1000)
-            self._redis.set(until, until_ms, px=int(seconds * 1000) + 1000)
+            hold_ms = int(held.seconds * 1000)
+            until_ms = int(now_s) * 1000 + int(now_us) // 1000 + hold_ms
+            self._redis.set(until, until_ms, px=hold_ms + 1000)
+        return held.note
 
     def set_crawl_delay(self, url: str, seconds: float, ttl: int) -> None:
         """Space fetches to this host at least `seconds` apart (robots.txt Crawl-delay), for
         `ttl` seconds; capped at a minute so that one file cannot stall a host's stories."""
-        _bucket, _until, delay = self._keys(host_of(url))
+        _bucket, _until, delay = self._keys(url)
         with redis_errors("crawl delay"):
             self._redis.set(delay, min(seconds, 60.0), ex=ttl)

@@ -18,6 +18,7 @@ from newswire.schemas.rejected import RejectedLink
 from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.clusters import bands as cluster_bands
+from newswire.services.entrysize import fit_article, fit_rejected
 from newswire.services.errors import BrokerError
 from newswire.services.settings import Settings
 from newswire.services.urls import clean_url, identity_site, legacy_story_id, site_of, story_id
@@ -261,11 +262,16 @@ class Publisher:
         v, h, c, u, t = (_text(x) for x in state)
         return Known(sid, int(v), h, c, float(u or 0), float(t or 0))
 
+    def fit(self, article: Article) -> Article:
+        """`article` within NEWSWIRE_STREAM_ENTRY_MAX_BYTES, every cut listed in `truncated`."""
+        return fit_article(article, self._settings.stream_entry_max_bytes)
+
     def publish(
         self, article: Article, aliases: list[str], entry_updated: float = 0.0
     ) -> PublishResult:
         """Publish `article` unless its id, any (cleaned) alias link, or (for a full body) the
         same body on the same site is already known; the Article gets its `cluster_id`."""
+        article = self.fit(article)
         now = self._clock()
         bands = cluster_bands(article.body)
         use_content = article.extraction == "full" and article.word_count >= MIN_CONTENT_WORDS
@@ -311,6 +317,7 @@ class Publisher:
     def update(self, article: Article, known: Known, entry_updated: float = 0.0) -> PublishResult:
         """Publish `article` as the next version of the `known` story when its body differs
         from the stored one: once per version, whoever else tries the same."""
+        article = self.fit(article)
         use_content = article.extraction == "full" and article.word_count >= MIN_CONTENT_WORDS
         for _ in range(MAX_REBUILDS):
             article = article.model_copy(
@@ -404,13 +411,18 @@ class Publisher:
             "data": payload.model_dump_json(),
         }
 
-    def reject(self, rejected: RejectedLink, aliases: list[str]) -> PublishResult:
-        """Record a refused link once, on the rejected-links stream."""
+    def reject(
+        self, rejected: RejectedLink, aliases: list[str], kind: str | None = None
+    ) -> PublishResult:
+        """Record a refused link once, on the rejected-links stream; `kind` (why, for
+        programs) is an entry field beside `data`."""
         fields = {
             "event": EVENT_REJECTED,
             "schema_version": str(rejected.schema_version),
-            "data": rejected.model_dump_json(),
+            "data": fit_rejected(rejected).model_dump_json(),
         }
+        if kind:
+            fields["kind"] = kind
         script_keys = [self._settings.rejected_stream, *self._keys([story_id(u) for u in aliases])]
         new, entry_id = self._run(self._once, script_keys, [], fields)
         return PublishResult(bool(new), _text(entry_id))

@@ -6,16 +6,19 @@ import time
 from typing import Any
 
 import redis
+from pydantic import ValidationError
 
 from newswire.schemas.feed import FeedOptions, FeedState
 from newswire.services import keys
 from newswire.services.broker import redis_errors
+from newswire.services.errors import ConfigError
 from newswire.services.guard import check_url
+from newswire.services.settings import MAX_INTERVAL
 
 # Fields stored as strings in the feed's hash; None is stored as "" and read back as None.
 _NULLABLE = (
     "disabled_reason", "etag", "last_modified", "last_status", "last_error",
-    "last_polled", "backoff_until", "min_interval", "format",
+    "last_polled", "backoff_until", "min_interval", "format", "note",
 )  # fmt: skip
 
 
@@ -49,6 +52,10 @@ class Registry:
         given) and, with `reenable`, turns a disabled feed back on (a user's `feeds add`; not
         a file re-imported at start)."""
         check_url(url)
+        if interval is not None and not 1 <= interval <= MAX_INTERVAL:
+            raise ConfigError(
+                f"interval {interval}: a poll interval is 1 to {MAX_INTERVAL} seconds (30 days)"
+            )
         now = time.time() if now is None else now
         fid = feed_id(url)
         existing = self.get(fid)
@@ -135,4 +142,11 @@ def _decode(raw: dict[bytes, bytes]) -> FeedState:
     data["enabled"] = data.get("enabled") == "1"
     options = data.get("options")
     data["options"] = json.loads(str(options)) if options else {}
+    try:
+        FeedOptions.model_validate(data["options"])
+    except ValidationError as exc:
+        # Stored before options were checked: the feed is shown, disabled, until re-added.
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        reason = f"stored options are invalid ({problems}): re-add the feed"
+        data |= {"options": {}, "enabled": False, "disabled_reason": reason}
     return FeedState.model_validate(data)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newswire.services.archive import ArchivedPage, PageArchive
+from newswire.services.errors import ArchiveError
 from newswire.services.ingest import Outcome, Pipeline
 from newswire.services.urls import clean_url
 
@@ -55,7 +56,11 @@ def replay(
         pages = [p for p, k in zip(pages, found, strict=True) if k and k.story_id == story_id]
     summary = ReplaySummary(len(pages))
     for done, record in enumerate(pages, 1):
-        content = archive.get(record)
+        try:
+            content = archive.get(record)
+        except ArchiveError:
+            summary.counts["unreadable page"] += 1
+            continue
         if content is None:
             summary.counts["expired"] += 1
         else:
@@ -70,4 +75,6 @@ def replay(
                 summary.counts[result.outcome.value.replace("_", " ")] += 1
         if progress is not None:
             progress(done, len(pages))
+    if archive.unreadable_lines:
+        summary.counts["unreadable index line"] = archive.unreadable_lines
     return summary

@@ -1,7 +1,6 @@
 """Schedule: when each feed is next polled, claiming due feeds atomically, one active scheduler."""
 
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,10 +9,10 @@ import redis
 
 from newswire.schemas.feed import FeedState
 from newswire.services.broker import redis_errors
+from newswire.services.hints import cap, max_age
 
 BACKOFF_BASE = 60.0  # seconds after the first error
 BACKOFF_CAP = 86400.0  # about a day: never a permanent give-up by itself
-MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)", re.IGNORECASE)
 
 # KEYS[1] = due zset; ARGV[1] = now, ARGV[2] = batch size, ARGV[3] = lease end (unix time)
 # Claiming moves each due feed's score to the lease end in the same atomic step, so no other
@@ -77,16 +76,21 @@ def backoff_seconds(error_count: int, rng: Callable[[], float] = random.random) 
     return min(BACKOFF_CAP, base * (0.75 + 0.5 * rng()))
 
 
-def max_age(cache_control: str | None) -> int | None:
-    match = MAX_AGE.search(cache_control or "")
-    return int(match.group(1)) if match else None
-
-
 def after_poll(
-    state: FeedState, result: PollResult, now: float, rng: Callable[[], float] = random.random
+    state: FeedState,
+    result: PollResult,
+    now: float,
+    rng: Callable[[], float] = random.random,
+    *,
+    max_wait: float = BACKOFF_CAP,
 ) -> FeedState:
-    """The feed's next state after a poll: validators, next due time, errors and backoff."""
-    update: dict[str, Any] = {"last_polled": now, "last_status": result.status}
+    """The feed's next state after a poll: validators, next due time, errors and backoff.
+
+    What the server asks for (Retry-After, <ttl>, Cache-Control max-age) is capped at
+    `max_wait` (NEWSWIRE_FEED_MAX_WAIT_SECONDS), the cap recorded in `note`: a server can
+    slow its feed down, not switch it off.
+    """
+    update: dict[str, Any] = {"last_polled": now, "last_status": result.status, "note": None}
     if result.gone:
         update |= {"enabled": False, "disabled_reason": result.error, "last_error": result.error}
         return state.model_copy(update=update)
@@ -94,7 +98,9 @@ def after_poll(
         errors = state.error_count + 1
         wait = backoff_seconds(errors, rng)
         if result.retry_after is not None:
-            wait = max(result.retry_after, state.interval)
+            asked = cap(result.retry_after, max_wait, "Retry-After")
+            wait = max(asked.seconds, state.interval)
+            update["note"] = asked.note
         update |= {
             "last_error": result.error,
             "error_count": errors,
@@ -103,7 +109,10 @@ def after_poll(
         }
         return state.model_copy(update=update)
     bounds = [b for b in (result.ttl_seconds, max_age(result.cache_control)) if b]
-    min_interval = max(bounds) if bounds else state.min_interval
+    min_interval = state.min_interval
+    if bounds:
+        asked = cap(max(bounds), max_wait, "<ttl>/max-age")
+        min_interval, update["note"] = int(asked.seconds), asked.note
     interval = max(state.interval, min_interval or 0)
     update |= {
         "last_error": None,

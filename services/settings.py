@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MAX_INTERVAL = 30 * 86400  # the longest poll interval: a month
 DEFAULT_USER_AGENT = "newswire/0.1 (+https://github.com/newswire/newswire; news ingestion bot)"
 
 
@@ -67,8 +68,21 @@ class Settings(BaseSettings):
     # Comma list of host:port or CIDR that the SSRF guard lets through (e.g. a local test site).
     fetch_allow_hosts: str = ""
 
+    # What a server may ask (README "Caps"): Retry-After, <ttl> and max-age push one feed's
+    # next poll at most this far; a Retry-After holds a whole host at most this long.
+    feed_max_wait_seconds: float = Field(default=86400.0, ge=60, le=30 * 86400)
+    host_max_hold_seconds: float = Field(default=3600.0, ge=1, le=86400)
+    # No stream entry (Article or rejected link) is larger than this: fields are cut to fit,
+    # each cut recorded on the Article (`truncated`).
+    stream_entry_max_bytes: int = Field(default=1_000_000, ge=64 * 1024, le=64 * 1024 * 1024)
+    # `env:NAME` in feed options reads only variables whose name starts with one of these
+    # (comma list), never NEWSWIRE_*: a feed list from elsewhere cannot read our own settings.
+    env_secret_prefixes: str = "FEED_"
+
     key_prefix: str = "newswire"
-    poll_interval: int = Field(default=900, ge=1, description="default seconds between polls")
+    poll_interval: int = Field(
+        default=900, ge=1, le=MAX_INTERVAL, description="default seconds between polls"
+    )
     host_rate: float = Field(default=2.0, gt=0, description="article fetches/s per host")
     host_burst: int = Field(default=5, ge=1)
     entry_retries: int = Field(default=3, ge=0, description="transient failures before fallback")
@@ -96,6 +110,10 @@ class Settings(BaseSettings):
     # Celery task events (3 publishes per task) for Flower; Flower turns them on by itself.
     task_events: bool = False
     monitor_host: str = "127.0.0.1"
+    # Host headers the monitor answers (comma list; `*` for any) besides localhost,
+    # 127.0.0.1, [::1], `newswire-monitor`/`monitor` (compose) and NEWSWIRE_MONITOR_HOST:
+    # a DNS-rebinding page gets 400, not the status.
+    monitor_allowed_hosts: str = ""
     monitor_port: int = Field(default=8787, ge=0, le=65535)
     # Access to the monitor (all but /livez and /healthz): a bearer token, a basic-auth
     # password (user `monitor_user`), or both; neither set means open (loopback by default).
@@ -160,6 +178,10 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @property
+    def secret_prefixes(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.env_secret_prefixes.split(",") if p.strip())
 
     @property
     def allow_hosts(self) -> list[str]:

@@ -9,9 +9,9 @@ from io import BytesIO
 
 from lxml import etree
 
-from newswire.schemas.feed import FeedEntry, ParsedFeed
+from newswire.schemas.feed import FeedEntry, ParsedFeed, SkippedItem
 from newswire.services.errors import FetchKind, PermanentFetch
-from newswire.services.feeds import Caps, FeedLimits, public_link
+from newswire.services.feeds import Caps, FeedLimits, public_link, skipped_item
 
 GZIP_MAGIC = b"\x1f\x8b"
 # The sitemaps protocol caps a sitemap at 50 MB uncompressed and 50,000 URLs.
@@ -105,6 +105,7 @@ def parse_sitemap(
     caps = Caps(limits)
     entries: list[FeedEntry] = []
     children: list[str] = []
+    skipped: list[SkippedItem] = []
     undated = old = seen = 0
     news = False
     try:
@@ -121,7 +122,11 @@ def parse_sitemap(
                 if lastmod is None or lastmod >= since:
                     children.append(loc)
                 continue
-            entry = _url_entry(element, loc, lastmod, url, caps)
+            entry = _url_entry_or_skip(
+                element, loc=loc, lastmod=lastmod, sitemap_url=url, caps=caps, skipped=skipped
+            )
+            if entry is None:
+                continue
             news = news or entry.title != ""
             when = entry.published_at or entry.updated_at
             if when is None:
@@ -150,8 +155,27 @@ def parse_sitemap(
         salvaged=salvaged,
         cuts=caps.listed(),
         entries=entries,
+        skipped=skipped,
         sitemaps=children,
     )
+
+
+def _url_entry_or_skip(
+    element: etree._Element,
+    *,
+    loc: str,
+    lastmod: datetime | None,
+    sitemap_url: str,
+    caps: Caps,
+    skipped: list[SkippedItem],
+) -> FeedEntry | None:
+    """The `<url>`'s entry, or None with the reason in `skipped`: one odd `<url>` is its own
+    outcome, never the sitemap's end."""
+    try:
+        return _url_entry(element, loc, lastmod, sitemap_url, caps)
+    except Exception as exc:
+        skipped.append(skipped_item(loc, loc, "", exc))
+        return None
 
 
 def _url_entry(

@@ -1,6 +1,7 @@
 """Subscribe: read Articles back off the stream, plainly or as a consumer-group member."""
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,11 +12,16 @@ import redis
 from newswire.schemas.article import Article, parse_article
 from newswire.services import keys
 from newswire.services.broker import redis_errors
-from newswire.services.errors import BrokerError
+from newswire.services.errors import BrokerError, NewswireError
 from newswire.services.outage import Outage
 
 log = logging.getLogger(__name__)
 RETRY_MAX = 5.0  # longest pause between reconnect attempts while following
+ENTRY_ID = re.compile(r"[0-9]{1,20}(?:-[0-9]{1,20})?")
+
+
+class NotAnArticle(NewswireError):
+    """A stream entry that holds no Article (no `data`, or something else in it)."""
 
 
 class Patience:
@@ -48,10 +54,19 @@ class Delivery:
 
 
 def decode(entry_id: bytes | str, fields: dict[bytes, bytes]) -> Delivery:
-    raw = fields[b"data"]
+    """The Delivery of one entry; NotAnArticle when it holds none (no `data`, or JSON that is
+    no Article: written by something other than newswire)."""
     eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    event = fields.get(b"event", b"article.published").decode()
-    return Delivery(eid, raw, parse_article(raw), event)
+    raw = fields.get(b"data")
+    if raw is None:
+        raise NotAnArticle(f"stream entry {eid} has no data field")
+    try:
+        article = parse_article(raw)
+    except ValueError as exc:  # invalid JSON, or pydantic's ValidationError
+        detail = (str(exc).splitlines() or [""])[0][:200]
+        raise NotAnArticle(f"stream entry {eid} holds no Article ({detail})") from None
+    event = fields.get(b"event", b"article.published").decode(errors="replace")
+    return Delivery(eid, raw, article, event)
 
 
 def read(
@@ -93,7 +108,10 @@ def read(
         for entry_id, fields in reply[0][1]:
             last = entry_id.decode()
             delivered += 1
-            yield decode(entry_id, fields)
+            try:
+                yield decode(entry_id, fields)
+            except NotAnArticle as exc:
+                log.warning("skipped: %s", exc)  # a plain reader has no dead letters
 
 
 def _last_id(client: redis.Redis, stream: str) -> str:
@@ -284,7 +302,8 @@ class DeadLetter:
 
 def dead_letters(client: redis.Redis, stream: str, count: int = 100) -> list[DeadLetter]:
     """The newest dead letters first."""
-    rows: Any = client.xrevrange(keys.dead_letters(stream), count=count)
+    with redis_errors("XREVRANGE dead letters"):
+        rows: Any = client.xrevrange(keys.dead_letters(stream), count=count)
     return [
         DeadLetter(
             _text(eid),
@@ -303,7 +322,10 @@ def requeue(client: redis.Redis, stream: str, dead_id: str) -> str | None:
     Other groups skip the copy (the Consumer API checks `redelivery_for`), so they do not see
     the story twice.
     """
-    rows: Any = client.xrange(keys.dead_letters(stream), min=dead_id, max=dead_id)
+    if not ENTRY_ID.fullmatch(dead_id):
+        raise ValueError(f"{dead_id[:100]!r} is not a stream entry id (e.g. 1764950400000-0)")
+    with redis_errors("XRANGE dead letters"):
+        rows: Any = client.xrange(keys.dead_letters(stream), min=dead_id, max=dead_id)
     if not rows:
         return None
     fields = dict(rows[0][1])
@@ -311,8 +333,9 @@ def requeue(client: redis.Redis, stream: str, dead_id: str) -> str | None:
     for name in (b"original_id", b"reason"):
         fields.pop(name, None)
     fields[REDELIVERY_FOR] = group
-    pipe = client.pipeline(transaction=True)
-    pipe.xadd(stream, fields)
-    pipe.xdel(keys.dead_letters(stream), dead_id)
-    new_id, _ = pipe.execute()
+    with redis_errors("requeue"):
+        pipe = client.pipeline(transaction=True)
+        pipe.xadd(stream, fields)
+        pipe.xdel(keys.dead_letters(stream), dead_id)
+        new_id, _ = pipe.execute()
     return _text(new_id)

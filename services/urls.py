@@ -59,11 +59,23 @@ def clean_url(url: str) -> str:
 
     Pure string work: the story identity of a link before anything is fetched.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()  # a bracketed host that is no address: an identity, never fetched
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
-    if parts.port and parts.port != DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{parts.port}"
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets
+    try:
+        port = parts.port
+    except ValueError:
+        # Out of range (`host:99999`): kept as written. The link still names one story, and
+        # the SSRF guard refuses it before any fetch; identity must never raise.
+        port = None
+        host = parts.netloc.rsplit("@", 1)[-1].lower()
+    if port and port != DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
     if parts.username:
         host = f"{parts.username}@{host}"
     # Raw pairs are kept as written (escapes normalized): re-encoding could change what the
@@ -85,7 +97,11 @@ def identity_key(url: str) -> str:
     """What makes two links the same story: the cleaned link without scheme, without the
     www./m./amp. host label, AMP path segments and parameters, index page or trailing slash,
     with its parameters sorted. Not an address (nothing is fetched from it), a key."""
-    parts = urlsplit(clean_url(url))
+    cleaned = clean_url(url)
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:
+        return cleaned
     host = identity_site(parts.netloc)
     segments = [s for s in parts.path.split("/") if s.lower() != "amp"]
     path = INDEX_PAGE.sub("/", AMP_SUFFIX.sub("", "/".join(segments))).rstrip("/")
@@ -96,6 +112,24 @@ def identity_key(url: str) -> str:
 def site_of(url: str) -> str:
     """Host without a leading www., the unit 'same site' compares."""
     return WWW.sub("", (urlsplit(url).hostname or "").lower())
+
+
+def origin(url: str) -> str | None:
+    """The URL's origin (RFC 6454): `scheme://host:port`, scheme and host lower-cased, the
+    port always written (80/443 by default), an IPv6 host in brackets; None when the URL has
+    no http(s) origin (another scheme, no host, a port out of range)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port or DEFAULT_PORTS[scheme]}"
 
 
 def same_site(a: str, b: str) -> bool:

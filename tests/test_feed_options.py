@@ -200,22 +200,22 @@ def test_yaml_and_opml_lists_carry_options(tmp_path: Path) -> None:
         "feeds:\n"
         "  - url: https://a.example/rss\n"
         "    interval: 600\n"
-        "    headers: {Authorization: 'env:A_TOKEN'}\n"
+        "    headers: {Authorization: 'env:FEED_A_TOKEN'}\n"
         "    username: me\n"
-        "    password: env:A_PASSWORD\n"
+        "    password: env:FEED_A_PASSWORD\n"
         "    proxy: socks5://proxy.internal:1080\n"
         "    fetch_pages: false\n"
         "    tags: [wire]\n"
         "    robots_txt: false\n"
         "  - https://b.example/feed.json\n"
     )
-    env = {"A_TOKEN": "Bearer xyz", "A_PASSWORD": "pw"}
+    env = {"FEED_A_TOKEN": "Bearer xyz", "FEED_A_PASSWORD": "pw"}
     a, b = parse_yaml(yaml_list.read_bytes(), env)
     assert a.options is not None and b.options is None
     assert a.options.headers == {"Authorization": "Bearer xyz"} and a.options.password == "pw"
     assert (a.options.fetch_pages, a.options.tags, a.options.robots_txt) == (False, ["wire"], False)
-    with pytest.raises(ConfigError, match="B_TOKEN is not set"):
-        parse_yaml(b"- url: https://c.example/\n  headers: {X: 'env:B_TOKEN'}\n", env)
+    with pytest.raises(ConfigError, match="FEED_B_TOKEN is not set"):
+        parse_yaml(b"- url: https://c.example/\n  headers: {X: 'env:FEED_B_TOKEN'}\n", env)
     with pytest.raises(ConfigError, match="unknown feed option"):
         parse_yaml(b"- url: https://c.example/\n  colour: blue\n", env)
     opml = (

@@ -6,6 +6,7 @@ import pytest
 import redis
 
 from newswire.schemas.feed import FeedEntry
+from newswire.services.errors import BrokerError
 from newswire.services.politeness import HostLimiter
 from newswire.services.poller import poll_feed, record_failure
 from newswire.services.registry import Registry
@@ -73,9 +74,9 @@ def test_validators_are_saved_only_after_entries_are_handed_on(
     registry.add(site.url("/feed.xml"), 60)
 
     def crash(entry: FeedEntry) -> None:
-        raise RuntimeError("worker died while enqueuing")
+        raise BrokerError("Redis enqueue failed: the broker went away")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(BrokerError):
         poll(runtime, registry, site.url("/feed.xml"), crash)
     state = registry.get(site.url("/feed.xml"))
     assert state is not None and state.etag is None  # next poll is unconditional again

@@ -28,6 +28,8 @@ def test_schemas_import_only_pydantic() -> None:
                         "sys",
                         "pathlib",
                         "datetime",
+                        "re",
+                        "urllib",
                         "__future__",
                     }
                     or module == "newswire.schemas"

@@ -12,9 +12,17 @@ from pathlib import Path
 
 from newswire.services.errors import BrokerError, ConfigError
 from newswire.services.ingest import FeedReport, Outcome
-from newswire.services.redact import redact_logs, redact_url
+from newswire.services.redact import redact_logs, redact_text, redact_url
 from newswire.workers import cli_batch, cli_feeds, cli_ops
-from newswire.workers.cli_output import EXIT_BROKER, EXIT_CONFIG, EXIT_OK, progress_bar
+from newswire.workers.cli_output import (
+    EXIT_BROKER,
+    EXIT_CONFIG,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Printable,
+    progress_bar,
+)
 from newswire.workers.extract_pool import LazyProcessPool
 from newswire.workers.runtime import build_runtime, load_settings
 
@@ -230,6 +238,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     redact_logs()  # no credential from a feed or Redis URL reaches a log line
+    if args.command not in PASSTHROUGH:
+        # Feed content reaches the terminal through these only: no escape sequence gets by.
+        sys.stdout, sys.stderr = Printable(sys.stdout), Printable(sys.stderr)
+        for handler_ in logging.getLogger().handlers:
+            if isinstance(handler_, logging.StreamHandler):
+                handler_.setStream(sys.stderr)
     handler: Handler = args.handler
     try:
         return handler(args)
@@ -239,6 +253,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokerError as exc:
         print(f"newswire: {exc}", file=sys.stderr)
         return EXIT_BROKER
+    except KeyboardInterrupt:
+        print("newswire: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        # A bug, not the user's doing: one line, the traceback only with -v.
+        if args.verbose:
+            logging.getLogger("newswire").error("internal error", exc_info=True)
+        detail = (str(exc).splitlines() or [""])[0][:300]
+        print(
+            f"newswire: internal error ({type(exc).__name__}: {redact_text(detail)}); "
+            "rerun with -v for the traceback, and please report it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

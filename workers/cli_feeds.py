@@ -15,7 +15,12 @@ from newswire.schemas.feed import FeedOptions
 from newswire.services.broker import open_redis
 from newswire.services.discover import discover
 from newswire.services.errors import ConfigError, FetchError, RefusedURL
-from newswire.services.feedlist import feed_options, parse_feed_list, to_opml
+from newswire.services.feedlist import (
+    DEFAULT_SECRET_PREFIXES,
+    feed_options,
+    parse_feed_list,
+    to_opml,
+)
 from newswire.services.fetch import Fetcher
 from newswire.services.redact import redact_url
 from newswire.services.registry import Registry
@@ -25,6 +30,7 @@ from newswire.workers.cli_output import (
     EXIT_FETCH,
     EXIT_NOT_FOUND,
     EXIT_OK,
+    positive_int,
     print_table,
     progress_bar,
 )
@@ -37,7 +43,9 @@ def _registry(settings: Settings) -> tuple[redis.Redis, Registry]:
     return client, Registry(client, settings.key_prefix, settings.poll_interval)
 
 
-def options_from_flags(args: argparse.Namespace) -> FeedOptions | None:
+def options_from_flags(
+    args: argparse.Namespace, allowed: tuple[str, ...] = DEFAULT_SECRET_PREFIXES
+) -> FeedOptions | None:
     """FeedOptions from `feeds add` flags; None when no option flag was given."""
     raw: dict[str, object] = {}
     if args.header:
@@ -54,7 +62,9 @@ def options_from_flags(args: argparse.Namespace) -> FeedOptions | None:
         raw["fetch_pages"] = False
     if args.tag:
         raw["tags"] = args.tag
-    return feed_options(raw, os.environ) if raw else None
+    if args.credential_origin:
+        raw["credential_origins"] = args.credential_origin
+    return feed_options(raw, os.environ, allowed) if raw else None
 
 
 def _pair(text: str, sep: str, form: str) -> tuple[str, str]:
@@ -67,7 +77,7 @@ def _pair(text: str, sep: str, form: str) -> tuple[str, str]:
 def cmd_feeds_add(args: argparse.Namespace) -> int:
     settings = load_settings()
     _client, registry = _registry(settings)
-    options = options_from_flags(args)
+    options = options_from_flags(args, settings.secret_prefixes)
     for url in args.urls:
         try:
             state = registry.add(url, args.interval, options=options)
@@ -124,7 +134,9 @@ def option_summary(options: FeedOptions) -> str:
 def cmd_feeds_import(args: argparse.Namespace) -> int:
     _client, registry = _registry(load_settings())
     try:
-        specs = parse_feed_list(Path(args.file).read_bytes(), args.file)
+        specs = parse_feed_list(
+            Path(args.file).read_bytes(), args.file, load_settings().secret_prefixes
+        )
     except OSError as exc:
         raise ConfigError(f"cannot read {args.file}: {exc.strerror}") from None
     added, refused = 0, 0
@@ -192,7 +204,9 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
         "variable NAME, so it stays out of `ps` and the shell history.",
     )
     add.add_argument("urls", nargs="+", metavar="URL")
-    add.add_argument("--interval", type=int, help="seconds between polls (default from settings)")
+    add.add_argument(
+        "--interval", type=positive_int, help="seconds between polls (default from settings)"
+    )
     add.add_argument(
         "--header",
         action="append",
@@ -201,6 +215,13 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     )
     add.add_argument("--auth", metavar="USER:PASSWORD", help="HTTP basic auth (env:NAME works)")
     add.add_argument("--cookie", action="append", metavar="NAME=VALUE", help="cookie (repeat)")
+    add.add_argument(
+        "--credential-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="another origin (https://host[:port]) that gets the credentials too (repeat); "
+        "the feed's own origin always does",
+    )
     add.add_argument("--user-agent", help="User-Agent for this feed's requests")
     add.add_argument("--proxy", metavar="URL", help="http://, https:// or socks5:// proxy")
     add.add_argument(
@@ -226,7 +247,9 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     listing.set_defaults(handler=cmd_feeds_list)
     imp = feeds_sub.add_parser("import", help="register the feeds of an OPML or YAML file")
     imp.add_argument("file", metavar="FILE", help="OPML 2.0 export, or YAML list of URLs")
-    imp.add_argument("--interval", type=int, help="seconds between polls where the file has none")
+    imp.add_argument(
+        "--interval", type=positive_int, help="seconds between polls where the file has none"
+    )
     imp.set_defaults(handler=cmd_feeds_import)
     exp = feeds_sub.add_parser("export", help="print the registered feeds as OPML")
     exp.set_defaults(handler=cmd_feeds_export)
@@ -239,6 +262,6 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     )
     find.add_argument("url", metavar="URL", help="a page of the site (or a feed itself)")
     find.add_argument("--add", action="store_true", help="register every source found")
-    find.add_argument("--interval", type=int, help="with --add: seconds between polls")
+    find.add_argument("--interval", type=positive_int, help="with --add: seconds between polls")
     find.add_argument("--json", action="store_true", help="the sources as a JSON list")
     find.set_defaults(handler=cmd_feeds_discover)

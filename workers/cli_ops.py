@@ -16,8 +16,21 @@ from newswire.services import keys
 from newswire.services.broker import open_redis
 from newswire.services.publish import EVENT_UPDATED, Publisher
 from newswire.services.status import StatusReader
-from newswire.services.subscribe import Consumer, Delivery, dead_letters, read, requeue
-from newswire.workers.cli_output import EXIT_NOT_FOUND, EXIT_OK, print_table
+from newswire.services.subscribe import (
+    ENTRY_ID,
+    Consumer,
+    Delivery,
+    dead_letters,
+    read,
+    requeue,
+)
+from newswire.workers.cli_output import (
+    EXIT_CONFIG,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    positive_int,
+    print_table,
+)
 from newswire.workers.runtime import load_settings
 from newswire.workers.timefmt import ago
 
@@ -164,6 +177,11 @@ def cmd_dead(args: argparse.Namespace) -> int:
     """List dead letters (entries a consumer group gave up on), or requeue them."""
     settings = load_settings()
     client = open_redis(settings)
+    bad = [i for i in args.requeue if not ENTRY_ID.fullmatch(i)]
+    if bad:
+        print(f"newswire: {bad[0][:100]!r} is not a dead letter id (e.g. 1764950400000-0): "
+              "`newswire dead` lists them", file=sys.stderr)  # fmt: skip
+        return EXIT_CONFIG
     letters = dead_letters(client, settings.stream, count=args.count)
     if args.requeue_all or args.requeue:
         wanted = {d.entry_id for d in letters} if args.requeue_all else set(args.requeue)
@@ -228,7 +246,9 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
         "as a member of a consumer group, acknowledging each article once printed.",
     )
     tail.add_argument("--json", action="store_true", help="one Article JSON per line")
-    tail.add_argument("--count", "-n", type=int, default=None, help="stop after N articles")
+    tail.add_argument(
+        "--count", "-n", type=positive_int, default=None, help="stop after N articles"
+    )
     where = tail.add_mutually_exclusive_group()
     where.add_argument("--from-start", action="store_true", help="start at the oldest entry")
     where.add_argument("--from", dest="start", metavar="ID", help="start after this entry id")
@@ -281,7 +301,9 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
         "for the group that failed them (other groups do not see them again).",
     )
     dead.add_argument("--json", action="store_true", help="one JSON object per dead letter")
-    dead.add_argument("--count", type=int, default=100, help="at most this many (newest first)")
+    dead.add_argument(
+        "--count", type=positive_int, default=100, help="at most this many (newest first)"
+    )
     dead.add_argument("--requeue", nargs="+", metavar="DEAD_ID", default=[], help="requeue these")
     dead.add_argument("--requeue-all", action="store_true", help="requeue every dead letter")
     dead.set_defaults(handler=cmd_dead)

@@ -1,8 +1,12 @@
 """CLI output and exit codes shared by the `newswire` subcommands."""
 
+import argparse
+import io
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import TextIO
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -10,6 +14,60 @@ EXIT_CONFIG = 2
 EXIT_BROKER = 3
 EXIT_NOT_FOUND = 4
 EXIT_FETCH = 5
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug; the message says to rerun with -v for the traceback
+EXIT_INTERRUPTED = 130
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides: what
+# lets a feed's text clear the screen, retitle the window, hide a link (OSC 8) or reorder
+# what is shown. Shown escaped (`\x1b`), never sent to the terminal.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with every control character written as an escape."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
+                       else f"\\u{ord(m.group()):04x}", text)  # fmt: skip
+
+
+class Printable(io.TextIOBase):
+    """A text stream that escapes control characters on the way to `raw`: every CLI surface
+    (tables, tail, discover, dead letters, errors) goes through one of these."""
+
+    def __init__(self, raw: TextIO) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        return self.raw.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.raw.encoding
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+
+def raw_stream(stream: TextIO) -> TextIO:
+    """The terminal behind a Printable (the progress bar draws with \r and ESC[K itself)."""
+    return stream.raw if isinstance(stream, Printable) else stream
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
 
 
 def print_table(rows: Sequence[Sequence[str]], indent: int = 0) -> None:
@@ -41,7 +99,7 @@ def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] 
         rate = done / max(time.monotonic() - started, 1e-6)
         bar = "#" * filled + "-" * (width - filled)
         end = "\r\033[K" if done >= total else ""
-        print(f"\r  {label} [{bar}] {done}/{total} {rate:.0f}/s{end}", end="", file=sys.stderr,
-              flush=True)  # fmt: skip
+        print(f"\r  {printable(label)} [{bar}] {done}/{total} {rate:.0f}/s{end}", end="",
+              file=raw_stream(sys.stderr), flush=True)  # fmt: skip
 
     return show

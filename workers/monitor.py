@@ -1,5 +1,7 @@
 """The monitor HTTP service (`newswire monitor`): FastAPI on uvicorn for probes, metrics, status."""
 
+import asyncio
+import ipaddress
 import logging
 import secrets
 import threading
@@ -18,6 +20,9 @@ from fastapi.security import (
 )
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 import newswire
 from newswire.schemas.status import ApiError, Readiness, Status
@@ -35,6 +40,9 @@ log = logging.getLogger(__name__)
 PAGE_FEEDS = 500  # the page lists at most this many feeds, worst first
 PAGE_REFRESH = 10  # seconds between the page's own reloads
 IDLE_TIMEOUT = 30  # seconds an idle keep-alive connection stays open
+HEADER_TIMEOUT = 10  # seconds from a connection (or its last response) to a whole request head
+# Host headers always answered (beside any IP literal): this machine, and compose's service.
+LOCAL_HOSTS = frozenset({"localhost", "monitor", "newswire-monitor"})
 TEMPLATES = Path(__file__).parent / "templates"
 HEALTH_ORDER = {"failing": 0, "backing_off": 1, "disabled": 2, "healthy": 3}
 
@@ -43,6 +51,94 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ApiError, "description": "Credentials missing or wrong (auth is on)."},
     503: {"model": ApiError, "description": "Redis is unreachable."},
 }
+
+
+class BoundedH11(H11Protocol):
+    """uvicorn's h11 protocol with a deadline on every request head: uvicorn arms its
+    keep-alive timer only after a response, so a connection that opens and says nothing, or
+    sends its headers a byte at a time, would otherwise stay open for good."""
+
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._disarm()  # a whole request head arrived: the app's time now
+        elif self._head_timer is None and not self.transport.is_closing():
+            self._arm()  # part of the next head: the deadline runs from its first byte
+
+    def on_response_complete(self) -> None:
+        self._disarm()
+        super().on_response_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._head_timer = self.loop.call_later(HEADER_TIMEOUT, self._head_timeout)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timeout(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def allowed_hosts(settings: Settings) -> frozenset[str] | None:
+    """The Host names the monitor answers (None: any), NEWSWIRE_MONITOR_ALLOWED_HOSTS added."""
+    extra = [h.strip().lower() for h in settings.monitor_allowed_hosts.split(",") if h.strip()]
+    if "*" in extra:
+        return None
+    return LOCAL_HOSTS | {settings.monitor_host.lower(), *extra}
+
+
+def host_allowed(header: str, allowed: frozenset[str] | None) -> bool:
+    """Whether a Host header names this monitor. Any IP literal is: DNS rebinding needs a
+    name (the attacker's) that resolves to us, and a literal address is no such name."""
+    if allowed is None:
+        return True
+    header = header.strip().lower()
+    if header.startswith("["):
+        name = header[1 : header.find("]")] if "]" in header else ""
+    else:
+        name = header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+    name = name.rstrip(".")
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return name in allowed
+
+
+class HostCheck:
+    """ASGI middleware: a request whose Host header is not this monitor's gets 400 (probes on
+    /livez and /healthz excepted: they show nothing)."""
+
+    def __init__(self, app: ASGIApp, allowed: frozenset[str] | None) -> None:
+        self.app = app
+        self.allowed = allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in ("/livez", "/healthz"):
+            host = Headers(scope=scope).get("host", "")
+            if not host_allowed(host, self.allowed):
+                response = PlainTextResponse(
+                    "Host header not allowed: add the name this monitor is reached by to "
+                    "NEWSWIRE_MONITOR_ALLOWED_HOSTS\n",
+                    status_code=400,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class BrokerUnavailable(Exception):
@@ -225,6 +321,7 @@ def create_app(settings: Settings) -> FastAPI:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="newswire monitor API")
 
     app.include_router(protected)
+    app.add_middleware(HostCheck, allowed=allowed_hosts(settings))
     return app
 
 
@@ -238,6 +335,7 @@ def serve(settings: Settings, host: str, port: int, stop: threading.Event | None
         log_level="warning",
         access_log=False,
         timeout_keep_alive=IDLE_TIMEOUT,
+        http=BoundedH11,
         backlog=1024,  # bursts of probes and scrapers
     )
     server = uvicorn.Server(config)

@@ -92,7 +92,10 @@ def build_runtime(settings: Settings) -> Runtime:
         tags=settings.feed_max_tags,
     )
     fetcher = Fetcher(settings)
-    limiter = HostLimiter(client, settings.host_rate, settings.host_burst, settings.key_prefix)
+    limiter = HostLimiter(
+        client, settings.host_rate, settings.host_burst, settings.key_prefix,
+        max_hold=settings.host_max_hold_seconds,
+    )  # fmt: skip
     # Built even when NEWSWIRE_ROBOTS_TXT is off: a feed's own option can ask for it.
     robots = RobotsCache(
         client, fetcher, prefix=settings.key_prefix, user_agent=settings.user_agent,

@@ -15,7 +15,7 @@ from kombu.exceptions import OperationalError
 from newswire.services import keys
 from newswire.services.broker import open_redis
 from newswire.services.errors import BrokerError
-from newswire.services.feedlist import parse_feed_list
+from newswire.services.feedlist import DEFAULT_SECRET_PREFIXES, parse_feed_list
 from newswire.services.keys import ARTICLES_QUEUE, FEEDS_QUEUE
 from newswire.services.outage import Outage
 from newswire.services.pending import PendingLedger
@@ -34,8 +34,10 @@ log = logging.getLogger(__name__)
 CLAIM_GRACE = 30.0
 
 
-def import_feeds_file(registry: Registry, path: str) -> int:
-    specs = parse_feed_list(Path(path).read_bytes(), path)
+def import_feeds_file(
+    registry: Registry, path: str, allowed: tuple[str, ...] = DEFAULT_SECRET_PREFIXES
+) -> int:
+    specs = parse_feed_list(Path(path).read_bytes(), path, allowed)
     for spec in specs:
         registry.add(spec.url, spec.interval, reenable=False, options=spec.options)
     return len(specs)
@@ -52,7 +54,11 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
     outage = Outage(log)
     if settings.feeds_file:
         count = with_redis(
-            lambda: import_feeds_file(registry, settings.feeds_file or ""), stop, outage
+            lambda: import_feeds_file(
+                registry, settings.feeds_file or "", settings.secret_prefixes
+            ),
+            stop,
+            outage,
         )
         log.info("imported %d feeds from %s", count, settings.feeds_file)
     due = DueQueue(client, registry.due_key, keys.scheduler_leader(settings.key_prefix))

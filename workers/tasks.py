@@ -123,6 +123,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
                 enqueue=enqueue,
                 now=time.time(),
                 pending=rt.pending,
+                max_wait=rt.settings.feed_max_wait_seconds,
             )
 
     try:
@@ -131,7 +132,11 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
         # Validators are not saved, so the next poll fetches in full; meanwhile it backs off.
         report = with_broker(
             lambda: record_failure(
-                state, registry=rt.registry, reason="poll time limit exceeded", now=time.time()
+                state,
+                registry=rt.registry,
+                reason="poll time limit exceeded",
+                now=time.time(),
+                max_wait=rt.settings.feed_max_wait_seconds,
             ),
             rt.settings,
         )
