@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")
 FIELD_VALUE = re.compile(r"[\x20-\x7e\t]*")
 COOKIE_VALUE = re.compile(r'"?[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*"?')
-LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,6}")
 # Framing and hop-by-hop headers are the HTTP client's to write: set per feed they would
 # desynchronize the connection (Content-Length, Transfer-Encoding) or redirect it (Host).
 FORBIDDEN_HEADERS = frozenset({
