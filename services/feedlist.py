@@ -84,8 +84,13 @@ def feed_options(
     try:
         return FeedOptions.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid feed options: {problems}") from None
+        raise ConfigError(f"invalid feed options: {option_problems(exc)}") from None
+
+
+def option_problems(exc: ValidationError) -> str:
+    """What is wrong with feed options, by option name and rule: never a value (FeedOptions
+    hides the input, and a value may be a secret)."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
 
 
 def parse_opml(content: bytes) -> list[FeedSpec]:

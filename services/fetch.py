@@ -330,11 +330,9 @@ class Fetcher:
     ) -> bytes:
         """Read the decoded body in chunks; stop at the cap or the deadline, not after (or,
         with `prefix`, once that many bytes are in: the rest is never read)."""
-        cap = self._settings.fetch_max_bytes
-        if prefix is not None:
-            return self._read_prefix(url, resp, deadline, prefix)
+        cap = self._settings.fetch_max_bytes if prefix is None else prefix
         declared = bounded_int(resp.headers.get("content-length", ""))
-        if declared is not None and declared > cap:
+        if prefix is None and declared is not None and declared > cap:
             raise PermanentFetch(
                 url, f"too large (declared {declared} bytes > {cap})", kind=FetchKind.TOO_LARGE
             )
@@ -342,21 +340,12 @@ class Fetcher:
         size = 0
         for chunk in resp.iter_bytes(CHUNK):
             size += len(chunk)
+            if size > cap and prefix is not None:
+                chunks.append(chunk)
+                break  # the first `prefix` bytes are all that is wanted
             if size > cap:
                 raise PermanentFetch(url, f"too large (over {cap} bytes)", kind=FetchKind.TOO_LARGE)
             if time.monotonic() > deadline:
                 raise TransientFetch(url, "deadline exceeded while reading", kind=FetchKind.TIMEOUT)
             chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _read_prefix(self, url: str, resp: httpx.Response, deadline: float, limit: int) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in resp.iter_bytes(CHUNK):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= limit:
-                break
-            if time.monotonic() > deadline:
-                raise TransientFetch(url, "deadline exceeded while reading", kind=FetchKind.TIMEOUT)
-        return b"".join(chunks)[:limit]
+        return b"".join(chunks)[:cap]

@@ -415,15 +415,13 @@ class Pipeline:
             # URL, typically). Recorded, and known, so it is not fetched again each poll.
             why = f"{error or 'no page fetched'}; the source has no text of its own"
             return self._reject(entry, link, why)
-        article = self._fit(
-            build_article(
-                entry,
-                fetched_url=got.result.url if got.result is not None else None,
-                page=page,
-                error=error,
-                now=self._clock(),
-                aliases=got.aliases,
-            )
+        article = build_article(
+            entry,
+            fetched_url=got.result.url if got.result is not None else None,
+            page=page,
+            error=error,
+            now=self._clock(),
+            aliases=got.aliases,
         )
         updated = entry.updated_at.timestamp() if entry.updated_at else 0.0
         if got.known is not None:
@@ -431,6 +429,7 @@ class Pipeline:
         started = time.perf_counter()
         published = self.publisher.publish(article, got.aliases, updated)
         self._observe(PUBLISH_SECONDS, time.perf_counter() - started)
+        self._count_cuts(published.article)
         if not published.new:
             reason = (
                 f"same body as story {published.story_id}" if published.why == "alias" else None
@@ -439,15 +438,15 @@ class Pipeline:
         outcome = Outcome.NEW if article.extraction == "full" else Outcome.FELL_BACK
         return EntryResult(outcome, link, error, article.id, published.entry_id, kind)
 
-    def _fit(self, article: Article) -> Article:
-        """The article within the stream entry's size limits, each cut counted and logged."""
-        article = self.publisher.fit(article)
-        for cut in article.truncated:
+    def _count_cuts(self, published: Article | None) -> None:
+        """Count and log the cuts the publisher made to fit the entry size limits (it fits
+        every article it writes, whoever calls it)."""
+        if published is None or not published.truncated:
+            return
+        for cut in published.truncated:
             self._count(CUTS, field=cut.split(" ", 1)[0])
-        if article.truncated:
-            log.warning("%s cut to the entry size limits: %s", redact_url(article.url or ""),
-                        "; ".join(article.truncated))  # fmt: skip
-        return article
+        log.warning("%s cut to the entry size limits: %s", redact_url(published.url or ""),
+                    "; ".join(published.truncated))  # fmt: skip
 
     def _revise(
         self, article: Article, known: Known, updated: float, link: str | None
@@ -459,6 +458,7 @@ class Pipeline:
             reason = f"not re-extracted: {article.extraction_error}"
             return EntryResult(Outcome.DUPLICATE, link, reason, known.story_id)
         published = self.publisher.update(article, known, updated)
+        self._count_cuts(published.article)
         if not published.new:
             return EntryResult(Outcome.DUPLICATE, link, published.why, known.story_id)
         version = published.article.version if published.article else known.version + 1

@@ -9,6 +9,7 @@ import redis
 from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.hints import cap
+from newswire.services.urls import origin
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,8 @@ def host_of(url: str) -> str:
 
 def server_of(url: str) -> str:
     """`host:port` (default port by scheme): the server a Retry-After spoke for."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    except ValueError:
-        return host_of(url)
-    return f"{(parts.hostname or '').lower()}:{port}"
+    found = origin(url)
+    return found.split("://", 1)[1] if found else host_of(url)
 
 
 class HostLimiter:

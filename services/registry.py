@@ -12,6 +12,7 @@ from newswire.schemas.feed import FeedOptions, FeedState
 from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.errors import ConfigError
+from newswire.services.feedlist import option_problems
 from newswire.services.guard import check_url
 from newswire.services.settings import MAX_INTERVAL
 
@@ -146,7 +147,6 @@ def _decode(raw: dict[bytes, bytes]) -> FeedState:
         FeedOptions.model_validate(data["options"])
     except ValidationError as exc:
         # Stored before options were checked: the feed is shown, disabled, until re-added.
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        reason = f"stored options are invalid ({problems}): re-add the feed"
+        reason = f"stored options are invalid ({option_problems(exc)}): re-add the feed"
         data |= {"options": {}, "enabled": False, "disabled_reason": reason}
     return FeedState.model_validate(data)

@@ -141,12 +141,11 @@ class RobotsCache:
             delay = rules.crawl_delay(self._agent)
             if delay:
                 self._limiter.set_crawl_delay(origin, float(delay), self._ttl)
+        why = "" if kind == RULES else body  # the body of a verdict without rules says why
         with self._lock:
             if len(self._local) >= MAX_LOCAL:  # bounded: expired origins go first
                 self._local = {o: c for o, c in self._local.items() if c[0] > now}
                 self._fetching = {o: f for o, f in self._fetching.items() if f.locked()}
-        why = "" if kind == RULES else body  # the body of a verdict without rules says why
-        with self._lock:
             self._local[origin] = (now + LOCAL_TTL, kind, rules, why)
         return kind, rules, why
 

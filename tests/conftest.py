@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from newswire.services.settings import Settings
+from tests.support.processes import Processes, stack_env
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
 
@@ -59,3 +60,15 @@ def settings(redis_server: RedisServer, redis_client: redis.Redis, site: Site) -
         fetch_read_timeout=2.0,
         fetch_max_bytes=2 * 1024 * 1024,
     )
+
+
+@pytest.fixture
+def procs(
+    redis_server: RedisServer, redis_client: redis.Redis, site: Site, tmp_path: Path
+) -> Iterator[Processes]:
+    """Real worker and scheduler processes on the test's Redis and site; their logs are
+    printed at the end (pytest shows them only when the test failed)."""
+    p = Processes(stack_env(redis_server.url, site), tmp_path)
+    yield p
+    p.stop_all()
+    print(p.logs())

@@ -35,6 +35,10 @@ def other() -> Iterator[Site]:
     s.close()
 
 
+def both_sites(settings: Settings, site: Site, other: Site) -> Settings:
+    return settings.model_copy(update={"fetch_allow_hosts": f"{site.host_port},{other.host_port}"})
+
+
 def leaked(site: Site) -> list[str]:
     return [
         h.path
@@ -46,9 +50,7 @@ def leaked(site: Site) -> list[str]:
 def test_credentials_stay_on_the_feed_origin_over_real_http(
     settings: Settings, site: Site, other: Site
 ) -> None:
-    settings = settings.model_copy(
-        update={"fetch_allow_hosts": f"{site.host_port},{other.host_port}"}
-    )
+    settings = both_sites(settings, site, other)
     same = site.add("/news/same", article_page("Same", paragraphs("Same")))
     across = other.add("/news/across", article_page("Across", paragraphs("Across")))
     site.routes["/news/moved"] = Route(status=302, headers={"Location": other.url("/news/moved")})
@@ -73,9 +75,7 @@ def test_credentials_stay_on_the_feed_origin_over_real_http(
 def test_listed_origins_get_the_credentials_too(
     settings: Settings, site: Site, other: Site
 ) -> None:
-    settings = settings.model_copy(
-        update={"fetch_allow_hosts": f"{site.host_port},{other.host_port}"}
-    )
+    settings = both_sites(settings, site, other)
     across = other.add("/news/across", article_page("Across", paragraphs("Across")))
     feed = site.add("/feed.xml", rss2([item(across, "Across")]), "application/rss+xml")
     listed = OPTIONS.model_copy(update={"credential_origins": [f"http://{other.host_port}"]})

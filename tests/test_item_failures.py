@@ -3,11 +3,8 @@ a catch-all at the poll boundary, and fuzzed single-item mutations inside good f
 
 import json
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,23 +21,13 @@ from newswire.workers.runtime import build_runtime
 from tests.support.fleet import register
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
-from tests.support.processes import Processes, newswire, stack_env, wait_for
+from tests.support.processes import Processes, newswire, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
 
 EXAMPLES = int(os.environ.get("NEWSWIRE_FUZZ_EXAMPLES", "120"))
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 JSON_FEED = "https://jsonfeed.org/version/1.1"
-
-
-@pytest.fixture
-def procs(
-    redis_server: RedisServer, redis_client: redis.Redis, site: Site, tmp_path: Path
-) -> Iterator[Processes]:
-    p = Processes(stack_env(redis_server.url, site), tmp_path)
-    yield p
-    p.stop_all()
-    print(p.logs())  # shown by pytest only when the test failed
 
 
 def deep(levels: int) -> str:

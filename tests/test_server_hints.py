@@ -1,9 +1,6 @@
 """Numbers a server sends are read without overflow and capped by the settings, the cap
 recorded; a Redis refusal is never taken for an outage (nor the other way round)."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import redis
 
@@ -17,22 +14,11 @@ from newswire.services.settings import Settings
 from newswire.workers.runtime import build_runtime
 from tests.support.fleet import register
 from tests.support.pages import rss2
-from tests.support.processes import Processes, stack_env, wait_for
-from tests.support.redis_server import RedisServer
+from tests.support.processes import Processes, wait_for
 from tests.support.site import Route, Site
 
 DAY, HOUR = 86400, 3600
 ABSURD = ["99999999999", "9999999999999999999", "9" * 400]
-
-
-@pytest.fixture
-def procs(
-    redis_server: RedisServer, redis_client: redis.Redis, site: Site, tmp_path: Path
-) -> Iterator[Processes]:
-    p = Processes(stack_env(redis_server.url, site), tmp_path)
-    yield p
-    p.stop_all()
-    print(p.logs())  # shown by pytest only when the test failed
 
 
 def test_absurd_retry_after_is_capped_and_asked_once_in_real_workers(

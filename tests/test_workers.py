@@ -6,7 +6,6 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import redis
 
 from newswire.services.registry import Registry
@@ -23,16 +22,6 @@ from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
-
-
-@pytest.fixture
-def procs(
-    redis_server: RedisServer, redis_client: redis.Redis, site: Site, tmp_path: Path
-) -> Iterator[Processes]:
-    p = Processes(stack_env(redis_server.url, site), tmp_path)
-    yield p
-    p.stop_all()
-    print(p.logs())  # shown by pytest only when the test failed
 
 
 def test_two_workers_one_scheduler_every_story_once(
