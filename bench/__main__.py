@@ -15,6 +15,11 @@ from pathlib import Path
 
 import redis
 import trafilatura
+from newswire.services.extract.page import detect_language, extract
+from newswire.services.fetch.charset import decode_html
+from newswire.services.settings import Settings
+from newswire.workers.site_server import SiteServer
+from newswire.workers.stack import RedisProcess
 
 from bench import identity, monitor_load, polling, replication, sources
 from bench.corpus import corpus_root, load_pages
@@ -26,11 +31,6 @@ from bench.metadata import run as metadata_run
 from bench.stages import STAGES, stage_costs
 from bench.throughput import oneshot_run, workers_run, write_copies
 from bench.walls import run as walls_run
-from newswire.services.charset import decode_html
-from newswire.services.extract import detect_language, extract
-from newswire.services.settings import Settings
-from newswire.workers.site_server import SiteServer
-from newswire.workers.stack import RedisProcess
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import redis
 import trafilatura
+from newswire.workers.site_server import SiteServer
 
 from bench.corpus import Page, page_path, write_site
 from bench.metric import Score, score
-from newswire.workers.site_server import SiteServer
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from newswire.workers.stack import RedisProcess
+
 from bench.corpus import corpus_root, load_pages
 from bench.extraction import run
-from newswire.workers.stack import RedisProcess
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,15 +18,15 @@ from zoneinfo import ZoneInfo
 
 import lxml.html
 import trafilatura
+from newswire.schemas.feed import FeedEntry
+from newswire.services.extract.metadata import jsonld_objects
+from newswire.services.extract.normalize import build_article
+from newswire.services.extract.page import ExtractionError, extract
+from newswire.services.extract.reconcile import AGENCIES, ORGANIZATION, names_the_site
+from newswire.services.extract.sitenames import letters
 
 from bench.corpus import shared_corpus
 from bench.metric import page_counts, precision_recall
-from newswire.schemas.feed import FeedEntry
-from newswire.services.extract import ExtractionError, extract
-from newswire.services.metadata import jsonld_objects
-from newswire.services.normalize import build_article
-from newswire.services.reconcile import AGENCIES, ORGANIZATION, names_the_site
-from newswire.services.sitenames import letters
 
 SITE_NAME = re.compile(r'<meta[^>]+property="og:site_name"[^>]+content="([^"]+)"')
 FIELDS = ("title", "authors", "date", "image", "language", "body")

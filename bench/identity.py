@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-
-from bench.wire import copies
 from newswire.schemas.article import Article
-from newswire.services.clusters import bands
-from newswire.services.extract import extract
-from newswire.services.normalize import content_hash
-from newswire.services.publish import Publisher
+from newswire.services.delivery.publish import Publisher
+from newswire.services.extract.normalize import content_hash
+from newswire.services.extract.page import extract
+from newswire.services.identity.clusters import bands
 from newswire.services.settings import Settings
 from newswire.workers.stack import RedisProcess
+
+from bench.wire import copies
 
 
 @dataclass(frozen=True)

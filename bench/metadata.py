@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 
 import redis
-
 from newswire.schemas.article import Article
 from newswire.workers.demo_site import stories, write_demo_site
 from newswire.workers.site_server import SiteServer

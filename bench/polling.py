@@ -9,11 +9,11 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import redis
+from newswire.schemas.feed import FeedState
+from newswire.services.polling.registry import Registry, feed_id
+from newswire.workers.site_server import LoopbackServer
 
 from bench.throughput import cpu_seconds, stop_processes, tree_pids
-from newswire.schemas.feed import FeedState
-from newswire.services.registry import Registry, feed_id
-from newswire.workers.site_server import LoopbackServer
 
 EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 

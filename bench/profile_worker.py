@@ -14,21 +14,21 @@ import time
 from pathlib import Path
 
 import redis
-
-from bench.corpus import corpus_root, load_pages
-from bench.throughput import stop_processes, write_copies
-from newswire.services.registry import Registry
+from newswire.services.polling.registry import Registry
 from newswire.workers.site_server import SiteServer
 from newswire.workers.stack import RedisProcess
 
+from bench.corpus import corpus_root, load_pages
+from bench.throughput import stop_processes, write_copies
+
 # Frames that name a stage: the first one found walking a stack from its leaf up wins.
 STAGES = (
-    ("extract (trafilatura, metadata, cleanup)", ("services/extract.py",)),
-    ("fetch (httpx)", ("services/fetch.py", "httpx/", "httpcore/")),
-    ("publish + identity (Redis)", ("services/publish.py", "services/clusters.py")),
-    ("normalize", ("services/normalize.py", "services/reconcile.py")),
-    ("robots / politeness", ("services/robots.py", "services/politeness.py")),
-    ("pending ledger / metrics", ("services/pending.py", "services/metrics.py")),
+    ("fetch (httpx)", ("services/fetch/client.py", "httpx/", "httpcore/")),
+    ("publish + identity (Redis)", ("services/delivery/publish.py", "services/identity/")),
+    ("normalize", ("services/extract/normalize.py", "services/extract/reconcile.py")),
+    ("extract (trafilatura, metadata, cleanup)", ("services/extract/",)),
+    ("robots / politeness", ("services/fetch/robots.py", "services/fetch/politeness.py")),
+    ("pending ledger / metrics", ("services/polling/pending.py", "services/metrics.py")),
     ("logging", ("logging/__init__.py",)),
     ("celery/kombu (prefork, events, messaging)", ("celery/", "kombu/", "billiard/")),
     ("redis-py", ("redis/",)),

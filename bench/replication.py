@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-
 from newswire.schemas.article import Article
-from newswire.services.publish import Publisher
+from newswire.services.delivery.publish import Publisher
 from newswire.services.settings import Settings
 from newswire.workers.stack import RedisProcess
 

@@ -21,12 +21,12 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import redis
-
-from bench.throughput import rss_kib, tree_pids
-from newswire.services.registry import Registry
+from newswire.services.polling.registry import Registry
 from newswire.workers.demo_site import article_html
 from newswire.workers.site_server import LoopbackServer
 from newswire.workers.stack import RedisProcess, newswire_command
+
+from bench.throughput import rss_kib, tree_pids
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STREAM = "newswire:articles"

@@ -8,19 +8,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.corpus import Page
-from bench.throughput import marked
-from newswire.services.archive import LocalArchive
-from newswire.services.backfill import Progress, backfill_file
-from newswire.services.replay import replay
+from newswire.services.ingest.archive import LocalArchive
+from newswire.services.ingest.backfill import Progress, backfill_file
+from newswire.services.ingest.replay import replay
 from newswire.services.settings import Settings
 from newswire.workers.runtime import build_runtime
+
+from bench.corpus import Page
+from bench.throughput import marked
 
 SITEMAP_PROBE = r"""
 import json, sys, time
 from datetime import UTC, datetime, timedelta
-from newswire.services.feeds import FeedLimits
-from newswire.services.sitemaps import parse_sitemap
+from newswire.services.sources.feeds import FeedLimits
+from newswire.services.sources.sitemaps import parse_sitemap
 
 def rss():
     for line in open("/proc/self/status"):

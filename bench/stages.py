@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import TypeVar
 
 import redis
+from newswire.services.delivery.publish import Publisher
+from newswire.services.extract.normalize import build_article
+from newswire.services.extract.page import detect_language, extract
+from newswire.services.fetch.charset import decode_html
+from newswire.services.fetch.client import Fetcher
+from newswire.services.identity.urls import clean_url
+from newswire.services.settings import Settings
+from newswire.services.sources.feeds import parse_feed
+from newswire.workers.site_server import SiteServer
 
 from bench.corpus import Page, write_site
-from newswire.services.charset import decode_html
-from newswire.services.extract import detect_language, extract
-from newswire.services.feeds import parse_feed
-from newswire.services.fetch import Fetcher
-from newswire.services.normalize import build_article
-from newswire.services.publish import Publisher
-from newswire.services.settings import Settings
-from newswire.services.urls import clean_url
-from newswire.workers.site_server import SiteServer
 
 T = TypeVar("T")
 STAGES = ("fetch", "parse", "extract", "normalize", "publish")

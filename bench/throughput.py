@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import redis
+from newswire.services.polling.registry import Registry
 
 from bench.corpus import Page, page_path
-from newswire.services.registry import Registry
 
 PARAGRAPH = re.compile(rb"(<(?:p|br|div|li|td|span|section|article)\b[^>]*>)", re.IGNORECASE)
 

@@ -5,11 +5,12 @@ pages of the tests. Run alone: `python -m bench.walls`."""
 import json
 from dataclasses import dataclass
 
+from newswire.services.extract.page import ExtractionError, extract
+from newswire.services.fetch.charset import decode_html
+
 from bench.corpus import corpus_root, load_pages
 from bench.fundus import load_cases
 from bench.fundus import root as fundus_root
-from newswire.services.charset import decode_html
-from newswire.services.extract import ExtractionError, extract
 from tests.support import walls as fixtures
 
 FIXTURES = (

@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 
 import trafilatura
+from newswire.services.fetch.charset import decode_html
+from newswire.workers.site_server import SiteServer
+from newswire.workers.stack import RedisProcess
 
 from bench.corpus import corpus_root, load_pages
 from bench.throughput import workers_run, write_copies
-from newswire.services.charset import decode_html
-from newswire.workers.site_server import SiteServer
-from newswire.workers.stack import RedisProcess
 
 
 def bare_rate(htmls: list[str]) -> float:

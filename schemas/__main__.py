@@ -4,11 +4,10 @@ import json
 import sys
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from newswire.schemas.article import Article, ArticleV1
 from newswire.schemas.rejected import RejectedLink
 from newswire.schemas.status import Status
+from pydantic import BaseModel
 
 SCHEMA_DIR = Path(__file__).parent
 MODELS: dict[str, type[BaseModel]] = {

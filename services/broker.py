@@ -7,11 +7,10 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import redis
-from redis.sentinel import Sentinel
-
 from newswire.services.errors import BrokerError, CommandRefused
 from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
+from redis.sentinel import Sentinel
 
 CONNECT_TIMEOUT = 5.0
 SOCKET_TIMEOUT = 30.0

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-
 from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.errors import BrokerError, FetchError, FetchKind

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from newswire.services.settings import Settings
+
 from tests.support.processes import Processes, stack_env
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import redis
 import zstandard
-
-from newswire.services.archive import LocalArchive
-from newswire.services.ingest import Outcome
-from newswire.services.replay import replay
+from newswire.services.ingest.archive import LocalArchive
+from newswire.services.ingest.pipeline import Outcome
+from newswire.services.ingest.replay import replay
 from newswire.services.settings import Settings
 from newswire.workers.cli_batch import parse_since
 from newswire.workers.runtime import build_runtime
+
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import events
 from tests.support.processes import newswire

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import redis
-
-from newswire.services.backfill import Progress, backfill_file
+from newswire.services.ingest.backfill import Progress, backfill_file
 from newswire.services.settings import Settings
 from newswire.workers.runtime import build_runtime
+
 from tests.support.pages import article_page, paragraphs
 from tests.support.pipeline import stream
 from tests.support.processes import newswire

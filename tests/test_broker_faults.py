@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from newswire.workers.liveness import EXIT_STALLED
+
 from tests.support.fleet import (
     add_fresh_feed,
     assert_exactly_once,

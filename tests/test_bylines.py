@@ -4,12 +4,12 @@ import pytest
 import trafilatura
 from lxml.etree import XPath
 from lxml.html import HtmlElement
+from newswire.services.extract.bylines import NOT_MARKED, _is_marked, byline_names, bylines
+from newswire.services.extract.metadata import PageMeta, read_meta
+from newswire.services.extract.page import parse_page
+from newswire.services.extract.reconcile import clean_authors
 
 from bench.corpus import corpus_root, load_pages
-from newswire.services.bylines import NOT_MARKED, _is_marked, byline_names, bylines
-from newswire.services.extract import parse_page
-from newswire.services.metadata import PageMeta, read_meta
-from newswire.services.reconcile import clean_authors
 
 LONG = "The council met on Tuesday and voted to close the old bridge for repairs next spring. " * 2
 

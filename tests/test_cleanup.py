@@ -2,9 +2,8 @@
 
 import pytest
 import trafilatura
-
-from newswire.services.cleanup import clean_body, is_boilerplate, is_headline
-from newswire.services.metadata import read_meta
+from newswire.services.extract.cleanup import clean_body, is_boilerplate, is_headline
+from newswire.services.extract.metadata import read_meta
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
-
 from newswire.schemas.article import Article
-from newswire.services.publish import Publisher
+from newswire.services.delivery.publish import Publisher
+from newswire.services.delivery.subscribe import Consumer, dead_letters, requeue
 from newswire.services.settings import Settings
-from newswire.services.subscribe import Consumer, dead_letters, requeue
+
 from tests.support.processes import newswire, wait_for
 from tests.support.redis_server import RedisServer
 
@@ -36,7 +36,7 @@ def publish(client: redis.Redis, n: int) -> list[str]:
 
 CONSUMER = """
 import sys, time, redis
-from newswire.services.subscribe import Consumer
+from newswire.services.delivery.subscribe import Consumer
 client = redis.Redis.from_url(sys.argv[1])
 out = open(sys.argv[2], "a", buffering=1)
 def handle(article):

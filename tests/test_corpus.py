@@ -4,10 +4,10 @@ import pytest
 import redis
 import trafilatura
 from lxml import etree
+from newswire.services.extract.page import parse_page
 
 from bench.corpus import corpus_root, load_pages
 from bench.extraction import run
-from newswire.services.extract import parse_page
 from tests.support.redis_server import RedisServer
 
 

@@ -5,14 +5,14 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-
 from newswire.schemas.feed import FeedOptions
 from newswire.services.errors import ConfigError, FetchError
-from newswire.services.feedlist import feed_options
-from newswire.services.fetch import Fetcher, RequestOptions
-from newswire.services.registry import Registry
+from newswire.services.fetch.client import Fetcher, RequestOptions
+from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
+from newswire.services.sources.feedlist import feed_options
 from newswire.workers.runtime import build_runtime
+
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import newswire
 from tests.support.redis_server import RedisServer

@@ -11,10 +11,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
 from newswire.services.errors import TransientFetch
-from newswire.services.fetch import Fetcher
+from newswire.services.fetch.client import Fetcher
 from newswire.services.settings import Settings
+
 from tests.support.pages import item, rss2
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site

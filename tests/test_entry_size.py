@@ -5,8 +5,8 @@ megabytes it parses stay out of the test process, whose peak memory other tests 
 import json
 
 import redis
-
 from newswire.services.settings import Settings
+
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
 from tests.support.processes import newswire

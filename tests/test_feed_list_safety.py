@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from newswire.services.errors import ConfigError
-from newswire.services.feedlist import parse_feed_list, parse_opml, parse_yaml
+from newswire.services.sources.feedlist import parse_feed_list, parse_opml, parse_yaml
+
 from tests.support.processes import newswire
 from tests.support.redis_server import RedisServer
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from newswire.schemas.feed import FeedOptions
 from newswire.services.errors import ConfigError
-from newswire.services.feedlist import parse_feed_list, parse_yaml
-from newswire.services.ingest import Outcome
-from newswire.services.registry import Registry
+from newswire.services.ingest.pipeline import Outcome
+from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
+from newswire.services.sources.feedlist import parse_feed_list, parse_yaml
 from newswire.workers.runtime import build_runtime
+
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
 from tests.support.processes import newswire

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from newswire.schemas.feed import FeedEntry
-from newswire.services.charset import decode_html
 from newswire.services.errors import PermanentFetch
-from newswire.services.extract import ExtractionError, extract
-from newswire.services.normalize import build_article
-from newswire.services.sources import parse_source
+from newswire.services.extract.normalize import build_article
+from newswire.services.extract.page import ExtractionError, extract
+from newswire.services.fetch.charset import decode_html
+from newswire.services.sources.kinds import parse_source
+
 from tests.support.pages import article_page, item, paragraphs, rss2
 
 EXAMPLES = int(os.environ.get("NEWSWIRE_FUZZ_EXAMPLES", "120"))

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from newswire.schemas.feed import FeedOptions
-from newswire.services.archive import LocalArchive
-from newswire.services.backfill import Progress, backfill_file
-from newswire.services.robots import origin_of
+from newswire.services.fetch.robots import origin_of
+from newswire.services.ingest.archive import LocalArchive
+from newswire.services.ingest.backfill import Progress, backfill_file
 from newswire.services.settings import Settings
 from newswire.workers.runtime import build_runtime
+
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
 from tests.support.processes import newswire

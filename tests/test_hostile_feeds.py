@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 import redis
-
 from newswire.schemas.article import Article
 from newswire.schemas.feed import FeedEntry
-from newswire.services.extract import extract
-from newswire.services.feeds import FeedLimits, parse_feed, without_entity_declarations
-from newswire.services.normalize import build_article
-from newswire.services.sources import parse_source
+from newswire.services.extract.normalize import build_article
+from newswire.services.extract.page import extract
+from newswire.services.sources.feeds import FeedLimits, parse_feed, without_entity_declarations
+from newswire.services.sources.kinds import parse_source
+
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site

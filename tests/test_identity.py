@@ -4,9 +4,8 @@ import json
 import re
 
 import pytest
-
-from newswire.services.clearurls import RULES_FILE, bundled_rules, parse_rules
-from newswire.services.urls import clean_url, identity_key, story_id
+from newswire.services.identity.clearurls import RULES_FILE, bundled_rules, parse_rules
+from newswire.services.identity.urls import clean_url, identity_key, story_id
 
 # (a, b, same story?) — decorated links as aggregators, newsletters and social sites write them.
 PAIRS: list[tuple[str, str, bool]] = [

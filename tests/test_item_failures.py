@@ -8,16 +8,16 @@ from datetime import UTC, datetime
 import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from newswire.schemas.feed import FeedEntry
-from newswire.services.jsonfeed import parse_json_feed, shallow
-from newswire.services.politeness import HostLimiter
-from newswire.services.poller import poll_feed
-from newswire.services.registry import Registry
+from newswire.services.fetch.politeness import HostLimiter
+from newswire.services.identity.urls import clean_url, story_id
+from newswire.services.polling.poller import poll_feed
+from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
-from newswire.services.sources import parse_source
-from newswire.services.urls import clean_url, story_id
+from newswire.services.sources.jsonfeed import parse_json_feed, shallow
+from newswire.services.sources.kinds import parse_source
 from newswire.workers.runtime import build_runtime
+
 from tests.support.fleet import register
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream

@@ -3,9 +3,8 @@ prose of their own stay (made-up pages)."""
 
 import trafilatura
 from lxml import etree
-
-from newswire.services.extract import extract, parse_page
-from newswire.services.linklists import drop_link_lists
+from newswire.services.extract.linklists import drop_link_lists
+from newswire.services.extract.page import extract, parse_page
 
 STORY = "".join(
     f"<p>Paragraph {i} of the story: the council met on Tuesday and argued at length about "

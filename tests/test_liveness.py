@@ -3,7 +3,6 @@
 import time
 
 import pytest
-
 from newswire.workers.liveness import LOOP_STALE, Liveness
 
 STALL = 60.0

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from newswire.services.polling.registry import Registry
 
-from newswire.services.registry import Registry
 from tests.support.monitor import get, metric_samples
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import Processes, newswire, stack_env, wait_for

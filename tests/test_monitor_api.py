@@ -11,11 +11,11 @@ import pytest
 import redis
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from newswire.services.metrics import FETCH_SECONDS, Metrics
+from newswire.services.polling.registry import Registry
 from prometheus_client.parser import text_string_to_metric_families
 from schemathesis.checks import not_a_server_error
 
-from newswire.services.metrics import FETCH_SECONDS, Metrics
-from newswire.services.registry import Registry
 from tests.support.monitor import get, metric_samples, running_monitor
 from tests.support.redis_server import RedisServer
 

@@ -6,9 +6,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
 from newswire.services.settings import Settings
 from newswire.workers.monitor import HEADER_TIMEOUT, allowed_hosts, host_allowed
+
 from tests.support.monitor import get, start_monitor
 from tests.support.redis_server import RedisServer
 

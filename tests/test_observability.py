@@ -9,9 +9,9 @@ from pathlib import Path
 
 import redis
 import yaml
+from newswire.services.metrics import HISTOGRAMS, Metrics
 from prometheus_client.parser import text_string_to_metric_families
 
-from newswire.services.metrics import HISTOGRAMS, Metrics
 from tests.support.monitor import get, running_monitor
 from tests.support.redis_server import RedisServer
 

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import redis
-
 from newswire.schemas.article import Article
-from newswire.services.publish import Publisher
+from newswire.services.delivery.publish import Publisher
+from newswire.services.delivery.subscribe import Consumer
 from newswire.services.settings import Settings
-from newswire.services.subscribe import Consumer
+
 from tests.support.monitor import get, start_monitor
 from tests.support.processes import Processes, wait_for
 from tests.support.redis_server import RedisServer

@@ -64,7 +64,7 @@ def test_wheel_installs_beside_generic_packages(tmp_path: Path) -> None:
     assert tops == {"newswire", wheels[0].name.split("-")[0] + "-" + wheels[0].name.split("-")[1]
                     + ".dist-info"}, tops  # fmt: skip
     assert "newswire/schemas/article.v2.schema.json" in names
-    assert "newswire/services/data/clearurls/data.min.json" in names
+    assert "newswire/services/identity/data/clearurls/data.min.json" in names
 
     env_dir = tmp_path / "app-venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)

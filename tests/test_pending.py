@@ -1,9 +1,8 @@
 """The pending ledger: entries handed on stay recorded until settled; overdue ones come back."""
 
 import redis
-
 from newswire.schemas.feed import FeedEntry
-from newswire.services.pending import PendingLedger, entry_key
+from newswire.services.polling.pending import PendingLedger, entry_key
 
 NOW = 1_800_000_000.0
 

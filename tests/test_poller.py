@@ -4,14 +4,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
-
 from newswire.schemas.feed import FeedEntry
 from newswire.services.errors import BrokerError
-from newswire.services.politeness import HostLimiter
-from newswire.services.poller import poll_feed, record_failure
-from newswire.services.registry import Registry
+from newswire.services.fetch.politeness import HostLimiter
+from newswire.services.polling.poller import poll_feed, record_failure
+from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
 from newswire.workers.runtime import Runtime, build_runtime
+
 from tests.support.pages import item, rss2
 from tests.support.site import Route, Site
 

@@ -5,10 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import trafilatura
-
 from newswire.schemas.feed import FeedEntry
-from newswire.services.extract import detect_language, extract
-from newswire.services.metadata import (
+from newswire.services.extract.metadata import (
     PageMeta,
     best_timestamp,
     page_language,
@@ -16,8 +14,9 @@ from newswire.services.metadata import (
     read_meta,
     time_claims,
 )
-from newswire.services.normalize import build_article
-from newswire.services.reconcile import (
+from newswire.services.extract.normalize import build_article
+from newswire.services.extract.page import detect_language, extract
+from newswire.services.extract.reconcile import (
     clean_authors,
     clean_title,
     pick_published,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from newswire.schemas.feed import FeedOptions
+from newswire.services.polling.registry import Registry
 from newswire.services.redact import redact_text, redact_url, without_userinfo
-from newswire.services.registry import Registry
+
 from tests.support.monitor import get, running_monitor
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import Processes, stack_env, wait_for

@@ -4,11 +4,16 @@ import time
 
 import pytest
 import redis
-
 from newswire.schemas.feed import FeedState
-from newswire.services.politeness import HostLimiter
-from newswire.services.registry import Registry
-from newswire.services.schedule import DueQueue, PollResult, after_poll, backoff_seconds, max_age
+from newswire.services.fetch.politeness import HostLimiter
+from newswire.services.polling.registry import Registry
+from newswire.services.polling.schedule import (
+    DueQueue,
+    PollResult,
+    after_poll,
+    backoff_seconds,
+    max_age,
+)
 
 NOW = 1_800_000_000.0
 

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from newswire.schemas.__main__ import MODELS, SCHEMA_DIR, render
 
 

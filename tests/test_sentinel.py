@@ -4,9 +4,9 @@ every story exactly once, when the master is SIGKILLed under load."""
 from pathlib import Path
 
 import redis
-
 from newswire.services.broker import open_redis
 from newswire.services.settings import Settings
+
 from tests.support.fleet import (
     add_fresh_feed,
     assert_exactly_once,

@@ -3,15 +3,15 @@ recorded; a Redis refusal is never taken for an outage (nor the other way round)
 
 import pytest
 import redis
-
 from newswire.services.broker import redis_errors
 from newswire.services.errors import BrokerError, CommandRefused
+from newswire.services.fetch.politeness import HostLimiter
 from newswire.services.hints import CEILING, bounded_int, max_age, retry_after, ttl_seconds
-from newswire.services.politeness import HostLimiter
-from newswire.services.poller import poll_feed
-from newswire.services.registry import Registry
+from newswire.services.polling.poller import poll_feed
+from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
 from newswire.workers.runtime import build_runtime
+
 from tests.support.fleet import register
 from tests.support.pages import rss2
 from tests.support.processes import Processes, wait_for

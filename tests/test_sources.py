@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from newswire.services.errors import PermanentFetch, TransientFetch
-from newswire.services.ingest import Outcome
-from newswire.services.jsonfeed import parse_json_feed
-from newswire.services.registry import Registry
+from newswire.services.ingest.pipeline import Outcome
+from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
-from newswire.services.sitemaps import parse_sitemap
-from newswire.services.sources import parse_source
+from newswire.services.sources.jsonfeed import parse_json_feed
+from newswire.services.sources.kinds import parse_source
+from newswire.services.sources.sitemaps import parse_sitemap
 from newswire.workers.runtime import build_runtime
+
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import ingest, stream
 from tests.support.processes import newswire

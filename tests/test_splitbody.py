@@ -1,8 +1,8 @@
 """A body that ads cut into same-class containers is joined before extraction; teaser lists,
 the next story of an endless page and sibling blocks are left alone (made-up pages)."""
 
-from newswire.services.extract import extract, parse_page
-from newswire.services.splitbody import join_split_body
+from newswire.services.extract.page import extract, parse_page
+from newswire.services.extract.splitbody import join_split_body
 
 
 def paragraphs(topic: str, n: int = 4) -> str:

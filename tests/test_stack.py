@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import redis
+from newswire.services.polling.registry import Registry
 
-from newswire.services.registry import Registry
 from tests.support.processes import wait_for
 
 

@@ -8,15 +8,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 import redis
-
-from bench.wire import copies
 from newswire.schemas.__main__ import SCHEMA_DIR
 from newswire.schemas.article import Article, parse_article
-from newswire.services.ingest import Outcome
-from newswire.services.publish import EVENT_ARTICLE, EVENT_UPDATED, Publisher
-from newswire.services.registry import Registry
+from newswire.services.delivery.publish import EVENT_ARTICLE, EVENT_UPDATED, Publisher
+from newswire.services.ingest.pipeline import Outcome
+from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
 from newswire.workers.runtime import build_runtime
+
+from bench.wire import copies
 from tests.support.pages import article_page, item, rss2
 from tests.support.pipeline import events, ingest
 from tests.support.processes import Processes, newswire, stack_env, wait_for

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from newswire.workers.stack import Child, Stack
+
 from tests.support.redis_server import RedisServer
 
 FAILING = ["ping", "--monitor", "http://127.0.0.1:9/healthz"]  # exits 1 at once

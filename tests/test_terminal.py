@@ -4,10 +4,10 @@ error a message and an exit code, never a traceback."""
 import json
 
 import redis
-
 from newswire.services.settings import Settings
 from newswire.workers.cli_output import printable
 from newswire.workers.runtime import build_runtime
+
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import newswire
 from tests.support.redis_server import RedisServer

@@ -11,8 +11,8 @@ import pytest
 import redis
 from kombu import Connection, Exchange, Producer, Queue
 from kombu.transport import redis as kombu_redis
-
 from newswire.workers.transport import Transport
+
 from tests.support.redis_server import RedisServer
 
 

@@ -4,10 +4,7 @@ import ipaddress
 from datetime import UTC, datetime
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
-
 from newswire.schemas.status import FeedsStatus, SchedulerStatus, Status
-from newswire.services.charset import decode_html
 from newswire.services.errors import (
     ConfigError,
     FetchKind,
@@ -15,13 +12,16 @@ from newswire.services.errors import (
     RefusedURL,
     TransientFetch,
 )
-from newswire.services.exposition import NewswireCollector
-from newswire.services.fetch import parse_retry_after
-from newswire.services.guard import AllowList, check_url, is_public, pick_address
-from newswire.services.metadata import parse_timestamp
+from newswire.services.extract.metadata import parse_timestamp
+from newswire.services.fetch.charset import decode_html
+from newswire.services.fetch.client import parse_retry_after
+from newswire.services.fetch.guard import AllowList, check_url, is_public, pick_address
+from newswire.services.identity.urls import canonical_url, clean_url, same_site, story_id
 from newswire.services.metrics import EXTRACT_SECONDS, fetch_result
-from newswire.services.sources import parse_source
-from newswire.services.urls import canonical_url, clean_url, same_site, story_id
+from newswire.services.ops.exposition import NewswireCollector
+from newswire.services.sources.kinds import parse_source
+from prometheus_client import CollectorRegistry, generate_latest
+
 from tests.support.monitor import metric_samples
 
 

@@ -3,10 +3,10 @@ platforms' markup), and never published as a story's body."""
 
 import pytest
 import redis
-
-from newswire.services.extract import extract
+from newswire.services.extract.page import extract
+from newswire.services.extract.walls import detect_wall, word_count
 from newswire.services.settings import Settings
-from newswire.services.walls import detect_wall, word_count
+
 from tests.support import walls
 from tests.support.pages import item, rss2
 from tests.support.pipeline import ingest, stream

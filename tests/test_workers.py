@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import redis
+from newswire.services.polling.registry import Registry
 
-from newswire.services.registry import Registry
 from tests.support.fleet import (
     STREAM,
     articles,

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from celery import Celery
 from celery.exceptions import CPendingDeprecationWarning
-
 from newswire.services.keys import ARTICLES_QUEUE, FEEDS_QUEUE
 from newswire.services.settings import Settings
 from newswire.workers.liveness import ConsumerLiveness

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from newswire.services.archive import LocalArchive
-from newswire.services.backfill import BackfillSummary, Progress, backfill_file
 from newswire.services.errors import ConfigError
-from newswire.services.replay import replay
+from newswire.services.ingest.archive import LocalArchive
+from newswire.services.ingest.backfill import BackfillSummary, Progress, backfill_file
+from newswire.services.ingest.replay import replay
 from newswire.workers.cli_output import EXIT_OK, EXIT_PARTIAL, progress_bar
 from newswire.workers.runtime import build_runtime, load_settings
 

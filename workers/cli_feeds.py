@@ -10,21 +10,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
-
 from newswire.schemas.feed import FeedOptions
 from newswire.services.broker import open_redis
-from newswire.services.discover import discover
 from newswire.services.errors import ConfigError, FetchError, RefusedURL
-from newswire.services.feedlist import (
+from newswire.services.fetch.client import Fetcher
+from newswire.services.polling.registry import Registry
+from newswire.services.redact import redact_url
+from newswire.services.settings import Settings
+from newswire.services.sources.discover import discover
+from newswire.services.sources.feedlist import (
     DEFAULT_SECRET_PREFIXES,
     feed_options,
     parse_feed_list,
     to_opml,
 )
-from newswire.services.fetch import Fetcher
-from newswire.services.redact import redact_url
-from newswire.services.registry import Registry
-from newswire.services.settings import Settings
 from newswire.workers.cli_output import (
     EXIT_CONFIG,
     EXIT_FETCH,

@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 from newswire.schemas.status import WorkerStatus
 from newswire.services import keys
 from newswire.services.broker import open_redis
-from newswire.services.publish import EVENT_UPDATED, Publisher
-from newswire.services.status import StatusReader
-from newswire.services.subscribe import (
+from newswire.services.delivery.publish import EVENT_UPDATED, Publisher
+from newswire.services.delivery.subscribe import (
     ENTRY_ID,
     Consumer,
     Delivery,
@@ -24,6 +23,7 @@ from newswire.services.subscribe import (
     read,
     requeue,
 )
+from newswire.services.ops.status import StatusReader
 from newswire.workers.cli_output import (
     EXIT_CONFIG,
     EXIT_NOT_FOUND,

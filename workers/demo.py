@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import redis
-
 from newswire.services.broker import open_redis
+from newswire.services.delivery.subscribe import read
 from newswire.services.keys import ARTICLES_QUEUE, FEEDS_QUEUE
-from newswire.services.registry import Registry
+from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
-from newswire.services.subscribe import read
 from newswire.workers.demo_site import write_demo_site
 from newswire.workers.site_server import SiteServer
 from newswire.workers.stack import Stack

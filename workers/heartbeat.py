@@ -16,7 +16,6 @@ from typing import Any
 import redis
 from celery.signals import worker_init, worker_ready, worker_shutdown
 from celery.worker import state
-
 from newswire.services import keys
 from newswire.services.broker import open_redis
 from newswire.services.outage import Outage

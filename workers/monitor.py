@@ -19,22 +19,22 @@ from fastapi.security import (
     HTTPBearer,
 )
 from fastapi.templating import Jinja2Templates
+from newswire.schemas.status import ApiError, Readiness, Status
+from newswire.services.broker import open_redis, redis_errors
+from newswire.services.errors import BrokerError
+from newswire.services.metrics import Metrics
+from newswire.services.ops.exposition import NewswireCollector
+from newswire.services.ops.status import StatusReader, feed_health
+from newswire.services.polling.registry import Registry
+from newswire.services.redact import redact_url
+from newswire.services.settings import Settings
+from newswire.workers.timefmt import ago, utc_clock
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 import newswire
-from newswire.schemas.status import ApiError, Readiness, Status
-from newswire.services.broker import open_redis, redis_errors
-from newswire.services.errors import BrokerError
-from newswire.services.exposition import NewswireCollector
-from newswire.services.metrics import Metrics
-from newswire.services.redact import redact_url
-from newswire.services.registry import Registry
-from newswire.services.settings import Settings
-from newswire.services.status import StatusReader, feed_health
-from newswire.workers.timefmt import ago, utc_clock
 
 log = logging.getLogger(__name__)
 PAGE_FEEDS = 500  # the page lists at most this many feeds, worst first

@@ -7,25 +7,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
-from pydantic import ValidationError
-
 from newswire.schemas.feed import FeedOptions
-from newswire.services.archive import LocalArchive
 from newswire.services.broker import open_redis
+from newswire.services.delivery.publish import Publisher
 from newswire.services.errors import BrokerError, ConfigError
-from newswire.services.feeds import FeedLimits
-from newswire.services.fetch import Fetcher
-from newswire.services.guard import AllowList
-from newswire.services.ingest import Pipeline
+from newswire.services.fetch.client import Fetcher
+from newswire.services.fetch.guard import AllowList
+from newswire.services.fetch.politeness import HostLimiter
+from newswire.services.fetch.robots import RobotsCache
+from newswire.services.identity.revisions import RevisionPolicy
+from newswire.services.ingest.archive import LocalArchive
+from newswire.services.ingest.pipeline import Pipeline
 from newswire.services.metrics import Metrics
-from newswire.services.pending import PendingLedger
-from newswire.services.politeness import HostLimiter
-from newswire.services.publish import Publisher
-from newswire.services.registry import Registry, feed_id
-from newswire.services.revisions import RevisionPolicy
-from newswire.services.robots import RobotsCache
+from newswire.services.polling.pending import PendingLedger
+from newswire.services.polling.registry import Registry, feed_id
 from newswire.services.settings import Settings
-from newswire.services.sources import SourceOptions
+from newswire.services.sources.feeds import FeedLimits
+from newswire.services.sources.kinds import SourceOptions
+from pydantic import ValidationError
 
 # A feed's options are re-read from the registry this often by a worker (and this many kept).
 OPTIONS_TTL = 60.0

@@ -11,17 +11,16 @@ from pathlib import Path
 
 from celery import Celery
 from kombu.exceptions import OperationalError
-
 from newswire.services import keys
 from newswire.services.broker import open_redis
 from newswire.services.errors import BrokerError
-from newswire.services.feedlist import DEFAULT_SECRET_PREFIXES, parse_feed_list
 from newswire.services.keys import ARTICLES_QUEUE, FEEDS_QUEUE
 from newswire.services.outage import Outage
-from newswire.services.pending import PendingLedger
-from newswire.services.registry import Registry
-from newswire.services.schedule import DueQueue
+from newswire.services.polling.pending import PendingLedger
+from newswire.services.polling.registry import Registry
+from newswire.services.polling.schedule import DueQueue
 from newswire.services.settings import Settings
+from newswire.services.sources.feedlist import DEFAULT_SECRET_PREFIXES, parse_feed_list
 from newswire.workers.celery_app import ENTRY_TASK, POLL_TASK
 
 log = logging.getLogger(__name__)

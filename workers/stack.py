@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import redis
-
 from newswire.services import keys
 from newswire.services.errors import ConfigError
 from newswire.workers.liveness import EXIT_STALLED

@@ -9,14 +9,13 @@ from typing import Any, TypeVar
 from celery import Task, shared_task
 from celery.exceptions import Reject, SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError
-
 from newswire.schemas.feed import FeedEntry
 from newswire.services.errors import BrokerError, TransientFetch
 from newswire.services.outage import Outage
-from newswire.services.poller import PollReport, record_failure
-from newswire.services.poller import poll_feed as poll_service
+from newswire.services.polling.poller import PollReport, record_failure
+from newswire.services.polling.poller import poll_feed as poll_service
+from newswire.services.polling.schedule import backoff_seconds
 from newswire.services.redact import redact_url
-from newswire.services.schedule import backoff_seconds
 from newswire.services.settings import Settings
 from newswire.workers.celery_app import ENTRY_TASK, POLL_TASK
 from newswire.workers.runtime import Runtime, build_runtime

@@ -4,9 +4,9 @@ story on the stream exactly once, queues drained."""
 from collections import Counter
 
 import redis
-
 from newswire.schemas.article import Article
-from newswire.services.registry import Registry
+from newswire.services.polling.registry import Registry
+
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import Processes, wait_for
 from tests.support.site import Route, Site

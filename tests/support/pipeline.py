@@ -1,9 +1,8 @@
 """In-process runs of the pipeline for the tests, and what they left on the stream."""
 
 import redis
-
 from newswire.schemas.article import Article, parse_article
-from newswire.services.ingest import FeedReport
+from newswire.services.ingest.pipeline import FeedReport
 from newswire.services.settings import Settings
 from newswire.workers.runtime import build_runtime
 

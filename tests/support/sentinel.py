@@ -5,7 +5,6 @@ import time
 from pathlib import Path
 
 import redis
-
 from newswire.workers.stack import RedisProcess, free_port, redis_binary
 
 MASTER_NAME = "newswire"

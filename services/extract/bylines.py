@@ -1,0 +1,205 @@
+"""Bylines: who wrote a page, read from its markup when its tags and JSON-LD credit no one."""
+
+import re
+from collections.abc import Iterator
+
+from lxml.html import HtmlElement
+from newswire.services.extract.sitenames import host_names, letters, names_a_site
+from trafilatura.json_metadata import normalize_authors
+
+# Elements that say they hold a byline: rel/itemprop=author, a class or id naming an author
+# or byline, a link to an author page. Tested in Python on one walk that stops at the first
+# byline: the same test as one XPath costs ~3 ms a page (libxml2 evaluates every predicate on
+# every element), the walk ~0.8 ms at most.
+MARKS = ("author", "Author", "byline", "Byline")
+AUTHOR_PAGES = ("/author/", "/authors/", "/autor/", "/autoren/")
+NOT_MARKED = frozenset({"script", "meta", "link", "style"})
+MAX_BYLINE = 120  # longer is an author's biography or a teaser list, not a byline
+
+# WordPress's default account ("/author/admin/"): the CMS user who pressed publish.
+CMS_ACCOUNT = re.compile(r"/(?:author|authors|user|users|profile)/admin/?(?:[?#].*)?$")
+# Text for screen readers only ("<span class='u-visually-hidden'>capital</span>" naming the
+# magazine inside a byline): not part of the byline a reader sees.
+HIDDEN = re.compile(r"visually-?hidden|sr-only|screen-reader", re.IGNORECASE)
+
+# A credit label: "Von:", "By:", "<strong>Autorin/Autor</strong> Name", "(责编\uff1aName)"
+# (Chinese pages write a full-width colon, U+FF1A).
+LABEL = (
+    r"(?:von|by|autor(?:in)?(?:\s*/\s*autor(?:in)?)?|authors?|texte?|por|par|af|av|door|"
+    r"作者|责编|責編|记者|記者)"
+)
+LABEL_ONLY = re.compile(rf"^\(?{LABEL}\s*[:\uff1a]?$", re.IGNORECASE)
+LABEL_START = re.compile(rf"^\(?{LABEL}\s*[:\uff1a]", re.IGNORECASE)
+LABELLED = re.compile(rf"^\(?{LABEL}\s*[:\uff1a]\s*(.+?)\)?$", re.IGNORECASE)
+SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title", "textarea"})
+
+# A paragraph that is only a name in bold: "<p><strong>Jane Doe/John Roe</strong></p>".
+NAME_WORD = re.compile("^[^\\W\\d_][\\w.'\u2019-]*$")
+NAME_SEPARATORS = re.compile(r"\s*(?:/|,|&|\band\b)\s*")
+LONG_PARAGRAPH = 100  # characters of prose that make a paragraph the story's text
+
+# Where a byline's names end: "Published ...", "(on) Monday, ...", a date or a time.
+NAMES_END = re.compile(
+    r"\s*(?:\b(?:published|updated|veröffentlicht|aktualisiert|publié|publicado)\b|"
+    r"\b(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|\d).*$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _hidden(element: HtmlElement) -> bool:
+    return bool(HIDDEN.search(element.get("class") or ""))
+
+
+def _visible_parts(element: HtmlElement) -> Iterator[str]:
+    yield element.text or ""
+    for child in element:
+        if isinstance(child.tag, str) and not _hidden(child):
+            yield from _visible_parts(child)
+        yield child.tail or ""
+
+
+def visible_text(element: HtmlElement) -> str:
+    """The element's text without what only screen readers get, whitespace collapsed."""
+    return " ".join(" ".join(_visible_parts(element)).split())
+
+
+def _admin_link(element: HtmlElement) -> bool:
+    links = [element, *element.iter("a")]
+    return any(CMS_ACCOUNT.search(a.get("href") or "") for a in links)
+
+
+def _is_marked(element: HtmlElement) -> bool:
+    get = element.get
+    if get("rel") == "author" or get("itemprop") == "author":
+        return True
+    if (c := get("class")) and any(m in c for m in MARKS):
+        return True
+    if ((i := get("id")) and "author" in i) or "Byline" in (get("data-component") or ""):
+        return True
+    return element.tag == "a" and any(p in (get("href") or "") for p in AUTHOR_PAGES)
+
+
+def _marked(tree: HtmlElement) -> str | None:
+    """The first element marked as a byline, unless it credits the CMS's admin account."""
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in NOT_MARKED:
+            continue
+        if not _is_marked(element):
+            continue
+        # All of its text first (in C): most marked elements are empty or whole author boxes.
+        if not 0 < len(" ".join(" ".join(element.itertext()).split())) <= MAX_BYLINE:
+            continue
+        if _admin_link(element):
+            continue
+        if text := visible_text(element):
+            return text
+    return None
+
+
+def _after(element: HtmlElement) -> str:
+    """The text that follows an element inside its parent: the names after a label."""
+    parts = [element.tail or ""]
+    for sibling in element.itersiblings():
+        parts += [visible_text(sibling), sibling.tail or ""]
+    return " ".join(" ".join(parts).split())
+
+
+def _labelled(tree: HtmlElement) -> str | None:
+    """Names after a credit label: the label's own element ("<li>Von: <a>Name</a></li>"), the
+    text after a label element ("<strong>Autor</strong> Name"), or one text ("By: Name")."""
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in SKIPPED:
+            continue
+        own = " ".join((element.text or "").split())
+        if not own or len(own) > MAX_BYLINE:
+            continue
+        if LABEL_ONLY.match(own):
+            # The names are the element's children, or (a label element) follow it.
+            rest = visible_text(element)[len(own) :] if len(element) else _after(element)
+        elif LABEL_START.match(own) and (match := LABELLED.match(visible_text(element))):
+            rest = match[1]
+        else:
+            continue
+        credit = rest.strip(" :\uff1a")
+        if not credit or credit[0].islower():  # "<em>By</em> the time we arrived": prose
+            continue
+        if len(credit) <= MAX_BYLINE and not _admin_link(element):
+            return credit
+    return None
+
+
+def _is_names(text: str) -> bool:
+    """Whether the text is one to four names of 2-4 capitalised words each: "Jane Doe",
+    "MTHOBISI SITHOLE", "Jane Doe/John Roe"."""
+    names = [n for n in NAME_SEPARATORS.split(text) if n]
+    if not names or len(names) > 4:
+        return False
+    for name in names:
+        words = name.split()
+        if not 2 <= len(words) <= 4:
+            return False
+        if not all(NAME_WORD.match(w) and w[0].isupper() for w in words):
+            return False
+    return True
+
+
+def _bold_only(p: HtmlElement) -> bool:
+    children = [c for c in p if isinstance(c.tag, str)]
+    return (
+        len(children) == 1
+        and children[0].tag in ("strong", "b")
+        and not (p.text or "").strip()
+        and not (children[0].tail or "").strip()
+    )
+
+
+def _signed(tree: HtmlElement) -> str | None:
+    """A name in bold as a paragraph of its own, opening the story before its first paragraph
+    of prose, or signing it off after the last: the byline of many small publishers' CMSs."""
+    for p in tree.iter("p"):
+        if not _bold_only(p) or not _is_names(text := visible_text(p)):
+            continue
+        before = [visible_text(s) for s in p.itersiblings("p", preceding=True)]
+        after = [visible_text(s) for s in p.itersiblings("p")]
+        before, after = [t for t in before if t], [t for t in after if t]
+        opens = all(len(t) < LONG_PARAGRAPH for t in before) and after
+        if opens and len(after[0]) >= LONG_PARAGRAPH:
+            return text
+        if not after and before and len(before[0]) >= LONG_PARAGRAPH:
+            return text
+    return None
+
+
+def bylines(tree: HtmlElement) -> Iterator[str]:
+    """Byline texts, most trusted first and each searched only if the caller asks for the
+    next: the first element marked as a byline, the first labelled credit, the first bold
+    name opening or closing the story. The caller takes the first that names a person (an
+    author box may credit only the publication)."""
+    for search in (_marked, _labelled, _signed):
+        if text := search(tree):
+            yield text
+
+
+def cms_account(value: object) -> bool:
+    """A JSON-LD author object that is the CMS's admin account ("url": ".../author/admin/")."""
+    if not isinstance(value, dict):
+        return False
+    return any(CMS_ACCOUNT.search(v) for k in ("url", "@id") if isinstance(v := value.get(k), str))
+
+
+def byline_names(text: str, sites: list[str | None], url: str | None) -> list[str]:
+    """The people in a byline's text: cut where a date or "Published" starts, split as
+    trafilatura splits credits, a trailing publication name taken off ("Jane Doe USA TODAY"),
+    and credits that only name the publication dropped."""
+    keys = {letters(s) for s in sites if s} | {letters(h) for h in host_names(url)}
+    keys.discard("")  # a site named only in symbols would match any punctuation
+    names = []
+    for name in (normalize_authors(None, NAMES_END.sub("", text)) or "").split(";"):
+        words = name.split()
+        # the longest trailing run of words that spells the publication's name goes
+        cut = next((k for k in range(1, len(words)) if letters(" ".join(words[k:])) in keys), None)
+        person = " ".join(words[:cut])
+        if person and not names_a_site(person, sites, url):
+            names.append(person)
+    return names

@@ -1,0 +1,268 @@
+"""Reconcile: one title, author list and publication time from the page's and the feed's claims.
+
+The rules, in order of evidence (each is pinned by a unit test):
+
+Title. Candidates are the page's <h1>, JSON-LD headline, og:title/twitter:title (one
+"social" source) and <title>. Each loses a trailing site decoration ("... | CBC News",
+"... - WELT", "...：朝日新聞デジタル", "... – DW – 13.06.2023", "... | by Jane Doe") when the
+trailing part names the site (og:site_name, publisher, or the host's name), is a date or a
+byline; HTML entities and invisible characters go. The text most sources agree on wins (a
+claim that is another plus a trailing section label, "X - News", backs X); ties go to the
+<h1>, then JSON-LD, social, <title>. A feed's own title beats them all (it is written for
+readers).
+
+Publication time. Evidence: the page's published time (article:published_time, JSON-LD
+datePublished, <meta> dates, <time datetime>), the feed entry's date, and a date in the URL
+path (/2024/05/03/). A timestamp with a time of day beats a date without one; the page beats
+the feed when both have a time (the feed's may be the time of its last edit), and the feed's
+date is taken when the page has none. A date in the URL caps the result: a page that says
+another day than its own URL does is wrong about the day. A candidate later than the fetch
+(plus a day of clock skew) or before 1995 is not a publication date. Finally
+published_at <= updated_at: an update time earlier than the publication is dropped.
+
+Authors. The article's own JSON-LD credits first; a WebPage's author (the CMS user who posted
+it) and <meta> authors only when the article object names nobody (services/metadata.py).
+People only: "By", "Von", "Par", "Por" and roles ("Reporter", "Staff Writer",
+"Correspondent") are cut, lists split on "and"/"und"/"&"/","; a news agency (AP, Reuters,
+AFP, dpa...), a desk ("red.", "Redaktion") or the publication itself is a source, not an
+author; names that are URLs, e-mail addresses, a single letter or a byline's button
+("Folgen") are dropped; duplicates (case, accents) are merged.
+"""
+
+import html
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from newswire.services.extract.metadata import NOT_A_NAME, Timestamp, is_address
+from newswire.services.extract.sitenames import letters, names_the_site
+
+# -- titles ----------------------------------------------------------------------------------
+# A trailing part after a separator: " | x", " - x", " – x", " — x", " · x", " * x", "｜x", "：x".
+SEPARATOR = re.compile(r"\s+[|\-–—·•*:]{1,2}\s+|\s*[｜|ㅣ]\s*|\s*：\s*|(?<=\S)-(?=[^\s-]+$)")
+DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+BYLINE_PART = re.compile(r"^(?:by|von|par|por|di)\s+\S", re.IGNORECASE)
+INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")  # soft hyphen, zero widths
+
+
+def clean_title(title: str, site: str | None, url: str | None) -> str:
+    """The title without the site's name, a date or a byline tacked on at its end."""
+    title = " ".join(INVISIBLE.sub("", html.unescape(title)).split())
+    for _ in range(3):
+        cuts = list(SEPARATOR.finditer(title))
+        if not cuts:
+            break
+        last = cuts[-1]
+        head, part = title[: last.start()].strip(), title[last.end() :].strip()
+        if not head or not part or len(head) < len(part) / 2:
+            break  # "Site | Headline" or a headline that is mostly the tail: leave it
+        if DATE_PART.match(part) or BYLINE_PART.match(part) or names_the_site(part, site, url):
+            title = head
+        else:
+            break
+    return title
+
+
+SOURCE_ORDER = ("h1", "jsonld", "social", "title")  # ties go to the first
+
+
+def _heads(text: str) -> list[str]:
+    """What is left of a headline when a trailing label ("... - Politik") is cut off."""
+    return [head for cut in SEPARATOR.finditer(text) if (head := text[: cut.start()].strip())]
+
+
+def pick_title(claims: list[tuple[str, str]], site: str | None, url: str | None) -> str:
+    """The cleaned headline most sources agree on (og:title and twitter:title count as one
+    source, the social one); ties go to the page's own <h1> (what readers see), then the
+    JSON-LD headline, the social title, <title>.
+
+    A claim that is another claim plus a trailing label ("X - Politik", "X | World News"
+    beside "X") supports that other claim too: a section name is not part of the headline.
+    (A leading kicker, "Nahost: X" beside "X", is not cut: publishers count it in the title
+    as often as not.)"""
+    votes: dict[str, set[str]] = {}
+    text_of: dict[str, str] = {}
+    rank: dict[str, int] = {}
+    cleaned: list[tuple[str, str, str]] = []
+    for source, raw in claims:
+        text = clean_title(raw, site, url)
+        key = letters(text)
+        if not key:
+            continue
+        cleaned.append((source, text, key))
+        votes.setdefault(key, set()).add(source)
+        text_of.setdefault(key, text)
+        order = SOURCE_ORDER.index(source) if source in SOURCE_ORDER else len(SOURCE_ORDER)
+        rank[key] = min(rank.get(key, order), order)
+    if not votes:
+        return ""
+    for source, text, key in cleaned:
+        for form in _heads(text):
+            inner = letters(form)
+            if inner != key and inner in votes:
+                votes[inner].add(source)
+                rank[inner] = min(rank[inner], rank[key])
+    best = max(votes, key=lambda k: (len(votes[k]), -rank[k]))
+    return text_of[best]
+
+
+# -- publication time ------------------------------------------------------------------------
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before news sites; a date this old is junk
+SKEW = timedelta(days=1)  # servers' and publishers' clocks and time zones
+URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[^\d])")
+
+
+def url_date(url: str | None) -> datetime | None:
+    """A publication day written into the URL's path (/2024/05/03/, /20240503-...)."""
+    match = URL_DATE.search(urlsplit(url or "").path + "/")
+    if match is None:
+        return None
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def plausible(value: datetime | None, now: datetime) -> bool:
+    return value is not None and EARLIEST <= value <= now + SKEW
+
+
+def pick_published(
+    page: Timestamp | None,
+    feed: datetime | None,
+    url: str | None,
+    now: datetime,
+) -> datetime | None:
+    """The publication time from the page's claim, the feed's, and the URL's day (rules above)."""
+    page_value = page.value if page is not None and plausible(page.value, now) else None
+    feed_value = feed if plausible(feed, now) else None
+    on_url = url_date(url)
+    if page_value is not None and page is not None and page.has_time:
+        chosen: datetime | None = page_value
+    elif feed_value is not None:
+        chosen = feed_value
+    else:
+        chosen = page_value
+    if chosen is not None and on_url is not None and abs(chosen - on_url) > timedelta(days=2):
+        # The URL is written once, at publication: trust its day over a far-off claim
+        # (usually a "last updated" shown as published, or another article's date).
+        others = [v for v in (page_value, feed_value) if v is not None]
+        near = [v for v in others if abs(v - on_url) <= timedelta(days=2)]
+        chosen = near[0] if near else on_url
+    return chosen
+
+
+def pick_updated(
+    page: Timestamp | None, feed: datetime | None, published: datetime | None, now: datetime
+) -> datetime | None:
+    """The last update: page first, then feed; never before the publication, never future."""
+    for value in (page.value if page is not None else None, feed):
+        if plausible(value, now) and (published is None or value >= published):  # type: ignore[operator]
+            return value
+    return None
+
+
+# -- authors ---------------------------------------------------------------------------------
+BY = re.compile(
+    r"^(?:(?:written|reported|text|texte|fotos?|photos?)\s+)?(?:by|von|par|por|di|av|af|door|"
+    r"autor(?:in)?|author|redaktion|text|quelle|source|fuente)\s*:?\s+",
+    re.IGNORECASE,
+)
+ROLE = re.compile(
+    r"\s*(?:[,|/(–-]\s*|\s+)(?:senior |chief |staff |special |political |foreign |local )*"
+    r"(?:reporter|correspondent|writer|editor|redakteur(?:in)?|korrespondent(?:in)?|"
+    r"journalist(?:in)?|columnist|contributor|reporterin|autor(?:in)?|rédacteur|rédactrice|"
+    r"corresponsal|redactor[a]?|staff)\b.*$",
+    re.IGNORECASE,
+)
+SPLIT = re.compile(r"\s*(?:;|,|、|，|\s&\s|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b|/)\s*")
+AGENCIES = {
+    "ap", "associated press", "the associated press", "reuters", "afp", "agence france-presse",
+    "dpa", "dpa-afx", "epd", "kna", "apa", "sda", "ansa", "efe", "europa press", "ntb", "tt",
+    "ritzau", "pap", "ctk", "anadolu", "bloomberg", "upi", "pa", "pa media", "aap", "sapa",
+    "xinhua", "kyodo", "yonhap", "tass", "ria novosti", "afp/dpa", "dpa/afp", "reuters/dpa",
+    "sid", "anadolu agency", "anadolu ajansı", "aa", "belga", "anp", "cna",
+}  # fmt: skip
+PARENTHESES = re.compile(r"\s*\([^)]*\)?\s*$")  # "Jane Doe (jd)", a trailing "(Reuters)"
+# Words that make a credit an organization or a desk, not a person.
+ORGANIZATION = re.compile(
+    r"\b(?:gmbh|ag|ltd|inc|llc|plc|s\.a|media|medien|verlag|redaktion|nachrichten|news|"
+    r"newsroom|desk|staff|team|online|digital|agenturen|agencies|agences|agencias|istock\w*|"
+    r"getty|shutterstock|imago|picture alliance|condé nast|conde nast)\b",
+    re.IGNORECASE,
+)
+# Buttons and labels that sit in a byline's markup ("Folgen", "Veröffentlicht"): not names.
+BYLINE_WORDS = {
+    "folgen", "follow", "veröffentlicht", "published", "aktualisiert", "updated", "teilen",
+    "share", "mehr", "more", "autor", "autorin", "author", "authors", "von", "by",
+}  # fmt: skip
+DESKS = {"red", "redaktion", "rédaction", "redazione", "redacción"}  # "(red, Agenturen)"
+LAST_FIRST = re.compile(r"^([^\W\d][\w'’-]*), ([^\W\d][\w.'’-]*(?: [\w.'’-]+)?)$")
+MAX_NAME_WORDS = 5  # "Name, professor of the faculty of human studies at..." is a description
+
+
+def _key(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(ch for ch in decomposed if ch.isalnum())
+
+
+AGENCY_KEYS = frozenset(_key(a) for a in AGENCIES)
+AGENCY_IN = re.compile(r"\s+in\s+[^\W\d][\w .'-]*$")  # "Associated Press in Valencia"
+
+
+def _split_agency(name: str) -> tuple[str, str | None]:
+    """(person, agency) of a credit: ("", agency) for an agency alone ("Associated Press in
+    Valencia"), the two apart for a name run together with its agency's, as a byline's markup
+    reads without separators ("Tom Davies Associated Press"), (name, None) otherwise."""
+    credit = AGENCY_IN.sub("", name)
+    if _key(credit) in AGENCY_KEYS:
+        return "", credit
+    words = name.split()
+    for k in range(2, len(words)):  # the longest agency name that ends the credit
+        key = _key(tail := " ".join(words[k:]))
+        if key in AGENCY_KEYS and (len(key) >= 3 or tail.isupper()):  # not a surname "Pa"
+            return " ".join(words[:k]), tail
+    return name, None
+
+
+def clean_authors(
+    names: list[str], site: str | None = None, url: str | None = None
+) -> tuple[list[str], list[str]]:
+    """(people, agencies) from raw author claims."""
+    people: list[str] = []
+    agencies: list[str] = []
+    seen: set[str] = set()
+    for claim in names:
+        text = " ".join(claim.split())
+        if is_address(text):
+            continue  # a profile URL or an e-mail address
+        if swapped := LAST_FIRST.match(text):  # "You, Xiaoying" in citation meta
+            text = f"{swapped[2]} {swapped[1]}"
+        for part in SPLIT.split(BY.sub("", text)):
+            name = PARENTHESES.sub("", BY.sub("", part))
+            without_role = ROLE.sub("", name)
+            if len(without_role.split()) >= 2 or len(name.split()) < 2:
+                name = without_role  # but "Jane Reporter" is a name, not "Jane" and a role
+            name = name.strip(" .,:;|-–()\"'")
+            if not name or NOT_A_NAME.search(name):
+                continue
+            key = _key(name)
+            if len(key) < 2 or len(name.split()) > MAX_NAME_WORDS:
+                continue
+            name, agency = _split_agency(name)
+            if agency and agency not in agencies:
+                agencies.append(agency)
+            if not name:
+                continue
+            key = _key(name)
+            if names_the_site(name, site, url) or ORGANIZATION.search(name) or key in DESKS:
+                continue  # the publication credited as the author, an organization, a desk
+            if name.casefold() in BYLINE_WORDS:
+                continue
+            if ROLE.sub("", " " + name).strip() == "":  # a role alone ("Journalist")
+                continue
+            if key not in seen:
+                seen.add(key)
+                people.append(name)
+    return people, agencies

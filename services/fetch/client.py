@@ -1,0 +1,350 @@
+"""Fetch: one guarded HTTP GET with a deadline, a size cap, manual redirects and status mapping."""
+
+import base64
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+from newswire.schemas.feed import FeedOptions
+from newswire.services.errors import (
+    FetchError,
+    FetchKind,
+    PermanentFetch,
+    RefusedURL,
+    TransientFetch,
+)
+from newswire.services.fetch.deadline import deadline as clock_limit
+from newswire.services.fetch.guard import AllowList, GuardedBackend, check_url, pick_address
+from newswire.services.hints import bounded_int
+from newswire.services.hints import retry_after as parse_retry_after
+from newswire.services.identity.urls import origin
+from newswire.services.settings import Settings
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECTS = frozenset({301, 308})
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What came back: the final URL after redirects, status, headers and the (decoded) body."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    content: bytes = b""
+    # The URL a chain of only permanent redirects (301/308) leads to: where a feed has moved.
+    moved_to: str | None = None
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def classify_status(url: str, response: httpx.Response) -> None:
+    """Map every non-success status to a typed error, in one place; 2xx and 304 pass."""
+    status = response.status_code
+    if 200 <= status < 300 or status == 304:
+        return
+    if status in (429, 503):
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        raise TransientFetch(url, f"HTTP {status}", status=status, retry_after=retry_after)
+    if status >= 500 or status == 408:
+        raise TransientFetch(url, f"HTTP {status}", status=status)
+    if status == 410:
+        raise PermanentFetch(url, "HTTP 410 gone", status=status)
+    raise PermanentFetch(url, f"HTTP {status}", status=status)
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """One feed's request settings. The credentials (extra headers, cookies, basic auth) go
+    only to the feed's own origin (scheme, host and port of `site`) and to the origins its
+    options list (`origins`), never over plain http for an https feed, and so never to a
+    page or a redirect hop anywhere else."""
+
+    site: str
+    headers: dict[str, str] = field(default_factory=dict)
+    auth: tuple[str, str] | None = None
+    cookies: dict[str, str] = field(default_factory=dict)
+    user_agent: str | None = None
+    proxy: str | None = None
+    origins: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_feed(cls, feed_url: str, options: FeedOptions) -> "RequestOptions | None":
+        """None when the feed has no request option: the shared default client serves it."""
+        auth = (options.username, options.password or "") if options.username else None
+        listed = frozenset(filter(None, (origin(o) for o in options.credential_origins)))
+        made = cls(feed_url, dict(options.headers), auth, dict(options.cookies),
+                   options.user_agent, options.proxy, listed)  # fmt: skip
+        return made if made != cls(feed_url) else None
+
+    def credentials_go_to(self, url: str) -> bool:
+        """Whether `url`'s origin is the feed's own or one listed, and not a downgrade."""
+        target, own = origin(url), origin(self.site)
+        if target is None or own is None:
+            return False
+        if own.startswith("https:") and not target.startswith("https:"):
+            return False
+        return target == own or target in self.origins
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every credential value, so that no error text can carry one."""
+        values = [*self.headers.values(), *self.cookies.values()]
+        if self.auth:
+            values += [self.auth[1], self.auth[0]]
+        return [v for v in values if len(v) >= 4]
+
+    def headers_for(self, url: str) -> dict[str, str]:
+        headers = {"User-Agent": self.user_agent} if self.user_agent else {}
+        if not self.credentials_go_to(url):
+            return headers
+        headers.update(self.headers)
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.auth:
+            token = base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        return headers
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """`text` with every secret value in it masked."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def fetch_error(url: str, exc: Exception, *, proxied: bool = False) -> Exception:
+    """The one place where what httpx (and the guard) raise becomes newswire's FetchError;
+    anything else is handed back unchanged, to be raised as it was."""
+    if isinstance(exc, RefusedURL):
+        # The guard only knows host:port; report the link that led there.
+        return RefusedURL(url, exc.reason)
+    if isinstance(exc, FetchError):
+        return exc
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientFetch(url, "timeout", kind=FetchKind.TIMEOUT)
+    if isinstance(exc, httpx.DecodingError):
+        return PermanentFetch(url, "undecodable content-encoding", kind=FetchKind.UNDECODABLE)
+    if isinstance(exc, httpx.LocalProtocolError | httpcore.LocalProtocolError):
+        # h11's text quotes the offending header, value and all: never copied.
+        return PermanentFetch(
+            url, "request refused by the HTTP library: a header, cookie or credential of this "
+            "feed is malformed (set it again with `newswire feeds add`)",
+        )  # fmt: skip
+    if isinstance(exc, httpx.InvalidURL):
+        return RefusedURL(url, f"malformed URL ({exc})")
+    if isinstance(exc, httpx.ProxyError):
+        return TransientFetch(url, f"proxy refused: {exc}", kind=FetchKind.PROXY)
+    if isinstance(exc, httpx.ConnectError | httpcore.ConnectError):
+        if proxied:
+            return TransientFetch(url, f"proxy unreachable: {exc}", kind=FetchKind.PROXY)
+        return TransientFetch(url, f"ConnectError: {exc}")
+    if isinstance(exc, httpx.HTTPError):
+        return TransientFetch(url, f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+class Fetcher:
+    """A pooled HTTP client whose every connection passes the SSRF guard.
+
+    Redirects are followed here, not by httpx, so each hop's scheme is checked and the hop count
+    is ours; the guard itself sits in the connection backend, so it checks each hop's address.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._allow = AllowList.parse(settings.allow_hosts)
+        self._client = self._new_client(None)
+        self._proxied: dict[str, httpx.Client] = {}
+        self._lock = threading.Lock()
+
+    def _new_client(self, proxy: str | None) -> httpx.Client:
+        allow = self._allow
+        if proxy:
+            # The proxy is the operator's own choice: its address may be private.
+            parts = urlsplit(proxy)
+            port = parts.port or (1080 if parts.scheme.startswith("socks") else 80)
+            allow = AllowList.parse([*self._settings.allow_hosts, f"{parts.hostname}:{port}"])
+        transport = httpx.HTTPTransport(trust_env=False, retries=0, proxy=proxy)
+        # httpx has no public hook for the socket layer; the pool's backend is the only place
+        # where the address checked is also the address connected to.
+        transport._pool._network_backend = GuardedBackend(allow)
+        return httpx.Client(
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
+            headers={
+                "User-Agent": self._settings.user_agent,
+                "Accept-Encoding": "gzip, deflate",
+            },
+        )
+
+    def _client_for(self, options: RequestOptions | None) -> httpx.Client:
+        if options is None or not options.proxy:
+            return self._client
+        with self._lock:
+            client = self._proxied.get(options.proxy)
+            if client is None:
+                client = self._proxied[options.proxy] = self._new_client(options.proxy)
+            return client
+
+    def close(self) -> None:
+        self._client.close()
+        with self._lock:
+            for client in self._proxied.values():
+                client.close()
+            self._proxied.clear()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str = "*/*",
+        allowed_types: frozenset[str] | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        options: RequestOptions | None = None,
+        prefix: int | None = None,
+    ) -> FetchResult:
+        """GET `url` within the deadline; raise a FetchError subclass for anything but success.
+
+        With `prefix`, only the body's first `prefix` bytes are read, whatever its size (RFC
+        9309's 500 KiB of a robots.txt), instead of refusing a body over the size cap.
+
+        `allowed_types` refuses other declared content types before the body is read, so a
+        PDF or a video linked from a feed costs one response header, not its size. The deadline
+        holds by the clock, whatever the server does: every socket operation (connect, TLS,
+        headers, body) is bounded by what is left of it.
+        """
+        with clock_limit(self._settings.fetch_deadline) as deadline:
+            try:
+                return self._get(
+                    url,
+                    accept=accept,
+                    allowed_types=allowed_types,
+                    etag=etag,
+                    last_modified=last_modified,
+                    deadline=deadline,
+                    options=options,
+                    prefix=prefix,
+                )
+            except TransientFetch as exc:
+                if time.monotonic() >= deadline:
+                    raise TransientFetch(
+                        exc.url, "deadline exceeded", kind=FetchKind.TIMEOUT
+                    ) from None
+                raise
+
+    def _get(
+        self,
+        url: str,
+        *,
+        accept: str,
+        allowed_types: frozenset[str] | None,
+        etag: str | None,
+        last_modified: str | None,
+        deadline: float,
+        options: RequestOptions | None = None,
+        prefix: int | None = None,
+    ) -> FetchResult:
+        settings = self._settings
+        client = self._client_for(options)
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        redirects: list[str] = []
+        permanent = True
+        current = url
+        for _hop in range(settings.fetch_max_redirects + 1):
+            check_url(current)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TransientFetch(url, "deadline exceeded", kind=FetchKind.TIMEOUT)
+            timeout = httpx.Timeout(
+                min(settings.fetch_read_timeout, remaining),
+                connect=min(settings.fetch_connect_timeout, remaining),
+            )
+            hop_headers = {**headers, **options.headers_for(current)} if options else headers
+            try:
+                if options is not None and options.proxy:
+                    # The proxy resolves the name; refuse what resolves to a private address
+                    # here first (the best check possible when the proxy connects, not us).
+                    target = urlsplit(current)
+                    port = target.port or (443 if target.scheme == "https" else 80)
+                    pick_address(target.hostname or "", port, self._allow)
+                with client.stream("GET", current, headers=hop_headers, timeout=timeout) as resp:
+                    if resp.status_code in REDIRECTS and "location" in resp.headers:
+                        permanent = permanent and resp.status_code in PERMANENT_REDIRECTS
+                        current = urljoin(current, resp.headers["location"])
+                        redirects.append(current)
+                        continue
+                    classify_status(current, resp)
+                    moved_to = current if redirects and permanent else None
+                    if resp.status_code == 304:
+                        return FetchResult(
+                            current, 304, dict(resp.headers), b"", moved_to, redirects
+                        )
+                    content_type = resp.headers.get("content-type", "").split(";")[0].strip()
+                    if allowed_types and content_type and content_type.lower() not in allowed_types:
+                        raise PermanentFetch(
+                            current, f"unsupported content type {content_type}",
+                            kind=FetchKind.NOT_HTML,
+                        )  # fmt: skip
+                    body = self._read_capped(current, resp, deadline, prefix)
+                    return FetchResult(
+                        current, resp.status_code, dict(resp.headers), body, moved_to, redirects
+                    )
+            except Exception as exc:
+                error = fetch_error(current, exc, proxied=bool(options and options.proxy))
+                if options is not None and isinstance(error, FetchError):
+                    error.reason = scrub(error.reason, options.secrets)
+                    error.args = (f"{error.reason}: {error.url}",)
+                raise error from None
+        raise PermanentFetch(
+            url, f"more than {settings.fetch_max_redirects} redirects", kind=FetchKind.REDIRECTS
+        )
+
+    def _read_capped(
+        self, url: str, resp: httpx.Response, deadline: float, prefix: int | None = None
+    ) -> bytes:
+        """Read the decoded body in chunks; stop at the cap or the deadline, not after (or,
+        with `prefix`, once that many bytes are in: the rest is never read)."""
+        cap = self._settings.fetch_max_bytes if prefix is None else prefix
+        declared = bounded_int(resp.headers.get("content-length", ""))
+        if prefix is None and declared is not None and declared > cap:
+            raise PermanentFetch(
+                url, f"too large (declared {declared} bytes > {cap})", kind=FetchKind.TOO_LARGE
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_bytes(CHUNK):
+            size += len(chunk)
+            if size > cap and prefix is not None:
+                chunks.append(chunk)
+                break  # the first `prefix` bytes are all that is wanted
+            if size > cap:
+                raise PermanentFetch(url, f"too large (over {cap} bytes)", kind=FetchKind.TOO_LARGE)
+            if time.monotonic() > deadline:
+                raise TransientFetch(url, "deadline exceeded while reading", kind=FetchKind.TIMEOUT)
+            chunks.append(chunk)
+        return b"".join(chunks)[:cap]

@@ -1,0 +1,103 @@
+"""Politeness: per-host rate limits and Retry-After shared by all workers through Redis."""
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+from newswire.services import keys
+from newswire.services.broker import redis_errors
+from newswire.services.hints import cap
+from newswire.services.identity.urls import origin
+
+log = logging.getLogger(__name__)
+
+# Token bucket per host. Redis' own clock is used so workers with skewed clocks agree.
+# KEYS[1] = bucket hash, KEYS[2] = backoff-until key, KEYS[3] = robots.txt Crawl-delay key;
+# ARGV[1] = rate (tokens/s), ARGV[2] = burst.
+# Returns milliseconds to wait: 0 when a token was taken.
+TAKE_TOKEN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local until_ms = tonumber(redis.call('GET', KEYS[2]) or '0')
+if until_ms > now then return until_ms - now end
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local delay = tonumber(redis.call('GET', KEYS[3]) or '0')
+if delay > 0 then rate = math.min(rate, 1 / delay); burst = 1 end
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1]) or burst
+local ts = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return wait
+"""
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def server_of(url: str) -> str:
+    """`host:port` (default port by scheme): the server a Retry-After spoke for."""
+    found = origin(url)
+    return found.split("://", 1)[1] if found else host_of(url)
+
+
+class HostLimiter:
+    """Shared by every worker: at most `rate` fetches per second per host (bursts of `burst`),
+    and no fetch at all to a host that asked us to wait (429/503 with Retry-After)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        rate: float,
+        burst: int,
+        prefix: str = "newswire",
+        max_hold: float = 3600.0,
+    ):
+        self._redis = client
+        self._rate = rate
+        self._burst = burst
+        self._prefix = prefix
+        self._max_hold = max_hold
+        self._take = client.register_script(TAKE_TOKEN)
+
+    def _keys(self, url: str) -> tuple[str, str, str]:
+        """The host's bucket and crawl delay (politeness is per machine), and the hold of the
+        one server (host and port) that sent a Retry-After."""
+        bucket, _until, delay = keys.host_limits(self._prefix, host_of(url))
+        return bucket, keys.host_limits(self._prefix, server_of(url))[1], delay
+
+    def wait_seconds(self, url: str) -> float:
+        """0 when the caller may fetch now (a token is taken), else how long to wait first."""
+        with redis_errors("rate limit"):
+            wait_ms: Any = self._take(keys=list(self._keys(url)), args=[self._rate, self._burst])
+        return int(wait_ms) / 1000
+
+    def back_off(self, url: str, seconds: float) -> str | None:
+        """Hold every fetch to this server for `seconds` (from Retry-After), at most
+        `max_hold` (NEWSWIRE_HOST_MAX_HOLD_SECONDS); the note when the cap applied."""
+        held = cap(seconds, self._max_hold, "Retry-After host hold")
+        if held.note:
+            log.info("%s: %s", server_of(url), held.note)
+        _bucket, until, _delay = self._keys(url)
+        with redis_errors("host backoff"):
+            now_s, now_us = self._redis.time()  # type: ignore[misc]
+            hold_ms = int(held.seconds * 1000)
+            until_ms = int(now_s) * 1000 + int(now_us) // 1000 + hold_ms
+            self._redis.set(until, until_ms, px=hold_ms + 1000)
+        return held.note
+
+    def set_crawl_delay(self, url: str, seconds: float, ttl: int) -> None:
+        """Space fetches to this host at least `seconds` apart (robots.txt Crawl-delay), for
+        `ttl` seconds; capped at a minute so that one file cannot stall a host's stories."""
+        _bucket, _until, delay = self._keys(url)
+        with redis_errors("crawl delay"):
+            self._redis.set(delay, min(seconds, 60.0), ex=ttl)

@@ -1,0 +1,1 @@
+"""Ops: what operators read: the status report and the Prometheus exposition."""

@@ -1,0 +1,91 @@
+"""Pending ledger: every entry a poll hands on stays recorded in Redis until its story is
+settled (published, fallen back, duplicate, rejected or failed); overdue ones are enqueued again.
+
+Why: Celery's Redis transport takes a task off its queue (BRPOP) before it records it as
+unacked, so a Redis crash in between loses the task; Celery also drops a task it cannot
+requeue in some paths. The ledger does not depend on the broker's delivery: the scheduler
+sweeps entries that stayed pending past their deadline and enqueues them again. A second run
+of an entry is harmless (the seen set makes publishing idempotent, and checks before fetching).
+"""
+
+import hashlib
+import json
+from typing import Any
+
+import redis
+from newswire.schemas.feed import FeedEntry
+from newswire.services import keys
+from newswire.services.broker import redis_errors
+
+# KEYS[1] = due zset; ARGV[1] = now, ARGV[2] = batch, ARGV[3] = new deadline. Takes the overdue
+# entries and moves their deadline in one step, so two sweepers never take the same entry.
+CLAIM_OVERDUE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
+return ids
+"""
+
+
+def entry_key(entry: FeedEntry) -> str:
+    """A stable name for an entry: its link, else its guid, else its feed and title."""
+    basis = entry.link or entry.guid or f"{entry.feed_url}\n{entry.title}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+class PendingLedger:
+    """`add` before enqueueing, `settle` when done, `extend` on a retry, `overdue` to sweep."""
+
+    def __init__(self, client: redis.Redis, prefix: str, redeliver_after: float) -> None:
+        self._redis = client
+        self.entries_key = keys.pending_entries(prefix)
+        self.due_key = keys.pending_due(prefix)
+        self.redeliver_after = redeliver_after
+        self._claim = client.register_script(CLAIM_OVERDUE)
+
+    def add(self, entries: list[FeedEntry], now: float) -> None:
+        if not entries:
+            return
+        due = now + self.redeliver_after
+        with redis_errors("pending ledger write"):
+            pipe = self._redis.pipeline(transaction=True)
+            for entry in entries:
+                key = entry_key(entry)
+                pipe.hset(self.entries_key, key, entry.model_dump_json())
+                pipe.zadd(self.due_key, {key: due})
+            pipe.execute()
+
+    def extend(self, entry: FeedEntry, until: float) -> None:
+        """The entry is retried later on purpose: not overdue before `until` + the usual wait."""
+        with redis_errors("pending ledger write"):
+            self._redis.zadd(
+                self.due_key, {entry_key(entry): until + self.redeliver_after}, xx=True
+            )
+
+    def settle(self, entry: FeedEntry) -> None:
+        key = entry_key(entry)
+        with redis_errors("pending ledger write"):
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.zrem(self.due_key, key)
+            pipe.hdel(self.entries_key, key)
+            pipe.execute()
+
+    def overdue(self, now: float, batch: int) -> list[FeedEntry]:
+        """Take up to `batch` overdue entries (each is not overdue again for a while)."""
+        with redis_errors("pending ledger sweep"):
+            keys: Any = self._claim(
+                keys=[self.due_key], args=[now, batch, now + self.redeliver_after]
+            )
+            if not keys:
+                return []
+            raw: Any = self._redis.hmget(self.entries_key, keys)
+        entries = []
+        for key, value in zip(keys, raw, strict=True):
+            if value is None:  # settled meanwhile
+                self._redis.zrem(self.due_key, key)
+                continue
+            entries.append(FeedEntry.model_validate(json.loads(value)))
+        return entries
+
+    def size(self) -> int:
+        with redis_errors("pending ledger read"):
+            return int(self._redis.zcard(self.due_key))  # type: ignore[arg-type]

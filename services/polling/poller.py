@@ -1,0 +1,173 @@
+"""Poller: one poll of one registered feed: conditional GET, new entries handed on, state saved."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from newswire.schemas.feed import FeedEntry, FeedState, ParsedFeed
+from newswire.services.errors import BrokerError, FetchError, PermanentFetch, TransientFetch
+from newswire.services.fetch.politeness import HostLimiter
+from newswire.services.identity.urls import clean_url
+from newswire.services.ingest.pipeline import Pipeline
+from newswire.services.metrics import INTERNAL_ERRORS
+from newswire.services.polling.pending import PendingLedger
+from newswire.services.polling.registry import Registry, feed_id
+from newswire.services.polling.schedule import BACKOFF_CAP, PollResult, after_poll
+from newswire.services.redact import redact_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PollReport:
+    feed_id: str
+    url: str
+    status: str
+    entries: int = 0  # entries in the feed
+    enqueued: int = 0  # new entries handed on
+    error: str | None = None
+    rejected: int = 0  # items the parser could not read, each recorded as rejected
+
+
+def record_failure(
+    state: FeedState,
+    *,
+    registry: Registry,
+    reason: str,
+    now: float,
+    max_wait: float = BACKOFF_CAP,
+) -> PollReport:
+    """A poll that could not finish (its task ran out of time, say): recorded as the feed's
+    failed poll with the reason, so it backs off like any other failure."""
+    new_state = after_poll(
+        state, PollResult(reason, error=reason, transient=True), now, max_wait=max_wait
+    )
+    if registry.get(state.id) is None:
+        return PollReport(state.id, state.url, reason, error="removed during the poll")
+    registry.save(new_state, old_id=state.id)
+    return PollReport(state.id, state.url, reason, error=reason)
+
+
+def fresh_entries(entries: list[FeedEntry], pipeline: Pipeline, now: float) -> list[FeedEntry]:
+    """The entries worth a task: links not known yet, and known stories whose entry says they
+    changed (at most the revision policy's `per_poll` of those).
+
+    Known links are dropped here, in one or two round trips for the whole feed, so an
+    unchanged feed from a server without validators costs no tasks.
+    """
+    linked = [(e, clean_url(e.link)) for e in entries if e.link]
+    known = pipeline.publisher.lookup([link for _e, link in linked])
+    policy = pipeline.revisions
+    dropped: set[int] = set()
+    revisits = 0
+    for (entry, _link), story in zip(linked, known, strict=True):
+        if story is None:
+            continue
+        if revisits < policy.per_poll and policy.wants_refetch(entry, story, now):
+            revisits += 1
+        else:
+            dropped.add(id(entry))
+    return [e for e in entries if id(e) not in dropped]
+
+
+def poll_feed(
+    state: FeedState,
+    *,
+    pipeline: Pipeline,
+    registry: Registry,
+    limiter: HostLimiter,
+    enqueue: Callable[[FeedEntry], None],
+    now: float,
+    pending: PendingLedger | None = None,
+    max_wait: float = BACKOFF_CAP,
+) -> PollReport:
+    """Poll `state`'s feed once and hand each unseen entry to `enqueue`.
+
+    The new validators (ETag, Last-Modified) are saved only after every new entry has been
+    handed on: if this process dies in between, the next poll is unconditional again, so no
+    entry can hide behind a 304. Entries go into the `pending` ledger before they are handed
+    on, so one the broker loses is enqueued again.
+
+    Nothing escapes unrecorded: an item the parser could not read is rejected on its own (the
+    feed's other items go on), and anything no rule expected is recorded on the feed as
+    `internal error: <kind>`, counted and logged with its traceback, and the feed backs off
+    like after any failed poll. Only a Redis outage (BrokerError) is raised: without Redis
+    nothing can be recorded, and the caller retries the whole poll.
+    """
+    entries: list[FeedEntry] = []
+    feed: ParsedFeed | None = None
+    try:
+        outcome, feed, entries = _poll(
+            state, pipeline=pipeline, limiter=limiter, enqueue=enqueue, now=now, pending=pending
+        )
+    except BrokerError:
+        raise
+    except Exception as exc:
+        kind = type(exc).__name__
+        log.exception("poll of %s failed (internal error: %s)", redact_url(state.url), kind)
+        pipeline.count(INTERNAL_ERRORS, where="poll", kind=kind)
+        reason = f"internal error: {kind}"
+        outcome = PollResult(reason, error=reason, transient=True)
+        feed = None
+    new_state = after_poll(state, outcome, now, max_wait=max_wait)
+    if feed is not None and feed.format:
+        new_state = new_state.model_copy(update={"format": feed.format})
+    if outcome.moved_to:
+        new_state = new_state.model_copy(update={"id": feed_id(outcome.moved_to)})
+    if registry.get(state.id) is None:
+        # Removed while this poll ran: saving would bring the feed back.
+        return PollReport(state.id, state.url, outcome.status, error="removed during the poll")
+    registry.save(new_state, old_id=state.id)
+    return PollReport(
+        new_state.id,
+        new_state.url,
+        outcome.status,
+        entries=len(feed.entries) if feed else 0,
+        enqueued=len(entries),
+        error=outcome.error,
+        rejected=len(feed.skipped) if feed else 0,
+    )
+
+
+def _poll(
+    state: FeedState,
+    *,
+    pipeline: Pipeline,
+    limiter: HostLimiter,
+    enqueue: Callable[[FeedEntry], None],
+    now: float,
+    pending: PendingLedger | None,
+) -> tuple[PollResult, ParsedFeed | None, list[FeedEntry]]:
+    """Fetch, parse and hand on: how the poll went, the feed, the entries handed on."""
+    try:
+        result, feed = pipeline.fetch_feed(
+            state.url, state.etag, state.last_modified, options=state.options
+        )
+    except TransientFetch as exc:
+        if exc.retry_after:
+            limiter.back_off(state.url, exc.retry_after)
+        outcome = PollResult(
+            exc.reason, error=exc.reason, transient=True, retry_after=exc.retry_after
+        )
+        return outcome, None, []
+    except PermanentFetch as exc:
+        return PollResult(exc.reason, error=exc.reason, gone=exc.status == 410), None, []
+    except FetchError as exc:
+        return PollResult(exc.reason, error=exc.reason), None, []
+    entries: list[FeedEntry] = []
+    if feed is not None:
+        pipeline.reject_skipped(feed)
+        entries = fresh_entries(feed.entries, pipeline, now)
+    if pending is not None:
+        pending.add(entries, now)
+    for entry in entries:
+        enqueue(entry)
+    outcome = PollResult(
+        str(result.status),
+        moved_to=result.moved_to,
+        etag=result.headers.get("etag"),
+        last_modified=result.headers.get("last-modified"),
+        ttl_seconds=feed.ttl_seconds if feed else None,
+        cache_control=result.headers.get("cache-control"),
+    )
+    return outcome, feed, entries

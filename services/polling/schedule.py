@@ -1,0 +1,164 @@
+"""Schedule: when each feed is next polled, claiming due feeds atomically, one active scheduler."""
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from newswire.schemas.feed import FeedState
+from newswire.services.broker import redis_errors
+from newswire.services.hints import cap, max_age
+
+BACKOFF_BASE = 60.0  # seconds after the first error
+BACKOFF_CAP = 86400.0  # about a day: never a permanent give-up by itself
+
+# KEYS[1] = due zset; ARGV[1] = now, ARGV[2] = batch size, ARGV[3] = lease end (unix time)
+# Claiming moves each due feed's score to the lease end in the same atomic step, so no other
+# scheduler (or a restarted one) sees it as due again until the poll reschedules it or the
+# lease runs out (a poll lost with its worker is retried then).
+CLAIM_DUE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
+return ids
+"""
+
+# KEYS[1] = due zset; ARGV[1] = the claim's lease end, ARGV[2] = the longer lease end, ARGV[3..]
+# = ids. Extends a claim once its polls are enqueued, but only where the score is still the
+# claim's own: a poll that already finished has set the feed's real next due time.
+EXTEND_CLAIM = """
+local n = 0
+for i = 3, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) == tonumber(ARGV[1]) then
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
+    n = n + 1
+  end
+end
+return n
+"""
+
+# KEYS[1] = leader key; ARGV[1] = instance id, ARGV[2] = lease ms. 1 when this instance leads.
+LEAD = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """How a poll went, as the policy needs it. `status` is e.g. '200', '304', 'HTTP 429'."""
+
+    status: str
+    error: str | None = None
+    transient: bool = False
+    gone: bool = False
+    retry_after: float | None = None
+    moved_to: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    ttl_seconds: int | None = None
+    cache_control: str | None = None
+
+
+def backoff_seconds(error_count: int, rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with ±25% jitter, capped at about a day."""
+    base: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** min(30, max(0, error_count - 1)))
+    return min(BACKOFF_CAP, base * (0.75 + 0.5 * rng()))
+
+
+def after_poll(
+    state: FeedState,
+    result: PollResult,
+    now: float,
+    rng: Callable[[], float] = random.random,
+    *,
+    max_wait: float = BACKOFF_CAP,
+) -> FeedState:
+    """The feed's next state after a poll: validators, next due time, errors and backoff.
+
+    What the server asks for (Retry-After, <ttl>, Cache-Control max-age) is capped at
+    `max_wait` (NEWSWIRE_FEED_MAX_WAIT_SECONDS), the cap recorded in `note`: a server can
+    slow its feed down, not switch it off.
+    """
+    update: dict[str, Any] = {"last_polled": now, "last_status": result.status, "note": None}
+    if result.gone:
+        update |= {"enabled": False, "disabled_reason": result.error, "last_error": result.error}
+        return state.model_copy(update=update)
+    if result.error is not None:
+        errors = state.error_count + 1
+        wait = backoff_seconds(errors, rng)
+        if result.retry_after is not None:
+            asked = cap(result.retry_after, max_wait, "Retry-After")
+            wait = max(asked.seconds, state.interval)
+            update["note"] = asked.note
+        update |= {
+            "last_error": result.error,
+            "error_count": errors,
+            "backoff_until": now + wait,
+            "next_due": now + wait,
+        }
+        return state.model_copy(update=update)
+    bounds = [b for b in (result.ttl_seconds, max_age(result.cache_control)) if b]
+    min_interval = state.min_interval
+    if bounds:
+        asked = cap(max(bounds), max_wait, "<ttl>/max-age")
+        min_interval, update["note"] = int(asked.seconds), asked.note
+    interval = max(state.interval, min_interval or 0)
+    update |= {
+        "last_error": None,
+        "error_count": 0,
+        "backoff_until": None,
+        "min_interval": min_interval,
+        "next_due": now + interval,
+    }
+    if result.status != "304":
+        update |= {"etag": result.etag, "last_modified": result.last_modified}
+    if result.moved_to:
+        update["url"] = result.moved_to
+    return state.model_copy(update=update)
+
+
+class DueQueue:
+    """The scheduler's side of the registry's due index: atomic claims, a leader lease."""
+
+    def __init__(self, client: redis.Redis, due_key: str, leader_key: str) -> None:
+        self._redis = client
+        self._due_key = due_key
+        self._leader_key = leader_key
+        self._claim = client.register_script(CLAIM_DUE)
+        self._lead = client.register_script(LEAD)
+        self._extend = client.register_script(EXTEND_CLAIM)
+
+    def claim(self, now: float, batch: int, lease_seconds: float) -> list[str]:
+        """Take up to `batch` due feeds; none is due again for `lease_seconds`."""
+        with redis_errors("claim"):
+            ids: Any = self._claim(keys=[self._due_key], args=[now, batch, now + lease_seconds])
+        return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+
+    def extend(self, ids: list[str], lease_end: float, new_end: float) -> int:
+        """Push the claims that still end at `lease_end` to `new_end`; how many moved."""
+        if not ids:
+            return 0
+        with redis_errors("claim extension"):
+            return int(self._extend(keys=[self._due_key], args=[lease_end, new_end, *ids]))
+
+    def lead(self, instance: str, lease_ms: int) -> bool:
+        """Take or renew the leader lease; False while another live instance holds it."""
+        with redis_errors("leader lease"):
+            return bool(self._lead(keys=[self._leader_key], args=[instance, lease_ms]))
+
+    def resign(self, instance: str) -> None:
+        try:
+            if self._redis.get(self._leader_key) == instance.encode():
+                self._redis.delete(self._leader_key)
+        except redis.RedisError:
+            pass  # the lease expires by itself

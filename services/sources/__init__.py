@@ -1,0 +1,1 @@
+"""Sources: feeds, JSON Feed, sitemaps and feed lists read from bytes into entries; discovery."""
