@@ -1,5 +1,7 @@
 # newswire: `make demo` runs the whole thing, `make test` checks it.
 SHELL := bash
+# A failing command on the left of a pipe fails the recipe (mypy, lint-imports).
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -29,7 +31,9 @@ lint: $(STAMP)
 	cp -r services workers schemas $(VIEW)/newswire/
 	cd $(VIEW) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml \
 	    --cache-dir $(CURDIR)/.mypy_cache/view-cache newswire \
-	  | sed -E 's#^newswire/(services|workers|schemas)/#\1/#'; exit $${PIPESTATUS[0]}
+	  | sed -E 's#^newswire/(services|workers|schemas)/#\1/#'
+	cd $(VIEW) && $(CURDIR)/$(BIN)/lint-imports --no-cache $(CURDIR)/pyproject.toml | sed -n '/^Contracts$$/,$$p'
+	$(BIN)/deptry .
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
