@@ -18,6 +18,7 @@ from newswire.services.errors import (
 )
 from newswire.services.fetch.deadline import deadline as clock_limit
 from newswire.services.fetch.guard import AllowList, GuardedBackend, check_url, pick_address
+from newswire.services.fetch.transport import GuardedTransport
 from newswire.services.hints import bounded_int
 from newswire.services.hints import retry_after as parse_retry_after
 from newswire.services.identity.urls import origin
@@ -177,12 +178,10 @@ class Fetcher:
             parts = urlsplit(proxy)
             port = parts.port or (1080 if parts.scheme.startswith("socks") else 80)
             allow = AllowList.parse([*self._settings.allow_hosts, f"{parts.hostname}:{port}"])
-        transport = httpx.HTTPTransport(trust_env=False, retries=0, proxy=proxy)
-        # httpx has no public hook for the socket layer; the pool's backend is the only place
-        # where the address checked is also the address connected to.
-        transport._pool._network_backend = GuardedBackend(allow)
+        # The guard is the pool's network backend: the one place where the address checked is
+        # also the address connected to.
         return httpx.Client(
-            transport=transport,
+            transport=GuardedTransport(GuardedBackend(allow), proxy),
             follow_redirects=False,
             trust_env=False,
             headers={
