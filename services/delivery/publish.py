@@ -25,6 +25,7 @@ from newswire.services.identity.urls import (
     site_of,
     story_id,
 )
+from newswire.services.scripts import register
 from newswire.services.settings import Settings
 from pydantic import BaseModel
 from redis.commands.core import Script
@@ -44,117 +45,8 @@ EVENT_REJECTED = "link.rejected"
 #   {stream}:lsh:{day}       -> hash band -> cluster id   (cluster window TTL)
 # A Lua script runs atomically and reaches the AOF as one unit: the checks, the XADD and the
 # state written after it happen together or not at all, so a crash in between can neither
-# lose a story nor publish it twice, and two workers never both publish one story.
-
-# Shared tail of the scripts: the XADD with trimming and the per-minute counter.
-# ARGV[1] = TTL (s), ARGV[2] = approximate MAXLEN, ARGV[3] = oldest id kept by age ("0": none)
-# The last KEYS element of every script is the current minute's counter (`keys.per_minute`).
-_APPEND = """
-local minute = KEYS[#KEYS]
-local function append(stream, first_field)
-  local id = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, first_field))
-  if ARGV[3] ~= '0' then redis.call('XTRIM', stream, 'MINID', ARGV[3]) end
-  redis.call('INCR', minute)
-  redis.call('EXPIRE', minute, 7200)
-  return id
-end
-"""
-
-# KEYS[1] = stream, KEYS[2..#KEYS-1] = seen keys (story id and its URL aliases)
-# ARGV[4..] = entry field/value pairs. Used for rejected links: the seen value is the entry id.
-PUBLISH_ONCE = (
-    _APPEND
-    + """
-for i = 2, #KEYS - 1 do
-  local seen = redis.call('GET', KEYS[i])
-  if seen then return {0, seen} end
-end
-local id = append(KEYS[1], 4)
-for i = 2, #KEYS - 1 do redis.call('SET', KEYS[i], id, 'EX', ARGV[1]) end
-return {1, id}
-"""
-)
-
-# KEYS[1] = stream, KEYS[2] = story, KEYS[3] = content key, KEYS[4] = today's LSH hash,
-# KEYS[5 .. 4+n] = the LSH hashes of the cluster window (today first), then the seen keys,
-# then the minute counter.
-# ARGV[4] = story id, ARGV[5] = content hash, ARGV[6] = use the content key ('1'/'0'),
-# ARGV[7] = the cluster the caller expects, ARGV[8] = n, ARGV[9] = number of bands b,
-# ARGV[10] = feed entry's updated time, ARGV[11] = now, ARGV[12] = LSH TTL,
-# ARGV[13 .. 12+b] = band keys, then the entry's field/value pairs.
-# Returns {1, entry id} published; {0, why, story id} known ('story', 'seen' or 'alias': the
-# same body on the same site, the links now recorded as its aliases); {2, cluster} when the
-# caller's expected cluster is wrong (its data would carry the wrong cluster_id: rebuild).
-PUBLISH_NEW = (
-    _APPEND
-    + """
-local ttl = ARGV[1]
-local n, b = tonumber(ARGV[8]), tonumber(ARGV[9])
-local first_seen, last_seen = 5 + n, #KEYS - 1
-if redis.call('EXISTS', KEYS[2]) == 1 then return {0, 'story', ARGV[4]} end
-for i = first_seen, last_seen do
-  local seen = redis.call('GET', KEYS[i])
-  if seen then return {0, 'seen', seen} end
-end
-if ARGV[6] == '1' then
-  local other = redis.call('GET', KEYS[3])
-  if other then
-    for i = first_seen, last_seen do redis.call('SET', KEYS[i], other, 'EX', ttl) end
-    return {0, 'alias', other}
-  end
-end
-local cluster, best_n = ARGV[4], 0
-if b > 0 then
-  local votes = {}
-  for k = 5, 4 + n do
-    for _, c in ipairs(redis.call('HMGET', KEYS[k], unpack(ARGV, 13, 12 + b))) do
-      if c then
-        votes[c] = (votes[c] or 0) + 1
-        local v = votes[c]
-        if v > best_n or (v == best_n and c < cluster) then cluster, best_n = c, v end
-      end
-    end
-  end
-end
-if cluster ~= ARGV[7] then return {2, cluster} end
-local id = append(KEYS[1], 13 + b)
-redis.call('HSET', KEYS[2], 'v', 1, 'h', ARGV[5], 'c', cluster, 'e', id, 'u', ARGV[10],
-  't', ARGV[11])
-redis.call('EXPIRE', KEYS[2], ttl)
-for i = first_seen, last_seen do redis.call('SET', KEYS[i], ARGV[4], 'EX', ttl) end
-if ARGV[6] == '1' then redis.call('SET', KEYS[3], ARGV[4], 'EX', ttl) end
-for i = 13, 12 + b do redis.call('HSETNX', KEYS[4], ARGV[i], cluster) end
-if b > 0 then redis.call('EXPIRE', KEYS[4], ARGV[12]) end
-return {1, id}
-"""
-)
-
-# KEYS[1] = stream, KEYS[2] = story, KEYS[3] = content key of the new body, KEYS[4] = minute.
-# ARGV[4] = expected version, ARGV[5] = new content hash, ARGV[6] = use the content key,
-# ARGV[7] = feed entry's updated time, ARGV[8] = story id, ARGV[9..] = field/value pairs.
-# Returns {1, entry id}; {0, 'unchanged'} when the stored body is this one already (also when
-# an earlier run of this very update published it before dying); {3, version, hash} when
-# the story moved on since the caller read it (rebuild on top of it); {0, 'gone'} when the
-# story's state expired.
-PUBLISH_UPDATE = (
-    _APPEND
-    + """
-local state = redis.call('HMGET', KEYS[2], 'v', 'h', 'u')
-if not state[1] then return {0, 'gone'} end
-if state[2] == ARGV[5] then
-  if tonumber(ARGV[7]) > tonumber(state[3] or '0') then
-    redis.call('HSET', KEYS[2], 'u', ARGV[7])
-  end
-  return {0, 'unchanged'}
-end
-if state[1] ~= ARGV[4] then return {3, state[1], state[2]} end
-local id = append(KEYS[1], 9)
-redis.call('HSET', KEYS[2], 'v', tonumber(state[1]) + 1, 'h', ARGV[5], 'e', id, 'u', ARGV[7])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-if ARGV[6] == '1' then redis.call('SET', KEYS[3], ARGV[8], 'EX', ARGV[1]) end
-return {1, id}
-"""
-)
+# lose a story nor publish it twice, and two workers never both publish one story. The
+# scripts are services/lua/publish_*.lua; each one's KEYS/ARGV are built by one method below.
 
 # Fewer words than this and two pages of one site may share a body without being one story
 # (a stub, a video page's caption): content identity is only used above it.
@@ -175,6 +67,35 @@ class PublishResult:
     why: str = ""
     story_id: str = ""
     article: Article | None = None
+
+
+Arg = str | int | float | bytes
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A publish script's answer, by name (services/lua/publish_*.lua state each shape)."""
+
+    status: str  # 'published', 'known', 'recluster' or 'moved'
+    entry_id: str = ""  # published: the new stream entry
+    why: str = ""  # known: 'story', 'seen', 'alias', 'unchanged' or 'gone'
+    matched: str = ""  # known: the story it matched (rejected links: the entry)
+    cluster: str = ""  # recluster: the cluster the entry must carry
+    version: int = 0  # moved: the story's version now
+    content_hash: str = ""  # moved: the story's body hash now
+
+    @classmethod
+    def parse(cls, raw: list[Any]) -> "Reply":
+        status, *rest = (_text(v) for v in raw)
+        if status == "published":
+            return cls(status, entry_id=rest[0])
+        if status == "known":
+            return cls(status, why=rest[0], matched=rest[1])
+        if status == "recluster":
+            return cls(status, cluster=rest[0])
+        if status == "moved":
+            return cls(status, version=int(rest[0]), content_hash=rest[1])
+        raise BrokerError(f"publish script answered {status!r}")
 
 
 @dataclass(frozen=True)
@@ -211,9 +132,9 @@ class Publisher:
         self._redis = client
         self._settings = settings
         self._clock = clock
-        self._once = client.register_script(PUBLISH_ONCE)
-        self._new = client.register_script(PUBLISH_NEW)
-        self._update = client.register_script(PUBLISH_UPDATE)
+        self._once = register(client, "publish_once")
+        self._new = register(client, "publish_new")
+        self._update = register(client, "publish_update")
         self._stream = settings.stream
 
     def _keys(self, ids: list[str]) -> list[str]:
@@ -268,43 +189,25 @@ class Publisher:
         now = self._clock()
         bands = cluster_bands(article.body)
         use_content = article.extraction == "full" and article.word_count >= MIN_CONTENT_WORDS
-        window = self._settings.cluster_window_days
         today = _day(now)
-        lsh = [keys.lsh(self._stream, today - d) for d in range(window)]
+        lsh = [keys.lsh(self._stream, today - d) for d in range(self._settings.cluster_window_days)]
         seen = self._keys([article.id, *(story_id(u) for u in aliases)])
-        script_keys = [
-            self._settings.stream,
-            keys.story(self._stream, article.id),
-            self.content_key(article),
-            lsh[0],
-            *lsh,
-            *seen,
-        ]
         expected = article.id
         for _ in range(MAX_REBUILDS):
             article = article.model_copy(update={"cluster_id": expected})
-            args: list[str | int | float | bytes] = [
-                article.id,
-                article.content_hash,
-                "1" if use_content else "0",
-                expected,
-                len(lsh),
-                len(bands),
-                entry_updated,
-                now,
-                window * 86400,
-                *bands,
-            ]
-            reply = self._run(self._new, script_keys, args, self._fields(EVENT_ARTICLE, article))
-            if reply[0] == 2:
-                expected = _text(reply[1])
+            script_keys, args = self._new_call(
+                article, use_content=use_content, expected=expected, lsh=lsh, bands=bands,
+                seen=seen, entry_updated=entry_updated, now=now,
+            )  # fmt: skip
+            reply = self._run(self._new, script_keys, args)
+            if reply.status == "recluster":
+                expected = reply.cluster
                 continue
-            if reply[0] == 1:
-                return PublishResult(True, _text(reply[1]), story_id=article.id, article=article)
-            why, other = _text(reply[1]), _text(reply[2])
-            if why == "alias":
-                self._record_aliases(other, [article.url, *aliases])
-            return PublishResult(False, "", why, other)
+            if reply.status == "published":
+                return PublishResult(True, reply.entry_id, story_id=article.id, article=article)
+            if reply.why == "alias":
+                self._record_aliases(reply.matched, [article.url, *aliases])
+            return PublishResult(False, "", reply.why, reply.matched)
         raise BrokerError("cluster assignment did not settle")  # pragma: no cover
 
     def update(self, article: Article, known: Known, entry_updated: float = 0.0) -> PublishResult:
@@ -321,31 +224,17 @@ class Publisher:
                     "cluster_id": known.cluster_id or known.story_id,
                 }
             )
-            script_keys = [
-                self._settings.stream,
-                keys.story(self._stream, known.story_id),
-                self.content_key(article),
-            ]
-            args: list[str | int | float | bytes] = [
-                known.version,
-                article.content_hash,
-                "1" if use_content else "0",
-                entry_updated,
-                known.story_id,
-            ]
-            reply = self._run(self._update, script_keys, args, self._fields(EVENT_UPDATED, article))
-            if reply[0] == 3:
-                version, content = int(_text(reply[1])), _text(reply[2])
+            script_keys, args = self._update_call(article, known, use_content, entry_updated)
+            reply = self._run(self._update, script_keys, args)
+            if reply.status == "moved":
                 known = Known(
-                    known.story_id, version, content, known.cluster_id, known.updated,
-                    known.first_published,
+                    known.story_id, reply.version, reply.content_hash, known.cluster_id,
+                    known.updated, known.first_published,
                 )  # fmt: skip
                 continue
-            if reply[0] == 1:
-                return PublishResult(
-                    True, _text(reply[1]), story_id=known.story_id, article=article
-                )
-            return PublishResult(False, "", _text(reply[1]), known.story_id)
+            if reply.status == "published":
+                return PublishResult(True, reply.entry_id, story_id=known.story_id, article=article)
+            return PublishResult(False, "", reply.why, known.story_id)
         raise BrokerError("story version did not settle")  # pragma: no cover
 
     def describe(self, link_or_id: str) -> StoryRecord | None:
@@ -416,44 +305,75 @@ class Publisher:
         }
         if kind:
             fields["kind"] = kind
-        script_keys = [self._settings.rejected_stream, *self._keys([story_id(u) for u in aliases])]
-        new, entry_id = self._run(self._once, script_keys, [], fields)
-        return PublishResult(bool(new), _text(entry_id))
+        seen = self._keys([story_id(u) for u in aliases])
+        reply = self._run(
+            self._once, *self._once_call(self._settings.rejected_stream, seen, fields)
+        )
+        if reply.status == "published":
+            return PublishResult(True, reply.entry_id)
+        return PublishResult(False, reply.matched)
 
-    def _run(
-        self,
-        script: Script,
-        script_keys: list[str],
-        args: list[str | int | float | bytes],
-        fields: dict[str, str],
-    ) -> list[Any]:
-        """Run a publish script with the common arguments, waiting for replicas if set."""
+    # One builder per script: KEYS and ARGV in the order its .lua file states.
+
+    def _common(self, stream: str, script_keys: list[str], args: list[Arg], fields: dict[str, str]
+                ) -> tuple[list[str], list[Arg]]:  # fmt: skip
+        """append.lua's part: the minute counter last in KEYS; TTL, MAXLEN and the oldest id
+        kept first in ARGV; the entry's field/value pairs last."""
         max_age = self._settings.stream_max_age_hours
         min_id = f"{int((self._clock() - max_age * 3600) * 1000)}-0" if max_age else "0"
-        full: list[str | int | float | bytes] = [
+        head: list[Arg] = [
             self._settings.seen_ttl_days * 86400,
             self._settings.stream_maxlen,
             min_id,
-            *args,
         ]
-        for name, value in fields.items():
-            full += [name, value]
-        script_keys = [*script_keys, keys.per_minute(script_keys[0], int(self._clock() // 60))]
+        pairs = [x for pair in fields.items() for x in pair]
+        minute = keys.per_minute(stream, int(self._clock() // 60))
+        return [stream, *script_keys, minute], [*head, *args, *pairs]
+
+    def _once_call(self, stream: str, seen: list[str], fields: dict[str, str]
+                   ) -> tuple[list[str], list[Arg]]:  # fmt: skip
+        return self._common(stream, seen, [], fields)
+
+    def _new_call(
+        self, article: Article, *, use_content: bool, expected: str, lsh: list[str],
+        bands: list[str], seen: list[str], entry_updated: float, now: float,
+    ) -> tuple[list[str], list[Arg]]:  # fmt: skip
+        script_keys = [keys.story(self._stream, article.id), self.content_key(article), lsh[0],
+                       *lsh, *seen]  # fmt: skip
+        args: list[Arg] = [
+            article.id, article.content_hash, "1" if use_content else "0", expected, len(lsh),
+            len(bands), entry_updated, now, self._settings.cluster_window_days * 86400, *bands,
+        ]  # fmt: skip
+        fields = self._fields(EVENT_ARTICLE, article)
+        return self._common(self._settings.stream, script_keys, args, fields)
+
+    def _update_call(self, article: Article, known: Known, use_content: bool,
+                     entry_updated: float) -> tuple[list[str], list[Arg]]:  # fmt: skip
+        script_keys = [keys.story(self._stream, known.story_id), self.content_key(article)]
+        args: list[Arg] = [
+            known.version, article.content_hash, "1" if use_content else "0", entry_updated,
+            known.story_id,
+        ]  # fmt: skip
+        fields = self._fields(EVENT_UPDATED, article)
+        return self._common(self._settings.stream, script_keys, args, fields)
+
+    def _run(self, script: Script, script_keys: list[str], args: list[Arg]) -> Reply:
+        """Run a publish script, waiting for replicas if NEWSWIRE_REDIS_WAIT_REPLICAS is set."""
         wanted = self._settings.redis_wait_replicas
         with redis_errors("publish"):
             if not wanted:
-                reply: list[Any] = script(keys=script_keys, args=full)
-                return reply
+                return Reply.parse(script(keys=script_keys, args=args))
             # WAIT counts the writes of its own connection: one pipeline, one connection.
             pipe = self._redis.pipeline(transaction=False)
-            script(keys=script_keys, args=full, client=pipe)
+            script(keys=script_keys, args=args, client=pipe)
             pipe.execute_command(  # type: ignore[no-untyped-call]
                 "WAIT", wanted, self._settings.redis_wait_timeout_ms
             )
-            reply, replicas = pipe.execute()
-            if reply[0] == 1 and int(replicas) < wanted:
-                log.warning(
-                    "published, but only %s of %d replicas confirmed it within %d ms",
-                    replicas, wanted, self._settings.redis_wait_timeout_ms,
-                )  # fmt: skip
-            return reply
+            raw, replicas = pipe.execute()
+        reply = Reply.parse(raw)
+        if reply.status == "published" and int(replicas) < wanted:
+            log.warning(
+                "published, but only %s of %d replicas confirmed it within %d ms",
+                replicas, wanted, self._settings.redis_wait_timeout_ms,
+            )  # fmt: skip
+        return reply

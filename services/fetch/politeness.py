@@ -8,33 +8,12 @@ import redis
 from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.hints import cap
+from newswire.services.scripts import register
 from newswire.services.identity.urls import origin
 
 log = logging.getLogger(__name__)
 
-# Token bucket per host. Redis' own clock is used so workers with skewed clocks agree.
-# KEYS[1] = bucket hash, KEYS[2] = backoff-until key, KEYS[3] = robots.txt Crawl-delay key;
-# ARGV[1] = rate (tokens/s), ARGV[2] = burst.
-# Returns milliseconds to wait: 0 when a token was taken.
-TAKE_TOKEN = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local until_ms = tonumber(redis.call('GET', KEYS[2]) or '0')
-if until_ms > now then return until_ms - now end
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local delay = tonumber(redis.call('GET', KEYS[3]) or '0')
-if delay > 0 then rate = math.min(rate, 1 / delay); burst = 1 end
-local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(b[1]) or burst
-local ts = tonumber(b[2]) or now
-tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-return wait
-"""
+# The token bucket per host is services/lua/take_token.lua.
 
 
 def host_of(url: str) -> str:
@@ -67,7 +46,7 @@ class HostLimiter:
         self._burst = burst
         self._prefix = prefix
         self._max_hold = max_hold
-        self._take = client.register_script(TAKE_TOKEN)
+        self._take = register(client, "take_token")
 
     def _keys(self, url: str) -> tuple[str, str, str]:
         """The host's bucket and crawl delay (politeness is per machine), and the hold of the

@@ -16,15 +16,7 @@ import redis
 from newswire.schemas.feed import FeedEntry
 from newswire.services import keys
 from newswire.services.broker import redis_errors
-
-# KEYS[1] = due zset; ARGV[1] = now, ARGV[2] = batch, ARGV[3] = new deadline. Takes the overdue
-# entries and moves their deadline in one step, so two sweepers never take the same entry.
-CLAIM_OVERDUE = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
-return ids
-"""
-
+from newswire.services.scripts import register
 
 def entry_key(entry: FeedEntry) -> str:
     """A stable name for an entry: its link, else its guid, else its feed and title."""
@@ -40,7 +32,8 @@ class PendingLedger:
         self.entries_key = keys.pending_entries(prefix)
         self.due_key = keys.pending_due(prefix)
         self.redeliver_after = redeliver_after
-        self._claim = client.register_script(CLAIM_OVERDUE)
+        # The same claim as the schedule's: overdue entries get a new deadline as they are taken.
+        self._claim = register(client, "claim_due")
 
     def add(self, entries: list[FeedEntry], now: float) -> None:
         if not entries:
@@ -78,13 +71,10 @@ class PendingLedger:
             if not keys:
                 return []
             raw: Any = self._redis.hmget(self.entries_key, keys)
-        entries = []
-        for key, value in zip(keys, raw, strict=True):
-            if value is None:  # settled meanwhile
-                self._redis.zrem(self.due_key, key)
-                continue
-            entries.append(FeedEntry.model_validate(json.loads(value)))
-        return entries
+            settled = [key for key, value in zip(keys, raw, strict=True) if value is None]
+            if settled:  # settled meanwhile: nothing left to redeliver
+                self._redis.zrem(self.due_key, *settled)
+        return [FeedEntry.model_validate(json.loads(v)) for v in raw if v is not None]
 
     def size(self) -> int:
         with redis_errors("pending ledger read"):

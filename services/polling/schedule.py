@@ -9,48 +9,12 @@ import redis
 from newswire.schemas.feed import FeedState
 from newswire.services.broker import redis_errors
 from newswire.services.hints import cap, max_age
+from newswire.services.scripts import register
 
 BACKOFF_BASE = 60.0  # seconds after the first error
 BACKOFF_CAP = 86400.0  # about a day: never a permanent give-up by itself
 
-# KEYS[1] = due zset; ARGV[1] = now, ARGV[2] = batch size, ARGV[3] = lease end (unix time)
-# Claiming moves each due feed's score to the lease end in the same atomic step, so no other
-# scheduler (or a restarted one) sees it as due again until the poll reschedules it or the
-# lease runs out (a poll lost with its worker is retried then).
-CLAIM_DUE = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
-return ids
-"""
-
-# KEYS[1] = due zset; ARGV[1] = the claim's lease end, ARGV[2] = the longer lease end, ARGV[3..]
-# = ids. Extends a claim once its polls are enqueued, but only where the score is still the
-# claim's own: a poll that already finished has set the feed's real next due time.
-EXTEND_CLAIM = """
-local n = 0
-for i = 3, #ARGV do
-  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if score and tonumber(score) == tonumber(ARGV[1]) then
-    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
-    n = n + 1
-  end
-end
-return n
-"""
-
-# KEYS[1] = leader key; ARGV[1] = instance id, ARGV[2] = lease ms. 1 when this instance leads.
-LEAD = """
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if not holder then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"""
+# The scripts: services/lua/claim_due.lua, extend_claim.lua and lead.lua.
 
 
 @dataclass(frozen=True)
@@ -134,9 +98,9 @@ class DueQueue:
         self._redis = client
         self._due_key = due_key
         self._leader_key = leader_key
-        self._claim = client.register_script(CLAIM_DUE)
-        self._lead = client.register_script(LEAD)
-        self._extend = client.register_script(EXTEND_CLAIM)
+        self._claim = register(client, "claim_due")
+        self._lead = register(client, "lead")
+        self._extend = register(client, "extend_claim")
 
     def claim(self, now: float, batch: int, lease_seconds: float) -> list[str]:
         """Take up to `batch` due feeds; none is due again for `lease_seconds`."""
