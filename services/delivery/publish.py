@@ -336,7 +336,7 @@ class Publisher:
 
     def _new_call(
         self, article: Article, *, use_content: bool, expected: str, lsh: list[str],
-        bands: list[str], seen: list[str], entry_updated: float, now: float,
+        bands: list[bytes], seen: list[str], entry_updated: float, now: float,
     ) -> tuple[list[str], list[Arg]]:  # fmt: skip
         script_keys = [keys.story(self._stream, article.id), self.content_key(article), lsh[0],
                        *lsh, *seen]  # fmt: skip

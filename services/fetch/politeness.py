@@ -8,8 +8,8 @@ import redis
 from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.hints import cap
-from newswire.services.scripts import register
 from newswire.services.identity.urls import origin
+from newswire.services.scripts import register
 
 log = logging.getLogger(__name__)
 

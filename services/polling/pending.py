@@ -18,6 +18,7 @@ from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.scripts import register
 
+
 def entry_key(entry: FeedEntry) -> str:
     """A stable name for an entry: its link, else its guid, else its feed and title."""
     basis = entry.link or entry.guid or f"{entry.feed_url}\n{entry.title}"
