@@ -206,3 +206,24 @@ def test_metrics_collector_exports_counters_exactly_and_cumulative_histograms() 
     assert samples[("newswire_extraction_duration_seconds_count", ())] == 4
     assert samples[("newswire_extraction_duration_seconds_sum", ())] == pytest.approx(7.043)
     assert samples[("newswire_stream_max_length", ())] == 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("attempt", "rng", "expected"),
+    [(1, 0.5, 1.0), (2, 0.5, 2.0), (3, 0.0, 3.0), (3, 1.0, 5.0), (6, 0.5, 30.0), (500, 1.0, 30.0)],
+)
+def test_backoff_doubles_with_jitter_up_to_its_cap(
+    attempt: int, rng: float, expected: float
+) -> None:
+    from newswire.services.backoff import Backoff
+
+    assert Backoff(first=1.0, cap=30.0).delay(attempt, lambda: rng) == pytest.approx(expected)
+
+
+def test_backoff_waits_restart_after_a_success() -> None:
+    from newswire.services.backoff import Backoff
+
+    policy = Backoff(first=0.5, cap=2.0, jitter=0.0)
+    waits = policy.waits()
+    assert [next(waits) for _ in range(4)] == [0.5, 1.0, 2.0, 2.0]
+    assert next(policy.waits()) == 0.5

@@ -12,6 +12,7 @@ from pathlib import Path
 from celery import Celery
 from kombu.exceptions import OperationalError
 from newswire.services import keys
+from newswire.services.backoff import Backoff
 from newswire.services.broker import open_redis
 from newswire.services.errors import BrokerError
 from newswire.services.keys import ARTICLES_QUEUE, FEEDS_QUEUE
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 # the claim and the enqueue delays a feed by CLAIM_GRACE, and a poll task lost outright by the
 # longer claim; a poll still queued after it is enqueued twice, which dedup makes harmless.
 CLAIM_GRACE = 30.0
+# Retries while Redis is away: half a second, up to two (a restarted Redis is used at once).
+REDIS_BACKOFF = Backoff(first=0.5, cap=2.0)
 
 
 def import_feeds_file(
@@ -124,13 +127,14 @@ def redeliver(settings: Settings, app: Celery, pending: PendingLedger, now: floa
 
 
 def with_redis(call: Callable[[], int], stop: threading.Event, outage: Outage) -> int:
-    """`call`, retried every second while Redis is unreachable (or until `stop`)."""
+    """`call`, retried while Redis is unreachable (or until `stop`)."""
+    waits = REDIS_BACKOFF.waits()
     while True:
         try:
             result = call()
         except BrokerError as exc:
             outage.failed(exc)
-            if stop.wait(1.0):
+            if stop.wait(next(waits)):
                 return 0
         else:
             outage.ok()

@@ -16,10 +16,12 @@ from typing import IO, Any
 
 import redis
 from newswire.services import keys
+from newswire.services.backoff import Backoff
 from newswire.services.errors import ConfigError
 from newswire.workers.liveness import EXIT_STALLED
 
-RESTART_BACKOFF = (1.0, 30.0)  # first and longest wait before restarting a child
+# Waits before restarting a child: 1 s, doubling, 30 s at most; no jitter (one supervisor).
+RESTART_BACKOFF = Backoff(first=1.0, cap=30.0, jitter=0.0)
 BACKOFF_RESET = 60.0  # a child that ran this long starts again from the first wait
 HEARTBEAT_GRACE = 10.0  # after Redis comes back, children get this long to beat again
 
@@ -139,6 +141,7 @@ class Child:
     started: float = 0.0  # time.monotonic() of the last start
     restart_at: float | None = None  # when a dead child is due to start again
     backoff: float = 0.0
+    failures: int = 0  # exits in a row without a good run between them
 
 
 class Stack:
@@ -213,11 +216,8 @@ class Stack:
             if child.restart_at is None:
                 # Capped exponential backoff, reset after a good run.
                 ran = now - child.started
-                child.backoff = (
-                    RESTART_BACKOFF[0]
-                    if ran > BACKOFF_RESET
-                    else min(RESTART_BACKOFF[1], max(RESTART_BACKOFF[0], child.backoff * 2))
-                )
+                child.failures = 1 if ran > BACKOFF_RESET else child.failures + 1
+                child.backoff = RESTART_BACKOFF.delay(child.failures)
                 child.restart_at = now + child.backoff
                 why = "stalled" if code == EXIT_STALLED else f"exit code {code}"
                 self.say(

@@ -10,11 +10,11 @@ from celery import Task, shared_task
 from celery.exceptions import Reject, SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError
 from newswire.schemas.feed import FeedEntry
+from newswire.services.backoff import Backoff
 from newswire.services.errors import BrokerError, TransientFetch
 from newswire.services.outage import Outage
 from newswire.services.polling.poller import PollReport, record_failure
 from newswire.services.polling.poller import poll_feed as poll_service
-from newswire.services.polling.schedule import backoff_seconds
 from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
 from newswire.workers.celery_app import ENTRY_TASK, POLL_TASK
@@ -26,6 +26,10 @@ T = TypeVar("T")
 # A countdown must stay below the broker's visibility timeout, or the delayed task is handed
 # to a second worker while the first still holds it.
 MAX_COUNTDOWN_SHARE = 0.75
+# A task waiting out a Redis outage (bounded by broker_patience): quick, short retries.
+BROKER_BACKOFF = Backoff(first=0.25, cap=2.0)
+# A page that failed transiently: 15 s, doubling, six hours at most.
+PAGE_BACKOFF = Backoff(first=15.0, cap=21600.0)
 
 _runtime: Runtime | None = None
 _outage = Outage(log)
@@ -50,16 +54,16 @@ def with_broker(call: Callable[[], T], settings: Settings) -> T:
     sweep hands it out again.
     """
     deadline = time.monotonic() + settings.broker_patience
-    delay = 0.25
+    waits = BROKER_BACKOFF.waits()
     while True:
         try:
             result = call()
         except BrokerError as exc:
             _outage.failed(exc)
+            delay = next(waits)
             if time.monotonic() + delay > deadline:
                 raise Reject(f"Redis unavailable: {exc}", requeue=True) from None
             time.sleep(delay)
-            delay = min(delay * 2, 2.0)
         else:
             _outage.ok()
             return result
@@ -174,7 +178,7 @@ def process_entry(
         if exc.retry_after and item.link:
             link, retry_after = item.link, exc.retry_after
             with_broker(lambda: limiter.back_off(link, retry_after), settings)
-        delay = countdown(settings, exc.retry_after or backoff_seconds(attempt + 1) / 4)
+        delay = countdown(settings, exc.retry_after or PAGE_BACKOFF.delay(attempt + 1))
         with_broker(lambda: rt.pending.extend(item, time.time() + delay), settings)
         raise retry_later(self, args=(entry, attempt + 1, seen_at), countdown=delay) from None
     except SoftTimeLimitExceeded:

@@ -10,12 +10,14 @@ from typing import Any
 import redis
 from newswire.schemas.article import Article, parse_article
 from newswire.services import keys
+from newswire.services.backoff import Backoff
 from newswire.services.broker import redis_errors
 from newswire.services.errors import BrokerError, NewswireError
 from newswire.services.outage import Outage
 
 log = logging.getLogger(__name__)
-RETRY_MAX = 5.0  # longest pause between reconnect attempts while following
+# Pauses between reconnect attempts while following: a quarter second, up to five.
+FOLLOW_BACKOFF = Backoff(first=0.25, cap=5.0)
 ENTRY_ID = re.compile(r"[0-9]{1,20}(?:-[0-9]{1,20})?")
 
 
@@ -29,16 +31,15 @@ class Patience:
 
     def __init__(self) -> None:
         self.outage = Outage(log)
-        self._delay = 0.25
+        self._waits = FOLLOW_BACKOFF.waits()
 
     def failed(self, exc: Exception) -> None:
         self.outage.failed(exc)
-        time.sleep(self._delay)
-        self._delay = min(RETRY_MAX, self._delay * 2)
+        time.sleep(next(self._waits))
 
     def ok(self) -> None:
         self.outage.ok()
-        self._delay = 0.25
+        self._waits = FOLLOW_BACKOFF.waits()
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,15 @@ from typing import Any
 
 import redis
 from newswire.schemas.feed import FeedState
+from newswire.services.backoff import Backoff
 from newswire.services.broker import redis_errors
 from newswire.services.hints import cap, max_age
 from newswire.services.scripts import register
 
-BACKOFF_BASE = 60.0  # seconds after the first error
-BACKOFF_CAP = 86400.0  # about a day: never a permanent give-up by itself
+# A failing feed: a minute after the first error, doubling, about a day at most (never a
+# permanent give-up by itself).
+FEED_BACKOFF = Backoff(first=60.0, cap=86400.0)
+BACKOFF_CAP = FEED_BACKOFF.cap
 
 # The scripts: services/lua/claim_due.lua, extend_claim.lua and lead.lua.
 
@@ -34,9 +37,8 @@ class PollResult:
 
 
 def backoff_seconds(error_count: int, rng: Callable[[], float] = random.random) -> float:
-    """Exponential backoff with ±25% jitter, capped at about a day."""
-    base: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** min(30, max(0, error_count - 1)))
-    return min(BACKOFF_CAP, base * (0.75 + 0.5 * rng()))
+    """The wait after a feed's `error_count`-th error in a row (FEED_BACKOFF)."""
+    return FEED_BACKOFF.delay(error_count, rng)
 
 
 def after_poll(
