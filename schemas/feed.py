@@ -253,6 +253,11 @@ class FeedState(BaseModel):
     last_polled: float | None = None
     last_status: str | None = Field(default=None, description="e.g. '200', '304', 'HTTP 429'.")
     last_error: str | None = None
+    last_error_kind: str | None = Field(
+        default=None,
+        description="Why the last poll failed, for programs: a fetch kind (timeout, http_5xx, "
+        "refused...), time_limit or internal_error.",
+    )
     error_count: int = 0
     backoff_until: float | None = None
     min_interval: int | None = Field(default=None, description="Lower bound from <ttl>/max-age.")

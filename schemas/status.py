@@ -64,6 +64,9 @@ class FeedProblem(BaseModel):
     health: FeedHealth
     error_count: int
     last_error: str | None
+    last_error_kind: str | None = Field(
+        default=None, description="The last error's stable kind (timeout, http_5xx, ...)."
+    )
     next_attempt: float | None
 
 

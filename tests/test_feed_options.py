@@ -169,7 +169,7 @@ def test_a_proxy_that_refuses_is_a_recorded_failure(
         result = runtime.pipeline.process_entry(entry, options=refusing)
     finally:
         runtime.close()
-    assert report.error is not None and report.error.startswith("proxy unreachable"), report.error
+    assert report.error_kind == "proxy_error", report.error
     assert result.outcome is Outcome.FELL_BACK
     assert result.reason is not None and "proxy unreachable" in result.reason
     [article] = stream(redis_client)

@@ -140,7 +140,7 @@ def test_moved_feed_and_429_feed(settings: Settings, site: Site, redis_client: r
 
     assert moved.moved_to == new_feed
     assert moved.counts[Outcome.NEW] == 1
-    assert busy.error == "HTTP 429"
+    assert busy.error_kind == "rate_limited" and busy.error == "HTTP 429"
     assert sum(busy.counts.values()) == 0
     assert len(stream(redis_client)) == 1
 
@@ -339,7 +339,7 @@ def test_entry_without_link_or_date_is_published_from_feed_text(
 
 def test_not_a_feed_is_a_feed_error(settings: Settings, site: Site) -> None:
     [report] = ingest(settings, site.add("/page.html", "<html><body><p>hello</p></body></html>"))
-    assert report.error is not None and "not a feed" in report.error
+    assert report.error_kind == "not_a_feed"
 
 
 def test_gzip_feed_body_decoded(settings: Settings, site: Site, redis_client: redis.Redis) -> None:

@@ -93,8 +93,8 @@ def test_an_unexpected_failure_is_recorded_on_the_feed(
     finally:
         runtime.close()
     saved = registry.get(url)
-    assert report.error == "internal error: KeyError"
-    assert saved is not None and saved.last_error == "internal error: KeyError"
+    assert report.error_kind == "internal_error" and report.error == "internal error: KeyError"
+    assert saved is not None and saved.last_error_kind == "internal_error"
     assert saved.error_count == 1 and saved.next_due > 1_800_000_000 + 30  # backs off
     assert saved.etag is None  # validators not saved: the next poll is in full
     metrics = {k.decode(): int(v) for k, v in redis_client.hgetall("newswire:metrics").items()}

@@ -130,3 +130,49 @@ def test_only_the_keys_module_spells_redis_keys() -> None:
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 assert not KEY_SPELLING.search(line), f"{path}:{n}: {line.strip()}"
                 assert ":minute:" not in line, f"{path}:{n}: {line.strip()}"
+
+
+REDIS_RECEIVERS = {"_redis", "client", "pipe"}
+NOT_A_ROUND_TRIP = {"register_script", "pipeline"}  # no command is sent by these alone
+
+
+def _redis_call(node: ast.Call) -> bool:
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr in NOT_A_ROUND_TRIP:
+        return False
+    owner = func.value
+    name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+    return name in REDIS_RECEIVERS
+
+
+def _behind_error_root(stack: list[ast.AST]) -> bool:
+    for node in stack:
+        if isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                call = item.context_expr
+                if isinstance(call, ast.Call) and ast.unparse(call.func) == "redis_errors":
+                    return True
+        if isinstance(node, ast.Try) and any(
+            h.type is not None and "RedisError" in ast.unparse(h.type) for h in node.handlers
+        ):
+            return True
+    return False
+
+
+def test_every_redis_call_in_services_sits_behind_the_error_root() -> None:
+    """A Redis exception that leaves services/ unwrapped is neither waited out as an outage
+    nor reported as a refused command: each call is inside `with redis_errors(...)` (or a
+    handler that maps RedisError itself)."""
+    bare: list[str] = []
+
+    def walk(node: ast.AST, stack: list[ast.AST], path: Path) -> None:
+        if isinstance(node, ast.Call) and _redis_call(node) and not _behind_error_root(stack):
+            bare.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node.func)}")
+        for child in ast.iter_child_nodes(node):
+            walk(child, [*stack, node], path)
+
+    for path in sorted((ROOT / "services").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if "import redis" in text:
+            walk(ast.parse(text), [], path)
+    assert bare == []

@@ -7,7 +7,7 @@ import redis
 from newswire.schemas.feed import FeedEntry
 from newswire.services.errors import BrokerError
 from newswire.services.fetch.politeness import HostLimiter
-from newswire.services.polling.poller import poll_feed, record_failure
+from newswire.services.polling.poller import TIME_LIMIT, poll_feed, record_failure
 from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
 from newswire.workers.runtime import Runtime, build_runtime
@@ -116,9 +116,11 @@ def test_poll_cut_by_the_time_limit_is_a_recorded_failure_that_backs_off(
 ) -> None:
     registry = Registry(redis_client)
     state = registry.add("https://example.com/slow.xml", 600)
-    report = record_failure(state, registry=registry, reason="poll time limit exceeded", now=1000.0)
-    assert report.error == "poll time limit exceeded"
+    report = record_failure(
+        state, registry=registry, reason="poll time limit exceeded", kind=TIME_LIMIT, now=1000.0
+    )
+    assert report.error_kind == "time_limit"
     saved = registry.get(state.id)
     assert saved is not None and saved.error_count == 1
-    assert saved.last_error == "poll time limit exceeded" and saved.etag is None
+    assert saved.last_error_kind == "time_limit" and saved.etag is None
     assert saved.backoff_until is not None and saved.next_due >= 1000.0 + 45  # a minute, ±25%

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 from newswire.schemas.status import FeedsStatus, SchedulerStatus, Status
+from newswire.services.backoff import Backoff
 from newswire.services.errors import (
     ConfigError,
     FetchKind,
@@ -215,14 +216,10 @@ def test_metrics_collector_exports_counters_exactly_and_cumulative_histograms() 
 def test_backoff_doubles_with_jitter_up_to_its_cap(
     attempt: int, rng: float, expected: float
 ) -> None:
-    from newswire.services.backoff import Backoff
-
     assert Backoff(first=1.0, cap=30.0).delay(attempt, lambda: rng) == pytest.approx(expected)
 
 
 def test_backoff_waits_restart_after_a_success() -> None:
-    from newswire.services.backoff import Backoff
-
     policy = Backoff(first=0.5, cap=2.0, jitter=0.0)
     waits = policy.waits()
     assert [next(waits) for _ in range(4)] == [0.5, 1.0, 2.0, 2.0]

@@ -70,6 +70,7 @@ def report_json(report: FeedReport) -> dict[str, object]:
         "feed": redact_url(report.url),
         "counts": {o.value: report.counts[o] for o in Outcome},
         "error": report.error,
+        "error_kind": report.error_kind,
         "moved_to": report.moved_to,
         "not_modified": report.not_modified,
         "salvaged": report.salvaged,

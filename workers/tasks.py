@@ -13,7 +13,7 @@ from newswire.schemas.feed import FeedEntry
 from newswire.services.backoff import Backoff
 from newswire.services.errors import BrokerError, TransientFetch
 from newswire.services.outage import Outage
-from newswire.services.polling.poller import PollReport, record_failure
+from newswire.services.polling.poller import TIME_LIMIT, PollReport, record_failure
 from newswire.services.polling.poller import poll_feed as poll_service
 from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
@@ -138,6 +138,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
                 state,
                 registry=rt.registry,
                 reason="poll time limit exceeded",
+                kind=TIME_LIMIT,
                 now=time.time(),
                 max_wait=rt.settings.feed_max_wait_seconds,
             ),

@@ -12,7 +12,7 @@ from newswire.schemas.article import Article, parse_article
 from newswire.services import keys
 from newswire.services.backoff import Backoff
 from newswire.services.broker import redis_errors
-from newswire.services.errors import BrokerError, NewswireError
+from newswire.services.errors import BrokerError, CommandRefused, NewswireError
 from newswire.services.outage import Outage
 
 log = logging.getLogger(__name__)
@@ -123,10 +123,11 @@ def _last_id(client: redis.Redis, stream: str) -> str:
 def ensure_group(client: redis.Redis, stream: str, group: str, start: str = "0") -> None:
     """Create the consumer group (and the stream) unless it exists."""
     try:
-        client.xgroup_create(stream, group, id=start, mkstream=True)
-    except redis.ResponseError as exc:
+        with redis_errors(f"XGROUP CREATE {stream} {group}"):
+            client.xgroup_create(stream, group, id=start, mkstream=True)
+    except CommandRefused as exc:
         if "BUSYGROUP" not in str(exc):
-            raise BrokerError(f"XGROUP CREATE {stream} {group} failed: {exc}") from exc
+            raise
 
 
 def ack(client: redis.Redis, stream: str, group: str, entry_id: str) -> None:
@@ -217,7 +218,7 @@ class Consumer:
                         handled += 1
                     if count is not None and handled >= count:
                         break
-            except (BrokerError, redis.RedisError) as exc:
+            except BrokerError as exc:
                 if until_idle:
                     raise BrokerError(f"reading {self.stream} as {self.group}: {exc}") from exc
                 patience.failed(exc)
@@ -246,9 +247,10 @@ class Consumer:
         return [(eid, f) for eid, f in (reply[0][1] if reply else []) if f]
 
     def _deliveries(self, entry_id: bytes) -> int:
-        info: Any = self.client.xpending_range(
-            self.stream, self.group, min=entry_id, max=entry_id, count=1
-        )
+        with redis_errors(f"XPENDING {self.stream}"):
+            info: Any = self.client.xpending_range(
+                self.stream, self.group, min=entry_id, max=entry_id, count=1
+            )
         return int(info[0]["times_delivered"]) if info else 1
 
     def _settle(
@@ -264,27 +266,31 @@ class Consumer:
             ack(self.client, self.stream, self.group, eid)  # a requeue meant for another group
             return False
         if redelivered and self._deliveries(entry_id) > self.max_deliveries:
-            reason: Any = self.client.hget(self._errors_key, eid)
+            with redis_errors("HGET delivery errors"):
+                reason: Any = self.client.hget(self._errors_key, eid)
             self._dead_letter(eid, fields, _text(reason) if reason else "too many deliveries")
             return False
         try:
             handler(decode(entry_id, fields))
         except Exception as exc:
-            self.client.hset(self._errors_key, eid, f"{type(exc).__name__}: {exc}"[:1000])
+            with redis_errors("HSET delivery errors"):
+                self.client.hset(self._errors_key, eid, f"{type(exc).__name__}: {exc}"[:1000])
             return False
         ack(self.client, self.stream, self.group, eid)
-        self.client.hdel(self._errors_key, eid)
+        with redis_errors("HDEL delivery errors"):
+            self.client.hdel(self._errors_key, eid)
         return True
 
     def _dead_letter(self, eid: str, fields: dict[bytes, bytes], reason: str) -> None:
         """Copy the entry to the dead-letter stream with why, then ack it, in one transaction."""
         dead = {**fields, b"original_id": eid.encode(), b"group": self.group.encode()}
         dead[b"reason"] = reason.encode()
-        pipe = self.client.pipeline(transaction=True)
-        pipe.xadd(self.dead_stream, dead, maxlen=100_000, approximate=True)  # type: ignore[arg-type]
-        pipe.xack(self.stream, self.group, eid)
-        pipe.hdel(self._errors_key, eid)
-        pipe.execute()
+        with redis_errors("dead letter"):
+            pipe = self.client.pipeline(transaction=True)
+            pipe.xadd(self.dead_stream, dead, maxlen=100_000, approximate=True)  # type: ignore[arg-type]
+            pipe.xack(self.stream, self.group, eid)
+            pipe.hdel(self._errors_key, eid)
+            pipe.execute()
 
 
 def _text(value: bytes | str) -> str:

@@ -113,6 +113,7 @@ class FeedReport:
     url: str
     counts: Counter[Outcome] = field(default_factory=Counter)
     error: str | None = None
+    error_kind: str | None = None  # the feed error's stable kind (a FetchKind value)
     moved_to: str | None = None
     not_modified: bool = False
     salvaged: str | None = None
@@ -508,7 +509,7 @@ class Pipeline:
         try:
             result, feed = self.fetch_feed(url, options=options)
         except FetchError as exc:
-            report.error = exc.reason
+            report.error, report.error_kind = exc.reason, exc.kind.value
             return report
         report.moved_to = result.moved_to
         if feed is None:

@@ -97,7 +97,8 @@ class StatusReader:
         return status.model_copy(update={"ready": not reasons, "reasons": reasons})
 
     def workers(self, now: float) -> list[WorkerStatus]:
-        raw: Any = self._redis.hgetall(keys.workers(self._settings.key_prefix))
+        with redis_errors("HGETALL workers"):
+            raw: Any = self._redis.hgetall(keys.workers(self._settings.key_prefix))
         result = []
         for value in raw.values():
             info = json.loads(value)
@@ -128,18 +129,20 @@ class StatusReader:
         return sorted(result, key=lambda w: w.name)
 
     def queues(self) -> list[QueueStatus]:
-        pipe = self._redis.pipeline(transaction=False)
-        for name in keys.QUEUES:
-            pipe.llen(name)
+        with redis_errors("LLEN queues"):
+            pipe = self._redis.pipeline(transaction=False)
+            for name in keys.QUEUES:
+                pipe.llen(name)
+            lengths = pipe.execute()
         return [
-            QueueStatus(name=n, length=int(v))
-            for n, v in zip(keys.QUEUES, pipe.execute(), strict=True)
+            QueueStatus(name=n, length=int(v)) for n, v in zip(keys.QUEUES, lengths, strict=True)
         ]
 
     def scheduler(self, now: float) -> SchedulerStatus:
         prefix = self._settings.key_prefix
-        leader: Any = self._redis.get(keys.scheduler_leader(prefix))
-        beat: Any = self._redis.hgetall(keys.scheduler_heartbeat(prefix))
+        with redis_errors("scheduler read"):
+            leader: Any = self._redis.get(keys.scheduler_leader(prefix))
+            beat: Any = self._redis.hgetall(keys.scheduler_heartbeat(prefix))
         last_tick = float(beat[b"last_tick"]) if beat.get(b"last_tick") else None
         fresh_within = max(10.0, self._settings.scheduler_tick * 5)
         return SchedulerStatus(
@@ -150,15 +153,16 @@ class StatusReader:
         )
 
     def stream(self, name: str, now: float) -> StreamStatus:
-        try:
-            info: Any = self._redis.xinfo_stream(name)
-        except redis.ResponseError:  # no such stream yet
-            return StreamStatus(name=name, length=0, first_entry_at=None, last_entry_at=None)
-        groups: Any = self._redis.xinfo_groups(name)
-        minute = int(now // 60)
-        counts: Any = self._redis.mget(
-            [keys.per_minute(name, m) for m in range(minute - 59, minute + 1)]
-        )
+        with redis_errors(f"XINFO {name}"):
+            try:
+                info: Any = self._redis.xinfo_stream(name)
+            except redis.ResponseError:  # no such stream yet
+                return StreamStatus(name=name, length=0, first_entry_at=None, last_entry_at=None)
+            groups: Any = self._redis.xinfo_groups(name)
+            minute = int(now // 60)
+            counts: Any = self._redis.mget(
+                [keys.per_minute(name, m) for m in range(minute - 59, minute + 1)]
+            )
         first, last = info.get("first-entry"), info.get("last-entry")
         return StreamStatus(
             name=name,
@@ -198,6 +202,7 @@ class StatusReader:
                     health=health[f.id],
                     error_count=f.error_count,
                     last_error=f.disabled_reason or f.last_error,
+                    last_error_kind=f.last_error_kind,
                     next_attempt=f.next_due if f.enabled else None,
                 )
                 for f in worst[:WORST]

@@ -18,6 +18,12 @@ from newswire.services.redact import redact_url
 log = logging.getLogger(__name__)
 
 
+# Error kinds of a poll beside the fetch kinds (FetchKind): stable names for programs.
+INTERNAL_ERROR = "internal_error"  # a bug or library failure on odd input, caught at the poll
+TIME_LIMIT = "time_limit"  # the poll task ran out of time
+REMOVED = "removed"  # the feed was removed while it was polled
+
+
 @dataclass(frozen=True)
 class PollReport:
     feed_id: str
@@ -26,6 +32,7 @@ class PollReport:
     entries: int = 0  # entries in the feed
     enqueued: int = 0  # new entries handed on
     error: str | None = None
+    error_kind: str | None = None  # the error's stable kind: match on this, not on `error`
     rejected: int = 0  # items the parser could not read, each recorded as rejected
 
 
@@ -34,18 +41,21 @@ def record_failure(
     *,
     registry: Registry,
     reason: str,
+    kind: str,
     now: float,
     max_wait: float = BACKOFF_CAP,
 ) -> PollReport:
     """A poll that could not finish (its task ran out of time, say): recorded as the feed's
     failed poll with the reason, so it backs off like any other failure."""
     new_state = after_poll(
-        state, PollResult(reason, error=reason, transient=True), now, max_wait=max_wait
-    )
+        state, PollResult(reason, error=reason, error_kind=kind, transient=True), now,
+        max_wait=max_wait,
+    )  # fmt: skip
     if registry.get(state.id) is None:
-        return PollReport(state.id, state.url, reason, error="removed during the poll")
+        return PollReport(state.id, state.url, reason, error="removed during the poll",
+                          error_kind=REMOVED)  # fmt: skip
     registry.save(new_state, old_id=state.id)
-    return PollReport(state.id, state.url, reason, error=reason)
+    return PollReport(state.id, state.url, reason, error=reason, error_kind=kind)
 
 
 def fresh_entries(entries: list[FeedEntry], pipeline: Pipeline, now: float) -> list[FeedEntry]:
@@ -107,7 +117,7 @@ def poll_feed(
         log.exception("poll of %s failed (internal error: %s)", redact_url(state.url), kind)
         pipeline.count(INTERNAL_ERRORS, where="poll", kind=kind)
         reason = f"internal error: {kind}"
-        outcome = PollResult(reason, error=reason, transient=True)
+        outcome = PollResult(reason, error=reason, error_kind=INTERNAL_ERROR, transient=True)
         feed = None
     new_state = after_poll(state, outcome, now, max_wait=max_wait)
     if feed is not None and feed.format:
@@ -116,7 +126,8 @@ def poll_feed(
         new_state = new_state.model_copy(update={"id": feed_id(outcome.moved_to)})
     if registry.get(state.id) is None:
         # Removed while this poll ran: saving would bring the feed back.
-        return PollReport(state.id, state.url, outcome.status, error="removed during the poll")
+        return PollReport(state.id, state.url, outcome.status, error="removed during the poll",
+                          error_kind=REMOVED)  # fmt: skip
     registry.save(new_state, old_id=state.id)
     return PollReport(
         new_state.id,
@@ -125,6 +136,7 @@ def poll_feed(
         entries=len(feed.entries) if feed else 0,
         enqueued=len(entries),
         error=outcome.error,
+        error_kind=outcome.error_kind,
         rejected=len(feed.skipped) if feed else 0,
     )
 
@@ -147,13 +159,19 @@ def _poll(
         if exc.retry_after:
             limiter.back_off(state.url, exc.retry_after)
         outcome = PollResult(
-            exc.reason, error=exc.reason, transient=True, retry_after=exc.retry_after
-        )
+            exc.reason, error=exc.reason, error_kind=exc.kind.value, transient=True,
+            retry_after=exc.retry_after,
+        )  # fmt: skip
         return outcome, None, []
     except PermanentFetch as exc:
-        return PollResult(exc.reason, error=exc.reason, gone=exc.status == 410), None, []
+        gone = exc.status == 410
+        return (
+            PollResult(exc.reason, error=exc.reason, error_kind=exc.kind.value, gone=gone),
+            None,
+            [],
+        )
     except FetchError as exc:
-        return PollResult(exc.reason, error=exc.reason), None, []
+        return PollResult(exc.reason, error=exc.reason, error_kind=exc.kind.value), None, []
     entries: list[FeedEntry] = []
     if feed is not None:
         pipeline.reject_skipped(feed)

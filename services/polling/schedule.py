@@ -26,6 +26,7 @@ class PollResult:
 
     status: str
     error: str | None = None
+    error_kind: str | None = None  # the error's stable kind (a FetchKind value, ...)
     transient: bool = False
     gone: bool = False
     retry_after: float | None = None
@@ -57,7 +58,12 @@ def after_poll(
     """
     update: dict[str, Any] = {"last_polled": now, "last_status": result.status, "note": None}
     if result.gone:
-        update |= {"enabled": False, "disabled_reason": result.error, "last_error": result.error}
+        update |= {
+            "enabled": False,
+            "disabled_reason": result.error,
+            "last_error": result.error,
+            "last_error_kind": result.error_kind,
+        }
         return state.model_copy(update=update)
     if result.error is not None:
         errors = state.error_count + 1
@@ -68,6 +74,7 @@ def after_poll(
             update["note"] = asked.note
         update |= {
             "last_error": result.error,
+            "last_error_kind": result.error_kind,
             "error_count": errors,
             "backoff_until": now + wait,
             "next_due": now + wait,
@@ -81,6 +88,7 @@ def after_poll(
     interval = max(state.interval, min_interval or 0)
     update |= {
         "last_error": None,
+        "last_error_kind": None,
         "error_count": 0,
         "backoff_until": None,
         "min_interval": min_interval,
