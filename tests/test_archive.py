@@ -8,7 +8,7 @@ from pathlib import Path
 import redis
 import zstandard
 from newswire.services.ingest.archive import LocalArchive
-from newswire.services.ingest.pipeline import Outcome
+from newswire.services.ingest.outcomes import Outcome
 from newswire.services.ingest.replay import replay
 from newswire.services.settings import Settings
 from newswire.workers.cli_batch import parse_since

@@ -11,7 +11,7 @@ import pytest
 import redis
 from newswire.schemas.feed import FeedOptions
 from newswire.services.errors import ConfigError
-from newswire.services.ingest.pipeline import Outcome
+from newswire.services.ingest.outcomes import Outcome
 from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
 from newswire.services.sources.feedlist import parse_feed_list, parse_yaml

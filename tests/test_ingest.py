@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import redis
 from newswire.schemas.article import Article
-from newswire.services.ingest.pipeline import Outcome
+from newswire.services.ingest.outcomes import Outcome
 from newswire.services.settings import Settings
 
 from tests.support.pages import article_page, item, paragraphs, rss2

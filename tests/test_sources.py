@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 from newswire.services.errors import PermanentFetch, TransientFetch
-from newswire.services.ingest.pipeline import Outcome
+from newswire.services.ingest.outcomes import Outcome
 from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
 from newswire.services.sources.jsonfeed import parse_json_feed

@@ -11,7 +11,7 @@ import redis
 from newswire.schemas.__main__ import SCHEMA_DIR
 from newswire.schemas.article import Article, parse_article
 from newswire.services.delivery.publish import EVENT_ARTICLE, EVENT_UPDATED, Publisher
-from newswire.services.ingest.pipeline import Outcome
+from newswire.services.ingest.outcomes import Outcome
 from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
 from newswire.workers.runtime import build_runtime

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from newswire.services.errors import BrokerError, ConfigError
-from newswire.services.ingest.pipeline import FeedReport, Outcome
+from newswire.services.ingest.outcomes import FeedReport, Outcome
 from newswire.services.redact import redact_logs, redact_text, redact_url
 from newswire.workers import cli_batch, cli_feeds, cli_ops
 from newswire.workers.cli_output import (

@@ -17,7 +17,8 @@ from newswire.services.broker import redis_errors
 from newswire.services.errors import RefusedURL
 from newswire.services.fetch.client import FetchResult
 from newswire.services.fetch.guard import check_url
-from newswire.services.ingest.pipeline import HTML_TYPES, Pipeline
+from newswire.services.ingest.downloader import HTML_TYPES
+from newswire.services.ingest.pipeline import Pipeline
 from newswire.services.redact import without_userinfo
 
 GZIP_MAGIC = b"\x1f\x8b"

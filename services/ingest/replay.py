@@ -9,7 +9,8 @@ from datetime import datetime
 from newswire.services.errors import ArchiveError
 from newswire.services.identity.urls import clean_url
 from newswire.services.ingest.archive import ArchivedPage, PageArchive
-from newswire.services.ingest.pipeline import Outcome, Pipeline
+from newswire.services.ingest.outcomes import Outcome
+from newswire.services.ingest.pipeline import Pipeline
 
 
 @dataclass

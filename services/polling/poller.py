@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from newswire.schemas.feed import FeedEntry, FeedState, ParsedFeed
 from newswire.services.errors import BrokerError, FetchError, PermanentFetch, TransientFetch
 from newswire.services.fetch.politeness import HostLimiter
-from newswire.services.identity.urls import clean_url
 from newswire.services.ingest.pipeline import Pipeline
 from newswire.services.metrics import INTERNAL_ERRORS
 from newswire.services.polling.pending import PendingLedger
@@ -56,28 +55,6 @@ def record_failure(
                           error_kind=REMOVED)  # fmt: skip
     registry.save(new_state, old_id=state.id)
     return PollReport(state.id, state.url, reason, error=reason, error_kind=kind)
-
-
-def fresh_entries(entries: list[FeedEntry], pipeline: Pipeline, now: float) -> list[FeedEntry]:
-    """The entries worth a task: links not known yet, and known stories whose entry says they
-    changed (at most the revision policy's `per_poll` of those).
-
-    Known links are dropped here, in one or two round trips for the whole feed, so an
-    unchanged feed from a server without validators costs no tasks.
-    """
-    linked = [(e, clean_url(e.link)) for e in entries if e.link]
-    known = pipeline.publisher.lookup([link for _e, link in linked])
-    policy = pipeline.revisions
-    dropped: set[int] = set()
-    revisits = 0
-    for (entry, _link), story in zip(linked, known, strict=True):
-        if story is None:
-            continue
-        if revisits < policy.per_poll and policy.wants_refetch(entry, story, now):
-            revisits += 1
-        else:
-            dropped.add(id(entry))
-    return [e for e in entries if id(e) not in dropped]
 
 
 def poll_feed(
@@ -175,7 +152,7 @@ def _poll(
     entries: list[FeedEntry] = []
     if feed is not None:
         pipeline.reject_skipped(feed)
-        entries = fresh_entries(feed.entries, pipeline, now)
+        entries = pipeline.fresh(feed.entries, now)
     if pending is not None:
         pending.add(entries, now)
     for entry in entries:

@@ -2,7 +2,7 @@
 
 import redis
 from newswire.schemas.article import Article, parse_article
-from newswire.services.ingest.pipeline import FeedReport
+from newswire.services.ingest.outcomes import FeedReport
 from newswire.services.settings import Settings
 from newswire.workers.runtime import build_runtime
 
