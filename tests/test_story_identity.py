@@ -10,7 +10,8 @@ import pytest
 import redis
 from newswire.schemas.__main__ import SCHEMA_DIR
 from newswire.schemas.article import Article, parse_article
-from newswire.services.delivery.publish import EVENT_ARTICLE, EVENT_UPDATED, Publisher
+from newswire.services.delivery.calls import EVENT_ARTICLE, EVENT_UPDATED
+from newswire.services.delivery.publish import Publisher
 from newswire.services.ingest.outcomes import Outcome
 from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from newswire.schemas.status import WorkerStatus
 from newswire.services import keys
 from newswire.services.broker import open_redis
-from newswire.services.delivery.publish import EVENT_UPDATED, Publisher
+from newswire.services.delivery.calls import EVENT_UPDATED
+from newswire.services.delivery.publish import Publisher
 from newswire.services.delivery.subscribe import (
     ENTRY_ID,
     Consumer,

@@ -1,7 +1,6 @@
 """Dedup + publish: story identity (links, body, cluster, version) and the stream append,
 checked and written in one atomic Redis script per event."""
 
-import hashlib
 import logging
 import re
 import time
@@ -14,27 +13,27 @@ from newswire.schemas.article import Article
 from newswire.schemas.rejected import RejectedLink
 from newswire.services import keys
 from newswire.services.broker import redis_errors
+from newswire.services.delivery.calls import (
+    EVENT_REJECTED,
+    Arg,
+    Reply,
+    ScriptCalls,
+)
 from newswire.services.delivery.entrysize import fit_article, fit_rejected
 from newswire.services.errors import BrokerError
 from newswire.services.identity.clusters import bands as cluster_bands
 from newswire.services.identity.revisions import Known
 from newswire.services.identity.urls import (
     clean_url,
-    identity_site,
     legacy_story_id,
-    site_of,
     story_id,
 )
 from newswire.services.scripts import register
 from newswire.services.settings import Settings
-from pydantic import BaseModel
 from redis.commands.core import Script
 
 STORY_ID = re.compile(r"[0-9a-f]{32}")
 
-EVENT_ARTICLE = "article.published"
-EVENT_UPDATED = "article.updated"
-EVENT_REJECTED = "link.rejected"
 
 # Identity state per story (all with the seen TTL):
 #   {stream}:seen:{url id}   -> story id          every link the story is known under
@@ -67,35 +66,6 @@ class PublishResult:
     why: str = ""
     story_id: str = ""
     article: Article | None = None
-
-
-Arg = str | int | float | bytes
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A publish script's answer, by name (services/lua/publish_*.lua state each shape)."""
-
-    status: str  # 'published', 'known', 'recluster' or 'moved'
-    entry_id: str = ""  # published: the new stream entry
-    why: str = ""  # known: 'story', 'seen', 'alias', 'unchanged' or 'gone'
-    matched: str = ""  # known: the story it matched (rejected links: the entry)
-    cluster: str = ""  # recluster: the cluster the entry must carry
-    version: int = 0  # moved: the story's version now
-    content_hash: str = ""  # moved: the story's body hash now
-
-    @classmethod
-    def parse(cls, raw: list[Any]) -> "Reply":
-        status, *rest = (_text(v) for v in raw)
-        if status == "published":
-            return cls(status, entry_id=rest[0])
-        if status == "known":
-            return cls(status, why=rest[0], matched=rest[1])
-        if status == "recluster":
-            return cls(status, cluster=rest[0])
-        if status == "moved":
-            return cls(status, version=int(rest[0]), content_hash=rest[1])
-        raise BrokerError(f"publish script answered {status!r}")
 
 
 @dataclass(frozen=True)
@@ -136,14 +106,10 @@ class Publisher:
         self._new = register(client, "publish_new")
         self._update = register(client, "publish_update")
         self._stream = settings.stream
+        self._calls = ScriptCalls(settings, clock)
 
     def _keys(self, ids: list[str]) -> list[str]:
         return list(dict.fromkeys(keys.seen(self._stream, i) for i in ids))
-
-    def content_key(self, article: Article) -> str:
-        site = site_of(article.canonical_url or article.url or "")
-        basis = f"{identity_site(site)}\n{article.content_hash}"
-        return keys.content(self._stream, hashlib.sha256(basis.encode()).hexdigest()[:32])
 
     def lookup(self, clean_urls: list[str]) -> list[Known | None]:
         """For each (cleaned) link, the story it belongs to, if known: two round trips for a
@@ -195,7 +161,7 @@ class Publisher:
         expected = article.id
         for _ in range(MAX_REBUILDS):
             article = article.model_copy(update={"cluster_id": expected})
-            script_keys, args = self._new_call(
+            script_keys, args = self._calls.new(
                 article, use_content=use_content, expected=expected, lsh=lsh, bands=bands,
                 seen=seen, entry_updated=entry_updated, now=now,
             )  # fmt: skip
@@ -224,7 +190,7 @@ class Publisher:
                     "cluster_id": known.cluster_id or known.story_id,
                 }
             )
-            script_keys, args = self._update_call(article, known, use_content, entry_updated)
+            script_keys, args = self._calls.update(article, known, use_content, entry_updated)
             reply = self._run(self._update, script_keys, args)
             if reply.status == "moved":
                 known = Known(
@@ -281,18 +247,6 @@ class Publisher:
             pipe.expire(keys.aliases(self._stream, sid), self._settings.seen_ttl_days * 86400)
             pipe.execute()
 
-    def _fields(self, event: str, article: Article) -> dict[str, str]:
-        payload: BaseModel = article
-        if self._settings.article_schema_version == 1:
-            payload = article.to_v1()
-        return {
-            "event": event,
-            "schema_version": str(self._settings.article_schema_version),
-            "id": article.id,
-            "version": str(article.version),
-            "data": payload.model_dump_json(),
-        }
-
     def reject(
         self, rejected: RejectedLink, aliases: list[str], kind: str | None = None
     ) -> PublishResult:
@@ -307,55 +261,11 @@ class Publisher:
             fields["kind"] = kind
         seen = self._keys([story_id(u) for u in aliases])
         reply = self._run(
-            self._once, *self._once_call(self._settings.rejected_stream, seen, fields)
+            self._once, *self._calls.once(self._settings.rejected_stream, seen, fields)
         )
         if reply.status == "published":
             return PublishResult(True, reply.entry_id)
         return PublishResult(False, reply.matched)
-
-    # One builder per script: KEYS and ARGV in the order its .lua file states.
-
-    def _common(self, stream: str, script_keys: list[str], args: list[Arg], fields: dict[str, str]
-                ) -> tuple[list[str], list[Arg]]:  # fmt: skip
-        """append.lua's part: the minute counter last in KEYS; TTL, MAXLEN and the oldest id
-        kept first in ARGV; the entry's field/value pairs last."""
-        max_age = self._settings.stream_max_age_hours
-        min_id = f"{int((self._clock() - max_age * 3600) * 1000)}-0" if max_age else "0"
-        head: list[Arg] = [
-            self._settings.seen_ttl_days * 86400,
-            self._settings.stream_maxlen,
-            min_id,
-        ]
-        pairs = [x for pair in fields.items() for x in pair]
-        minute = keys.per_minute(stream, int(self._clock() // 60))
-        return [stream, *script_keys, minute], [*head, *args, *pairs]
-
-    def _once_call(self, stream: str, seen: list[str], fields: dict[str, str]
-                   ) -> tuple[list[str], list[Arg]]:  # fmt: skip
-        return self._common(stream, seen, [], fields)
-
-    def _new_call(
-        self, article: Article, *, use_content: bool, expected: str, lsh: list[str],
-        bands: list[bytes], seen: list[str], entry_updated: float, now: float,
-    ) -> tuple[list[str], list[Arg]]:  # fmt: skip
-        script_keys = [keys.story(self._stream, article.id), self.content_key(article), lsh[0],
-                       *lsh, *seen]  # fmt: skip
-        args: list[Arg] = [
-            article.id, article.content_hash, "1" if use_content else "0", expected, len(lsh),
-            len(bands), entry_updated, now, self._settings.cluster_window_days * 86400, *bands,
-        ]  # fmt: skip
-        fields = self._fields(EVENT_ARTICLE, article)
-        return self._common(self._settings.stream, script_keys, args, fields)
-
-    def _update_call(self, article: Article, known: Known, use_content: bool,
-                     entry_updated: float) -> tuple[list[str], list[Arg]]:  # fmt: skip
-        script_keys = [keys.story(self._stream, known.story_id), self.content_key(article)]
-        args: list[Arg] = [
-            known.version, article.content_hash, "1" if use_content else "0", entry_updated,
-            known.story_id,
-        ]  # fmt: skip
-        fields = self._fields(EVENT_UPDATED, article)
-        return self._common(self._settings.stream, script_keys, args, fields)
 
     def _run(self, script: Script, script_keys: list[str], args: list[Arg]) -> Reply:
         """Run a publish script, waiting for replicas if NEWSWIRE_REDIS_WAIT_REPLICAS is set."""

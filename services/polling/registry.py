@@ -16,10 +16,8 @@ from newswire.services.sources.feedlist import option_problems
 from pydantic import ValidationError
 
 # Fields stored as strings in the feed's hash; None is stored as "" and read back as None.
-_NULLABLE = (
-    "disabled_reason", "etag", "last_modified", "last_status", "last_error",
-    "last_polled", "backoff_until", "min_interval", "format", "note",
-)  # fmt: skip
+# Read off the model, so that a field added to FeedState cannot be forgotten here.
+_NULLABLE = tuple(name for name, f in FeedState.model_fields.items() if f.default is None)
 
 
 def feed_id(url: str) -> str:
