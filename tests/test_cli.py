@@ -1,8 +1,14 @@
 """The `newswire` command as a user runs it: a real process, real Redis, a fixture site."""
 
+import argparse
+import dataclasses
 import json
+from pathlib import Path
 
+import pytest
 import redis
+from newswire.workers.cli import build_parser
+from newswire.workers.cli_output import close_clients
 
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.processes import newswire
@@ -126,3 +132,55 @@ def test_ingest_extracts_on_every_core(
     bodies = {json.loads(f[b"data"])["title"]: json.loads(f[b"data"])["body"]
               for _id, f in redis_client.xrange("newswire:articles")}  # fmt: skip
     assert "P7: paragraph 5" in bodies["Entry 7"]
+
+
+def _commands(
+    parser: argparse.ArgumentParser, name: str = ""
+) -> list[tuple[str, argparse.ArgumentParser]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub, child in action.choices.items():
+                found += _commands(child, f"{name} {sub}".strip())
+            return found
+    return [(name, parser)]
+
+
+def test_every_command_takes_a_typed_dataclass_of_exactly_its_options() -> None:
+    """mypy checks a handler against its dataclass; this checks the dataclass against the
+    parser, so an option added to one and not the other fails here, not at a user's prompt."""
+    commands = _commands(build_parser())
+    assert len(commands) >= 19
+    for name, parser in commands:
+        cls = parser.get_default("args_type")
+        assert cls is not None and dataclasses.is_dataclass(cls), name
+        options = {a.dest for a in parser._actions if not isinstance(a, argparse._HelpAction)}
+        fields = {f.name for f in dataclasses.fields(cls)} - {"celery_args"}
+        assert options == fields, (name, options ^ fields)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["status"], ["status", "--json"], ["dead"], ["dead", "--requeue-all"], ["feeds", "list"],
+     ["feeds", "export"], ["ping", "--scheduler"], ["story", "0" * 32], ["tail"]],
+)  # fmt: skip
+def test_every_command_closes_its_redis_clients(
+    argv: list[str], redis_server: RedisServer, redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """What main() does after any command: the clients the command opened are closed."""
+    monkeypatch.setenv("NEWSWIRE_REDIS_URL", redis_server.url)
+    ours = {c["id"] for c in redis_client.client_list()}
+    args = build_parser().parse_args(argv)
+    try:
+        assert args.handler(args) in (0, 1, 4)  # ok, unhealthy, not found
+    finally:
+        close_clients()
+    left = [c for c in redis_client.client_list() if c["id"] not in ours]
+    assert left == [], (argv, left)
+
+
+def test_commands_connect_through_the_closing_helper() -> None:
+    for path in sorted((Path(__file__).parents[1] / "workers").glob("cli*.py")):
+        if path.name != "cli_output.py":
+            assert "open_redis(" not in path.read_text(encoding="utf-8"), path

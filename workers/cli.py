@@ -14,6 +14,7 @@ from newswire.services.errors import BrokerError, ConfigError
 from newswire.services.ingest.outcomes import FeedReport, Outcome
 from newswire.services.redact import redact_logs, redact_text, redact_url
 from newswire.workers import cli_batch, cli_feeds, cli_ops
+from newswire.workers.cli_args import BeatArgs, DemoArgs, IngestArgs, UpArgs, WorkerArgs, bind
 from newswire.workers.cli_output import (
     EXIT_BROKER,
     EXIT_CONFIG,
@@ -21,6 +22,7 @@ from newswire.workers.cli_output import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     Printable,
+    close_clients,
     progress_bar,
 )
 from newswire.workers.extract_pool import LazyProcessPool
@@ -31,7 +33,7 @@ SUPERVISE_EVERY = 1.0  # seconds between `newswire up`'s looks at its children
 Handler = Callable[[argparse.Namespace], int]
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
+def cmd_ingest(args: IngestArgs) -> int:
     """Poll each feed once and push its new entries through the whole pipeline here."""
     runtime = build_runtime(load_settings())
     totals: dict[str, int] = dict.fromkeys((o.value for o in Outcome), 0)
@@ -88,7 +90,7 @@ def report_json(report: FeedReport) -> dict[str, object]:
     }
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
+def cmd_worker(args: WorkerArgs) -> int:
     """Run a Celery worker on the feeds and articles queues (extra args go to Celery)."""
     from newswire.services.keys import ARTICLES_QUEUE, FEEDS_QUEUE  # noqa: PLC0415
     from newswire.workers.celery_app import make_app  # noqa: PLC0415
@@ -106,7 +108,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return EXIT.code  # non-zero after e.g. "Unrecoverable error", for the supervisor
 
 
-def cmd_beat(args: argparse.Namespace) -> int:
+def cmd_beat(args: BeatArgs) -> int:
     """Run the scheduler until SIGINT/SIGTERM."""
     from newswire.workers.celery_app import make_app  # noqa: PLC0415
     from newswire.workers.scheduler import run_scheduler  # noqa: PLC0415
@@ -119,7 +121,7 @@ def cmd_beat(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_up(args: argparse.Namespace) -> int:
+def cmd_up(args: UpArgs) -> int:
     from newswire.workers.stack import Stack  # noqa: PLC0415
 
     settings = load_settings()
@@ -153,7 +155,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: DemoArgs) -> int:
     from newswire.workers.demo import run_demo  # noqa: PLC0415
 
     return run_demo(timeout=args.timeout)
@@ -181,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--processes", type=int, default=None, metavar="N",
         help="extraction processes for feeds of 16 entries or more (default: one per core)",
     )  # fmt: skip
-    ingest.set_defaults(handler=cmd_ingest)
+    bind(ingest, IngestArgs, cmd_ingest)
 
     cli_ops.add_parsers(sub)
 
@@ -195,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a Celery worker on the feeds and articles queues. Options are passed "
         "to `celery worker`, e.g. `newswire worker -n w1@%%h --concurrency 2`.",
     )
-    worker.set_defaults(handler=cmd_worker)
+    bind(worker, WorkerArgs, cmd_worker)
 
     beat = sub.add_parser(
         "beat",
@@ -203,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the scheduler. Several may run: one is active, the others wait as "
         "standbys and take over within seconds if it stops.",
     )
-    beat.set_defaults(handler=cmd_beat)
+    bind(beat, BeatArgs, cmd_beat)
 
     up = sub.add_parser(
         "up",
@@ -214,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         "go to the worker.",
     )
     up.add_argument("--feeds", metavar="FILE", help="OPML or YAML feed list to import at start")
-    up.set_defaults(handler=cmd_up)
+    bind(up, UpArgs, cmd_up)
 
     demo = sub.add_parser(
         "demo",
@@ -223,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         "private Redis, print each article as it lands, then `published N articles`.",
     )
     demo.add_argument("--timeout", type=float, default=180, help="give up after this many seconds")
-    demo.set_defaults(handler=cmd_demo)
+    bind(demo, DemoArgs, cmd_demo)
     return parser
 
 
@@ -268,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+    finally:
+        close_clients()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from newswire.services.errors import ConfigError
 from newswire.services.ingest.archive import LocalArchive
 from newswire.services.ingest.backfill import BackfillSummary, Progress, backfill_file
 from newswire.services.ingest.replay import replay
+from newswire.workers.cli_args import BackfillArgs, ReplayArgs, bind
 from newswire.workers.cli_output import EXIT_OK, EXIT_PARTIAL, progress_bar
 from newswire.workers.runtime import build_runtime, load_settings
 
@@ -32,7 +33,7 @@ def parse_since(text: str, now: datetime) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def cmd_replay(args: argparse.Namespace) -> int:
+def cmd_replay(args: ReplayArgs) -> int:
     """Re-extract archived pages; publish article.updated where a body changed."""
     settings = load_settings()
     since = parse_since(args.since, datetime.now(UTC)) if args.since else None
@@ -60,7 +61,7 @@ def in_kib(bar: Callable[[int, int], None] | None) -> Callable[[int, int], None]
     return lambda done, total: shown(done // 1024, total // 1024)
 
 
-def cmd_backfill(args: argparse.Namespace) -> int:
+def cmd_backfill(args: BackfillArgs) -> int:
     """Publish the HTML responses of WARC files through the pipeline, resumably."""
     settings = load_settings()
     runtime = build_runtime(settings)
@@ -106,7 +107,7 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     rep.add_argument("--since", metavar="WHEN", help="only pages fetched since: 2d, 12h, or ISO")
     rep.add_argument("--id", metavar="STORY_ID", help="only this story")
     rep.add_argument("--json", action="store_true", help="the summary as JSON")
-    rep.set_defaults(handler=cmd_replay)
+    bind(rep, ReplayArgs, cmd_replay)
 
     back = sub.add_parser(
         "backfill",
@@ -118,4 +119,4 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     )
     back.add_argument("files", nargs="+", metavar="FILE.warc.gz")
     back.add_argument("--json", action="store_true", help="a JSON summary per file")
-    back.set_defaults(handler=cmd_backfill)
+    bind(back, BackfillArgs, cmd_backfill)

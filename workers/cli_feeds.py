@@ -11,7 +11,6 @@ from pathlib import Path
 
 import redis
 from newswire.schemas.feed import FeedOptions
-from newswire.services.broker import open_redis
 from newswire.services.errors import ConfigError, FetchError, RefusedURL
 from newswire.services.fetch.client import Fetcher
 from newswire.services.polling.registry import Registry
@@ -24,11 +23,21 @@ from newswire.services.sources.feedlist import (
     parse_feed_list,
     to_opml,
 )
+from newswire.workers.cli_args import (
+    FeedsAddArgs,
+    FeedsDiscoverArgs,
+    FeedsExportArgs,
+    FeedsImportArgs,
+    FeedsListArgs,
+    FeedsRemoveArgs,
+    bind,
+)
 from newswire.workers.cli_output import (
     EXIT_CONFIG,
     EXIT_FETCH,
     EXIT_NOT_FOUND,
     EXIT_OK,
+    connect,
     positive_int,
     print_table,
     progress_bar,
@@ -38,12 +47,12 @@ from newswire.workers.timefmt import ago
 
 
 def _registry(settings: Settings) -> tuple[redis.Redis, Registry]:
-    client = open_redis(settings)
+    client = connect(settings)
     return client, Registry(client, settings.key_prefix, settings.poll_interval)
 
 
 def options_from_flags(
-    args: argparse.Namespace, allowed: tuple[str, ...] = DEFAULT_SECRET_PREFIXES
+    args: FeedsAddArgs, allowed: tuple[str, ...] = DEFAULT_SECRET_PREFIXES
 ) -> FeedOptions | None:
     """FeedOptions from `feeds add` flags; None when no option flag was given."""
     raw: dict[str, object] = {}
@@ -73,7 +82,7 @@ def _pair(text: str, sep: str, form: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
-def cmd_feeds_add(args: argparse.Namespace) -> int:
+def cmd_feeds_add(args: FeedsAddArgs) -> int:
     settings = load_settings()
     _client, registry = _registry(settings)
     options = options_from_flags(args, settings.secret_prefixes)
@@ -87,7 +96,7 @@ def cmd_feeds_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_feeds_remove(args: argparse.Namespace) -> int:
+def cmd_feeds_remove(args: FeedsRemoveArgs) -> int:
     _client, registry = _registry(load_settings())
     missing = [url for url in args.urls if not registry.remove(url)]
     for url in missing:
@@ -95,7 +104,7 @@ def cmd_feeds_remove(args: argparse.Namespace) -> int:
     return EXIT_OK if not missing else 1
 
 
-def cmd_feeds_list(args: argparse.Namespace) -> int:
+def cmd_feeds_list(args: FeedsListArgs) -> int:
     _client, registry = _registry(load_settings())
     feeds = registry.all()
     if args.json:
@@ -130,7 +139,7 @@ def option_summary(options: FeedOptions) -> str:
     return ",".join(names) or "-"
 
 
-def cmd_feeds_import(args: argparse.Namespace) -> int:
+def cmd_feeds_import(args: FeedsImportArgs) -> int:
     _client, registry = _registry(load_settings())
     try:
         specs = parse_feed_list(
@@ -153,13 +162,13 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_feeds_export(args: argparse.Namespace) -> int:
+def cmd_feeds_export(args: FeedsExportArgs) -> int:
     _client, registry = _registry(load_settings())
     sys.stdout.write(to_opml(registry.all()))
     return EXIT_OK
 
 
-def cmd_feeds_discover(args: argparse.Namespace) -> int:
+def cmd_feeds_discover(args: FeedsDiscoverArgs) -> int:
     """Find a site's feeds and sitemaps; list them, and register them with --add."""
     settings = load_settings()
     with Fetcher(settings) as fetcher:
@@ -237,21 +246,21 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
         default=None,
         help="obey robots.txt for this feed (default: the setting)",
     )
-    add.set_defaults(handler=cmd_feeds_add)
+    bind(add, FeedsAddArgs, cmd_feeds_add)
     remove = feeds_sub.add_parser("remove", help="unregister feeds")
     remove.add_argument("urls", nargs="+", metavar="URL")
-    remove.set_defaults(handler=cmd_feeds_remove)
+    bind(remove, FeedsRemoveArgs, cmd_feeds_remove)
     listing = feeds_sub.add_parser("list", help="registered feeds and their health")
     listing.add_argument("--json", action="store_true", help="the full state of each feed")
-    listing.set_defaults(handler=cmd_feeds_list)
+    bind(listing, FeedsListArgs, cmd_feeds_list)
     imp = feeds_sub.add_parser("import", help="register the feeds of an OPML or YAML file")
     imp.add_argument("file", metavar="FILE", help="OPML 2.0 export, or YAML list of URLs")
     imp.add_argument(
         "--interval", type=positive_int, help="seconds between polls where the file has none"
     )
-    imp.set_defaults(handler=cmd_feeds_import)
+    bind(imp, FeedsImportArgs, cmd_feeds_import)
     exp = feeds_sub.add_parser("export", help="print the registered feeds as OPML")
-    exp.set_defaults(handler=cmd_feeds_export)
+    bind(exp, FeedsExportArgs, cmd_feeds_export)
     find = feeds_sub.add_parser(
         "discover",
         help="find a site's feeds and sitemaps",
@@ -263,4 +272,4 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     find.add_argument("--add", action="store_true", help="register every source found")
     find.add_argument("--interval", type=positive_int, help="with --add: seconds between polls")
     find.add_argument("--json", action="store_true", help="the sources as a JSON list")
-    find.set_defaults(handler=cmd_feeds_discover)
+    bind(find, FeedsDiscoverArgs, cmd_feeds_discover)

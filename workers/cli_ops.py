@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 from newswire.schemas.status import WorkerStatus
 from newswire.services import keys
-from newswire.services.broker import open_redis
 from newswire.services.delivery.calls import EVENT_UPDATED
 from newswire.services.delivery.publish import Publisher
 from newswire.services.delivery.subscribe import (
@@ -25,10 +24,20 @@ from newswire.services.delivery.subscribe import (
     requeue,
 )
 from newswire.services.ops.status import StatusReader
+from newswire.workers.cli_args import (
+    DeadArgs,
+    MonitorArgs,
+    PingArgs,
+    StatusArgs,
+    StoryArgs,
+    TailArgs,
+    bind,
+)
 from newswire.workers.cli_output import (
     EXIT_CONFIG,
     EXIT_NOT_FOUND,
     EXIT_OK,
+    connect,
     positive_int,
     print_table,
 )
@@ -36,10 +45,10 @@ from newswire.workers.runtime import load_settings
 from newswire.workers.timefmt import ago
 
 
-def cmd_tail(args: argparse.Namespace) -> int:
+def cmd_tail(args: TailArgs) -> int:
     """Print articles from the stream, as a plain reader or as a consumer-group member."""
     settings = load_settings()
-    client = open_redis(settings)
+    client = connect(settings)
     stream = settings.stream
     start = "0" if args.from_start else (args.start or "$")
 
@@ -80,10 +89,10 @@ def worker_state(worker: WorkerStatus, now: float) -> str:
     return worker.state
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def cmd_status(args: StatusArgs) -> int:
     """Workers, queues, scheduler, streams and feeds, from Redis."""
     settings = load_settings()
-    status = StatusReader(open_redis(settings), settings).collect()
+    status = StatusReader(connect(settings), settings).collect()
     if args.json:
         print(status.model_dump_json(indent=2))
         return EXIT_OK
@@ -128,7 +137,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_ping(args: argparse.Namespace) -> int:
+def cmd_ping(args: PingArgs) -> int:
     """Health checks for containers: exit 0 when the thing asked about answers."""
     if args.monitor:
         try:
@@ -139,7 +148,7 @@ def cmd_ping(args: argparse.Namespace) -> int:
             return 1
         return EXIT_OK if ok else 1
     settings = load_settings()
-    client = open_redis(settings)  # raises BrokerError (exit 3) when Redis is down
+    client = connect(settings)  # raises BrokerError (exit 3) when Redis is down
     if args.scheduler:
         scheduler = StatusReader(client, settings).scheduler(time.time())
         if not scheduler.fresh:
@@ -162,7 +171,7 @@ def cmd_ping(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_monitor(args: argparse.Namespace) -> int:
+def cmd_monitor(args: MonitorArgs) -> int:
     from newswire.workers.monitor import serve  # noqa: PLC0415
 
     settings = load_settings()
@@ -174,16 +183,17 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_dead(args: argparse.Namespace) -> int:
+def cmd_dead(args: DeadArgs) -> int:
     """List dead letters (entries a consumer group gave up on), or requeue them."""
     settings = load_settings()
-    client = open_redis(settings)
+    client = connect(settings)
     bad = [i for i in args.requeue if not ENTRY_ID.fullmatch(i)]
     if bad:
         print(f"newswire: {bad[0][:100]!r} is not a dead letter id (e.g. 1764950400000-0): "
               "`newswire dead` lists them", file=sys.stderr)  # fmt: skip
         return EXIT_CONFIG
-    letters = dead_letters(client, settings.stream, count=args.count)
+    # Every letter for --requeue-all; --count only limits the listing.
+    letters = dead_letters(client, settings.stream, None if args.requeue_all else args.count)
     if args.requeue_all or args.requeue:
         wanted = {d.entry_id for d in letters} if args.requeue_all else set(args.requeue)
         done = [i for i in sorted(wanted) if requeue(client, settings.stream, i)]
@@ -204,10 +214,10 @@ def cmd_dead(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_story(args: argparse.Namespace) -> int:
+def cmd_story(args: StoryArgs) -> int:
     """Show what newswire knows of one story: version, cluster, aliases, how long it is kept."""
     settings = load_settings()
-    client = open_redis(settings)
+    client = connect(settings)
     try:
         record = Publisher(client, settings).describe(args.story)
     finally:
@@ -260,7 +270,7 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
         "--claim-idle", type=float, default=60.0, metavar="SECONDS",
         help="with --group: take over entries another member left unacked this long (60)",
     )  # fmt: skip
-    tail.set_defaults(handler=cmd_tail)
+    bind(tail, TailArgs, cmd_tail)
 
     status = sub.add_parser(
         "status",
@@ -269,7 +279,7 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
         "the stream with its consumer groups' pending entries and lag, and feed health.",
     )
     status.add_argument("--json", action="store_true", help="the same as the monitor's /api/status")
-    status.set_defaults(handler=cmd_status)
+    bind(status, StatusArgs, cmd_status)
 
     ping = sub.add_parser(
         "ping",
@@ -281,7 +291,7 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     ping.add_argument("--worker", metavar="NAME", help="worker node name, e.g. newswire@host")
     ping.add_argument("--scheduler", action="store_true", help="the scheduler ticked recently")
     ping.add_argument("--monitor", metavar="URL", help="GET this URL (no Redis needed)")
-    ping.set_defaults(handler=cmd_ping)
+    bind(ping, PingArgs, cmd_ping)
 
     monitor = sub.add_parser(
         "monitor",
@@ -292,7 +302,7 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     )
     monitor.add_argument("--host", help="address to listen on (NEWSWIRE_MONITOR_HOST)")
     monitor.add_argument("--port", type=int, help="port (NEWSWIRE_MONITOR_PORT, default 8787)")
-    monitor.set_defaults(handler=cmd_monitor)
+    bind(monitor, MonitorArgs, cmd_monitor)
 
     dead = sub.add_parser(
         "dead",
@@ -307,7 +317,7 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     )
     dead.add_argument("--requeue", nargs="+", metavar="DEAD_ID", default=[], help="requeue these")
     dead.add_argument("--requeue-all", action="store_true", help="requeue every dead letter")
-    dead.set_defaults(handler=cmd_dead)
+    bind(dead, DeadArgs, cmd_dead)
 
     story = sub.add_parser(
         "story",
@@ -318,4 +328,4 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     )
     story.add_argument("story", metavar="ID_OR_LINK", help="a story id or any link of the story")
     story.add_argument("--json", action="store_true", help="the record as one JSON object")
-    story.set_defaults(handler=cmd_story)
+    bind(story, StoryArgs, cmd_story)

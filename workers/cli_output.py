@@ -8,6 +8,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+import redis
+from newswire.services.broker import open_redis
+from newswire.services.settings import Settings
+
 EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_CONFIG = 2
@@ -103,3 +107,19 @@ def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] 
               file=raw_stream(sys.stderr), flush=True)  # fmt: skip
 
     return show
+
+
+_opened: list[redis.Redis] = []
+
+
+def connect(settings: Settings) -> redis.Redis:
+    """A Redis client for the running command; `main` closes it when the command ends,
+    however it ends."""
+    client = open_redis(settings)
+    _opened.append(client)
+    return client
+
+
+def close_clients() -> None:
+    while _opened:
+        _opened.pop().close()

@@ -306,10 +306,21 @@ class DeadLetter:
     article_id: str
 
 
-def dead_letters(client: redis.Redis, stream: str, count: int = 100) -> list[DeadLetter]:
-    """The newest dead letters first."""
-    with redis_errors("XREVRANGE dead letters"):
-        rows: Any = client.xrevrange(keys.dead_letters(stream), count=count)
+DEAD_PAGE = 1000  # dead letters read per round trip when all are asked for
+
+
+def dead_letters(client: redis.Redis, stream: str, count: int | None = 100) -> list[DeadLetter]:
+    """The newest `count` dead letters (all of them with None), newest first."""
+    rows: list[Any] = []
+    newest = "+"
+    while count is None or len(rows) < count:
+        page = DEAD_PAGE if count is None else min(DEAD_PAGE, count - len(rows))
+        with redis_errors("XREVRANGE dead letters"):
+            got: Any = client.xrevrange(keys.dead_letters(stream), max=newest, count=page)
+        rows += got
+        if len(got) < page:
+            break
+        newest = "(" + _text(got[-1][0])  # exclusive: the page after the last one read
     return [
         DeadLetter(
             _text(eid),
