@@ -27,6 +27,7 @@ from newswire.workers.site_server import LoopbackServer
 from newswire.workers.stack import RedisProcess, newswire_command
 
 from bench.throughput import rss_kib, tree_pids
+from tests.support.processes import fault_env
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STREAM = "newswire:articles"
@@ -194,7 +195,7 @@ def run(minutes: float, feeds: int, every: float, fault_every: float, seed: int)
         "NEWSWIRE_FETCH_ALLOW_HOSTS": server.host_port,
         "NEWSWIRE_HOST_RATE": "50",
         "NEWSWIRE_HOST_BURST": "50",
-        "NEWSWIRE_FAULT_INJECTION": "wedge",
+        **fault_env("wedge"),
         "NEWSWIRE_ENTRY_REDELIVER_SECONDS": "120",
     }
     fleet = Fleet(env, tmp)

@@ -12,6 +12,7 @@ import redis
 from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.errors import BrokerError, FetchError, FetchKind
+from newswire.services.settings import default
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class Metrics:
     """
 
     def __init__(
-        self, client: redis.Redis, prefix: str = "newswire", max_delay: float = 0.0
+        self, client: redis.Redis, prefix: str = default("key_prefix"), max_delay: float = 0.0
     ) -> None:
         self._redis = client
         self.key = keys.metrics(prefix)

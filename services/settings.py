@@ -1,10 +1,18 @@
-"""Settings: one validated object, read from NEWSWIRE_* variables at start and passed in."""
+"""Settings: one validated object, read from NEWSWIRE_* variables at start and passed in.
+
+The fields are grouped by concern, one class each (Redis, streams, identity, fetching,
+sources, polling, archive, workers, monitor); `Settings` is all of them at once, so every
+variable keeps its flat NEWSWIRE_<FIELD> name. A part that needs one concern can say so in
+its signature. docs/settings.md is generated from these classes (`python -m
+newswire.services.settings`); a test fails when it is stale.
+"""
 
 import os
+import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_INTERVAL = 30 * 86400  # the longest poll interval: a month
@@ -17,129 +25,30 @@ def default_data_dir() -> str:
     return str(Path(base) / "newswire")
 
 
-class Settings(BaseSettings):
-    """Everything the services need to know about their environment."""
+class _Group(BaseModel):
+    # A field's docstring (the string under it) is its description in docs/settings.md.
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
-    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", extra="ignore", frozen=True)
+
+class RedisSettings(_Group):
+    """Where Redis is, and how hard each publish waits for its replicas."""
 
     redis_url: str = "redis://localhost:6379/0"
-    # Redis Sentinel: comma list of host:port; when set, the master named below is found
-    # through them (for every part: broker, streams, registry, scheduler, monitor, consumers)
-    # and redis_url only supplies the password and database number.
+    """Redis holding the streams and the seen set (with Sentinel: only its password and database
+    number are used)."""
     redis_sentinels: str = ""
+    """Comma list of Sentinel `host:port`; when set, every part finds the master through them."""
     redis_sentinel_master: str = "mymaster"
-    # After each publish, wait until this many replicas have it (Redis WAIT), at most the
-    # timeout: narrows what an asynchronous-replication failover can lose. 0: do not wait.
-    redis_wait_replicas: int = Field(default=0, ge=0)
-    redis_wait_timeout_ms: int = Field(default=1000, ge=1)
-    stream: str = "newswire:articles"
-    rejected_stream: str = "newswire:rejected"
-    stream_maxlen: int = Field(default=1_000_000, ge=1000)
-    stream_max_age_hours: float = Field(default=0, ge=0, description="0: trim by length only")
-    seen_ttl_days: int = Field(default=90, ge=1)
-    # Story identity (see the README's "Story identity" section).
-    article_schema_version: Literal[1, 2] = 2
-    cluster_window_days: int = Field(default=3, ge=1, le=30)
-    update_window_hours: float = Field(default=48, ge=0, description="0: no updates")
-    updates_per_poll: int = Field(default=10, ge=0)
-    max_versions: int = Field(default=20, ge=1)
-
-    fetch_connect_timeout: float = Field(default=5.0, gt=0)
-    fetch_read_timeout: float = Field(default=10.0, gt=0)
-    fetch_deadline: float = Field(default=20.0, gt=0, le=120)
-    fetch_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    fetch_max_redirects: int = Field(default=5, ge=0, le=20)
-    # Hard caps on what one feed may put into the pipeline; every cut is recorded.
-    feed_max_entries: int = Field(default=500, ge=1)
-    feed_max_title_chars: int = Field(default=1000, ge=10)
-    feed_max_summary_chars: int = Field(default=100_000, ge=100)
-    feed_max_authors: int = Field(default=20, ge=1)
-    feed_max_tags: int = Field(default=50, ge=1)
-    # Keep every fetched page (zstd) for replay: in archive_dir, or <data_dir>/archive.
-    archive: bool = True
-    archive_dir: str = ""
-    archive_ttl_days: int = Field(default=7, ge=1)
-    # Obey robots.txt for page and sitemap fetches (RFC 9309), cached per origin this long.
-    robots_txt: bool = True
-    robots_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
-    # Sitemap URLs (and child sitemaps) older than this are not entries.
-    sitemap_window_days: float = Field(default=2.0, gt=0, le=365)
-    user_agent: str = DEFAULT_USER_AGENT
-    # Comma list of host:port or CIDR that the SSRF guard lets through (e.g. a local test site).
-    fetch_allow_hosts: str = ""
-
-    # What a server may ask (README "Caps"): Retry-After, <ttl> and max-age push one feed's
-    # next poll at most this far; a Retry-After holds a whole host at most this long.
-    feed_max_wait_seconds: float = Field(default=86400.0, ge=60, le=30 * 86400)
-    host_max_hold_seconds: float = Field(default=3600.0, ge=1, le=86400)
-    # No stream entry (Article or rejected link) is larger than this: fields are cut to fit,
-    # each cut recorded on the Article (`truncated`).
-    stream_entry_max_bytes: int = Field(default=1_000_000, ge=64 * 1024, le=64 * 1024 * 1024)
-    # `env:NAME` in feed options reads only variables whose name starts with one of these
-    # (comma list), never NEWSWIRE_*: a feed list from elsewhere cannot read our own settings.
-    env_secret_prefixes: str = "FEED_"
-
-    key_prefix: str = "newswire"
-    poll_interval: int = Field(
-        default=900, ge=1, le=MAX_INTERVAL, description="default seconds between polls"
+    """The master's name in the sentinels' configuration."""
+    redis_wait_replicas: int = Field(
+        default=0,
+        ge=0,
     )
-    host_rate: float = Field(default=2.0, gt=0, description="article fetches/s per host")
-    host_burst: int = Field(default=5, ge=1)
-    entry_retries: int = Field(default=3, ge=0, description="transient failures before fallback")
-    visibility_timeout: int = Field(default=50, ge=5)
-    # An entry handed on by a poll and not settled this long after (retries push it back) is
-    # enqueued again by the scheduler: the safety net under the broker's own delivery.
-    entry_redeliver_seconds: float = Field(default=600.0, ge=10)
-    # A worker whose consumer has not been able to take tasks for this long is stalled: it is
-    # shown so, fails its health checks and exits for its supervisor to replace it. Above the
-    # 60 s Redis outage that everything is meant to ride out.
-    worker_stall_seconds: float = Field(default=90.0, ge=5)
-    # Set by `newswire up` on a child it restarted: how many times it did (shown in status).
-    restarts: int = Field(default=0, ge=0)
-    # Tests and the chaos soak only: SIGUSR2 makes a worker's task consumer crash (as kombu's
-    # bug does) or wedge (hang for good while the process lives on).
-    fault_injection: Literal["", "wedge", "crash"] = ""
-    # A claimed feed is not claimed again for this long unless its poll reschedules it first
-    # (a finished poll always does): how late a poll task lost outright is retried.
-    poll_claim_seconds: float = Field(default=120.0, ge=10)
-    scheduler_tick: float = Field(default=1.0, gt=0)
-    scheduler_batch: int = Field(default=500, ge=1)
-    feeds_file: str | None = None
-    # Workers write their counters to Redis at most this often (0: after every entry).
-    metrics_flush_seconds: float = Field(default=1.0, ge=0)
-    # Celery task events (3 publishes per task) for Flower; Flower turns them on by itself.
-    task_events: bool = False
-    monitor_host: str = "127.0.0.1"
-    # Host headers the monitor answers (comma list; `*` for any) besides localhost,
-    # 127.0.0.1, [::1], `newswire-monitor`/`monitor` (compose) and NEWSWIRE_MONITOR_HOST:
-    # a DNS-rebinding page gets 400, not the status.
-    monitor_allowed_hosts: str = ""
-    monitor_port: int = Field(default=8787, ge=0, le=65535)
-    # Access to the monitor (all but /livez and /healthz): a bearer token, a basic-auth
-    # password (user `monitor_user`), or both; neither set means open (loopback by default).
-    monitor_token: SecretStr | None = None
-    monitor_user: str = "newswire"
-    monitor_password: SecretStr | None = None
-    data_dir: str = Field(default_factory=default_data_dir)
-
-    @property
-    def archive_path(self) -> Path:
-        return Path(self.archive_dir) if self.archive_dir else Path(self.data_dir) / "archive"
-
-    @property
-    def task_time_limit(self) -> int:
-        """Hard limit per task: above the fetch deadline, below the visibility timeout."""
-        return int(self.fetch_deadline + 20)
-
-    @property
-    def task_soft_time_limit(self) -> int:
-        return int(self.fetch_deadline + 10)
-
-    @property
-    def broker_patience(self) -> float:
-        """Seconds a task waits out a Redis outage before giving its message back: what the
-        soft time limit leaves beside a whole fetch."""
-        return max(1.0, self.task_soft_time_limit - self.fetch_deadline - 2)
+    """After each publish, wait until this many replicas have it (`WAIT`); 0 = do not wait."""
+    redis_wait_timeout_ms: int = Field(default=1000, ge=1)
+    """Longest such wait; fewer replicas in time is logged, not an error."""
+    key_prefix: str = "newswire"
+    """Prefix of the registry, scheduler and rate-limit keys."""
 
     @property
     def sentinels(self) -> list[tuple[str, int]]:
@@ -150,16 +59,6 @@ class Settings(BaseSettings):
             if part.strip():
                 pairs.append((host.strip("[]"), int(port)))
         return pairs
-
-    @model_validator(mode="after")
-    def _limits_fit(self) -> "Settings":
-        if self.visibility_timeout <= self.task_time_limit:
-            raise ValueError(
-                f"visibility_timeout ({self.visibility_timeout}s) must exceed the task time limit "
-                f"({self.task_time_limit}s = fetch_deadline + 20): raise "
-                "NEWSWIRE_VISIBILITY_TIMEOUT or lower NEWSWIRE_FETCH_DEADLINE"
-            )
-        return self
 
     @field_validator("redis_sentinels")
     @classmethod
@@ -179,11 +78,314 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @property
-    def secret_prefixes(self) -> tuple[str, ...]:
-        return tuple(p.strip() for p in self.env_secret_prefixes.split(",") if p.strip())
+
+class StreamSettings(_Group):
+    """The streams articles and rejected links go to, and how long they and identity last."""
+
+    stream: str = "newswire:articles"
+    """Stream that receives one entry per Article."""
+    rejected_stream: str = "newswire:rejected"
+    """Stream of refused links, with the reason."""
+    stream_maxlen: int = Field(
+        default=1_000_000,
+        ge=1000,
+    )
+    """Approximate cap on stream length (`XADD MAXLEN ~`)."""
+    stream_max_age_hours: float = Field(
+        default=0,
+        ge=0,
+    )
+    """Also trim entries older than this (`XTRIM MINID`); 0 = off."""
+    stream_entry_max_bytes: int = Field(
+        default=1_000_000,
+        ge=64 * 1024,
+        le=64 * 1024 * 1024,
+    )
+    """No stream entry (Article or rejected link) is larger: fields are cut to fit, each cut listed
+    in the Article's `truncated`."""
+    seen_ttl_days: int = Field(
+        default=90,
+        ge=1,
+    )
+    """How long a story stays known (its links, body hash and version), whatever the stream's
+    trimming."""
+    article_schema_version: Literal[1, 2] = 2
+    """`1` writes version-1 Articles for consumers not migrated yet (see
+    [compatibility](delivery.md#compatibility-policy))."""
+
+
+class IdentitySettings(_Group):
+    """Story identity: clusters and versions (docs/identity.md)."""
+
+    cluster_window_days: int = Field(default=3, ge=1, le=30)
+    """How long a story's near-duplicate bands stay, i.e. how far back a copy finds its cluster."""
+    update_window_hours: float = Field(
+        default=48,
+        ge=0,
+    )
+    """A story is re-fetched for a new version only this long after it was first published; 0 =
+    never."""
+    updates_per_poll: int = Field(default=10, ge=0)
+    """Known stories one poll of a feed re-fetches at most."""
+    max_versions: int = Field(default=20, ge=1)
+    """No version beyond this one is published."""
+
+
+class FetchSettings(_Group):
+    """HTTP fetching: time and size limits, the SSRF allow-list, robots.txt, host politeness."""
+
+    fetch_connect_timeout: float = Field(default=5.0, gt=0)
+    """Seconds to establish a connection."""
+    fetch_read_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a single read may wait."""
+    fetch_deadline: float = Field(
+        default=20.0,
+        gt=0,
+        le=120,
+    )
+    """Total seconds for one fetch, redirects included, held by the clock whatever the server
+    does."""
+    fetch_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """Body cap (decoded); over it the page counts as failed."""
+    fetch_max_redirects: int = Field(default=5, ge=0, le=20)
+    """Redirect hops followed."""
+    fetch_allow_hosts: str = ""
+    """Comma list of `host:port` or CIDR the SSRF guard lets through."""
+    user_agent: str = DEFAULT_USER_AGENT
+    """Sent with every request."""
+    robots_txt: bool = True
+    """Obey robots.txt for article and sitemap fetches (a feed's option overrides it)."""
+    robots_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    """How long a site's robots.txt is cached (in Redis, for all workers)."""
+    host_rate: float = Field(
+        default=2.0,
+        gt=0,
+    )
+    """Article fetches per second per host, shared by all workers."""
+    host_burst: int = Field(default=5, ge=1)
+    """Burst allowed above that rate."""
+    host_max_hold_seconds: float = Field(
+        default=3600.0,
+        ge=1,
+        le=86400,
+    )
+    """The longest a `Retry-After` holds all fetches to one server (host and port)."""
 
     @property
     def allow_hosts(self) -> list[str]:
         """The allow-list as entries, blanks dropped."""
         return [part.strip() for part in self.fetch_allow_hosts.split(",") if part.strip()]
+
+
+class SourceSettings(_Group):
+    """What one feed may put into the pipeline; every cut is recorded."""
+
+    feed_max_entries: int = Field(default=500, ge=1)
+    """Entries taken from one feed; the rest are cut (recorded)."""
+    feed_max_title_chars: int = Field(default=1000, ge=10)
+    """Longest entry title kept."""
+    feed_max_summary_chars: int = Field(default=100_000, ge=100)
+    """Longest entry text kept."""
+    feed_max_authors: int = Field(default=20, ge=1)
+    """Authors kept per entry (200 characters each)."""
+    feed_max_tags: int = Field(default=50, ge=1)
+    """Tags kept per entry (200 characters each)."""
+    sitemap_window_days: float = Field(
+        default=2.0,
+        gt=0,
+        le=365,
+    )
+    """Sitemap URLs (and child sitemaps) older than this are not entries."""
+    env_secret_prefixes: str = "FEED_"
+    """Comma list: `env:NAME` in feed options reads only names with these prefixes, never
+    `NEWSWIRE_*`."""
+
+    @property
+    def secret_prefixes(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.env_secret_prefixes.split(",") if p.strip())
+
+
+class PollingSettings(_Group):
+    """When feeds are polled, and how the scheduler claims them."""
+
+    poll_interval: int = Field(
+        default=900,
+        ge=1,
+        le=MAX_INTERVAL,
+    )
+    """Default seconds between polls of a feed."""
+    feed_max_wait_seconds: float = Field(
+        default=86400.0,
+        ge=60,
+        le=30 * 86400,
+    )
+    """The furthest a server's `Retry-After`, `Cache-Control: max-age` or `<ttl>` can push one
+    feed's next poll (see [Caps](sources.md#caps-on-what-servers-and-feeds-say))."""
+    poll_claim_seconds: float = Field(
+        default=120.0,
+        ge=10,
+    )
+    """A feed claimed for polling is not claimed again for this long unless its poll reschedules it
+    first."""
+    scheduler_tick: float = Field(default=1.0, gt=0)
+    """Seconds between scheduler ticks."""
+    scheduler_batch: int = Field(default=500, ge=1)
+    """Most feeds claimed per tick."""
+    feeds_file: str | None = None
+    """OPML or YAML feed list imported when the scheduler starts."""
+
+
+class ArchiveSettings(_Group):
+    """The page archive (zstd) kept for replay, and where `newswire up` keeps its data."""
+
+    archive: bool = True
+    """Keep every fetched page (zstd) for `newswire replay`."""
+    archive_dir: str = ""
+    """Where the page archive lives."""
+    archive_ttl_days: int = Field(default=7, ge=1)
+    """Archived pages older than this are removed."""
+    data_dir: str = Field(
+        default_factory=default_data_dir,
+    )
+    """Where `newswire up` keeps its private Redis, and the page archive by default."""
+
+    @property
+    def archive_path(self) -> Path:
+        return Path(self.archive_dir) if self.archive_dir else Path(self.data_dir) / "archive"
+
+
+class WorkerSettings(_Group):
+    """Celery workers: retries, redelivery, stalls, counters."""
+
+    entry_retries: int = Field(
+        default=3,
+        ge=0,
+    )
+    """Transient page failures retried before falling back to the feed's text."""
+    visibility_timeout: int = Field(default=50, ge=5)
+    """Seconds before a dead worker's unacked task is handed out again; must exceed the task time
+    limit (`NEWSWIRE_FETCH_DEADLINE` + 20)."""
+    entry_redeliver_seconds: float = Field(
+        default=600.0,
+        ge=10,
+    )
+    """An entry handed on by a poll and not settled this long after (retries push it back) is
+    enqueued again."""
+    worker_stall_seconds: float = Field(
+        default=90.0,
+        ge=5,
+    )
+    """A worker whose task consumer has not consumed for this long is `stalled`: it says so for 5
+    s, then exits (code 70) for its supervisor to replace it."""
+    metrics_flush_seconds: float = Field(
+        default=1.0,
+        ge=0,
+    )
+    """Workers write their counters to Redis at most this often (0: after every entry)."""
+    task_events: bool = False
+    """Send Celery task events from the start (Flower turns them on by itself)."""
+
+
+class MonitorSettings(_Group):
+    """The monitor: where it listens, who may ask it."""
+
+    monitor_host: str = "127.0.0.1"
+    """Address `newswire monitor` listens on."""
+    monitor_port: int = Field(default=8787, ge=0, le=65535)
+    """Port of `newswire monitor`."""
+    monitor_allowed_hosts: str = ""
+    """Host header names the monitor answers besides `localhost`, any IP literal,
+    `monitor`/`newswire-monitor` (compose) and `NEWSWIRE_MONITOR_HOST`; `*` for any."""
+    monitor_token: SecretStr | None = None
+    """Bearer token the monitor asks for on every path but `/livez`."""
+    monitor_user: str = "newswire"
+    monitor_password: SecretStr | None = None
+    """Basic-auth password for the monitor (user `NEWSWIRE_MONITOR_USER`, default `newswire`)."""
+
+
+GROUPS: tuple[type[_Group], ...] = (
+    RedisSettings,
+    StreamSettings,
+    IdentitySettings,
+    FetchSettings,
+    SourceSettings,
+    PollingSettings,
+    ArchiveSettings,
+    WorkerSettings,
+    MonitorSettings,
+)
+
+
+class Settings(
+    MonitorSettings,
+    WorkerSettings,
+    ArchiveSettings,
+    PollingSettings,
+    SourceSettings,
+    FetchSettings,
+    IdentitySettings,
+    StreamSettings,
+    RedisSettings,
+    BaseSettings,
+):
+    """Everything the services need to know about their environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", extra="ignore", frozen=True)
+
+    @property
+    def task_time_limit(self) -> int:
+        """Hard limit per task: above the fetch deadline, below the visibility timeout."""
+        return int(self.fetch_deadline + 20)
+
+    @property
+    def task_soft_time_limit(self) -> int:
+        return int(self.fetch_deadline + 10)
+
+    @property
+    def broker_patience(self) -> float:
+        """Seconds a task waits out a Redis outage before giving its message back: what the
+        soft time limit leaves beside a whole fetch."""
+        return max(1.0, self.task_soft_time_limit - self.fetch_deadline - 2)
+
+    @model_validator(mode="after")
+    def _limits_fit(self) -> "Settings":
+        if self.visibility_timeout <= self.task_time_limit:
+            raise ValueError(
+                f"visibility_timeout ({self.visibility_timeout}s) must exceed the task time limit "
+                f"({self.task_time_limit}s = fetch_deadline + 20): raise "
+                "NEWSWIRE_VISIBILITY_TIMEOUT or lower NEWSWIRE_FETCH_DEADLINE"
+            )
+        return self
+
+
+def default(name: str) -> Any:
+    """A setting's default, for a stage's own policy object: each default is written once."""
+    return Settings.model_fields[name].get_default(call_default_factory=True)
+
+
+def reference() -> str:
+    """docs/settings.md: every setting by concern, its variable, default and meaning."""
+    out = [
+        "# Settings reference",
+        "",
+        "Generated from `services/settings.py` by `python -m newswire.services.settings > "
+        "docs/settings.md`; a test fails when this file is stale. Every setting is an "
+        "environment variable `NEWSWIRE_<NAME>`.",
+    ]
+    for group in GROUPS:
+        out += ["", f"## {group.__name__.removesuffix('Settings')}", "", group.__doc__ or "", ""]
+        out += ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+        for name, info in group.model_fields.items():
+            if info.default_factory is not None:
+                shown = f"`{info.default_factory.__name__}()`"
+            elif info.default is None or info.default == "":
+                shown = "(none)"
+            else:
+                shown = f"`{info.default}`"
+            meaning = " ".join((info.description or "").split()).replace("|", "\\|")
+            out.append(f"| `NEWSWIRE_{name.upper()}` | {shown} | {meaning} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(reference())

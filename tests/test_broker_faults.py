@@ -25,6 +25,7 @@ from tests.support.fleet import (
 )
 from tests.support.monitor import get, metric_samples, start_monitor
 from tests.support.processes import Processes, stack_env, wait_for
+from tests.support.processes import fault_env as faults
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
 
@@ -88,8 +89,8 @@ def fault_env(redis_server: RedisServer, site: Site) -> dict[str, str]:
     return stack_env(
         redis_server.url,
         site,
-        NEWSWIRE_FAULT_INJECTION="wedge",
         NEWSWIRE_WORKER_STALL_SECONDS=str(STALL),
+        **faults("wedge"),
     )
 
 
@@ -139,7 +140,7 @@ def test_crashed_consumer_exits_non_zero(
 ) -> None:
     """The upstream bug's own failure (an AttributeError out of the consumer loop): the worker
     must not idle on with a dead consumer, nor exit 0."""
-    env = stack_env(redis_server.url, site, NEWSWIRE_FAULT_INJECTION="crash")
+    env = stack_env(redis_server.url, site, **faults("crash"))
     procs = Processes(env, tmp_path)
     try:
         worker = procs.worker("victim")

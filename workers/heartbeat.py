@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 import redis
-from celery.signals import worker_init, worker_ready, worker_shutdown
+from celery.signals import worker_ready, worker_shutdown
 from celery.worker import state
 from newswire.services import keys
 from newswire.services.broker import open_redis
@@ -23,10 +23,10 @@ from newswire.services.settings import Settings
 from newswire.workers.liveness import (
     EXIT,
     LIVENESS,
-    enable_fault_injection,
     end_stalled_worker,
     pool_pids,
 )
+from newswire.workers.stack import restarts_so_far
 
 log = logging.getLogger(__name__)
 INTERVAL = 2.0
@@ -80,18 +80,11 @@ def _loop(settings: Settings, controller: Any) -> None:
     client.close()
 
 
-@worker_init.connect
-def _init(sender: Any, **_: Any) -> None:
-    settings: Settings = sender.app.conf.newswire_settings
-    if settings.fault_injection:
-        enable_fault_injection(settings.fault_injection)
-
-
 @worker_ready.connect
 def _start(sender: Any, **_: Any) -> None:
     settings: Settings = sender.app.conf.newswire_settings
     _info.update(name=sender.hostname, pid=os.getpid(), pool=sender.controller.concurrency,
-                 started_at=time.time(), restarts=settings.restarts)  # fmt: skip
+                 started_at=time.time(), restarts=restarts_so_far())  # fmt: skip
     thread = threading.Thread(
         target=_loop, args=(settings, sender.controller), daemon=True, name="heartbeat"
     )

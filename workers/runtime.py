@@ -4,7 +4,6 @@ import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 import redis
 from newswire.schemas.feed import FeedOptions
@@ -22,7 +21,6 @@ from newswire.services.metrics import Metrics
 from newswire.services.polling.pending import PendingLedger
 from newswire.services.polling.registry import Registry, feed_id
 from newswire.services.settings import Settings
-from newswire.services.sources.feeds import FeedLimits
 from newswire.services.sources.kinds import SourceOptions
 from pydantic import ValidationError
 
@@ -83,13 +81,6 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     client = open_redis(settings)
-    limits = FeedLimits(
-        entries=settings.feed_max_entries,
-        title_chars=settings.feed_max_title_chars,
-        summary_chars=settings.feed_max_summary_chars,
-        authors=settings.feed_max_authors,
-        tags=settings.feed_max_tags,
-    )
     fetcher = Fetcher(settings)
     limiter = HostLimiter(
         client, settings.host_rate, settings.host_burst, settings.key_prefix,
@@ -104,7 +95,7 @@ def build_runtime(settings: Settings) -> Runtime:
         fetcher,
         Publisher(client, settings),
         metrics=Metrics(client, settings.key_prefix, settings.metrics_flush_seconds),
-        sources=SourceOptions(limits, timedelta(days=settings.sitemap_window_days)),
+        sources=SourceOptions.from_settings(settings),
         revisions=RevisionPolicy.from_settings(settings),
         robots=robots,
         robots_default=settings.robots_txt,

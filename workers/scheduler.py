@@ -23,6 +23,7 @@ from newswire.services.polling.schedule import DueQueue
 from newswire.services.settings import Settings
 from newswire.services.sources.feedlist import DEFAULT_SECRET_PREFIXES, parse_feed_list
 from newswire.workers.celery_app import ENTRY_TASK, POLL_TASK
+from newswire.workers.stack import restarts_so_far
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
                         mapping={
                             "instance": instance,
                             "last_tick": time.time(),
-                            "restarts": settings.restarts,
+                            "restarts": restarts_so_far(),
                         },
                     )
                 outage.ok()

@@ -18,11 +18,15 @@ import redis
 from newswire.services import keys
 from newswire.services.backoff import Backoff
 from newswire.services.errors import ConfigError
+from newswire.services.settings import default
 from newswire.workers.liveness import EXIT_STALLED
 
 # Waits before restarting a child: 1 s, doubling, 30 s at most; no jitter (one supervisor).
 RESTART_BACKOFF = Backoff(first=1.0, cap=30.0, jitter=0.0)
 BACKOFF_RESET = 60.0  # a child that ran this long starts again from the first wait
+# How a child learns how many times `newswire up` restarted it (shown in status): the
+# supervisor's word to its child, not a setting.
+RESTARTS_ENV = "NEWSWIRE_RESTARTS"
 HEARTBEAT_GRACE = 10.0  # after Redis comes back, children get this long to beat again
 
 
@@ -130,6 +134,12 @@ def newswire_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "newswire.workers.cli", *args]
 
 
+def restarts_so_far() -> int:
+    """How many times this process's supervisor restarted it (0 when it has none)."""
+    value = os.environ.get(RESTARTS_ENV, "0")
+    return int(value) if value.isdigit() else 0
+
+
 @dataclass
 class Child:
     """One supervised process: its command, the process, and how often it was restarted."""
@@ -157,7 +167,7 @@ class Stack:
         log: IO[bytes] | None = None,
         say: Callable[[str], None] | None = None,
         stall_seconds: float = 90.0,
-        key_prefix: str = "newswire",
+        key_prefix: str = default("key_prefix"),
     ) -> None:
         self.redis: RedisProcess | None = None
         if not redis_url:
@@ -188,7 +198,7 @@ class Stack:
             **os.environ,
             **self.env,
             "NEWSWIRE_REDIS_URL": self.redis_url,
-            "NEWSWIRE_RESTARTS": str(child.restarts),
+            RESTARTS_ENV: str(child.restarts),
         }
         child.proc = subprocess.Popen(
             newswire_command(*child.args), env=env, stdout=self.log, stderr=self.log

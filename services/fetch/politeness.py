@@ -10,6 +10,7 @@ from newswire.services.broker import redis_errors
 from newswire.services.hints import cap
 from newswire.services.identity.urls import origin
 from newswire.services.scripts import register
+from newswire.services.settings import default
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,8 @@ class HostLimiter:
         client: redis.Redis,
         rate: float,
         burst: int,
-        prefix: str = "newswire",
-        max_hold: float = 3600.0,
+        prefix: str = default("key_prefix"),
+        max_hold: float = default("host_max_hold_seconds"),
     ):
         self._redis = client
         self._rate = rate

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from newswire.schemas.feed import FeedEntry
-from newswire.services.settings import Settings
+from newswire.services.settings import IdentitySettings, default
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,12 @@ class RevisionPolicy:
     recorded, the story was first published less than `window_hours` ago and has fewer than
     `max_versions` versions. A poll re-fetches at most `per_poll` stories of its feed."""
 
-    window_hours: float = 48.0
-    max_versions: int = 20
-    per_poll: int = 10
+    window_hours: float = default("update_window_hours")
+    max_versions: int = default("max_versions")
+    per_poll: int = default("updates_per_poll")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "RevisionPolicy":
+    def from_settings(cls, settings: IdentitySettings) -> "RevisionPolicy":
         return cls(settings.update_window_hours, settings.max_versions, settings.updates_per_poll)
 
     def wants_refetch(self, entry: FeedEntry, known: Known, now: float) -> bool:

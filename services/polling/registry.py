@@ -11,7 +11,7 @@ from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.errors import ConfigError
 from newswire.services.fetch.guard import check_url
-from newswire.services.settings import MAX_INTERVAL
+from newswire.services.settings import MAX_INTERVAL, default
 from newswire.services.sources.feedlist import option_problems
 from pydantic import ValidationError
 
@@ -27,7 +27,12 @@ def feed_id(url: str) -> str:
 class Registry:
     """Feeds keyed by id; `<prefix>:feeds:due` orders enabled feeds by next due time."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "newswire", default_interval: int = 900):
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str = default("key_prefix"),
+        default_interval: int = default("poll_interval"),
+    ):
         self._redis = client
         self.prefix = prefix
         self.default_interval = default_interval

@@ -17,6 +17,7 @@ from newswire.schemas.feed import FeedEntry, ParsedFeed, SkippedItem
 from newswire.services.errors import FetchKind, PermanentFetch
 from newswire.services.hints import ttl_seconds
 from newswire.services.redact import redact_url, without_userinfo
+from newswire.services.settings import SourceSettings, default
 
 TAGS = re.compile(r"<[^>]+>")
 SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -50,12 +51,22 @@ def _valid_char_refs(content: bytes) -> bytes:
 class FeedLimits:
     """Hard caps on what one feed may put into the pipeline (NEWSWIRE_FEED_MAX_* settings)."""
 
-    entries: int = 500
-    title_chars: int = 1000
-    summary_chars: int = 100_000
-    authors: int = 20
-    tags: int = 50
+    entries: int = default("feed_max_entries")
+    title_chars: int = default("feed_max_title_chars")
+    summary_chars: int = default("feed_max_summary_chars")
+    authors: int = default("feed_max_authors")
+    tags: int = default("feed_max_tags")
     name_chars: int = 200  # one author or tag
+
+    @classmethod
+    def from_settings(cls, settings: SourceSettings) -> "FeedLimits":
+        return cls(
+            entries=settings.feed_max_entries,
+            title_chars=settings.feed_max_title_chars,
+            summary_chars=settings.feed_max_summary_chars,
+            authors=settings.feed_max_authors,
+            tags=settings.feed_max_tags,
+        )
 
 
 def without_entity_declarations(content: bytes) -> tuple[bytes, int]:

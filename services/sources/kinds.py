@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from newswire.schemas.feed import ParsedFeed
+from newswire.services.settings import SourceSettings, default
 from newswire.services.sources.feeds import FeedLimits, parse_feed
 from newswire.services.sources.jsonfeed import looks_like_json_feed, parse_json_feed
 from newswire.services.sources.sitemaps import GZIP_MAGIC, gunzip, parse_sitemap, sitemap_kind
@@ -15,7 +16,14 @@ class SourceOptions:
     """What parsing needs besides the bytes: the caps, and the sitemap window."""
 
     limits: FeedLimits = field(default_factory=FeedLimits)
-    sitemap_window: timedelta = field(default_factory=lambda: timedelta(days=2))
+    sitemap_window: timedelta = field(
+        default_factory=lambda: timedelta(days=default("sitemap_window_days"))
+    )
+
+    @classmethod
+    def from_settings(cls, settings: SourceSettings) -> "SourceOptions":
+        window = timedelta(days=settings.sitemap_window_days)
+        return cls(FeedLimits.from_settings(settings), window)
 
 
 def parse_source(

@@ -10,6 +10,13 @@ from pathlib import Path
 
 from tests.support.site import Site
 
+FAULTS = Path(__file__).parent / "faults"
+
+
+def fault_env(kind: str) -> dict[str, str]:
+    """What makes a worker's consumer crash or wedge on SIGUSR2 (tests/support/faults)."""
+    return {"NEWSWIRE_TEST_FAULT": kind, "PYTHONPATH": str(FAULTS)}
+
 
 def stack_env(redis_url: str, site: Site, **extra: str) -> dict[str, str]:
     return {
