@@ -351,3 +351,33 @@ def test_gzip_feed_body_decoded(settings: Settings, site: Site, redis_client: re
     )
     [report] = ingest(settings, site.url("/z.xml"))
     assert report.counts[Outcome.NEW] == 1, report.line()
+
+
+def test_a_download_that_raises_costs_its_entry_not_the_feed(
+    settings: Settings, site: Site, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug on one entry's odd input while it is fetched ahead (in a prefetch thread) is that
+    entry's recorded failure; the feed's other stories go on."""
+    from newswire.services.ingest.downloader import Downloader  # noqa: PLC0415
+
+    pages = [
+        site.add(f"/news/{n}.html", article_page(f"Story {n}", paragraphs(f"Story {n}", 6)))
+        for n in ("a", "b", "c")
+    ]
+    feed = site.add(
+        "/rss.xml", rss2([item(p, f"Story {p[-6]}") for p in pages]), "application/rss+xml"
+    )
+    real = Downloader.download
+
+    def flaky(self: Downloader, entry: object, options: object = None) -> object:
+        if str(getattr(entry, "link", "")).endswith("/b.html"):
+            raise KeyError("odd input")
+        return real(self, entry, options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Downloader, "download", flaky)
+    [report] = ingest(settings, feed)
+    assert report.counts[Outcome.FAILED] == 1 and report.counts[Outcome.NEW] == 2, report.line()
+    [failed] = [r for r in report.results if r.outcome is Outcome.FAILED]
+    assert failed.link is not None and failed.link.endswith("/b.html")
+    assert failed.reason == "KeyError: 'odd input'"
+    assert sorted(a.title for a in stream(redis_client)) == ["Story a", "Story c"]

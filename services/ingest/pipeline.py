@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
 
 from newswire.schemas.feed import FeedEntry, FeedOptions, ParsedFeed
@@ -97,16 +97,18 @@ class Pipeline:
         final_attempt: bool = True,
         options: FeedOptions | None = None,
         seen_at: float | None = None,
-        got: Download | None = None,
+        got: "Download | Future[Download] | None" = None,
     ) -> EntryResult:
         """Publish one entry exactly once: full page, or the feed's text with the reason.
 
         With `final_attempt=False` a transient fetch failure is raised for the caller to retry
         instead of falling back at once. `got` is the entry's Download when the caller fetched
-        it already. `seen_at` (epoch seconds) is when a poll saw the entry: the latency to
-        the stream is measured from it.
+        it already (or its future, when it is being fetched ahead). `seen_at` (epoch seconds)
+        is when a poll saw the entry: the latency to the stream is measured from it.
         """
         try:
+            if isinstance(got, Future):
+                got = got.result()
             got = got or self.downloader.download(entry, options)
             if isinstance(got.error, TransientFetch) and not final_attempt:
                 raise got.error
@@ -117,7 +119,10 @@ class Pipeline:
             self.meter.flush()
 
     def process_entry_safely(
-        self, entry: FeedEntry, got: Download | None = None, seen_at: float | None = None
+        self,
+        entry: FeedEntry,
+        got: "Download | Future[Download] | None" = None,
+        seen_at: float | None = None,
     ) -> EntryResult:
         """`process_entry`, but a bug or library failure on odd input is recorded, not raised.
         BrokerError still propagates: without Redis nothing can be recorded at all."""

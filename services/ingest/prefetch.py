@@ -22,10 +22,12 @@ def prefetched(
     entries: list[FeedEntry],
     options: FeedOptions | None,
     extractors: Executor | None = None,
-) -> Iterator[Download]:
-    """Each entry's Download, in order; the next few are fetched meanwhile, so the caller is
-    bound by extraction, not by waiting on servers, and a slow page holds only its own slot.
-    With `extractors` (a process pool) and enough entries, pages are extracted there too."""
+) -> Iterator[Future[Download]]:
+    """Each entry's Download to come, in order; the next few are fetched meanwhile, so the
+    caller is bound by extraction, not by waiting on servers, and a slow page holds only its
+    own slot. With `extractors` (a process pool) and enough entries, pages are extracted
+    there too. A download that raised raises from its future: where the caller records it as
+    that entry's failure, never the feed's."""
     pool_for = extractors if len(entries) >= PARALLEL_MIN_ENTRIES else None
     with ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix="prefetch") as threads:
         ahead: deque[Future[Download]] = deque()
@@ -35,7 +37,7 @@ def prefetched(
                 upcoming = entries[submitted]
                 ahead.append(threads.submit(_download, downloader, upcoming, options, pool_for))
                 submitted += 1
-            yield ahead.popleft().result()
+            yield ahead.popleft()
 
 
 def _download(
