@@ -16,6 +16,7 @@ import redis
 from newswire.schemas.feed import FeedEntry
 from newswire.services import keys
 from newswire.services.broker import redis_errors
+from newswire.services.polling.schedule import claim_due
 from newswire.services.scripts import register
 
 
@@ -66,9 +67,7 @@ class PendingLedger:
     def overdue(self, now: float, batch: int) -> list[FeedEntry]:
         """Take up to `batch` overdue entries (each is not overdue again for a while)."""
         with redis_errors("pending ledger sweep"):
-            keys: Any = self._claim(
-                keys=[self.due_key], args=[now, batch, now + self.redeliver_after]
-            )
+            keys = claim_due(self._claim, self.due_key, now, batch, now + self.redeliver_after)
             if not keys:
                 return []
             raw: Any = self._redis.hmget(self.entries_key, keys)

@@ -11,6 +11,7 @@ from newswire.services.backoff import Backoff
 from newswire.services.broker import redis_errors
 from newswire.services.hints import cap, max_age
 from newswire.services.scripts import register
+from redis.commands.core import Script
 
 # A failing feed: a minute after the first error, doubling, about a day at most (never a
 # permanent give-up by itself).
@@ -101,6 +102,13 @@ def after_poll(
     return state.model_copy(update=update)
 
 
+def claim_due(script: Script, due_key: str, now: float, batch: int, until: float) -> list[bytes]:
+    """claim_due.lua: up to `batch` members of `due_key` due by `now`, each leased to
+    `until`. The feed schedule and the pending ledger's sweep both claim this way."""
+    claimed: Any = script(keys=[due_key], args=[now, batch, until])
+    return list(claimed)
+
+
 class DueQueue:
     """The scheduler's side of the registry's due index: atomic claims, a leader lease."""
 
@@ -115,7 +123,7 @@ class DueQueue:
     def claim(self, now: float, batch: int, lease_seconds: float) -> list[str]:
         """Take up to `batch` due feeds; none is due again for `lease_seconds`."""
         with redis_errors("claim"):
-            ids: Any = self._claim(keys=[self._due_key], args=[now, batch, now + lease_seconds])
+            ids = claim_due(self._claim, self._due_key, now, batch, now + lease_seconds)
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 
     def extend(self, ids: list[str], lease_end: float, new_end: float) -> int:
