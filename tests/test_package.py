@@ -176,3 +176,14 @@ def test_every_redis_call_in_services_sits_behind_the_error_root() -> None:
         if "import redis" in text:
             walk(ast.parse(text), [], path)
     assert bare == []
+
+
+def test_the_tree_holds_no_symbolic_links() -> None:
+    """The stage folders install by package-dir mapping: a clone without symlinks (Windows'
+    default, core.symlinks=false) must be the same tree."""
+    skip = {".git", ".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "build", "dist"}
+    links = []
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in skip and not d.endswith(".egg-info")]
+        links += [Path(folder, n) for n in dirs + files if Path(folder, n).is_symlink()]
+    assert links == []
