@@ -9,7 +9,7 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY schemas ./schemas
 COPY services ./services
 COPY workers ./workers
-# newswire/: the public API and links to the three folders above (installed as newswire.*).
+# newswire/: the public API; pyproject maps the three folders above in as newswire.*.
 COPY newswire ./newswire
 # Dependencies come pinned from the constraints file, so the image is reproducible.
 RUN /opt/newswire/bin/pip install --no-compile -c constraints.txt . \
