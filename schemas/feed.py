@@ -244,7 +244,26 @@ class FeedState(BaseModel):
 
     id: str
     url: str
-    interval: int = Field(ge=0, description="Poll interval in seconds.")
+    interval: int = Field(
+        ge=0, description="Poll interval in seconds (for an adaptive feed: the learned one)."
+    )
+    adaptive: bool = Field(
+        default=False,
+        description="The interval is learned from the feed's own publishing (registered "
+        "without an interval).",
+    )
+    expected_gap: float | None = Field(
+        default=None, description="Seconds between the feed's stories, as learned (smoothed)."
+    )
+    newest_entry_at: float | None = Field(
+        default=None, description="Unix time of the newest story the feed has shown."
+    )
+    learned_from: str | None = Field(
+        default=None, description="What the learned interval came from, for people."
+    )
+    body_hash: str | None = Field(
+        default=None, description="Digest of the last feed body read: the same body is not parsed."
+    )
     enabled: bool = True
     disabled_reason: str | None = None
     etag: str | None = None

@@ -78,6 +78,12 @@ class FeedsStatus(BaseModel):
     disabled: int
     stalest_poll_age: float | None = Field(description="Seconds since the least recent poll.")
     worst: list[FeedProblem] = Field(default_factory=list)
+    adaptive: int = Field(default=0, description="Enabled feeds whose interval is learned.")
+    intervals: dict[str, int] = Field(
+        default_factory=dict,
+        description="Enabled feeds by poll interval: upper bound in seconds ('+Inf' last) to "
+        "how many feeds poll at most that often (not cumulative).",
+    )
 
 
 class Status(BaseModel):

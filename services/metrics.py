@@ -68,7 +68,13 @@ LATENCY_SECONDS = Histogram(
     "End to end: from the poll that saw an entry to its article on the stream.",
     (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0),
 )
-HISTOGRAMS = (FETCH_SECONDS, EXTRACT_SECONDS, PUBLISH_SECONDS, LATENCY_SECONDS)
+FRESHNESS_SECONDS = Histogram(
+    "publication_latency_seconds",
+    "From a story's own publication time (when plausible: within a week, not ahead) to its "
+    "article on the stream: what polling adds to the news.",
+    (5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0, 3600.0, 14400.0, 86400.0),
+)
+HISTOGRAMS = (FETCH_SECONDS, EXTRACT_SECONDS, PUBLISH_SECONDS, LATENCY_SECONDS, FRESHNESS_SECONDS)
 
 
 def field(name: str, labels: dict[str, str]) -> str:

@@ -213,7 +213,15 @@ class PollingSettings(_Group):
         ge=1,
         le=MAX_INTERVAL,
     )
-    """Default seconds between polls of a feed."""
+    """Seconds between polls of a feed registered with no interval, until its first poll; from
+    then on the interval is learned from the feed's own publishing (docs/sources.md)."""
+    poll_min_interval: int = Field(default=10, ge=1, le=MAX_INTERVAL)
+    """The shortest interval a feed learns: no feed registered without an interval is asked more
+    often."""
+    poll_max_interval: int = Field(default=21600, ge=60, le=MAX_INTERVAL)
+    """The longest interval a feed learns: a feed silent for weeks is still asked this often."""
+    poll_gap_fraction: float = Field(default=0.5, gt=0, le=1)
+    """A learned interval aims at this share of the feed's expected gap between stories."""
     feed_max_wait_seconds: float = Field(
         default=86400.0,
         ge=60,
@@ -349,6 +357,11 @@ class Settings(
 
     @model_validator(mode="after")
     def _limits_fit(self) -> "Settings":
+        if self.poll_min_interval > self.poll_max_interval:
+            raise ValueError(
+                f"poll_min_interval ({self.poll_min_interval}s) is above poll_max_interval "
+                f"({self.poll_max_interval}s): lower NEWSWIRE_POLL_MIN_INTERVAL"
+            )
         if self.visibility_timeout <= self.task_time_limit:
             raise ValueError(
                 f"visibility_timeout ({self.visibility_timeout}s) must exceed the task time limit "

@@ -43,7 +43,7 @@ from newswire.workers.cli_output import (
     progress_bar,
 )
 from newswire.workers.runtime import load_settings
-from newswire.workers.timefmt import ago
+from newswire.workers.timefmt import ago, every
 
 
 def _registry(settings: Settings) -> tuple[redis.Redis, Registry]:
@@ -122,7 +122,7 @@ def cmd_feeds_list(args: FeedsListArgs) -> int:
     rows = [("URL", "KIND", "EVERY", "STATUS", "ERRORS", "NEXT POLL", "OPTIONS", "LAST ERROR")]
     for f in feeds:
         due = "disabled" if not f.enabled else ago(f.next_due, now)
-        rows.append((redact_url(f.url), f.format or "-", f"{f.interval}s", f.last_status or "new",
+        rows.append((redact_url(f.url), f.format or "-", every(f), f.last_status or "new",
                      str(f.error_count), due, option_summary(f.options),
                      f.disabled_reason or f.last_error or ""))  # fmt: skip
     print_table(rows)

@@ -28,7 +28,7 @@ from newswire.services.ops.status import StatusReader, feed_health
 from newswire.services.polling.registry import Registry
 from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
-from newswire.workers.timefmt import ago, utc_clock
+from newswire.workers.timefmt import ago, every, utc_clock
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -289,6 +289,7 @@ def create_app(settings: Settings) -> FastAPI:
         rows = [
             {"url": redact_url(f.url), "health": feed_health(f), "errors": f.error_count,
              "last": f.last_error or f.last_status or "new", "polled": ago(f.last_polled, now),
+             "every": every(f), "why": f.learned_from or "fixed interval",
              "due": "disabled" if not f.enabled else ago(f.next_due, now)}
             for f in feeds[:PAGE_FEEDS]
         ]  # fmt: skip

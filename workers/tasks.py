@@ -13,6 +13,7 @@ from newswire.schemas.feed import FeedEntry
 from newswire.services.backoff import Backoff
 from newswire.services.errors import BrokerError, TransientFetch
 from newswire.services.outage import Outage
+from newswire.services.polling.adaptive import Learning
 from newswire.services.polling.poller import TIME_LIMIT, PollReport, record_failure
 from newswire.services.polling.poller import poll_feed as poll_service
 from newswire.services.redact import redact_url
@@ -127,6 +128,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
                 now=time.time(),
                 pending=rt.pending,
                 max_wait=rt.settings.feed_max_wait_seconds,
+                learning=Learning.from_settings(rt.settings),
             )
 
     try:

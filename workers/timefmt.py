@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime
 
+from newswire.schemas.feed import FeedState
+
 
 def ago(ts: float | None, now: float) -> str:
     if ts is None:
@@ -18,3 +20,25 @@ def ago(ts: float | None, now: float) -> str:
 
 def utc_clock(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def span(seconds: float) -> str:
+    """A duration: 45s, 12m, 6.0h, 3.5d."""
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def every(feed: FeedState) -> str:
+    """How often a feed is polled: '900s', or for a learned interval '10s (learned, a story
+    every ~20s)'."""
+    interval = max(feed.interval, feed.min_interval or 0)
+    if not feed.adaptive:
+        return f"{interval}s"
+    if feed.expected_gap is None:
+        return f"{interval}s (learning)"
+    return f"{span(interval)} (learned, a story every ~{span(feed.expected_gap)})"

@@ -1,6 +1,8 @@
 """Fetch: one guarded HTTP GET with a deadline, a size cap, manual redirects and status mapping."""
 
 import base64
+import functools
+import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,6 +46,11 @@ class FetchResult:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A digest of the body (computed once): the same feed body is not parsed twice."""
+        return hashlib.blake2b(self.content, digest_size=16).hexdigest()
 
     @property
     def content_type(self) -> str:

@@ -40,8 +40,11 @@ def carry_out(
         return EntryResult(Outcome.DUPLICATE, link, same, published.story_id or article.id,
                            publish_seconds=took, cuts=cuts)  # fmt: skip
     outcome = Outcome.NEW if article.extraction == "full" else Outcome.FELL_BACK
-    return EntryResult(outcome, link, decision.reason, article.id, published.entry_id,
-                       decision.kind, publish_seconds=took, cuts=cuts)  # fmt: skip
+    when = article.published_at.timestamp() if article.published_at else None
+    return EntryResult(
+        outcome, link, decision.reason, article.id, published.entry_id, decision.kind,
+        publish_seconds=took, cuts=cuts, published_at=when,
+    )  # fmt: skip
 
 
 def reject(

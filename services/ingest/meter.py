@@ -12,6 +12,7 @@ from newswire.services.metrics import (
     EXTRACTIONS,
     FETCH_SECONDS,
     FETCHES,
+    FRESHNESS_SECONDS,
     LATENCY_SECONDS,
     PUBLISH_SECONDS,
     Metrics,
@@ -20,6 +21,10 @@ from newswire.services.metrics import (
 from newswire.services.redact import redact_url
 
 log = logging.getLogger(__name__)
+
+# A publication time further back than this (or ahead of now) says more about the feed's
+# dates than about our latency: not measured.
+PLAUSIBLE = 7 * 86400.0
 
 
 class Meter:
@@ -47,7 +52,10 @@ class Meter:
         for cut in result.cuts:
             self.metrics.incr(CUTS, field=cut.split(" ", 1)[0])
         if seen_at is not None and result.outcome in ON_STREAM:
-            self.metrics.observe(LATENCY_SECONDS, time.time() - seen_at)
+            now = time.time()
+            self.metrics.observe(LATENCY_SECONDS, now - seen_at)
+            if result.published_at is not None and 0 <= now - result.published_at <= PLAUSIBLE:
+                self.metrics.observe(FRESHNESS_SECONDS, now - result.published_at)
 
     def fetched(
         self, kind: str, seconds: float, status: int | None = None, error: FetchError | None = None

@@ -36,6 +36,7 @@ class EntryResult:
     extract_seconds: float | None = None
     publish_seconds: float | None = None
     cuts: tuple[str, ...] = ()  # fields the publisher cut to fit the stream entry
+    published_at: float | None = None  # the story's own publication time (Unix), if known
 
 
 @dataclass

@@ -79,10 +79,12 @@ class Pipeline:
         etag: str | None = None,
         last_modified: str | None = None,
         options: FeedOptions | None = None,
+        unchanged: str | None = None,
     ) -> tuple[FetchResult, ParsedFeed | None]:
-        """A feed's response and entries (None when the server answered 304)."""
+        """A feed's response and entries (None when the server answered 304, or sent the
+        body whose digest is `unchanged` again)."""
         try:
-            return self.reader.read(url, etag, last_modified, options)
+            return self.reader.read(url, etag, last_modified, options, unchanged)
         finally:
             self.meter.flush()
 

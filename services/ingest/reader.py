@@ -47,16 +47,18 @@ class FeedReader:
         etag: str | None = None,
         last_modified: str | None = None,
         options: FeedOptions | None = None,
+        unchanged: str | None = None,
     ) -> tuple[FetchResult, ParsedFeed | None]:
         """The feed's response and its entries; None for the entries when the server answered
-        304. A sitemap index's recent child sitemaps are fetched too, and their entries
-        merged."""
+        304, or sent a body whose digest is `unchanged` (the last one read: many servers send
+        no validators, and parsing costs more than the poll). A sitemap index's recent child
+        sitemaps are fetched too, and their entries merged."""
         request = RequestOptions.from_feed(url, options) if options else None
         result = self.gate.get(
             "feed", url, accept=FEED_ACCEPT, etag=etag, last_modified=last_modified,
             options=request,
         )  # fmt: skip
-        if result.not_modified:
+        if result.not_modified or (unchanged is not None and result.digest == unchanged):
             return result, None
         feed = self._parse(result)
         if feed.sitemaps:

@@ -72,6 +72,10 @@ def _histogram(h: Histogram, fields: dict[str, dict[Labels, int]]) -> HistogramM
     return family
 
 
+def gauge(name: str, help_text: str, labels: list[str] | None = None) -> GaugeMetricFamily:
+    return GaugeMetricFamily(f"newswire_{name}", help_text, labels=labels)
+
+
 class NewswireCollector(Collector):
     """Reads everything at scrape time: counters and histograms from the metrics hash (exact
     integers: prometheus_client writes 12345678 as 1.2345678e+07, which parses back exactly),
@@ -118,9 +122,6 @@ class NewswireCollector(Collector):
         )
 
     def _gauges(self, status: Status) -> Iterator[Metric]:
-        def gauge(name: str, help_text: str, labels: list[str] | None = None) -> GaugeMetricFamily:
-            return GaugeMetricFamily(f"newswire_{name}", help_text, labels=labels)
-
         g = gauge("workers_up", "Workers with a fresh heartbeat.")
         g.add_metric([], sum(w.online for w in status.workers))
         yield g
@@ -170,17 +171,31 @@ class NewswireCollector(Collector):
                 if grp.lag is not None:
                     g.add_metric([s.name, grp.name], grp.lag)
         yield g
+        yield from self._feed_gauges(status)
+        g = gauge("ready", "1 when newswire is ready (Redis, a worker and the scheduler up).")
+        g.add_metric([], int(status.ready))
+        yield g
+
+    def _feed_gauges(self, status: Status) -> Iterator[Metric]:
         f = status.feeds
         g = gauge("feeds", "Registered feeds by health.", ["health"])
         for health in FEED_HEALTH:
             g.add_metric([health], getattr(f, health))
         yield g
         g = gauge(
+            "feeds_by_interval",
+            "Enabled feeds by poll interval (learned or fixed, TTL applied): seconds, upper bound.",
+            ["le"],
+        )
+        for bound, n in f.intervals.items():
+            g.add_metric([bound], n)
+        yield g
+        g = gauge("feeds_adaptive", "Enabled feeds whose interval is learned from their stories.")
+        g.add_metric([], f.adaptive)
+        yield g
+        g = gauge(
             "feed_staleness_seconds", "Seconds since the least recently polled feed was polled."
         )
         if f.stalest_poll_age is not None:
             g.add_metric([], f.stalest_poll_age)
-        yield g
-        g = gauge("ready", "1 when newswire is ready (Redis, a worker and the scheduler up).")
-        g.add_metric([], int(status.ready))
         yield g

@@ -63,6 +63,18 @@ def not_ready_reasons(
     return reasons
 
 
+INTERVAL_BUCKETS = (30, 60, 300, 900, 3600, 21600)  # seconds
+
+
+def interval_buckets(intervals: list[int]) -> dict[str, int]:
+    """How many feeds poll within each bound (each counted once, in the first that holds it)."""
+    counts = dict.fromkeys([*map(str, INTERVAL_BUCKETS), "+Inf"], 0)
+    for interval in intervals:
+        bound = next((b for b in INTERVAL_BUCKETS if interval <= b), None)
+        counts[str(bound) if bound is not None else "+Inf"] += 1
+    return counts
+
+
 class StatusReader:
     """Reads everything `newswire status` shows; no broadcast to workers, Redis only."""
 
@@ -190,6 +202,7 @@ class StatusReader:
             for h in ("healthy", "backing_off", "failing", "disabled")
         }
         polled = [now - f.last_polled for f in feeds if f.enabled and f.last_polled]
+        intervals = [max(f.interval, f.min_interval or 0) for f in feeds if f.enabled]
         worst = sorted(
             (f for f in feeds if health[f.id] != "healthy"), key=lambda f: (-f.error_count, f.url)
         )
@@ -211,4 +224,6 @@ class StatusReader:
             backing_off=counts["backing_off"],
             failing=counts["failing"],
             disabled=counts["disabled"],
+            adaptive=sum(1 for f in feeds if f.enabled and f.adaptive),
+            intervals=interval_buckets(intervals),
         )

@@ -9,6 +9,7 @@ from newswire.services.errors import BrokerError, FetchError, PermanentFetch, Tr
 from newswire.services.fetch.politeness import HostLimiter
 from newswire.services.ingest.pipeline import Pipeline
 from newswire.services.metrics import INTERNAL_ERRORS
+from newswire.services.polling.adaptive import Learning, Observation
 from newswire.services.polling.pending import PendingLedger
 from newswire.services.polling.registry import Registry, feed_id
 from newswire.services.polling.schedule import BACKOFF_CAP, PollResult, after_poll
@@ -67,6 +68,7 @@ def poll_feed(
     now: float,
     pending: PendingLedger | None = None,
     max_wait: float = BACKOFF_CAP,
+    learning: Learning | None = None,
 ) -> PollReport:
     """Poll `state`'s feed once and hand each unseen entry to `enqueue`.
 
@@ -96,7 +98,7 @@ def poll_feed(
         reason = f"internal error: {kind}"
         outcome = PollResult(reason, error=reason, error_kind=INTERNAL_ERROR, transient=True)
         feed = None
-    new_state = after_poll(state, outcome, now, max_wait=max_wait)
+    new_state = after_poll(state, outcome, now, max_wait=max_wait, learning=learning)
     if feed is not None and feed.format:
         new_state = new_state.model_copy(update={"format": feed.format})
     if outcome.moved_to:
@@ -130,8 +132,9 @@ def _poll(
     """Fetch, parse and hand on: how the poll went, the feed, the entries handed on."""
     try:
         result, feed = pipeline.fetch_feed(
-            state.url, state.etag, state.last_modified, options=state.options
-        )
+            state.url, state.etag, state.last_modified, options=state.options,
+            unchanged=state.body_hash,
+        )  # fmt: skip
     except TransientFetch as exc:
         if exc.retry_after:
             limiter.back_off(state.url, exc.retry_after)
@@ -164,5 +167,20 @@ def _poll(
         last_modified=result.headers.get("last-modified"),
         ttl_seconds=feed.ttl_seconds if feed else None,
         cache_control=result.headers.get("cache-control"),
+        seen=observe(feed, len(entries)),
+        body_hash=result.digest if result.status == 200 else None,
     )
     return outcome, feed, entries
+
+
+def observe(feed: ParsedFeed | None, handed_on: int) -> Observation:
+    """What a poll showed of the feed's publishing: its entries' dates, and how many of its
+    entries were new (none for a 304 or an unchanged body)."""
+    if feed is None:
+        return Observation()
+    times = [
+        (e.published_at or e.updated_at).timestamp()  # type: ignore[union-attr]
+        for e in feed.entries
+        if e.published_at or e.updated_at
+    ]
+    return Observation(times, len(feed.entries), handed_on)

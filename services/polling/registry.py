@@ -64,9 +64,12 @@ class Registry:
         existing = self.get(fid)
         if existing is not None and not existing.enabled and not reenable:
             return existing
+        # No interval given: a new feed learns its own (adaptive); a known one keeps its way.
+        adaptive = interval is None and (existing is None or existing.adaptive)
         state = (existing or FeedState(id=fid, url=url, interval=0, added_at=now)).model_copy(
             update={
                 "interval": interval or (existing.interval if existing else self.default_interval),
+                "adaptive": adaptive,
                 "enabled": True,
                 "disabled_reason": None,
                 "next_due": existing.next_due if existing and existing.enabled else now,

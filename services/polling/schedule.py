@@ -10,6 +10,7 @@ from newswire.schemas.feed import FeedState
 from newswire.services.backoff import Backoff
 from newswire.services.broker import redis_errors
 from newswire.services.hints import cap, max_age
+from newswire.services.polling.adaptive import Learning, Observation, learn
 from newswire.services.scripts import register
 from redis.commands.core import Script
 
@@ -36,6 +37,8 @@ class PollResult:
     last_modified: str | None = None
     ttl_seconds: int | None = None
     cache_control: str | None = None
+    seen: Observation | None = None  # what the poll showed of the feed's publishing
+    body_hash: str | None = None  # digest of the body read (a 200), None otherwise
 
 
 def backoff_seconds(error_count: int, rng: Callable[[], float] = random.random) -> float:
@@ -50,6 +53,7 @@ def after_poll(
     rng: Callable[[], float] = random.random,
     *,
     max_wait: float = BACKOFF_CAP,
+    learning: Learning | None = None,
 ) -> FeedState:
     """The feed's next state after a poll: validators, next due time, errors and backoff.
 
@@ -87,13 +91,26 @@ def after_poll(
         asked = cap(max(bounds), max_wait, "<ttl>/max-age")
         min_interval, update["note"] = int(asked.seconds), asked.note
     interval = max(state.interval, min_interval or 0)
+    pause: float = interval
+    if state.adaptive and result.seen is not None:
+        learned = learn(state, result.seen, now, learning or Learning())
+        update |= {
+            "interval": learned.interval,
+            "expected_gap": learned.expected_gap,
+            "newest_entry_at": learned.newest_entry_at,
+            "learned_from": learned.why,
+        }
+        # Jitter (±10%) keeps feeds learned alike from being asked in step.
+        pause = max(learned.interval, min_interval or 0) * (0.9 + 0.2 * rng())
+    if result.body_hash is not None:
+        update["body_hash"] = result.body_hash
     update |= {
         "last_error": None,
         "last_error_kind": None,
         "error_count": 0,
         "backoff_until": None,
         "min_interval": min_interval,
-        "next_due": now + interval,
+        "next_due": now + pause,
     }
     if result.status != "304":
         update |= {"etag": result.etag, "last_modified": result.last_modified}
