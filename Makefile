@@ -41,7 +41,7 @@ format: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python -m newswire.schemas
-	$(BIN)/python -m newswire.services.settings > docs/settings.md
+	$(BIN)/python -m newswire.services.settingsdoc > docs/settings.md
 
 demo: $(STAMP)
 	$(BIN)/newswire demo

@@ -3,12 +3,11 @@
 The fields are grouped by concern, one class each (Redis, streams, identity, fetching,
 sources, polling, archive, workers, monitor); `Settings` is all of them at once, so every
 variable keeps its flat NEWSWIRE_<FIELD> name. A part that needs one concern can say so in
-its signature. docs/settings.md is generated from these classes (`python -m
-newswire.services.settings`); a test fails when it is stale.
+its signature. docs/settings.md is generated from these classes (services/settingsdoc.py);
+a test fails when it is stale.
 """
 
 import os
-import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -374,31 +373,3 @@ class Settings(
 def default(name: str) -> Any:
     """A setting's default, for a stage's own policy object: each default is written once."""
     return Settings.model_fields[name].get_default(call_default_factory=True)
-
-
-def reference() -> str:
-    """docs/settings.md: every setting by concern, its variable, default and meaning."""
-    out = [
-        "# Settings reference",
-        "",
-        "Generated from `services/settings.py` by `python -m newswire.services.settings > "
-        "docs/settings.md`; a test fails when this file is stale. Every setting is an "
-        "environment variable `NEWSWIRE_<NAME>`.",
-    ]
-    for group in GROUPS:
-        out += ["", f"## {group.__name__.removesuffix('Settings')}", "", group.__doc__ or "", ""]
-        out += ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
-        for name, info in group.model_fields.items():
-            if info.default_factory is not None:
-                shown = f"`{info.default_factory.__name__}()`"
-            elif info.default is None or info.default == "":
-                shown = "(none)"
-            else:
-                shown = f"`{info.default}`"
-            meaning = " ".join((info.description or "").split()).replace("|", "\\|")
-            out.append(f"| `NEWSWIRE_{name.upper()}` | {shown} | {meaning} |")
-    return "\n".join(out) + "\n"
-
-
-if __name__ == "__main__":
-    sys.stdout.write(reference())

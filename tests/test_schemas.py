@@ -38,7 +38,7 @@ def test_schemas_import_only_pydantic() -> None:
 def test_settings_reference_is_current() -> None:
     """docs/settings.md is generated from the Settings classes: regenerate it with
     `make schemas` after changing a setting."""
-    from newswire.services.settings import reference  # noqa: PLC0415
+    from newswire.services.settingsdoc import reference  # noqa: PLC0415
 
     path = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
     assert path.read_text(encoding="utf-8") == reference(), "run `make schemas`"
