@@ -270,3 +270,13 @@ def test_a_fast_feed_is_learned_and_followed_by_real_workers(
         print(procs.logs())
     listed = newswire("feeds", "list", env={"NEWSWIRE_REDIS_URL": redis_server.url})
     assert "(learned, a story every ~2s)" in listed.stdout, listed.stdout
+
+
+def test_a_feed_whose_stories_are_all_known_learns_from_their_dates() -> None:
+    """A feed re-registered, or learning for the first time with nothing new: its entries'
+    own dates say its pace, instead of waiting for the next story."""
+    hourly = [NOW - 3600 * k for k in range(1, 21)]
+    state = after_poll(adaptive(), ok(Observation(hourly, 20, 0)), NOW, lambda: 0.5,
+                       learning=POLICY)  # fmt: skip
+    assert state.expected_gap == pytest.approx(3600)
+    assert state.interval == 1800 and "gaps between" in (state.learned_from or "")

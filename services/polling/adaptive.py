@@ -2,7 +2,8 @@
 
 Each successful poll is an observation of how often the feed publishes:
 - the gaps between the publication times of its newest dated entries (their median, so one
-  late correction or a burst does not set the pace);
+  late correction or a burst does not set the pace), when it showed new ones or nothing is
+  known of it yet;
 - without dates, the new entries found since the last poll (seconds per new story);
 - with nothing new, the silence since its newest story, once it is longer than the gap
   believed so far (taken whole: a feed that stopped publishing slows down by itself).
@@ -69,12 +70,14 @@ def dated_gap(times: Sequence[float], now: float) -> float | None:
 def learn(state: FeedState, seen: Observation, now: float, policy: Learning) -> Learned:
     """The feed's next expected gap and interval after a successful poll."""
     believable = [t for t in seen.entry_times if t <= now + FUTURE_SLACK]
-    newest = max([*believable, state.newest_entry_at or 0.0]) or None
+    known = [t for t in (*believable, state.newest_entry_at) if t is not None]
+    newest = max(known) if known else None
     previous = state.expected_gap
+    dated = dated_gap(believable, now)
     observed: float | None = None
     why = ""
-    if seen.new and (gap := dated_gap(believable, now)) is not None:
-        observed, why = gap, "the gaps between its newest stories"
+    if dated is not None and (seen.new or previous is None):
+        observed, why = dated, "the gaps between its newest stories"
     elif seen.new and state.last_polled is not None:
         observed, why = (now - state.last_polled) / seen.new, "its new stories per poll"
     elif not seen.new and newest is not None and now - newest > (previous or 0.0):
@@ -82,7 +85,7 @@ def learn(state: FeedState, seen: Observation, now: float, policy: Learning) -> 
     if observed is None:
         gap = previous if previous is not None else float(state.interval) / policy.fraction
         why = why or "no new evidence: the gap believed so far"
-    elif previous is None or not seen.new:
+    elif previous is None or why.startswith("the silence"):
         # A silence longer than the gap believed is the gap's lower bound by itself: taken
         # whole, so a feed that stopped publishing slows down by half again each poll.
         gap = observed
