@@ -6,7 +6,7 @@ from pathlib import Path
 
 from newswire.schemas.article import Article, ArticleV1
 from newswire.schemas.rejected import RejectedLink
-from newswire.schemas.status import Status
+from newswire.schemas.status import FeedsPage, Status
 from pydantic import BaseModel
 
 SCHEMA_DIR = Path(__file__).parent
@@ -15,6 +15,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "article.v2.schema.json": Article,
     "rejected-link.v1.schema.json": RejectedLink,
     "status.v1.schema.json": Status,
+    "feeds-page.v1.schema.json": FeedsPage,
 }
 
 

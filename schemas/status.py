@@ -113,3 +113,26 @@ class ApiError(BaseModel):
     """The body of the monitor's error answers (401 without credentials, 503 without Redis)."""
 
     detail: str
+
+
+class FeedSchedule(BaseModel):
+    """One feed's schedule: how often it is polled and why."""
+
+    url: str = Field(description="The feed's URL, credentials masked.")
+    health: FeedHealth
+    kind: str | None = Field(description="What the last poll found: rss20, atom10, json11...")
+    adaptive: bool = Field(description="The interval is learned from the feed's publishing.")
+    interval: int = Field(description="Seconds between polls, TTL and max-age applied.")
+    expected_gap: float | None = Field(description="Seconds between its stories, as learned.")
+    learned_from: str | None = Field(description="What the interval was learned from.")
+    last_polled: float | None
+    last_status: str | None
+    next_poll: float | None = Field(description="Unix time of the next poll; None: disabled.")
+
+
+class FeedsPage(BaseModel):
+    """A page of the registered feeds, by URL."""
+
+    total: int
+    offset: int
+    feeds: list[FeedSchedule]

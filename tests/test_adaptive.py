@@ -280,3 +280,28 @@ def test_a_feed_whose_stories_are_all_known_learns_from_their_dates() -> None:
                        learning=POLICY)  # fmt: skip
     assert state.expected_gap == pytest.approx(3600)
     assert state.interval == 1800 and "gaps between" in (state.learned_from or "")
+
+
+def test_api_feeds_shows_each_schedule(
+    redis_server: RedisServer, redis_client: redis.Redis
+) -> None:
+    import json  # noqa: PLC0415
+
+    from tests.support.monitor import get, running_monitor  # noqa: PLC0415
+
+    registry = Registry(redis_client)
+    registry.add("https://a.example/rss", 600)
+    learned = registry.add("https://b.example/rss?token=secret")
+    registry.save(learned.model_copy(update={"interval": 10, "expected_gap": 20.0,
+                                             "learned_from": "the gaps between its newest stories"}))  # fmt: skip
+    with running_monitor(redis_server.url) as base:
+        code, _headers, body = get(base + "/api/feeds?limit=1&offset=1")
+        assert code == 200, body
+        page = json.loads(body)
+        assert page["total"] == 2 and page["offset"] == 1 and len(page["feeds"]) == 1
+        [feed] = page["feeds"]
+        assert feed["url"] == "https://b.example/rss?token=***"
+        assert (feed["adaptive"], feed["interval"], feed["expected_gap"]) == (True, 10, 20.0)
+        assert feed["learned_from"] == "the gaps between its newest stories"
+        code, _headers, body = get(base + "/api/feeds?limit=0")
+        assert code == 422

@@ -82,6 +82,7 @@ def test_openapi_document_matches_the_server(guarded_monitor: str) -> None:
         check(operation, [not_a_server_error] if operation.path == "/readyz" else [])
     assert sorted(labels) == [
         "GET /",
+        "GET /api/feeds",
         "GET /api/status",
         "GET /livez",
         "GET /metrics",

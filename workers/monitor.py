@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.security import (
@@ -19,7 +19,7 @@ from fastapi.security import (
     HTTPBearer,
 )
 from fastapi.templating import Jinja2Templates
-from newswire.schemas.status import ApiError, Readiness, Status
+from newswire.schemas.status import ApiError, FeedsPage, Readiness, Status
 from newswire.services.broker import open_redis, redis_errors
 from newswire.services.errors import BrokerError
 from newswire.services.metrics import Metrics
@@ -215,7 +215,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(404)
     def not_found(_request: Request, _exc: Exception) -> PlainTextResponse:
         return PlainTextResponse(
-            "not found: try /, /livez, /readyz, /metrics, /api/status, /docs\n", status_code=404
+            "not found: try /, /livez, /readyz, /metrics, /api/status, /api/feeds, /docs\n",
+            status_code=404,
         )
 
     @app.exception_handler(Unauthorized)
@@ -269,6 +270,17 @@ def create_app(settings: Settings) -> FastAPI:
     )
     def prometheus() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @protected.get(
+        "/api/feeds", response_model=FeedsPage, tags=["status"], summary="Feeds and schedules"
+    )
+    def api_feeds(
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> FeedsPage:
+        """Each feed's interval (learned or fixed), expected gap, what it was learned from and
+        its next poll, by URL, `limit` from `offset`."""
+        return reader.schedules(offset, limit)
 
     @protected.get("/api/status", response_model=Status, tags=["status"], summary="Status")
     def api_status() -> Status:

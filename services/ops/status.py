@@ -9,6 +9,8 @@ from newswire.schemas.feed import FeedState
 from newswire.schemas.status import (
     FeedHealth,
     FeedProblem,
+    FeedSchedule,
+    FeedsPage,
     FeedsStatus,
     GroupStatus,
     QueueStatus,
@@ -226,4 +228,27 @@ class StatusReader:
             disabled=counts["disabled"],
             adaptive=sum(1 for f in feeds if f.enabled and f.adaptive),
             intervals=interval_buckets(intervals),
+        )
+
+    def schedules(self, offset: int, limit: int) -> FeedsPage:
+        """Every feed's schedule, `limit` of them from `offset` (by URL)."""
+        feeds = Registry(self._redis, self._settings.key_prefix).all()
+        return FeedsPage(
+            total=len(feeds),
+            offset=offset,
+            feeds=[
+                FeedSchedule(
+                    url=redact_url(f.url),
+                    health=feed_health(f),
+                    kind=f.format,
+                    adaptive=f.adaptive,
+                    interval=max(f.interval, f.min_interval or 0),
+                    expected_gap=f.expected_gap,
+                    learned_from=f.learned_from,
+                    last_polled=f.last_polled,
+                    last_status=f.last_status,
+                    next_poll=f.next_due if f.enabled else None,
+                )
+                for f in feeds[offset : offset + limit]
+            ],
         )
