@@ -4,7 +4,7 @@ direct, after a redirect or to a proxy, is opened by the guarded network backend
 from collections.abc import Iterator
 
 import pytest
-from newswire.services.errors import RefusedURL
+from newswire.services.errors import FetchKind, RefusedURL, TransientFetch
 from newswire.services.fetch.client import Fetcher, RequestOptions
 from newswire.services.fetch.guard import GuardedBackend
 from newswire.services.settings import Settings
@@ -73,5 +73,20 @@ def test_every_connection_is_opened_by_the_guarded_backend(
         proxy_port = int(proxy.url.rsplit(":", 1)[1])
         assert asked[1:] == [("127.0.0.1", proxy_port)]  # the proxy connection, guarded too
         assert [path for path, _ in proxy.requests] == [site.url("/a")]
+    finally:
+        proxy.close()
+
+
+def test_a_proxy_that_refuses_is_a_recorded_proxy_error(site: Site) -> None:
+    """httpcore's ProxyError has no common base with its other errors: the transport maps it
+    too, so a proxy that refuses a CONNECT is a transient proxy error, never a crash."""
+    proxy = HttpProxy()  # answers CONNECT with 501: it forwards plain GETs only
+    try:
+        settings = Settings(fetch_allow_hosts=site.host_port)
+        with Fetcher(settings) as fetcher, pytest.raises(TransientFetch) as failed:
+            via = RequestOptions(site.url("/feed"), proxy=proxy.url)
+            fetcher.get(f"https://{site.host_port}/a", options=via)
+        assert failed.value.kind is FetchKind.PROXY, failed.value
+        assert failed.value.reason.startswith("proxy refused"), failed.value.reason
     finally:
         proxy.close()

@@ -29,17 +29,19 @@ MAPPED: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
 )
 
 
+# httpcore's errors have no common base (ProxyError and UnsupportedProtocol stand alone).
+HTTPCORE_ERRORS = tuple(source for source, _target in MAPPED)
+
+
 @contextmanager
 def httpx_errors(request: httpx.Request | None = None) -> Iterator[None]:
     """httpcore's exceptions raised inside as httpx's (anything else passes unchanged: the
     guard's RefusedURL among them)."""
     try:
         yield
-    except (httpcore.NetworkError, httpcore.TimeoutException, httpcore.ProtocolError) as exc:
-        for source, target in MAPPED:
-            if isinstance(exc, source):
-                raise target(str(exc), request=request) from exc
-        raise  # pragma: no cover - every httpcore transport error is in MAPPED
+    except HTTPCORE_ERRORS as exc:
+        target = next(t for s, t in MAPPED if isinstance(exc, s))
+        raise target(str(exc), request=request) from exc
 
 
 class _Body(httpx.SyncByteStream):
