@@ -134,6 +134,8 @@ def test_registering_without_an_interval_learns_one(redis_client: redis.Redis) -
     assert not registry.add("https://a.example/rss", 300).adaptive  # an interval fixes it
     stored = registry.get("https://a.example/rss")
     assert stored is not None and stored.interval == 300
+    assert not registry.add("https://a.example/rss").adaptive  # and it stays fixed
+    assert registry.add("https://a.example/rss", learn=True).adaptive  # until asked to learn
 
 
 @pytest.fixture

@@ -100,6 +100,7 @@ class StoryArgs:
 class FeedsAddArgs:
     urls: list[str]
     interval: int | None
+    learn: bool
     header: list[str] | None
     auth: str | None
     cookie: list[str] | None

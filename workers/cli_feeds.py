@@ -88,11 +88,16 @@ def cmd_feeds_add(args: FeedsAddArgs) -> int:
     options = options_from_flags(args, settings.secret_prefixes)
     for url in args.urls:
         try:
-            state = registry.add(url, args.interval, options=options)
+            state = registry.add(url, args.interval, options=options, learn=args.learn)
         except RefusedURL as exc:
             print(f"newswire: not adding {redact_url(url)}: {exc.reason}", file=sys.stderr)
             return EXIT_CONFIG
-        print(f"added {redact_url(state.url)} (every {state.interval}s)")
+        pace = (
+            "its interval learned from its stories"
+            if state.adaptive
+            else f"every {state.interval}s"
+        )
+        print(f"added {redact_url(state.url)} ({pace})")
     return EXIT_OK
 
 
@@ -212,9 +217,16 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
         "variable NAME, so it stays out of `ps` and the shell history.",
     )
     add.add_argument("urls", nargs="+", metavar="URL")
-    add.add_argument(
-        "--interval", type=positive_int, help="seconds between polls (default from settings)"
-    )
+    pace = add.add_mutually_exclusive_group()
+    pace.add_argument(
+        "--interval", type=positive_int,
+        help="seconds between polls, fixed (default: learned from the feed's own stories)",
+    )  # fmt: skip
+    pace.add_argument(
+        "--learn", action="store_true",
+        help="learn the interval from the feed's stories, also for a feed registered with a "
+        "fixed one",
+    )  # fmt: skip
     add.add_argument(
         "--header",
         action="append",

@@ -50,10 +50,12 @@ class Registry:
         now: float | None = None,
         reenable: bool = True,
         options: FeedOptions | None = None,
+        learn: bool = False,
     ) -> FeedState:
         """Register a feed (due at once). Re-adding updates the interval (and the options, when
         given) and, with `reenable`, turns a disabled feed back on (a user's `feeds add`; not
-        a file re-imported at start)."""
+        a file re-imported at start). Without an interval a new feed learns its own, a known
+        one keeps its way; `learn` makes a known fixed feed learn too."""
         check_url(url)
         if interval is not None and not 1 <= interval <= MAX_INTERVAL:
             raise ConfigError(
@@ -64,8 +66,7 @@ class Registry:
         existing = self.get(fid)
         if existing is not None and not existing.enabled and not reenable:
             return existing
-        # No interval given: a new feed learns its own (adaptive); a known one keeps its way.
-        adaptive = interval is None and (existing is None or existing.adaptive)
+        adaptive = interval is None and (learn or existing is None or existing.adaptive)
         state = (existing or FeedState(id=fid, url=url, interval=0, added_at=now)).model_copy(
             update={
                 "interval": interval or (existing.interval if existing else self.default_interval),
