@@ -179,6 +179,14 @@ def test_an_article_never_says_it_was_updated_before_it_was_published() -> None:
         (["red, Agenturen"], [], []),  # a desk and "agencies" are nobody
         (["Folgen", "Anna Huber"], ["Anna Huber"], []),  # a button in the byline's markup
         (["Quelle: sid"], [], ["sid"]),
+        # Role phrases with their modifiers are no part of a name; an agency's role credit
+        # ("AP Sports Writer") is the agency.
+        (["Jane Doe, Executive Content Editor"], ["Jane Doe"], []),
+        (["Tom Gillespie News reporter"], ["Tom Gillespie"], []),
+        (["By Amy Lee, Managing Editor, and Bo Chan"], ["Amy Lee", "Bo Chan"], []),
+        (["STEVE PEOPLES", "AP National Political Writer"], ["STEVE PEOPLES"], ["AP"]),
+        (["as told to Mary Poppins"], ["Mary Poppins"], []),
+        (["By José Núñez and Seán O'Brien"], ["José Núñez", "Seán O'Brien"], []),  # as written
     ],
 )  # fmt: skip
 def test_authors_are_people(claims: list[str], people: list[str], agencies: list[str]) -> None:

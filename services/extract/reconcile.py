@@ -166,11 +166,14 @@ def pick_updated(
 # -- authors ---------------------------------------------------------------------------------
 BY = re.compile(
     r"^(?:(?:written|reported|text|texte|fotos?|photos?)\s+)?(?:by|von|par|por|di|av|af|door|"
-    r"autor(?:in)?|author|redaktion|text|quelle|source|fuente)\s*:?\s+",
+    r"autor(?:in)?|author|redaktion|text|quelle|source|fuente|as\s+told\s+to)\s*:?\s+",
     re.IGNORECASE,
 )
 ROLE = re.compile(
-    r"\s*(?:[,|/(–-]\s*|\s+)(?:senior |chief |staff |special |political |foreign |local )*"
+    r"\s*(?:[,|/(–-]\s*|\s+)(?:(?:senior|chief|staff|special|political|foreign|local|executive|"
+    r"managing|deputy|associate|assistant|contributing|content|digital|news|features?|sports?|"
+    r"business|science|health|technology|opinion|investigative|national|international|"
+    r"metro|copy|data|video|photo|audience|social media) )*"
     r"(?:reporter|correspondent|writer|editor|redakteur(?:in)?|korrespondent(?:in)?|"
     r"journalist(?:in)?|columnist|contributor|reporterin|autor(?:in)?|rédacteur|rédactrice|"
     r"corresponsal|redactor[a]?|staff)\b.*$",
@@ -242,7 +245,11 @@ def clean_authors(
         for part in SPLIT.split(BY.sub("", text)):
             name = PARENTHESES.sub("", BY.sub("", part))
             without_role = ROLE.sub("", name)
-            if len(without_role.split()) >= 2 or len(name.split()) < 2:
+            if (
+                len(without_role.split()) >= 2
+                or len(name.split()) < 2
+                or _key(without_role) in AGENCY_KEYS  # "AP Sports Writer": the agency's
+            ):
                 name = without_role  # but "Jane Reporter" is a name, not "Jane" and a role
             name = name.strip(" .,:;|-–()\"'")
             if not name or NOT_A_NAME.search(name):
