@@ -4,6 +4,7 @@ at start with an actionable error."""
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis
@@ -28,19 +29,23 @@ def open_redis(settings: Settings, *, check: bool = True) -> redis.Redis:
     """A Redis client for the configured Redis; with `check`, PING it now rather than fail
     later. With NEWSWIRE_REDIS_SENTINELS the client asks the sentinels for the master on every
     new connection, so it follows a failover by itself."""
-    options = {
+    options: dict[str, Any] = {
         "socket_connect_timeout": CONNECT_TIMEOUT,
         "socket_timeout": SOCKET_TIMEOUT,
         "health_check_interval": 30,
     }
+    tls = settings.redis_tls
     try:
         if settings.sentinels:
             url = urlsplit(settings.redis_url)
             db = int(url.path.strip("/") or 0)
+            # rediss://: TLS to the sentinels and to the master they name, verified alike.
+            over_tls = {"ssl": True, **tls} if tls else {}
             sentinel = Sentinel(  # type: ignore[no-untyped-call]
                 settings.sentinels,
                 socket_connect_timeout=CONNECT_TIMEOUT,
                 socket_timeout=CONNECT_TIMEOUT,
+                sentinel_kwargs=over_tls or None,
             )
             client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
                 settings.redis_sentinel_master,
@@ -48,9 +53,10 @@ def open_redis(settings: Settings, *, check: bool = True) -> redis.Redis:
                 password=url.password,
                 db=db,
                 **options,
+                **over_tls,
             )
         else:
-            client = redis.Redis.from_url(settings.redis_url, **options)
+            client = redis.Redis.from_url(settings.redis_url, **options, **tls)
     except ValueError as exc:
         raise BrokerError(
             f"NEWSWIRE_REDIS_URL={redact_url(settings.redis_url)!r} is not a usable Redis URL: "

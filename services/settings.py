@@ -30,7 +30,7 @@ class _Group(BaseModel):
 
 
 class RedisSettings(_Group):
-    """Where Redis is, and how hard each publish waits for its replicas."""
+    """Where Redis is, how to reach it over TLS, and how hard each publish waits for replicas."""
 
     redis_url: str = "redis://localhost:6379/0"
     """Redis holding the streams and the seen set (with Sentinel: only its password and database
@@ -39,6 +39,17 @@ class RedisSettings(_Group):
     """Comma list of Sentinel `host:port`; when set, every part finds the master through them."""
     redis_sentinel_master: str = "mymaster"
     """The master's name in the sentinels' configuration."""
+    redis_ca_file: str = ""
+    """With a `rediss://` URL: the CA certificates (PEM) that Redis's certificate must chain to;
+    empty: the system's. The certificate is always verified, host name included, unless
+    `NEWSWIRE_REDIS_TLS_INSECURE` says otherwise."""
+    redis_cert_file: str = ""
+    """With `rediss://`: a client certificate (PEM), for a Redis that asks for one."""
+    redis_key_file: str = ""
+    """The client certificate's private key (PEM)."""
+    redis_tls_insecure: bool = False
+    """Accept a Redis certificate that does not verify (a lab's self-signed one): never the
+    default; the connection is still encrypted, but anyone in the path can pose as Redis."""
     redis_wait_replicas: int = Field(
         default=0,
         ge=0,
@@ -58,6 +69,33 @@ class RedisSettings(_Group):
             if part.strip():
                 pairs.append((host.strip("[]"), int(port)))
         return pairs
+
+    @property
+    def redis_tls(self) -> dict[str, Any]:
+        """redis-py's TLS options for a `rediss://` URL (empty for plain redis://)."""
+        if not self.redis_url.startswith("rediss://"):
+            return {}
+        options: dict[str, Any] = {
+            "ssl_cert_reqs": "none" if self.redis_tls_insecure else "required",
+            "ssl_check_hostname": not self.redis_tls_insecure,
+        }
+        if self.redis_ca_file:
+            options["ssl_ca_certs"] = self.redis_ca_file
+        if self.redis_cert_file:
+            options |= {"ssl_certfile": self.redis_cert_file, "ssl_keyfile": self.redis_key_file}
+        return options
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> "RedisSettings":
+        if bool(self.redis_cert_file) != bool(self.redis_key_file):
+            raise ValueError(
+                "NEWSWIRE_REDIS_CERT_FILE and NEWSWIRE_REDIS_KEY_FILE go together: set both"
+            )
+        for name in ("redis_ca_file", "redis_cert_file", "redis_key_file"):
+            path = getattr(self, name)
+            if path and not Path(path).is_file():
+                raise ValueError(f"NEWSWIRE_{name.upper()}={path!r}: no such file")
+        return self
 
     @field_validator("redis_sentinels")
     @classmethod

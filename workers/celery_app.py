@@ -1,5 +1,6 @@
 """The Celery app, configured for this workload from the one Settings object."""
 
+import ssl
 import warnings
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,21 @@ def broker(settings: Settings) -> tuple[str, type, dict[str, Any]]:
     db = url.path.strip("/") or "0"
     urls = ";".join(f"sentinel://{auth}{host}:{port}/{db}" for host, port in settings.sentinels)
     return urls, SentinelTransport, {"master_name": settings.redis_sentinel_master}
+
+
+def kombu_tls(settings: Settings) -> dict[str, Any]:
+    """The broker's TLS options (kombu takes the ssl module's names), empty without TLS."""
+    tls = settings.redis_tls
+    if not tls:
+        return {}
+    options: dict[str, Any] = {
+        "ssl_cert_reqs": ssl.CERT_NONE if settings.redis_tls_insecure else ssl.CERT_REQUIRED,
+        "ssl_check_hostname": tls["ssl_check_hostname"],
+    }
+    for name in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile"):
+        if name in tls:
+            options[name] = tls[name]
+    return options
 
 
 def make_app(settings: Settings) -> Celery:
@@ -55,6 +71,8 @@ def make_app(settings: Settings) -> Celery:
             "unacked_restore_throttle": 1,
             **sentinel_options,
         },
+        # rediss://: kombu verifies Redis's certificate as every other client does.
+        broker_use_ssl=kombu_tls(settings) or None,
         broker_connection_retry_on_startup=True,
         # Keep reconnecting for as long as it takes: the consumer watchdog, not a retry
         # count, decides when a worker has been unable to consume for too long.

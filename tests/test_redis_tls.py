@@ -1,0 +1,152 @@
+"""TLS to Redis: `rediss://` verified against a CA by default, a client certificate when
+Redis asks for one, an unverified connection only when explicitly allowed; for the services'
+own clients and for a real Celery worker."""
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from newswire.services.broker import open_redis
+from newswire.services.errors import BrokerError
+from newswire.services.polling.registry import Registry
+from newswire.services.settings import Settings
+from pydantic import ValidationError
+
+from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.pipeline import stream
+from tests.support.processes import Processes, stack_env, wait_for
+from tests.support.redis_server import RedisServer, free_port
+from tests.support.site import Site
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    binary = shutil.which("openssl")
+    assert binary, "openssl is required: `apt-get install openssl`"
+    subprocess.run([binary, *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CA, a server certificate for 127.0.0.1 signed by it, a client certificate, and a
+    self-signed certificate no one trusts."""
+    d = tmp_path_factory.mktemp("pki")
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.crt", "-days", "2", "-subj", "/CN=newswire test CA", cwd=d)  # fmt: skip
+    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name in ("server", "client"):
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
+                f"{name}.csr", "-subj", f"/CN={name}", cwd=d)  # fmt: skip
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", "-extfile", "san.ext",
+                cwd=d)  # fmt: skip
+    # Signed by the CA, but for another host: the host name check must refuse it.
+    (d / "elsewhere.ext").write_text("subjectAltName=DNS:elsewhere.example\n")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "elsewhere.key", "-out",
+            "elsewhere.csr", "-subj", "/CN=elsewhere.example", cwd=d)  # fmt: skip
+    openssl("x509", "-req", "-in", "elsewhere.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "elsewhere.crt", "-days", "2", "-extfile",
+            "elsewhere.ext", cwd=d)  # fmt: skip
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out",
+            "other.crt", "-days", "2", "-subj", "/CN=someone else", cwd=d)  # fmt: skip
+    return d
+
+
+def tls_redis(
+    pki: Path, data: Path, auth_clients: str, cert: str = "server"
+) -> tuple[RedisServer, int]:
+    tls_port = free_port()
+    server = RedisServer(data, extra_args=[
+        "--tls-port", str(tls_port), "--tls-cert-file", str(pki / f"{cert}.crt"),
+        "--tls-key-file", str(pki / f"{cert}.key"), "--tls-ca-cert-file", str(pki / "ca.crt"),
+        "--tls-auth-clients", auth_clients,
+    ])  # fmt: skip
+    server.start()
+    return server, tls_port
+
+
+@pytest.fixture
+def tls(pki: Path, tmp_path: Path) -> Iterator[int]:
+    server, port = tls_redis(pki, tmp_path / "redis", "no")
+    yield port
+    server.stop()
+
+
+def test_rediss_verifies_the_certificate_against_the_ca(pki: Path, tls: int) -> None:
+    url = f"rediss://127.0.0.1:{tls}/0"
+    client = open_redis(Settings(redis_url=url, redis_ca_file=str(pki / "ca.crt")))
+    assert client.ping() and client.connection_pool.connection_class is redis.SSLConnection
+    client.close()
+    with pytest.raises(BrokerError, match="certificate verify failed"):
+        open_redis(Settings(redis_url=url))  # the system's CAs do not know ours
+    with pytest.raises(BrokerError, match="certificate verify failed"):
+        open_redis(Settings(redis_url=url, redis_ca_file=str(pki / "other.crt")))
+
+
+def test_the_host_name_is_checked_too(pki: Path, tmp_path: Path) -> None:
+    """A certificate the CA signed for another host is refused."""
+    server, port = tls_redis(pki, tmp_path / "redis", "no", cert="elsewhere")
+    try:
+        settings = Settings(redis_url=f"rediss://127.0.0.1:{port}/0",
+                            redis_ca_file=str(pki / "ca.crt"))  # fmt: skip
+        with pytest.raises(BrokerError, match=r"certificate verify failed.*(IP address|match)"):
+            open_redis(settings)
+    finally:
+        server.stop()
+
+
+def test_an_unverified_connection_only_when_explicitly_allowed(tls: int) -> None:
+    url = f"rediss://127.0.0.1:{tls}/0"
+    client = open_redis(Settings(redis_url=url, redis_tls_insecure=True))
+    assert client.ping()
+    client.close()
+
+
+def test_a_client_certificate_when_redis_asks_for_one(pki: Path, tmp_path: Path) -> None:
+    server, port = tls_redis(pki, tmp_path / "redis", "yes")
+    try:
+        url = f"rediss://127.0.0.1:{port}/0"
+        ca = str(pki / "ca.crt")
+        with pytest.raises(BrokerError):
+            open_redis(Settings(redis_url=url, redis_ca_file=ca))
+        client = open_redis(Settings(redis_url=url, redis_ca_file=ca,
+                                     redis_cert_file=str(pki / "client.crt"),
+                                     redis_key_file=str(pki / "client.key")))  # fmt: skip
+        assert client.ping()
+        client.close()
+    finally:
+        server.stop()
+
+
+def test_tls_settings_say_what_is_wrong(pki: Path) -> None:
+    with pytest.raises(ValidationError, match="go together"):
+        Settings(redis_url="rediss://h:1/0", redis_cert_file=str(pki / "client.crt"))
+    with pytest.raises(ValidationError, match="no such file"):
+        Settings(redis_url="rediss://h:1/0", redis_ca_file="/nonexistent/ca.pem")
+    assert Settings(redis_url="redis://h:1/0", redis_ca_file=str(pki / "ca.crt")).redis_tls == {}
+
+
+def test_a_real_worker_and_scheduler_over_tls(
+    pki: Path, tls: int, site: Site, tmp_path: Path
+) -> None:
+    """The Celery broker (kombu), the worker's services and the scheduler all on rediss://."""
+    page = site.add("/news/tls.html", article_page("Over TLS", paragraphs("Over TLS", 6)))
+    feed = site.add("/rss.xml", rss2([item(page, "Over TLS")]), "application/rss+xml")
+    settings = Settings(redis_url=f"rediss://127.0.0.1:{tls}/0",
+                        redis_ca_file=str(pki / "ca.crt"))  # fmt: skip
+    client = open_redis(settings)
+    Registry(client).add(feed, 600)
+    env = stack_env(settings.redis_url, site, NEWSWIRE_REDIS_CA_FILE=str(pki / "ca.crt"))
+    procs = Processes(env, tmp_path)
+    try:
+        procs.worker("tls")
+        procs.scheduler()
+        wait_for(lambda: client.xlen("newswire:articles") >= 1, 60, "the story over TLS")
+        [article] = stream(client)
+        assert article.title == "Over TLS" and article.extraction == "full"
+    finally:
+        procs.stop_all()
+        print(procs.logs())
+        client.close()
