@@ -61,6 +61,37 @@ def simulate(
     return Outcome(latencies, polls, missed)
 
 
+@dataclass
+class Row:
+    name: str
+    feeds: int
+    adaptive: bool
+    p50: float
+    p95: float
+    polls_per_day: float
+    missed: int
+
+
+def run(days: float, seed: int, policy: Learning) -> tuple[list[Row], dict[bool, float]]:
+    """One row per class and schedule, and each schedule's polls per second."""
+    rng = random.Random(seed)
+    rows, totals = [], {False: 0, True: 0}
+    for name, gap, n in CLASSES:
+        for adaptive in (False, True):
+            lat: list[float] = []
+            polls = missed = 0
+            for _ in range(n):
+                got = simulate(stories(gap, days, rng), days, adaptive, rng, policy)
+                lat += got.latencies
+                polls += got.polls
+                missed += got.missed
+            totals[adaptive] += polls
+            q = statistics.quantiles(lat, n=20) if len(lat) > 1 else [0.0] * 19
+            rows.append(Row(name, n, adaptive, statistics.median(lat), q[18], polls / n / days,
+                            missed))  # fmt: skip
+    return rows, {k: v / (days * 86400) for k, v in totals.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=float, default=7)
@@ -68,7 +99,6 @@ def main() -> None:
     parser.add_argument("--max-interval", type=int, default=Learning().maximum)
     parser.add_argument("--fraction", type=float, default=Learning().fraction)
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     policy = Learning(Learning().minimum, args.max_interval, args.fraction)
     print(
         f"{sum(n for *_, n in CLASSES)} feeds, {args.days:g} simulated days; adaptive: "
@@ -76,25 +106,15 @@ def main() -> None:
     )
     print("| class | feeds | schedule | p50 latency | p95 latency | polls/feed/day |")
     print("| --- | --- | --- | --- | --- | --- |")
-    totals = {False: 0, True: 0}
-    for name, gap, n in CLASSES:
-        for adaptive in (False, True):
-            lat: list[float] = []
-            polls = missed = 0
-            for _ in range(n):
-                got = simulate(stories(gap, args.days, rng), args.days, adaptive, rng, policy)
-                lat += got.latencies
-                polls += got.polls
-                missed += got.missed
-            totals[adaptive] += polls
-            q = statistics.quantiles(lat, n=20) if len(lat) > 1 else [0.0] * 19
-            label = "adaptive" if adaptive else "fixed 15 min"
-            print(
-                f"| {name} | {n} | {label} | {statistics.median(lat):.0f} s | {q[18]:.0f} s "
-                f"| {polls / n / args.days:.1f}{f' ({missed} missed)' if missed else ''} |"
-            )
-    seconds = args.days * 86400
-    print(f"\npolls/s: fixed {totals[False] / seconds:.2f}, adaptive {totals[True] / seconds:.2f}")
+    rows, per_second = run(args.days, args.seed, policy)
+    for r in rows:
+        label = "adaptive" if r.adaptive else "fixed 15 min"
+        missed = f" ({r.missed} missed)" if r.missed else ""
+        print(
+            f"| {r.name} | {r.feeds} | {label} | {r.p50:.0f} s | {r.p95:.0f} s "
+            f"| {r.polls_per_day:.1f}{missed} |"
+        )
+    print(f"\npolls/s: fixed {per_second[False]:.2f}, adaptive {per_second[True]:.2f}")
 
 
 if __name__ == "__main__":
