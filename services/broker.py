@@ -41,11 +41,15 @@ def open_redis(settings: Settings, *, check: bool = True) -> redis.Redis:
             db = int(url.path.strip("/") or 0)
             # rediss://: TLS to the sentinels and to the master they name, verified alike.
             over_tls = {"ssl": True, **tls} if tls else {}
+            timeouts = {
+                "socket_connect_timeout": CONNECT_TIMEOUT,
+                "socket_timeout": CONNECT_TIMEOUT,
+            }
             sentinel = Sentinel(  # type: ignore[no-untyped-call]
                 settings.sentinels,
-                socket_connect_timeout=CONNECT_TIMEOUT,
-                socket_timeout=CONNECT_TIMEOUT,
-                sentinel_kwargs=over_tls or None,
+                **timeouts,
+                # Given at all, sentinel_kwargs replace the socket options it would copy.
+                sentinel_kwargs={**timeouts, **over_tls} if over_tls else None,
             )
             client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
                 settings.redis_sentinel_master,
