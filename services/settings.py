@@ -50,10 +50,7 @@ class RedisSettings(_Group):
     redis_tls_insecure: bool = False
     """Accept a Redis certificate that does not verify (a lab's self-signed one): never the
     default; the connection is still encrypted, but anyone in the path can pose as Redis."""
-    redis_wait_replicas: int = Field(
-        default=0,
-        ge=0,
-    )
+    redis_wait_replicas: int = Field(default=0, ge=0)
     """After each publish, wait until this many replicas have it (`WAIT`); 0 = do not wait."""
     redis_wait_timeout_ms: int = Field(default=1000, ge=1)
     """Longest such wait; fewer replicas in time is logged, not an error."""
@@ -123,27 +120,14 @@ class StreamSettings(_Group):
     """Stream that receives one entry per Article."""
     rejected_stream: str = "newswire:rejected"
     """Stream of refused links, with the reason."""
-    stream_maxlen: int = Field(
-        default=1_000_000,
-        ge=1000,
-    )
+    stream_maxlen: int = Field(default=1_000_000, ge=1000)
     """Approximate cap on stream length (`XADD MAXLEN ~`)."""
-    stream_max_age_hours: float = Field(
-        default=0,
-        ge=0,
-    )
+    stream_max_age_hours: float = Field(default=0, ge=0)
     """Also trim entries older than this (`XTRIM MINID`); 0 = off."""
-    stream_entry_max_bytes: int = Field(
-        default=1_000_000,
-        ge=64 * 1024,
-        le=64 * 1024 * 1024,
-    )
+    stream_entry_max_bytes: int = Field(default=1_000_000, ge=64 * 1024, le=64 * 1024 * 1024)
     """No stream entry (Article or rejected link) is larger: fields are cut to fit, each cut listed
     in the Article's `truncated`."""
-    seen_ttl_days: int = Field(
-        default=90,
-        ge=1,
-    )
+    seen_ttl_days: int = Field(default=90, ge=1)
     """How long a story stays known (its links, body hash and version), whatever the stream's
     trimming."""
     article_schema_version: Literal[1, 2] = 2
@@ -156,10 +140,7 @@ class IdentitySettings(_Group):
 
     cluster_window_days: int = Field(default=3, ge=1, le=30)
     """How long a story's near-duplicate bands stay, i.e. how far back a copy finds its cluster."""
-    update_window_hours: float = Field(
-        default=48,
-        ge=0,
-    )
+    update_window_hours: float = Field(default=48, ge=0)
     """A story is re-fetched for a new version only this long after it was first published; 0 =
     never."""
     updates_per_poll: int = Field(default=10, ge=0)
@@ -175,11 +156,7 @@ class FetchSettings(_Group):
     """Seconds to establish a connection."""
     fetch_read_timeout: float = Field(default=10.0, gt=0)
     """Seconds a single read may wait."""
-    fetch_deadline: float = Field(
-        default=20.0,
-        gt=0,
-        le=120,
-    )
+    fetch_deadline: float = Field(default=20.0, gt=0, le=120)
     """Total seconds for one fetch, redirects included, held by the clock whatever the server
     does."""
     fetch_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
@@ -194,18 +171,11 @@ class FetchSettings(_Group):
     """Obey robots.txt for article and sitemap fetches (a feed's option overrides it)."""
     robots_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     """How long a site's robots.txt is cached (in Redis, for all workers)."""
-    host_rate: float = Field(
-        default=2.0,
-        gt=0,
-    )
+    host_rate: float = Field(default=2.0, gt=0)
     """Article fetches per second per host, shared by all workers."""
     host_burst: int = Field(default=5, ge=1)
     """Burst allowed above that rate."""
-    host_max_hold_seconds: float = Field(
-        default=3600.0,
-        ge=1,
-        le=86400,
-    )
+    host_max_hold_seconds: float = Field(default=3600.0, ge=1, le=86400)
     """The longest a `Retry-After` holds all fetches to one server (host and port)."""
 
     @property
@@ -227,11 +197,7 @@ class SourceSettings(_Group):
     """Authors kept per entry (200 characters each)."""
     feed_max_tags: int = Field(default=50, ge=1)
     """Tags kept per entry (200 characters each)."""
-    sitemap_window_days: float = Field(
-        default=2.0,
-        gt=0,
-        le=365,
-    )
+    sitemap_window_days: float = Field(default=2.0, gt=0, le=365)
     """Sitemap URLs (and child sitemaps) older than this are not entries."""
     env_secret_prefixes: str = "FEED_"
     """Comma list: `env:NAME` in feed options reads only names with these prefixes, never
@@ -245,11 +211,7 @@ class SourceSettings(_Group):
 class PollingSettings(_Group):
     """When feeds are polled, and how the scheduler claims them."""
 
-    poll_interval: int = Field(
-        default=900,
-        ge=1,
-        le=MAX_INTERVAL,
-    )
+    poll_interval: int = Field(default=900, ge=1, le=MAX_INTERVAL)
     """Seconds between polls of a feed registered with no interval, until its first poll; from
     then on the interval is learned from the feed's own publishing (docs/sources.md)."""
     poll_min_interval: int = Field(default=10, ge=1, le=MAX_INTERVAL)
@@ -259,17 +221,10 @@ class PollingSettings(_Group):
     """The longest interval a feed learns: a feed silent for weeks is still asked this often."""
     poll_gap_fraction: float = Field(default=0.5, gt=0, le=1)
     """A learned interval aims at this share of the feed's expected gap between stories."""
-    feed_max_wait_seconds: float = Field(
-        default=86400.0,
-        ge=60,
-        le=30 * 86400,
-    )
+    feed_max_wait_seconds: float = Field(default=86400.0, ge=60, le=30 * 86400)
     """The furthest a server's `Retry-After`, `Cache-Control: max-age` or `<ttl>` can push one
     feed's next poll (see [Caps](sources.md#caps-on-what-servers-and-feeds-say))."""
-    poll_claim_seconds: float = Field(
-        default=120.0,
-        ge=10,
-    )
+    poll_claim_seconds: float = Field(default=120.0, ge=10)
     """A feed claimed for polling is not claimed again for this long unless its poll reschedules it
     first."""
     scheduler_tick: float = Field(default=1.0, gt=0)
@@ -289,9 +244,7 @@ class ArchiveSettings(_Group):
     """Where the page archive lives."""
     archive_ttl_days: int = Field(default=7, ge=1)
     """Archived pages older than this are removed."""
-    data_dir: str = Field(
-        default_factory=default_data_dir,
-    )
+    data_dir: str = Field(default_factory=default_data_dir)
     """Where `newswire up` keeps its private Redis, and the page archive by default."""
 
     @property
@@ -302,30 +255,18 @@ class ArchiveSettings(_Group):
 class WorkerSettings(_Group):
     """Celery workers: retries, redelivery, stalls, counters."""
 
-    entry_retries: int = Field(
-        default=3,
-        ge=0,
-    )
+    entry_retries: int = Field(default=3, ge=0)
     """Transient page failures retried before falling back to the feed's text."""
     visibility_timeout: int = Field(default=50, ge=5)
     """Seconds before a dead worker's unacked task is handed out again; must exceed the task time
     limit (`NEWSWIRE_FETCH_DEADLINE` + 20)."""
-    entry_redeliver_seconds: float = Field(
-        default=600.0,
-        ge=10,
-    )
+    entry_redeliver_seconds: float = Field(default=600.0, ge=10)
     """An entry handed on by a poll and not settled this long after (retries push it back) is
     enqueued again."""
-    worker_stall_seconds: float = Field(
-        default=90.0,
-        ge=5,
-    )
+    worker_stall_seconds: float = Field(default=90.0, ge=5)
     """A worker whose task consumer has not consumed for this long is `stalled`: it says so for 5
     s, then exits (code 70) for its supervisor to replace it."""
-    metrics_flush_seconds: float = Field(
-        default=1.0,
-        ge=0,
-    )
+    metrics_flush_seconds: float = Field(default=1.0, ge=0)
     """Workers write their counters to Redis at most this often (0: after every entry)."""
     task_events: bool = False
     """Send Celery task events from the start (Flower turns them on by itself)."""
