@@ -187,3 +187,16 @@ def test_the_tree_holds_no_symbolic_links() -> None:
         dirs[:] = [d for d in dirs if d not in skip and not d.endswith(".egg-info")]
         links += [Path(folder, n) for n in dirs + files if Path(folder, n).is_symlink()]
     assert links == []
+
+
+def test_modules_and_classes_stay_small() -> None:
+    """No module over 400 lines and no class over 200: a stage that grows past them is split
+    into modules of its package."""
+    for layer in ("services", "workers", "schemas"):
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            assert text.count("\n") <= 400, f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines"
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.ClassDef):
+                    size = (node.end_lineno or node.lineno) - node.lineno + 1
+                    assert size <= 200, f"{path.relative_to(ROOT)}: class {node.name}, {size} lines"
