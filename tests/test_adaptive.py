@@ -307,3 +307,14 @@ def test_api_feeds_shows_each_schedule(
         assert feed["learned_from"] == "the gaps between its newest stories"
         code, _headers, body = get(base + "/api/feeds?limit=0")
         assert code == 422
+
+
+def test_status_shows_how_often_feeds_are_polled(
+    redis_server: RedisServer, redis_client: redis.Redis
+) -> None:
+    registry = Registry(redis_client)
+    registry.add("https://a.example/rss", 600)
+    learned = registry.add("https://b.example/rss")
+    registry.save(learned.model_copy(update={"interval": 10, "expected_gap": 20.0}))
+    shown = newswire("status", env={"NEWSWIRE_REDIS_URL": redis_server.url})
+    assert "polled every: ≤30s 1, ≤15m 1 (1 learning their interval)" in shown.stdout, shown.stdout

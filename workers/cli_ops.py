@@ -42,7 +42,7 @@ from newswire.workers.cli_output import (
     print_table,
 )
 from newswire.workers.runtime import load_settings
-from newswire.workers.timefmt import ago
+from newswire.workers.timefmt import ago, span
 
 
 def cmd_tail(args: TailArgs) -> int:
@@ -118,8 +118,8 @@ def cmd_status(args: StatusArgs) -> int:
         + restarts
     )
     for stream in status.streams:
-        span = f"{ago(stream.first_entry_at, now)} .. {ago(stream.last_entry_at, now)}"
-        print(f"\nstream {stream.name}: {stream.length} entries ({span}), "
+        window = f"{ago(stream.first_entry_at, now)} .. {ago(stream.last_entry_at, now)}"
+        print(f"\nstream {stream.name}: {stream.length} entries ({window}), "
               f"{sum(stream.per_minute)} in the last hour")  # fmt: skip
         if stream.groups:
             print_table([("GROUP", "CONSUMERS", "PENDING", "LAG")] + [
@@ -129,6 +129,12 @@ def cmd_status(args: StatusArgs) -> int:
     f = status.feeds
     print(f"\nfeeds {f.total}: {f.healthy} healthy, {f.backing_off} backing off, "
           f"{f.failing} failing, {f.disabled} disabled")  # fmt: skip
+    if f.intervals and any(f.intervals.values()):
+        spread = ", ".join(
+            f"{'over 6h' if bound == '+Inf' else '≤' + span(float(bound))} {n}"
+            for bound, n in f.intervals.items() if n
+        )  # fmt: skip
+        print(f"  polled every: {spread} ({f.adaptive} learning their interval)")
     if f.worst:
         print_table([("FEED", "HEALTH", "ERRORS", "LAST ERROR", "NEXT ATTEMPT")] + [
             (p.url, p.health, str(p.error_count), p.last_error or "", ago(p.next_attempt, now))
