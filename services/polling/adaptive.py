@@ -75,17 +75,17 @@ def learn(state: FeedState, seen: Observation, now: float, policy: Learning) -> 
     previous = state.expected_gap
     dated = dated_gap(believable, now)
     observed: float | None = None
-    why = ""
+    silence = False
+    why = "no new evidence: the gap believed so far"
     if dated is not None and (seen.new or previous is None):
         observed, why = dated, "the gaps between its newest stories"
     elif seen.new and state.last_polled is not None:
         observed, why = (now - state.last_polled) / seen.new, "its new stories per poll"
     elif not seen.new and newest is not None and now - newest > (previous or 0.0):
-        observed, why = now - newest, "the silence since its newest story"
+        observed, why, silence = now - newest, "the silence since its newest story", True
     if observed is None:
         gap = previous if previous is not None else float(state.interval) / policy.fraction
-        why = why or "no new evidence: the gap believed so far"
-    elif previous is None or why.startswith("the silence"):
+    elif previous is None or silence:
         # A silence longer than the gap believed is the gap's lower bound by itself: taken
         # whole, so a feed that stopped publishing slows down by half again each poll.
         gap = observed
