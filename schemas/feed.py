@@ -288,3 +288,9 @@ class FeedState(BaseModel):
     format: str | None = Field(
         default=None, description="The kind the last poll found: rss20, atom10, json11, sitemap..."
     )
+
+    @property
+    def polled_every(self) -> int:
+        """Seconds between polls as scheduled: the interval, or the server's TTL/max-age
+        when that is longer."""
+        return max(self.interval, self.min_interval or 0)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import redis
 from newswire.services.settings import Settings
+from newswire.workers.runtime import Runtime, build_runtime
 
 from tests.support.processes import Processes, stack_env
 from tests.support.redis_server import RedisServer
@@ -72,3 +73,11 @@ def procs(
     yield p
     p.stop_all()
     print(p.logs())
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    """The services of one worker process, built from the test's settings, in this process."""
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()

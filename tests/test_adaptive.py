@@ -4,7 +4,6 @@ never below what the server asked; an identical feed body costs no parse."""
 import itertools
 import statistics
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -17,8 +16,7 @@ from newswire.services.polling.adaptive import Learning, Observation, dated_gap
 from newswire.services.polling.poller import poll_feed
 from newswire.services.polling.registry import Registry
 from newswire.services.polling.schedule import PollResult, after_poll
-from newswire.services.settings import Settings
-from newswire.workers.runtime import Runtime, build_runtime
+from newswire.workers.runtime import Runtime
 
 from tests.support.pages import item, rss2
 from tests.support.pipeline import stream
@@ -136,13 +134,6 @@ def test_registering_without_an_interval_learns_one(redis_client: redis.Redis) -
     assert stored is not None and stored.interval == 300
     assert not registry.add("https://a.example/rss").adaptive  # and it stays fixed
     assert registry.add("https://a.example/rss", learn=True).adaptive  # until asked to learn
-
-
-@pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = build_runtime(settings)
-    yield rt
-    rt.close()
 
 
 def test_an_identical_body_without_validators_costs_no_parse(

@@ -1,6 +1,6 @@
 """One poll of a registered feed, in process: moves, gone feeds, and validators saved last."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import redis
@@ -9,20 +9,12 @@ from newswire.services.errors import BrokerError
 from newswire.services.fetch.politeness import HostLimiter
 from newswire.services.polling.poller import TIME_LIMIT, poll_feed, record_failure
 from newswire.services.polling.registry import Registry
-from newswire.services.settings import Settings
-from newswire.workers.runtime import Runtime, build_runtime
+from newswire.workers.runtime import Runtime
 
 from tests.support.pages import item, rss2
 from tests.support.site import Route, Site
 
 NOW = 1_800_000_000.0
-
-
-@pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = build_runtime(settings)
-    yield rt
-    rt.close()
 
 
 def poll(

@@ -36,7 +36,7 @@ def span(seconds: float) -> str:
 def every(feed: FeedState) -> str:
     """How often a feed is polled: '900s', or for a learned interval '10s (learned, a story
     every ~20s)'."""
-    interval = max(feed.interval, feed.min_interval or 0)
+    interval = feed.polled_every
     if not feed.adaptive:
         return f"{interval}s"
     if feed.expected_gap is None:

@@ -204,7 +204,7 @@ class StatusReader:
             for h in ("healthy", "backing_off", "failing", "disabled")
         }
         polled = [now - f.last_polled for f in feeds if f.enabled and f.last_polled]
-        intervals = [max(f.interval, f.min_interval or 0) for f in feeds if f.enabled]
+        intervals = [f.polled_every for f in feeds if f.enabled]
         worst = sorted(
             (f for f in feeds if health[f.id] != "healthy"), key=lambda f: (-f.error_count, f.url)
         )
@@ -242,7 +242,7 @@ class StatusReader:
                     health=feed_health(f),
                     kind=f.format,
                     adaptive=f.adaptive,
-                    interval=max(f.interval, f.min_interval or 0),
+                    interval=f.polled_every,
                     expected_gap=f.expected_gap,
                     learned_from=f.learned_from,
                     last_polled=f.last_polled,
