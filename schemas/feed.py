@@ -77,6 +77,12 @@ class ParsedFeed(BaseModel):
     sitemaps: list[str] = Field(
         default_factory=list, description="A sitemap index's child sitemaps (recent ones)."
     )
+    hubs: list[str] = Field(
+        default_factory=list, description="WebSub hubs the feed names (rel=hub links, `hubs`)."
+    )
+    self_url: str | None = Field(
+        default=None, description="The feed's own address as it states it (rel=self, `feed_url`)."
+    )
 
 
 class FeedOptions(BaseModel):
@@ -288,6 +294,11 @@ class FeedState(BaseModel):
     format: str | None = Field(
         default=None, description="The kind the last poll found: rss20, atom10, json11, sitemap..."
     )
+    hub: str | None = Field(default=None, description="The WebSub hub the feed names, if any.")
+    topic: str | None = Field(
+        default=None, description="The feed's WebSub topic (its rel=self), with a hub."
+    )
+    site_url: str | None = Field(default=None, description="The site the feed says it is of.")
 
     @property
     def polled_every(self) -> int:

@@ -50,6 +50,22 @@ def pending_due(prefix: str) -> str:
     return f"{prefix}:pending:due"
 
 
+# -- WebSub push ------------------------------------------------------------------------------
+def websub(prefix: str, feed_id: str) -> str:
+    """Hash: one feed's WebSub subscription (services/push/subscriptions.py)."""
+    return f"{prefix}:websub:{feed_id}"
+
+
+def websub_due(prefix: str) -> str:
+    """Sorted set: feed id -> when its subscription is next acted on (asked, renewed, retried)."""
+    return f"{prefix}:websub:due"
+
+
+def websub_rate(prefix: str, feed_id: str, minute: int) -> str:
+    """Counter of pushes received for one feed in one minute."""
+    return f"{prefix}:websub:rate:{feed_id}:{minute}"
+
+
 # -- fetching --------------------------------------------------------------------------------
 def host_limits(prefix: str, host: str) -> tuple[str, str, str]:
     """A host's token bucket, its back-off deadline (Retry-After) and its crawl delay."""

@@ -24,6 +24,9 @@ ROBOTS = "robots_disallowed"  # label: kind (page|sitemap): fetches robots.txt r
 INTERNAL_ERRORS = "internal_errors"  # label: where (poll), kind (the exception's type)
 CUTS = "field_cuts"  # label: field (body|link|image|...): a field cut to fit a stream entry
 CAPPED = "server_hints_capped"  # label: hint (retry_after|max_age|ttl|host_hold)
+PUSHES = "websub_pushes"  # label: outcome (fat|light|unsigned|bad_signature|too_large|...)
+INTENTS = "websub_verifications"  # label: mode (subscribe|unsubscribe|denied), result
+HUB_REQUESTS = "websub_requests"  # label: mode (subscribe|unsubscribe), result
 
 
 @dataclass(frozen=True)

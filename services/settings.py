@@ -289,6 +289,33 @@ class MonitorSettings(_Group):
     """Basic-auth password for the monitor (user `NEWSWIRE_MONITOR_USER`, default `newswire`)."""
 
 
+class WebSubSettings(_Group):
+    """WebSub push: where hubs reach the callback receiver (`newswire websub`), and its limits."""
+
+    websub_public_url: str = ""
+    """Public base URL at which hubs reach the receiver (`https://news.example.com`); the callback
+    is `<this>/websub/<feed>.<token>`. Empty: no feed is subscribed, every feed is polled."""
+    websub_host: str = "127.0.0.1"
+    """Address `newswire websub` listens on (behind a reverse proxy that terminates TLS)."""
+    websub_port: int = Field(default=8788, ge=0, le=65535)
+    """Port of `newswire websub`."""
+    websub_lease_seconds: int = Field(default=864000, ge=300, le=MAX_INTERVAL)
+    """Lease asked of hubs (10 days); renewed before it ends."""
+    websub_poll_interval: int = Field(default=3600, ge=60, le=MAX_INTERVAL)
+    """A feed pushed to us is still polled, as a safety net, at least this far apart."""
+    websub_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    """Largest push accepted; a longer body is refused (413) unread."""
+    websub_pushes_per_minute: int = Field(default=60, ge=1)
+    """Pushes accepted per topic per minute; more are refused (429)."""
+
+    @field_validator("websub_public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and (not value.startswith(("https://", "http://")) or "?" in value):
+            raise ValueError("must be an http(s):// base URL without a query")
+        return value.rstrip("/")
+
+
 GROUPS: tuple[type[_Group], ...] = (
     RedisSettings,
     StreamSettings,
@@ -299,10 +326,12 @@ GROUPS: tuple[type[_Group], ...] = (
     ArchiveSettings,
     WorkerSettings,
     MonitorSettings,
+    WebSubSettings,
 )
 
 
 class Settings(
+    WebSubSettings,
     MonitorSettings,
     WorkerSettings,
     ArchiveSettings,

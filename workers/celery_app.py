@@ -14,6 +14,8 @@ from newswire.workers.transport import SentinelTransport, Transport
 
 POLL_TASK = "newswire.poll_feed"
 ENTRY_TASK = "newswire.process_entry"
+PUSH_TASK = "newswire.take_push"  # a hub's fat ping
+SUBSCRIBE_TASK = "newswire.websub_act"  # subscribe, renew or unsubscribe one feed
 
 
 def broker(settings: Settings) -> tuple[str, type, dict[str, Any]]:
@@ -46,7 +48,13 @@ def kombu_tls(settings: Settings) -> dict[str, Any]:
 def make_app(settings: Settings) -> Celery:
     url, transport, sentinel_options = broker(settings)
     app = Celery(
-        "newswire", broker=url, include=["newswire.workers.tasks", "newswire.workers.heartbeat"]
+        "newswire",
+        broker=url,
+        include=[
+            "newswire.workers.tasks",
+            "newswire.workers.push_tasks",
+            "newswire.workers.heartbeat",
+        ],
     )
     app.conf.update(
         # Our transport: kombu's Redis transport without its lost-consumer bug.
@@ -77,7 +85,12 @@ def make_app(settings: Settings) -> Celery:
         # Keep reconnecting for as long as it takes: the consumer watchdog, not a retry
         # count, decides when a worker has been unable to consume for too long.
         broker_connection_max_retries=None,
-        task_routes={POLL_TASK: {"queue": FEEDS_QUEUE}, ENTRY_TASK: {"queue": ARTICLES_QUEUE}},
+        task_routes={
+            POLL_TASK: {"queue": FEEDS_QUEUE},
+            PUSH_TASK: {"queue": FEEDS_QUEUE},
+            SUBSCRIBE_TASK: {"queue": FEEDS_QUEUE},
+            ENTRY_TASK: {"queue": ARTICLES_QUEUE},
+        },
         task_default_queue=ARTICLES_QUEUE,
         # Task events cost three publishes per task; `newswire status` does not need them
         # (heartbeats), and Flower turns them on in running workers by itself

@@ -83,6 +83,12 @@ class MonitorArgs:
 
 
 @dataclass(frozen=True)
+class WebSubArgs:
+    host: str | None
+    port: int | None
+
+
+@dataclass(frozen=True)
 class DeadArgs:
     json: bool
     count: int

@@ -14,6 +14,7 @@ from newswire.schemas.feed import FeedOptions
 from newswire.services.errors import ConfigError, FetchError, RefusedURL
 from newswire.services.fetch.client import Fetcher
 from newswire.services.polling.registry import Registry
+from newswire.services.push.subscriptions import Subscriptions
 from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
 from newswire.services.sources.discover import discover
@@ -102,8 +103,16 @@ def cmd_feeds_add(args: FeedsAddArgs) -> int:
 
 
 def cmd_feeds_remove(args: FeedsRemoveArgs) -> int:
-    _client, registry = _registry(load_settings())
-    missing = [url for url in args.urls if not registry.remove(url)]
+    settings = load_settings()
+    client, registry = _registry(settings)
+    subscriptions = Subscriptions(client, settings.key_prefix)
+    missing = []
+    for url in args.urls:
+        if not registry.remove(url):
+            missing.append(url)
+        elif subscriptions.get(fid := registry.resolve(url)) is not None:
+            # The scheduler's next sweep asks the hub to stop pushing it.
+            subscriptions.act_soon(fid, time.time())
     for url in missing:
         print(f"newswire: {redact_url(url)} was not registered", file=sys.stderr)
     return EXIT_OK if not missing else 1

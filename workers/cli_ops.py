@@ -1,4 +1,5 @@
-"""Watching newswire from the command line: tail, status, dead letters, ping, the monitor."""
+"""Watching newswire from the command line: tail, status, dead letters, ping, the monitor, the
+WebSub receiver."""
 
 import argparse
 import contextlib
@@ -31,6 +32,7 @@ from newswire.workers.cli_args import (
     StatusArgs,
     StoryArgs,
     TailArgs,
+    WebSubArgs,
     bind,
 )
 from newswire.workers.cli_output import (
@@ -189,6 +191,18 @@ def cmd_monitor(args: MonitorArgs) -> int:
     return EXIT_OK
 
 
+def cmd_websub(args: WebSubArgs) -> int:
+    from newswire.workers.websub import serve  # noqa: PLC0415
+
+    settings = load_settings()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    port = settings.websub_port if args.port is None else args.port
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(settings, args.host or settings.websub_host, port, stop)
+    return EXIT_OK
+
+
 def cmd_dead(args: DeadArgs) -> int:
     """List dead letters (entries a consumer group gave up on), or requeue them."""
     settings = load_settings()
@@ -309,6 +323,17 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     monitor.add_argument("--host", help="address to listen on (NEWSWIRE_MONITOR_HOST)")
     monitor.add_argument("--port", type=int, help="port (NEWSWIRE_MONITOR_PORT, default 8787)")
     bind(monitor, MonitorArgs, cmd_monitor)
+
+    websub = sub.add_parser(
+        "websub",
+        help="receive WebSub pushes: the callback hubs call (its own port, nothing else on it)",
+        description="Run the WebSub callback receiver: hubs verify subscriptions and push new "
+        "content to /websub/<feed>.<token>. Put it behind a reverse proxy that terminates TLS "
+        "at NEWSWIRE_WEBSUB_PUBLIC_URL; without that setting no feed is subscribed.",
+    )
+    websub.add_argument("--host", help="address to listen on (NEWSWIRE_WEBSUB_HOST)")
+    websub.add_argument("--port", type=int, help="port (NEWSWIRE_WEBSUB_PORT, default 8788)")
+    bind(websub, WebSubArgs, cmd_websub)
 
     dead = sub.add_parser(
         "dead",

@@ -20,6 +20,8 @@ from newswire.services.ingest.pipeline import Pipeline
 from newswire.services.metrics import Metrics
 from newswire.services.polling.pending import PendingLedger
 from newswire.services.polling.registry import Registry, feed_id
+from newswire.services.push.subscriber import Hubs, Subscriber
+from newswire.services.push.subscriptions import Subscriptions
 from newswire.services.settings import Settings
 from newswire.services.sources.kinds import SourceOptions
 from pydantic import ValidationError
@@ -54,6 +56,7 @@ class Runtime:
     registry: Registry
     limiter: HostLimiter
     pending: PendingLedger
+    subscriptions: Subscriptions
 
     _options: dict[str, tuple[float, FeedOptions | None]] = dataclasses.field(default_factory=dict)
 
@@ -70,6 +73,12 @@ class Runtime:
             self._options.clear()
         self._options[feed_url] = (now + OPTIONS_TTL, options)
         return options
+
+    def subscriber(self) -> Subscriber:
+        hubs = Hubs(self.settings.websub_public_url, self.settings.websub_lease_seconds)
+        return Subscriber(
+            self.subscriptions, self.registry, self.pipeline.fetcher, hubs, self.pipeline.metrics
+        )
 
     def close(self) -> None:
         if self.pipeline.metrics is not None:
@@ -105,4 +114,5 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     registry = Registry(client, settings.key_prefix, settings.poll_interval)
     pending = PendingLedger(client, settings.key_prefix, settings.entry_redeliver_seconds)
-    return Runtime(settings, client, pipeline, registry, limiter, pending)
+    subscriptions = Subscriptions(client, settings.key_prefix)
+    return Runtime(settings, client, pipeline, registry, limiter, pending, subscriptions)

@@ -20,9 +20,10 @@ from newswire.services.outage import Outage
 from newswire.services.polling.pending import PendingLedger
 from newswire.services.polling.registry import Registry
 from newswire.services.polling.schedule import DueQueue
+from newswire.services.push.subscriptions import Subscriptions
 from newswire.services.settings import Settings
 from newswire.services.sources.feedlist import DEFAULT_SECRET_PREFIXES, parse_feed_list
-from newswire.workers.celery_app import ENTRY_TASK, POLL_TASK
+from newswire.workers.celery_app import ENTRY_TASK, POLL_TASK, SUBSCRIBE_TASK
 from newswire.workers.stack import restarts_so_far
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 # the claim and the enqueue delays a feed by CLAIM_GRACE, and a poll task lost outright by the
 # longer claim; a poll still queued after it is enqueued twice, which dedup makes harmless.
 CLAIM_GRACE = 30.0
+# A subscription claimed for action is not claimed again for this long unless its task saves it.
+SUBSCRIPTION_LEASE = 600.0
 # Retries while Redis is away: half a second, up to two (a restarted Redis is used at once).
 REDIS_BACKOFF = Backoff(first=0.5, cap=2.0)
 
@@ -66,6 +69,7 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
         log.info("imported %d feeds from %s", count, settings.feeds_file)
     due = DueQueue(client, registry.due_key, keys.scheduler_leader(settings.key_prefix))
     pending = PendingLedger(client, settings.key_prefix, settings.entry_redeliver_seconds)
+    subscriptions = Subscriptions(client, settings.key_prefix)
     instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     lease_ms = int(max(5.0, settings.scheduler_tick * 5) * 1000)
     leading = False
@@ -80,6 +84,7 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
                 if is_leader:
                     tick(settings, app, due, time.time())
                     redeliver(settings, app, pending, time.time())
+                    resubscribe(settings, app, subscriptions, time.time())
                     client.hset(
                         keys.scheduler_heartbeat(settings.key_prefix),
                         mapping={
@@ -125,6 +130,17 @@ def redeliver(settings: Settings, app: Celery, pending: PendingLedger, now: floa
             )  # fmt: skip
     log.warning("enqueued %d overdue entries again (lost by the broker or a worker)", len(entries))
     return len(entries)
+
+
+def resubscribe(settings: Settings, app: Celery, subscriptions: Subscriptions, now: float) -> int:
+    """Enqueue the WebSub subscriptions due for action (ask, renew, retry, end); how many. A
+    claimed one whose task is lost comes back after SUBSCRIPTION_LEASE."""
+    claimed = subscriptions.claim(now, settings.scheduler_batch, SUBSCRIPTION_LEASE)
+    if claimed:
+        with app.producer_or_acquire() as producer:
+            for fid in claimed:
+                app.send_task(SUBSCRIBE_TASK, args=[fid], queue=FEEDS_QUEUE, producer=producer)
+    return len(claimed)
 
 
 def with_redis(call: Callable[[], int], stop: threading.Event, outage: Outage) -> int:

@@ -16,6 +16,7 @@ from newswire.services.outage import Outage
 from newswire.services.polling.adaptive import Learning
 from newswire.services.polling.poller import TIME_LIMIT, PollReport, record_failure
 from newswire.services.polling.poller import poll_feed as poll_service
+from newswire.services.polling.schedule import Pushed
 from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
 from newswire.workers.celery_app import ENTRY_TASK, POLL_TASK
@@ -100,6 +101,10 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
         return {"feed": feed_id, "skipped": "not registered or disabled"}
 
     seen_at = time.time()  # the end-to-end latency of the entries this poll finds starts here
+    # A feed that names a hub may be pushed to us: then it is polled only as a safety net.
+    sub = with_broker(lambda: rt.subscriptions.get(feed_id), rt.settings) if state.hub else None
+    until = sub.pushed_until(seen_at) if sub else None
+    pushed = Pushed(until, rt.settings.websub_poll_interval) if until else None
 
     def poll() -> PollReport:
         # One producer for the whole batch; no per-message retry wrapper (a failed publish
@@ -129,6 +134,7 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
                 pending=rt.pending,
                 max_wait=rt.settings.feed_max_wait_seconds,
                 learning=Learning.from_settings(rt.settings),
+                pushed=pushed,
             )
 
     try:
@@ -146,6 +152,12 @@ def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
             ),
             rt.settings,
         )
+    if rt.settings.websub_public_url and (report.hub, report.topic) != (
+        sub and sub.hub,
+        sub and sub.topic,
+    ):
+        # A hub found, changed or gone: the subscription is seen to by the next sweep.
+        with_broker(lambda: rt.subscriptions.act_soon(feed_id, time.time()), rt.settings)
     return {"feed": redact_url(report.url), "status": report.status, "new": report.enqueued}
 
 

@@ -29,6 +29,7 @@ from newswire.services.settings import Settings
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 CHUNK = 64 * 1024
+REPLY_BYTES = 64 * 1024  # of an answer to a POST, read at most
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,23 @@ class Fetcher:
                         exc.url, "deadline exceeded", kind=FetchKind.TIMEOUT
                     ) from None
                 raise
+
+    def post_form(self, url: str, form: dict[str, str]) -> FetchResult:
+        """POST `form` to `url` (a WebSub hub) through the same guard and deadline as any
+        fetch; no redirect is followed and at most 64 KiB of the answer is read. Any status
+        comes back: what it means is the caller's to say."""
+        settings = self._settings
+        with clock_limit(settings.fetch_deadline) as deadline:
+            check_url(url)
+            timeout = httpx.Timeout(
+                settings.fetch_read_timeout, connect=settings.fetch_connect_timeout
+            )
+            try:
+                with self._client.stream("POST", url, data=form, timeout=timeout) as resp:
+                    body = self._read_capped(url, resp, deadline, prefix=REPLY_BYTES)
+                    return FetchResult(url, resp.status_code, dict(resp.headers), body)
+            except Exception as exc:
+                raise fetch_error(url, exc) from None
 
     def _get(
         self,

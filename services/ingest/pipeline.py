@@ -88,6 +88,12 @@ class Pipeline:
         finally:
             self.meter.flush()
 
+    def read_pushed(
+        self, url: str, content: bytes, content_type: str | None, options: FeedOptions | None
+    ) -> ParsedFeed:
+        """A feed body a WebSub hub pushed (see FeedReader.parse_pushed)."""
+        return self.reader.parse_pushed(url, content, content_type, options)
+
     def fresh(self, entries: list[FeedEntry], now: float) -> list[FeedEntry]:
         """The entries worth a task (see Downloader.fresh)."""
         return self.downloader.fresh(entries, now)

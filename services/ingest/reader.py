@@ -74,6 +74,14 @@ class FeedReader:
             log.warning("feed %s cut to the size limits: %s", redact_url(url), "; ".join(feed.cuts))
         return result, feed
 
+    def parse_pushed(
+        self, url: str, content: bytes, content_type: str | None, options: FeedOptions | None
+    ) -> ParsedFeed:
+        """Content a WebSub hub pushed for the feed registered as `url`: parsed as that feed's
+        body would be (no child sitemap is fetched), its entries named after `url`."""
+        feed = parse_source(content, url, content_type, now=self._clock(), options=self.sources)
+        return with_feed_options(feed, options) if options is not None else feed
+
     def _parse(self, result: FetchResult) -> ParsedFeed:
         """Whatever kind of source the fetched bytes are; links resolve against the address
         after redirects."""

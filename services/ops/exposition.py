@@ -12,7 +12,10 @@ from newswire.services.metrics import (
     FETCHES,
     HISTOGRAM_PREFIX,
     HISTOGRAMS,
+    HUB_REQUESTS,
+    INTENTS,
     INTERNAL_ERRORS,
+    PUSHES,
     ROBOTS,
     Histogram,
     parse_field,
@@ -46,6 +49,20 @@ COUNTERS = {
     CAPPED: (
         "Server hints (Retry-After, max-age, ttl) capped by the settings, by hint.",
         ("hint",),
+    ),
+    PUSHES: (
+        "WebSub pushes received, by outcome (fat, light; refused: unsigned, bad_signature, "
+        "too_large, rate_limited, unknown, inactive).",
+        ("outcome",),
+    ),
+    INTENTS: (
+        "WebSub verifications of intent, by mode and result (confirmed, refused).",
+        ("mode", "result"),
+    ),
+    HUB_REQUESTS: (
+        "Subscription requests sent to WebSub hubs, by mode and result (accepted, refused, "
+        "failed).",
+        ("mode", "result"),
     ),
 }
 WORKER_STATES = ("online", "reconnecting", "stalled", "offline", "stopped")

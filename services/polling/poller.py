@@ -12,8 +12,9 @@ from newswire.services.metrics import INTERNAL_ERRORS
 from newswire.services.polling.adaptive import Learning, Observation
 from newswire.services.polling.pending import PendingLedger
 from newswire.services.polling.registry import Registry, feed_id
-from newswire.services.polling.schedule import BACKOFF_CAP, PollResult, after_poll
+from newswire.services.polling.schedule import BACKOFF_CAP, PollResult, Pushed, after_poll
 from newswire.services.redact import redact_url
+from newswire.services.sources.hubs import discover
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ class PollReport:
     error: str | None = None
     error_kind: str | None = None  # the error's stable kind: match on this, not on `error`
     rejected: int = 0  # items the parser could not read, each recorded as rejected
+    hub: str | None = None  # the WebSub hub the feed names (as of its last parsed body)
+    topic: str | None = None
 
 
 def record_failure(
@@ -69,6 +72,7 @@ def poll_feed(
     pending: PendingLedger | None = None,
     max_wait: float = BACKOFF_CAP,
     learning: Learning | None = None,
+    pushed: Pushed | None = None,
 ) -> PollReport:
     """Poll `state`'s feed once and hand each unseen entry to `enqueue`.
 
@@ -98,7 +102,7 @@ def poll_feed(
         reason = f"internal error: {kind}"
         outcome = PollResult(reason, error=reason, error_kind=INTERNAL_ERROR, transient=True)
         feed = None
-    new_state = after_poll(state, outcome, now, max_wait=max_wait, learning=learning)
+    new_state = after_poll(state, outcome, now, max_wait=max_wait, learning=learning, pushed=pushed)
     if feed is not None and feed.format:
         new_state = new_state.model_copy(update={"format": feed.format})
     if outcome.moved_to:
@@ -117,6 +121,8 @@ def poll_feed(
         error=outcome.error,
         error_kind=outcome.error_kind,
         rejected=len(feed.skipped) if feed else 0,
+        hub=new_state.hub,
+        topic=new_state.topic,
     )
 
 
@@ -169,6 +175,9 @@ def _poll(
         cache_control=result.headers.get("cache-control"),
         seen=observe(feed, len(entries)),
         body_hash=result.digest if result.status == 200 else None,
+        parsed=feed is not None,
+        hub=discover(result.headers, feed, result.url) if feed is not None else None,
+        site_url=feed.site_url if feed is not None else None,
     )
     return outcome, feed, entries
 

@@ -81,7 +81,7 @@ class Registry:
         return state
 
     def remove(self, url_or_id: str) -> bool:
-        fid = self._resolve(url_or_id)
+        fid = self.resolve(url_or_id)
         with redis_errors("removing feed"):
             pipe = self._redis.pipeline()
             pipe.delete(self.key(fid))
@@ -90,8 +90,14 @@ class Registry:
             removed = pipe.execute()
         return bool(removed[0])
 
+    def poll_now(self, fid: str, now: float) -> bool:
+        """Make a registered, enabled feed due at once (a hub said it changed); False when
+        it is not in the due index."""
+        with redis_errors("scheduling a poll"):
+            return bool(self._redis.zadd(self.due_key, {fid: now}, xx=True, ch=True))
+
     def get(self, url_or_id: str) -> FeedState | None:
-        fid = self._resolve(url_or_id)
+        fid = self.resolve(url_or_id)
         with redis_errors("reading feed"):
             raw: Any = self._redis.hgetall(self.key(fid))
         return _decode(raw) if raw else None
@@ -125,7 +131,7 @@ class Registry:
                 pipe.zrem(self.due_key, state.id)
             pipe.execute()
 
-    def _resolve(self, url_or_id: str) -> str:
+    def resolve(self, url_or_id: str) -> str:
         if "://" in url_or_id:
             return feed_id(url_or_id)
         return url_or_id

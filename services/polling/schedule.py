@@ -12,6 +12,7 @@ from newswire.services.broker import redis_errors
 from newswire.services.hints import cap, max_age
 from newswire.services.polling.adaptive import Learning, Observation, learn
 from newswire.services.scripts import register
+from newswire.services.sources.hubs import HubLink
 from redis.commands.core import Script
 
 # A failing feed: a minute after the first error, doubling, about a day at most (never a
@@ -39,6 +40,18 @@ class PollResult:
     cache_control: str | None = None
     seen: Observation | None = None  # what the poll showed of the feed's publishing
     body_hash: str | None = None  # digest of the body read (a 200), None otherwise
+    parsed: bool = False  # the body was read and parsed: what it names (hub, site) is current
+    hub: HubLink | None = None  # the WebSub hub and topic the feed names
+    site_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """A feed a hub pushes to us until `until` (its lease): polled only as a safety net,
+    at least `interval` seconds apart, until the lease lapses."""
+
+    until: float
+    interval: int
 
 
 def backoff_seconds(error_count: int, rng: Callable[[], float] = random.random) -> float:
@@ -54,6 +67,7 @@ def after_poll(
     *,
     max_wait: float = BACKOFF_CAP,
     learning: Learning | None = None,
+    pushed: Pushed | None = None,
 ) -> FeedState:
     """The feed's next state after a poll: validators, next due time, errors and backoff.
 
@@ -102,8 +116,15 @@ def after_poll(
         }
         # Jitter (±10%) keeps feeds learned alike from being asked in step.
         pause = max(learned.interval, min_interval or 0) * (0.9 + 0.2 * rng())
+    if pushed is not None and pushed.until > now:
+        # Pushed stories arrive by themselves; polling only catches what a hub dropped, and
+        # resumes its own pace when the lease lapses.
+        pause = max(pause, min(pushed.interval, pushed.until - now))
     if result.body_hash is not None:
         update["body_hash"] = result.body_hash
+    if result.parsed:
+        hub = result.hub
+        update |= {"hub": hub and hub.hub, "topic": hub and hub.topic, "site_url": result.site_url}
     update |= {
         "last_error": None,
         "last_error_kind": None,

@@ -159,6 +159,23 @@ def public_link(link: str | None) -> str | None:
         return None
 
 
+MAX_HUBS = 4  # hubs taken from one feed: a feed naming hundreds asks for nothing but work
+
+
+def hub_links(feed: Any, base: str) -> tuple[list[str], str | None]:
+    """The WebSub hubs a feed names (its rel="hub" links) and its own address (rel="self")."""
+    hubs: list[str] = []
+    own = None
+    for link in feed.get("links", []) or []:
+        href = public_link(absolute_link(str(link.get("href") or ""), base))
+        rel = str(link.get("rel") or "").lower()
+        if href and rel == "hub" and href not in hubs and len(hubs) < MAX_HUBS:
+            hubs.append(href)
+        elif href and rel == "self" and own is None:
+            own = href
+    return hubs, own
+
+
 def _entry_link(entry: Any, base: str) -> str | None:
     """The story's link: `link`, else an alternate link, else a URL-shaped permalink guid."""
     if entry.get("link"):
@@ -316,6 +333,7 @@ def parse_feed(
     feed = parsed.feed
     language = (feed.get("language") or "").split("-")[0].lower() or None
     caps = Caps(limits)
+    hubs, own = hub_links(feed, feed_url)
     if len(parsed.entries) > limits.entries:
         caps.cuts.append(f"entries cut from {len(parsed.entries)} to {limits.entries}")
     entries: list[FeedEntry] = []
@@ -336,4 +354,6 @@ def parse_feed(
         cuts=caps.listed(),
         entries=entries,
         skipped=skipped,
+        hubs=hubs,
+        self_url=own,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from newswire.schemas.feed import FeedEntry, ParsedFeed, SkippedItem
 from newswire.services.errors import FetchKind, PermanentFetch
 from newswire.services.sources.feeds import (
+    MAX_HUBS,
     Caps,
     FeedLimits,
     absolute_link,
@@ -170,6 +171,10 @@ def parse_json_feed(content: bytes, feed_url: str, limits: FeedLimits | None = N
             link = item.get("url") or item.get("external_url")
             skipped.append(skipped_item(link, item.get("id"), item.get("title"), exc))
     home = _text(data.get("home_page_url"))
+    hubs = [
+        _text(h.get("url")) for h in _list(data.get("hubs"))[:MAX_HUBS]
+        if isinstance(h, dict) and _text(h.get("type")).lower() == "websub"
+    ]  # fmt: skip
     return ParsedFeed(
         url=feed_url,
         title=html_to_text(_text(data.get("title"))),
@@ -180,4 +185,6 @@ def parse_json_feed(content: bytes, feed_url: str, limits: FeedLimits | None = N
         cuts=caps.listed(),
         entries=entries,
         skipped=skipped,
+        hubs=[h for h in (public_link(absolute_link(h, feed_url)) for h in hubs) if h],
+        self_url=public_link(absolute_link(_text(data.get("feed_url")), feed_url)),
     )
