@@ -165,6 +165,14 @@ def fetch_error(url: str, exc: Exception, *, proxied: bool = False) -> Exception
     return exc
 
 
+def precheck_proxied(url: str, allow: AllowList) -> None:
+    """A proxy resolves the name itself: refuse what resolves to a private address here first
+    (the best check possible when the proxy connects, not us)."""
+    target = urlsplit(url)
+    port = target.port or (443 if target.scheme == "https" else 80)
+    pick_address(target.hostname or "", port, allow)
+
+
 class Fetcher:
     """A pooled HTTP client whose every connection passes the SSRF guard.
 
@@ -261,15 +269,12 @@ class Fetcher:
                 raise
 
     def post_form(self, url: str, form: dict[str, str]) -> FetchResult:
-        """POST `form` to `url` (a WebSub hub) through the same guard and deadline as any
-        fetch; no redirect is followed and at most 64 KiB of the answer is read. Any status
-        comes back: what it means is the caller's to say."""
-        settings = self._settings
-        with clock_limit(settings.fetch_deadline) as deadline:
+        """POST `form` to `url` (a WebSub hub), guarded and timed like any fetch; no redirect
+        followed, 64 KiB of the answer read at most, any status returned for the caller."""
+        limits = self._settings
+        timeout = httpx.Timeout(limits.fetch_read_timeout, connect=limits.fetch_connect_timeout)
+        with clock_limit(limits.fetch_deadline) as deadline:
             check_url(url)
-            timeout = httpx.Timeout(
-                settings.fetch_read_timeout, connect=settings.fetch_connect_timeout
-            )
             try:
                 with self._client.stream("POST", url, data=form, timeout=timeout) as resp:
                     body = self._read_capped(url, resp, deadline, prefix=REPLY_BYTES)
@@ -311,11 +316,7 @@ class Fetcher:
             hop_headers = {**headers, **options.headers_for(current)} if options else headers
             try:
                 if options is not None and options.proxy:
-                    # The proxy resolves the name; refuse what resolves to a private address
-                    # here first (the best check possible when the proxy connects, not us).
-                    target = urlsplit(current)
-                    port = target.port or (443 if target.scheme == "https" else 80)
-                    pick_address(target.hostname or "", port, self._allow)
+                    precheck_proxied(current, self._allow)
                 with client.stream("GET", current, headers=hop_headers, timeout=timeout) as resp:
                     if resp.status_code in REDIRECTS and "location" in resp.headers:
                         permanent = permanent and resp.status_code in PERMANENT_REDIRECTS

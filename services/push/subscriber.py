@@ -22,8 +22,8 @@ VERIFY_WAIT = 300.0  # a hub that accepted a request verifies within this, or it
 
 def renew_at(now: float, lease: float) -> float:
     """When to renew a lease of `lease` seconds verified at `now`: a tenth of it early (a
-    minute at least, a day at most), so a slow hub still renews before the lease ends."""
-    return now + lease - min(max(lease * 0.1, 60.0), 86400.0)
+    minute at least, a day at most, half a short lease), so a slow hub still renews in time."""
+    return now + lease - min(max(lease * 0.1, 60.0), 86400.0, lease / 2)
 
 
 @dataclass(frozen=True)

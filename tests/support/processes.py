@@ -83,6 +83,9 @@ class Processes:
     def scheduler(self, name: str = "beat", **env: str) -> subprocess.Popen[bytes]:
         return self._start(name, "beat", env=env)
 
+    def websub(self, port: int, name: str = "websub") -> subprocess.Popen[bytes]:
+        return self._start(name, "websub", "--port", str(port))
+
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         """SIGKILL the whole process group: the worker and its pool children die at once."""
         os.killpg(proc.pid, signal.SIGKILL)
