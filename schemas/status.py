@@ -79,6 +79,11 @@ class FeedsStatus(BaseModel):
     stalest_poll_age: float | None = Field(description="Seconds since the least recent poll.")
     worst: list[FeedProblem] = Field(default_factory=list)
     adaptive: int = Field(default=0, description="Enabled feeds whose interval is learned.")
+    websub: dict[str, int] = Field(
+        default_factory=dict,
+        description="WebSub subscriptions by state (subscribing, active, unsubscribing, refused, "
+        "failed); active ones are pushed to us and polled only as a safety net.",
+    )
     intervals: dict[str, int] = Field(
         default_factory=dict,
         description="Enabled feeds by poll interval: upper bound in seconds ('+Inf' last) to "
@@ -125,6 +130,7 @@ class FeedSchedule(BaseModel):
     interval: int = Field(description="Seconds between polls, TTL and max-age applied.")
     expected_gap: float | None = Field(description="Seconds between its stories, as learned.")
     learned_from: str | None = Field(description="What the interval was learned from.")
+    hub: str | None = Field(default=None, description="The WebSub hub the feed names, if any.")
     last_polled: float | None
     last_status: str | None
     next_poll: float | None = Field(description="Unix time of the next poll; None: disabled.")

@@ -48,8 +48,9 @@ def test_compose_shape() -> None:
     raw = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert "version" not in raw
     services = raw["services"]
-    assert set(services) == {"redis", "worker", "scheduler", "monitor", "flower"}
+    assert set(services) == {"redis", "worker", "scheduler", "monitor", "websub", "flower"}
     assert services["flower"]["profiles"] == ["flower"]
+    assert services["websub"]["profiles"] == ["websub"]
     for name, service in services.items():
         assert "container_name" not in service, f"{name} could not scale"
         if name != "flower":
@@ -225,7 +226,7 @@ def test_no_secret_on_a_command_line_and_no_open_admin_port() -> None:
                 assert secret not in " ".join(words), f"{path}: {name} has a secret in its command"
             assert "--requirepass" not in " ".join(words) and "--broker=" not in " ".join(words)
     services = load(ROOT / "docker-compose.yml", env)["services"]
-    for name in ("monitor", "flower"):
+    for name in ("monitor", "websub", "flower"):
         assert all(p.startswith("127.0.0.1:") for p in services[name]["ports"]), name
     assert (
         services["flower"]["environment"]["FLOWER_BASIC_AUTH"] == f"admin:{env['FLOWER_PASSWORD']}"

@@ -140,11 +140,12 @@ def cmd_up(args: UpArgs) -> int:
         stall_seconds=settings.worker_stall_seconds,
         key_prefix=settings.key_prefix,
     )
-    url = stack.start(list(args.celery_args))
+    url = stack.start(list(args.celery_args), websub=bool(settings.websub_public_url))
     print(f"newswire up: Redis at {url}" + ("" if redis_url else f" (data in {settings.data_dir})"))
     if not redis_url:
         print(f"for other terminals: export NEWSWIRE_REDIS_URL={url}")
-    print("worker and scheduler running, restarted if they fail; Ctrl-C stops everything")
+    receiver = " and the WebSub receiver" if settings.websub_public_url else ""
+    print(f"worker, scheduler{receiver} running, restarted if they fail; Ctrl-C stops everything")
     sys.stdout.flush()
     try:
         while not stop.is_set():

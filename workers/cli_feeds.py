@@ -136,7 +136,8 @@ def cmd_feeds_list(args: FeedsListArgs) -> int:
     rows = [("URL", "KIND", "EVERY", "STATUS", "ERRORS", "NEXT POLL", "OPTIONS", "LAST ERROR")]
     for f in feeds:
         due = "disabled" if not f.enabled else ago(f.next_due, now)
-        rows.append((redact_url(f.url), f.format or "-", every(f), f.last_status or "new",
+        kind = (f.format or "-") + (" +hub" if f.hub else "")
+        rows.append((redact_url(f.url), kind, every(f), f.last_status or "new",
                      str(f.error_count), due, option_summary(f.options),
                      f.disabled_reason or f.last_error or ""))  # fmt: skip
     print_table(rows)

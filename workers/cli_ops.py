@@ -137,6 +137,9 @@ def cmd_status(args: StatusArgs) -> int:
             for bound, n in f.intervals.items() if n
         )  # fmt: skip
         print(f"  polled every: {spread} ({f.adaptive} learning their interval)")
+    if f.websub:
+        states = ", ".join(f"{state} {n}" for state, n in f.websub.items())
+        print(f"  WebSub subscriptions: {states} (active: pushed to us, polled as a safety net)")
     if f.worst:
         print_table([("FEED", "HEALTH", "ERRORS", "LAST ERROR", "NEXT ATTEMPT")] + [
             (p.url, p.health, str(p.error_count), p.last_error or "", ago(p.next_attempt, now))

@@ -182,12 +182,16 @@ class Stack:
         self._client: redis.Redis | None = None  # for heartbeats; reconnects by itself
         self.key_prefix = key_prefix
 
-    def start(self, worker_args: list[str]) -> str:
+    def start(self, worker_args: list[str], *, websub: bool = False) -> str:
+        """Start Redis (if private), a worker and the scheduler, and with `websub` the WebSub
+        callback receiver; the Redis URL they use."""
         if self.redis is not None:
             self.redis.start()
             self.redis_url = self.redis.url
         assert self.redis_url is not None
         self.children = [Child("worker", ["worker", *worker_args]), Child("scheduler", ["beat"])]
+        if websub:
+            self.children.append(Child("websub receiver", ["websub"]))
         for child in self.children:
             self._spawn(child)
         return self.redis_url

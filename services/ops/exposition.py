@@ -210,6 +210,10 @@ class NewswireCollector(Collector):
         g = gauge("feeds_adaptive", "Enabled feeds whose interval is learned from their stories.")
         g.add_metric([], f.adaptive)
         yield g
+        g = gauge("websub_subscriptions", "WebSub subscriptions by state.", ["state"])
+        for state in ("subscribing", "active", "unsubscribing", "refused", "failed"):
+            g.add_metric([state], f.websub.get(state, 0))
+        yield g
         g = gauge(
             "feed_staleness_seconds", "Seconds since the least recently polled feed was polled."
         )

@@ -24,6 +24,7 @@ from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.polling.pending import PendingLedger
 from newswire.services.polling.registry import Registry
+from newswire.services.push.subscriptions import Subscriptions
 from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
 
@@ -228,6 +229,13 @@ class StatusReader:
             disabled=counts["disabled"],
             adaptive=sum(1 for f in feeds if f.enabled and f.adaptive),
             intervals=interval_buckets(intervals),
+            websub={
+                state: n
+                for state, n in Subscriptions(self._redis, self._settings.key_prefix)
+                .states()
+                .items()
+                if n
+            },
         )
 
     def schedules(self, offset: int, limit: int) -> FeedsPage:
@@ -245,6 +253,7 @@ class StatusReader:
                     interval=f.polled_every,
                     expected_gap=f.expected_gap,
                     learned_from=f.learned_from,
+                    hub=redact_url(f.hub) if f.hub else None,
                     last_polled=f.last_polled,
                     last_status=f.last_status,
                     next_poll=f.next_due if f.enabled else None,
