@@ -231,6 +231,9 @@ class PollingSettings(_Group):
     """Seconds between scheduler ticks."""
     scheduler_batch: int = Field(default=500, ge=1)
     """Most feeds claimed per tick."""
+    poll_batch: int = Field(default=16, ge=1, le=100)
+    """Due feeds polled by one task, their fetches concurrent (8 at a time): an unchanged poll then
+    costs a share of one task's overhead, and a slow server holds only its own feed."""
     feeds_file: str | None = None
     """OPML or YAML feed list imported when the scheduler starts."""
 

@@ -13,6 +13,7 @@ from newswire.workers.liveness import ConsumerLiveness
 from newswire.workers.transport import SentinelTransport, Transport
 
 POLL_TASK = "newswire.poll_feed"
+POLL_BATCH_TASK = "newswire.poll_feeds"  # several due feeds, fetched concurrently
 ENTRY_TASK = "newswire.process_entry"
 PUSH_TASK = "newswire.take_push"  # a hub's fat ping
 SUBSCRIBE_TASK = "newswire.websub_act"  # subscribe, renew or unsubscribe one feed
@@ -52,6 +53,7 @@ def make_app(settings: Settings) -> Celery:
         broker=url,
         include=[
             "newswire.workers.tasks",
+            "newswire.workers.poll_tasks",
             "newswire.workers.push_tasks",
             "newswire.workers.heartbeat",
         ],
@@ -87,6 +89,7 @@ def make_app(settings: Settings) -> Celery:
         broker_connection_max_retries=None,
         task_routes={
             POLL_TASK: {"queue": FEEDS_QUEUE},
+            POLL_BATCH_TASK: {"queue": FEEDS_QUEUE},
             PUSH_TASK: {"queue": FEEDS_QUEUE},
             SUBSCRIBE_TASK: {"queue": FEEDS_QUEUE},
             ENTRY_TASK: {"queue": ARTICLES_QUEUE},

@@ -23,7 +23,7 @@ from newswire.services.polling.schedule import DueQueue
 from newswire.services.push.subscriptions import Subscriptions
 from newswire.services.settings import Settings
 from newswire.services.sources.feedlist import DEFAULT_SECRET_PREFIXES, parse_feed_list
-from newswire.workers.celery_app import ENTRY_TASK, POLL_TASK, SUBSCRIBE_TASK
+from newswire.workers.celery_app import ENTRY_TASK, POLL_BATCH_TASK, SUBSCRIBE_TASK
 from newswire.workers.stack import restarts_so_far
 
 log = logging.getLogger(__name__)
@@ -105,14 +105,17 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
 
 
 def tick(settings: Settings, app: Celery, due: DueQueue, now: float) -> int:
-    """Claim the due feeds and enqueue one poll each; how many were enqueued."""
+    """Claim the due feeds and enqueue their polls, NEWSWIRE_POLL_BATCH feeds a task; how many
+    feeds were enqueued."""
     grace_end = now + CLAIM_GRACE
     claimed = due.claim(now, settings.scheduler_batch, CLAIM_GRACE)
     if not claimed:
         return 0
     with app.producer_or_acquire() as producer:
-        for fid in claimed:
-            app.send_task(POLL_TASK, args=[fid], queue=FEEDS_QUEUE, producer=producer)
+        size = settings.poll_batch
+        for start in range(0, len(claimed), size):
+            batch = claimed[start : start + size]
+            app.send_task(POLL_BATCH_TASK, args=[batch], queue=FEEDS_QUEUE, producer=producer)
     due.extend(claimed, grace_end, now + settings.poll_claim_seconds)
     return len(claimed)
 

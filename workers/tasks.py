@@ -8,18 +8,12 @@ from typing import Any, TypeVar
 
 from celery import Task, shared_task
 from celery.exceptions import Reject, SoftTimeLimitExceeded
-from kombu.exceptions import OperationalError
 from newswire.schemas.feed import FeedEntry
 from newswire.services.backoff import Backoff
 from newswire.services.errors import BrokerError, TransientFetch
 from newswire.services.outage import Outage
-from newswire.services.polling.adaptive import Learning
-from newswire.services.polling.poller import TIME_LIMIT, PollReport, record_failure
-from newswire.services.polling.poller import poll_feed as poll_service
-from newswire.services.polling.schedule import Pushed
-from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
-from newswire.workers.celery_app import ENTRY_TASK, POLL_TASK
+from newswire.workers.celery_app import ENTRY_TASK
 from newswire.workers.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -90,75 +84,6 @@ def retry_later(task: Task, **options: Any) -> BaseException:
 
 def countdown(settings: Settings, seconds: float) -> float:
     return max(0.5, min(seconds, settings.visibility_timeout * MAX_COUNTDOWN_SHARE))
-
-
-@shared_task(name=POLL_TASK, bind=True)
-def poll_feed(self: Task, feed_id: str) -> dict[str, Any]:
-    """Poll one registered feed; each new entry becomes a process_entry task."""
-    rt = runtime(self)
-    state = with_broker(lambda: rt.registry.get(feed_id), rt.settings)
-    if state is None or not state.enabled:
-        return {"feed": feed_id, "skipped": "not registered or disabled"}
-
-    seen_at = time.time()  # the end-to-end latency of the entries this poll finds starts here
-    # A feed that names a hub may be pushed to us: then it is polled only as a safety net.
-    sub = with_broker(lambda: rt.subscriptions.get(feed_id), rt.settings) if state.hub else None
-    until = sub.pushed_until(seen_at) if sub else None
-    pushed = Pushed(until, rt.settings.websub_poll_interval) if until else None
-
-    def poll() -> PollReport:
-        # One producer for the whole batch; no per-message retry wrapper (a failed publish
-        # fails the poll, which is retried whole: entries are deduplicated, validators not yet
-        # saved) and no repr of every entry for the logs: enqueueing is the poll's main cost.
-        with self.app.producer_or_acquire() as producer:
-
-            def enqueue(entry: FeedEntry) -> None:
-                try:
-                    process_entry.apply_async(
-                        args=(entry.model_dump(mode="json"), 0, seen_at),
-                        producer=producer,
-                        retry=False,
-                        argsrepr=repr(entry.link),
-                        kwargsrepr="{}",
-                    )
-                except OperationalError as exc:  # kombu's word for "the broker is down"
-                    raise BrokerError(f"Redis enqueue failed: {exc}") from exc
-
-            return poll_service(
-                state,
-                pipeline=rt.pipeline,
-                registry=rt.registry,
-                limiter=rt.limiter,
-                enqueue=enqueue,
-                now=time.time(),
-                pending=rt.pending,
-                max_wait=rt.settings.feed_max_wait_seconds,
-                learning=Learning.from_settings(rt.settings),
-                pushed=pushed,
-            )
-
-    try:
-        report = with_broker(poll, rt.settings)
-    except SoftTimeLimitExceeded:
-        # Validators are not saved, so the next poll fetches in full; meanwhile it backs off.
-        report = with_broker(
-            lambda: record_failure(
-                state,
-                registry=rt.registry,
-                reason="poll time limit exceeded",
-                kind=TIME_LIMIT,
-                now=time.time(),
-                max_wait=rt.settings.feed_max_wait_seconds,
-            ),
-            rt.settings,
-        )
-    if rt.settings.websub_public_url and (report.hub, report.topic) != (
-        sub and sub.hub,
-        sub and sub.topic,
-    ):
-        # A hub found, changed or gone: the subscription is seen to by the next sweep.
-        with_broker(lambda: rt.subscriptions.act_soon(feed_id, time.time()), rt.settings)
-    return {"feed": redact_url(report.url), "status": report.status, "new": report.enqueued}
 
 
 @shared_task(name=ENTRY_TASK, bind=True, max_retries=None)

@@ -102,6 +102,15 @@ class Registry:
             raw: Any = self._redis.hgetall(self.key(fid))
         return _decode(raw) if raw else None
 
+    def get_many(self, ids: list[str]) -> list[FeedState | None]:
+        """The states of `ids`, in order (None for one not registered), in one round trip."""
+        with redis_errors("reading feeds"):
+            pipe = self._redis.pipeline(transaction=False)
+            for fid in ids:
+                pipe.hgetall(self.key(fid))
+            rows = pipe.execute()
+        return [_decode(r) if r else None for r in rows]
+
     def all(self) -> list[FeedState]:
         with redis_errors("listing feeds"):
             ids: Any = self._redis.smembers(self.all_key)
