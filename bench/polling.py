@@ -1,5 +1,6 @@
 """Polling at scale: thousands of registered feeds in steady state against a local server."""
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -14,8 +15,10 @@ from newswire.services.polling.registry import Registry, feed_id
 from newswire.workers.site_server import LoopbackServer
 
 from bench.throughput import cpu_seconds, stop_processes, tree_pids
+from bench.unchanged import feed_body
 
 EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+SAME_BODY = feed_body(0)
 
 
 @dataclass
@@ -31,12 +34,23 @@ class PollingResult:
     stalest_feed_age: float
 
 
-class FeedServer:
-    """Every /f/<n>.xml is an empty feed with an ETag; conditional requests get 304."""
+def without_validators(path: str) -> bool:
+    """/f/<n>.xml with n % 5 in (0, 1): 40% of the feeds, served without ETag or
+    Last-Modified, the same 100-item body every time (many servers do just that)."""
+    n = path.rsplit("/", 1)[-1].split(".", maxsplit=1)[0]
+    return n.isdigit() and int(n) % 5 < 2
 
-    def __init__(self) -> None:
+
+class FeedServer:
+    """Every /f/<n>.xml is a feed: an empty one with an ETag (conditional requests get 304),
+    or with `mixed`, for 40% of them, a 100-item body without validators (an identical 200
+    every time)."""
+
+    def __init__(self, mixed: bool = True) -> None:
         self.hits = 0
         self.not_modified = 0
+        self.identical = 0
+        self.mixed = mixed
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +59,10 @@ class FeedServer:
 
             def do_GET(self) -> None:
                 server.hits += 1
+                if server.mixed and without_validators(self.path):
+                    server.identical += 1
+                    self._send(SAME_BODY, {})
+                    return
                 if self.headers.get("If-None-Match") == '"v1"':
                     server.not_modified += 1
                     self.send_response(304)
@@ -52,12 +70,16 @@ class FeedServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                self._send(EMPTY_FEED, {"ETag": '"v1"'})
+
+            def _send(self, body: bytes, headers: dict[str, str]) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/rss+xml")
-                self.send_header("ETag", '"v1"')
-                self.send_header("Content-Length", str(len(EMPTY_FEED)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(EMPTY_FEED)
+                self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -85,7 +107,7 @@ def start_polling(env: dict[str, str], log_dir: Path, prefix: str) -> list[subpr
 
 def run(redis_url: str, feeds: int, interval: int, window: float, log_dir: Path) -> PollingResult:
     client = redis.Redis.from_url(redis_url)
-    server = FeedServer()
+    server = FeedServer(mixed=False)
     env = {
         **os.environ,
         "NEWSWIRE_REDIS_URL": redis_url,
@@ -145,11 +167,13 @@ class SteadyResult:
     polls_per_s: float
     needed_polls_per_s: float
     not_modified_share: float
+    identical_share: float  # identical 200s without validators: no parse
     stalest_seconds: float
     most_overdue_seconds: float
     scheduler_core_share: float
     poller_core_share: float
     redis_bytes_per_feed: float
+    poller_cpu_ms_per_poll: float  # the whole worker (2 processes), Celery included
 
 
 def run_steady(
@@ -164,13 +188,16 @@ def run_steady(
            "NEWSWIRE_FETCH_ALLOW_HOSTS": f"127.0.0.1:{server.port}"}  # fmt: skip
     registry = Registry(client)
     before = int(client.info("memory")["used_memory"])
+    same_digest = hashlib.blake2b(SAME_BODY, digest_size=16).hexdigest()  # FetchResult.digest
     seeded = time.monotonic()
     now = time.time()
     for n in range(feeds):
         url = f"http://127.0.0.1:{server.port}/f/{n}.xml"
         last = now - interval * (n + 0.5) / feeds  # evenly over the last interval
+        plain = without_validators(url)
         registry.save(FeedState(
-            id=feed_id(url), url=url, interval=interval, etag='"v1"', last_status="304",
+            id=feed_id(url), url=url, interval=interval, etag=None if plain else '"v1"',
+            body_hash=same_digest if plain else None, last_status="200" if plain else "304",
             last_polled=last, next_due=last + interval, added_at=last, format="rss20",
         ))  # fmt: skip
     seed_seconds = time.monotonic() - seeded
@@ -178,7 +205,7 @@ def run_steady(
     procs = start_polling(env, log_dir, "steady-")
     try:
         time.sleep(3)  # start-up; the clock starts now
-        hits0, nm0, t0 = server.hits, server.not_modified, time.monotonic()
+        hits0, nm0, same0, t0 = server.hits, server.not_modified, server.identical, time.monotonic()
         cpu0 = [sum(cpu_seconds(p) for p in tree_pids(proc.pid)) for proc in procs]
         time.sleep(window)
         elapsed = time.monotonic() - t0
@@ -187,6 +214,7 @@ def run_steady(
             for proc, c in zip(procs, cpu0, strict=True)
         ]
         hits, nm = server.hits - hits0, server.not_modified - nm0
+        same = server.identical - same0
         now = time.time()
         states = registry.all()
         stalest = max(now - (f.last_polled or 0) for f in states)
@@ -194,9 +222,11 @@ def run_steady(
         return SteadyResult(
             feeds=feeds, interval=interval, window=elapsed, seed_seconds=seed_seconds,
             polls_per_s=hits / elapsed, needed_polls_per_s=feeds / interval,
-            not_modified_share=nm / hits if hits else 0.0, stalest_seconds=stalest,
+            not_modified_share=nm / hits if hits else 0.0,
+            identical_share=same / hits if hits else 0.0, stalest_seconds=stalest,
             most_overdue_seconds=max(overdue, 0.0), scheduler_core_share=cpu[1] / elapsed,
             poller_core_share=cpu[0] / elapsed, redis_bytes_per_feed=per_feed,
+            poller_cpu_ms_per_poll=cpu[0] * 1000 / hits if hits else float("nan"),
         )  # fmt: skip
     finally:
         stop_processes(procs)

@@ -91,6 +91,18 @@ class FeedsStatus(BaseModel):
     )
 
 
+class LatencyStatus(BaseModel):
+    """Quantiles of one latency histogram, since its counters began."""
+
+    name: str = Field(
+        description="publication_latency_seconds (a story's own time to the stream) or "
+        "entry_latency_seconds (the poll that saw it to the stream)."
+    )
+    count: int
+    p50: float | None = Field(description="Seconds; None without observations.")
+    p95: float | None
+
+
 class Status(BaseModel):
     generated_at: float
     ready: bool
@@ -105,6 +117,9 @@ class Status(BaseModel):
     scheduler: SchedulerStatus
     streams: list[StreamStatus]
     feeds: FeedsStatus
+    latency: list[LatencyStatus] = Field(
+        default_factory=list, description="How late stories reach the stream (p50, p95)."
+    )
 
 
 class Readiness(BaseModel):

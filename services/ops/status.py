@@ -22,6 +22,8 @@ from newswire.schemas.status import (
 )
 from newswire.services import keys
 from newswire.services.broker import redis_errors
+from newswire.services.metrics import Metrics
+from newswire.services.ops.latency import latencies
 from newswire.services.polling.pending import PendingLedger
 from newswire.services.polling.registry import Registry
 from newswire.services.push.subscriptions import Subscriptions
@@ -107,6 +109,7 @@ class StatusReader:
                 scheduler=scheduler,
                 streams=[self.stream(self._settings.stream, now)],
                 feeds=self.feeds(now),
+                latency=latencies(Metrics(self._redis, self._settings.key_prefix).read()),
             )
         reasons = not_ready_reasons(workers, scheduler, now)
         return status.model_copy(update={"ready": not reasons, "reasons": reasons})

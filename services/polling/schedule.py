@@ -114,8 +114,9 @@ def after_poll(
             "newest_entry_at": learned.newest_entry_at,
             "learned_from": learned.why,
         }
-        # Jitter (±10%) keeps feeds learned alike from being asked in step.
-        pause = max(learned.interval, min_interval or 0) * (0.9 + 0.2 * rng())
+        # Jitter (up to +20%, never below the interval: no feed is asked more often than the
+        # minimum) keeps feeds learned alike from being asked in step.
+        pause = max(learned.interval, min_interval or 0) * (1.0 + 0.2 * rng())
     if pushed is not None and pushed.until > now:
         # Pushed stories arrive by themselves; polling only catches what a hub dropped, and
         # resumes its own pace when the lease lapses.
