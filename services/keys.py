@@ -108,12 +108,12 @@ def aliases(stream: str, story_id: str) -> str:
     return f"{stream}:aliases:{story_id}"
 
 
-def lsh(stream: str, day: int) -> str:
+def lsh(stream: str, day: int | str) -> str:
     """Hash: MinHash band -> cluster id, one per day of the cluster window."""
     return f"{stream}:lsh:{day}"
 
 
-def per_minute(stream: str, minute: int) -> str:
+def per_minute(stream: str, minute: int | str) -> str:
     """Counter of entries appended in one minute (the status page's throughput chart)."""
     return f"{stream}:minute:{minute}"
 
@@ -127,3 +127,36 @@ def dead_letters(stream: str) -> str:
 def delivery_errors(stream: str, group: str) -> str:
     """Hash: entry id -> the handler's last error, per group."""
     return f"{stream}:errors:{group}"
+
+
+# -- patterns, for Redis ACLs (services/ops/acl.py) -------------------------------------------
+# Kombu's own keys for the Celery queues: the lists (and their priority variants), the
+# bindings, the unacked messages, and the reply queues of `newswire ping`'s broadcast.
+CELERY_KEYS = (
+    *(f"{q}*" for q in QUEUES), "_kombu.binding*", "unacked", "unacked_index", "unacked_mutex",
+    "*.celery.pidbox*",
+)  # fmt: skip
+
+
+def patterns(prefix: str, stream: str, rejected_stream: str) -> dict[str, tuple[str, ...]]:
+    """Every key newswire uses, as glob patterns grouped by what they hold: what each role
+    may touch is a choice among these families, never a key spelled again."""
+    return {
+        "registry": (feeds(prefix), feeds_due(prefix), feed(prefix, "*")),
+        "scheduler": (scheduler_leader(prefix), scheduler_heartbeat(prefix)),
+        "workers": (workers(prefix),),
+        "pending": (pending_entries(prefix), pending_due(prefix)),
+        "websub": (websub(prefix, "*"),),  # the subscriptions, their due index, push rates
+        "fetching": (*host_limits(prefix, "*"), robots(prefix, "*")),
+        "metrics": (metrics(prefix),),
+        "backfill": (backfill(prefix),),
+        "articles": (stream,),
+        "identity": tuple(
+            f(stream, "*")
+            for f in (seen, story, content, aliases, lsh, per_minute)
+        ),
+        "rejected": (rejected_stream,),
+        "dead_letters": (dead_letters(stream),),
+        "delivery_errors": (delivery_errors(stream, "*"),),
+        "queues": CELERY_KEYS,
+    }

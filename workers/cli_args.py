@@ -83,6 +83,14 @@ class MonitorArgs:
 
 
 @dataclass(frozen=True)
+class AclArgs:
+    apply: bool
+    role: list[str]
+    group: str
+    json: bool
+
+
+@dataclass(frozen=True)
 class WebSubArgs:
     host: str | None
     port: int | None

@@ -140,8 +140,9 @@ def cmd_status(args: StatusArgs) -> int:
     seen = [lat for lat in status.latency if lat.count and lat.p50 is not None]
     for lat in seen:
         what = "publication" if lat.name.startswith("publication") else "the poll that saw them"
+        stories = "story" if lat.count == 1 else "stories"
         print(f"  stories reach the stream from {what}: p50 {span(lat.p50 or 0)}, "
-              f"p95 {span(lat.p95 or 0)} ({lat.count} stories)")  # fmt: skip
+              f"p95 {span(lat.p95 or 0)} ({lat.count} {stories})")  # fmt: skip
     if f.websub:
         states = ", ".join(f"{state} {n}" for state, n in f.websub.items())
         print(f"  WebSub subscriptions: {states} (active: pushed to us, polled as a safety net)")
