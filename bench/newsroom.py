@@ -126,6 +126,12 @@ def run(minutes: float, root: Path) -> dict[str, object]:
     finally:
         stop_processes(procs)
     end = time.time()
+    states = {s.url: s for s in registry.all()}
+    intervals = {
+        kind: sorted(states[room.url(f"/f/{f.n}.xml")].polled_every for f in room.feeds
+                     if f.kind == kind)
+        for kind, _c, _g in CLASSES
+    }  # fmt: skip
     arrived: dict[str, float] = {}
     for entry_id, fields in client.xrange("newswire:articles"):
         article = json.loads(fields[b"data"])
@@ -149,6 +155,7 @@ def run(minutes: float, root: Path) -> dict[str, object]:
         elif gap:
             rows[kind] = {"stories": 0, "missing": missing}
     budget = len(room.feeds) * (end - room.t0) / 60
+    rows["intervals_by_class"] = {k: [v[0], v[len(v) // 2], v[-1]] for k, v in intervals.items()}
     rows["feed_requests"] = room.requests
     rows["fixed_60s_requests"] = round(budget)
     rows["share_of_fixed_60s"] = round(room.requests / budget, 3)

@@ -151,10 +151,7 @@ def patterns(prefix: str, stream: str, rejected_stream: str) -> dict[str, tuple[
         "metrics": (metrics(prefix),),
         "backfill": (backfill(prefix),),
         "articles": (stream,),
-        "identity": tuple(
-            f(stream, "*")
-            for f in (seen, story, content, aliases, lsh, per_minute)
-        ),
+        "identity": tuple(f(stream, "*") for f in (seen, story, content, aliases, lsh, per_minute)),
         "rejected": (rejected_stream,),
         "dead_letters": (dead_letters(stream),),
         "delivery_errors": (delivery_errors(stream, "*"),),

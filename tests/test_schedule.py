@@ -5,7 +5,7 @@ import time
 import pytest
 import redis
 from newswire.schemas.feed import FeedState
-from newswire.services.fetch.politeness import HostLimiter
+from newswire.services.fetch.politeness import HostLimiter, reserve_for
 from newswire.services.polling.registry import Registry
 from newswire.services.polling.schedule import (
     DueQueue,
@@ -109,6 +109,30 @@ def test_registry_round_trip_and_disable(redis_client: redis.Redis) -> None:
     assert again.enabled and again.interval == 300
     assert redis_client.zscore(registry.due_key, added.id) is not None
     assert registry.remove("https://ex.com/rss") and registry.all() == []
+
+
+@pytest.mark.parametrize(
+    ("age", "reserve"),
+    [(None, 0), (0, 0), (599, 0), (600, 1), (3599, 1), (3600, 2), (86399, 2), (86400, 3),
+     (10 * 86400, 3), (-3600, 0)],
+)  # fmt: skip
+def test_older_stories_leave_more_of_a_hosts_tokens(age: float | None, reserve: int) -> None:
+    now = 1_800_000_000.0
+    assert reserve_for(None if age is None else now - age, now) == reserve
+
+
+def test_fresh_stories_go_before_a_backlog_on_the_same_host(redis_client: redis.Redis) -> None:
+    """A backlog of old stories takes a host's tokens only while fresh ones are left some;
+    refused, each old one is told to come back after the line ahead of it, not all at once."""
+    limiter = HostLimiter(redis_client, rate=2.0, burst=4)
+    old = [limiter.wait_seconds(f"https://ex.com/old{n}", 3) for n in range(4)]
+    assert old[0] == 0  # a full bucket: the first old one goes
+    assert all(w > 0 for w in old[1:])  # the rest wait for the reserve
+    assert old[1] < old[2] < old[3]  # in line, half a second apart at 2 a second
+    assert old[3] - old[2] == pytest.approx(0.5, abs=0.02)
+    fresh = [limiter.wait_seconds(f"https://ex.com/new{n}", 0) for n in range(3)]
+    assert fresh == [0, 0, 0]  # the three tokens the old ones had to leave
+    assert limiter.wait_seconds("https://ex.com/new3", 0) <= 0.5  # not behind the old line
 
 
 def test_host_limiter_shares_a_bucket_and_honours_backoff(redis_client: redis.Redis) -> None:

@@ -11,6 +11,7 @@ from celery.exceptions import Reject, SoftTimeLimitExceeded
 from newswire.schemas.feed import FeedEntry
 from newswire.services.backoff import Backoff
 from newswire.services.errors import BrokerError, TransientFetch
+from newswire.services.fetch.politeness import reserve_for
 from newswire.services.outage import Outage
 from newswire.services.settings import Settings
 from newswire.workers.celery_app import ENTRY_TASK
@@ -99,7 +100,9 @@ def process_entry(
     # The poll already dropped known links, so no second seen-check here: the pipeline's own
     # (before it fetches) is the one that counts.
     if item.link:
-        wait = with_broker(lambda: limiter.wait_seconds(item.link or ""), settings)
+        when = item.published_at or item.updated_at
+        reserve = reserve_for(when.timestamp() if when else None, time.time())
+        wait = with_broker(lambda: limiter.wait_seconds(item.link or "", reserve), settings)
         if wait > 0:
             # Politeness is not a failure: this does not count as an attempt.
             delay = countdown(settings, wait + random.random())

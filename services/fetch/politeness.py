@@ -30,6 +30,22 @@ def server_of(url: str) -> str:
     return found.split("://", 1)[1] if found else host_of(url)
 
 
+# How old a story is (seconds since its publication) -> the tokens it leaves in its host's
+# bucket for fresher ones: the news of the last ten minutes is never queued behind a feed's
+# backlog of yesterday.
+RESERVES = ((600.0, 0), (3600.0, 1), (86400.0, 2))
+OLDEST_RESERVE = 3
+
+
+def reserve_for(published: float | None, now: float) -> int:
+    """The reserve of a story published at `published` (Unix time; None: undated, taken as
+    fresh, since nothing says otherwise)."""
+    if published is None:
+        return 0
+    age = now - published
+    return next((reserve for limit, reserve in RESERVES if age < limit), OLDEST_RESERVE)
+
+
 class HostLimiter:
     """Shared by every worker: at most `rate` fetches per second per host (bursts of `burst`),
     and no fetch at all to a host that asked us to wait (429/503 with Retry-After)."""
@@ -55,10 +71,13 @@ class HostLimiter:
         bucket, _until, delay = keys.host_limits(self._prefix, host_of(url))
         return bucket, keys.host_limits(self._prefix, server_of(url))[1], delay
 
-    def wait_seconds(self, url: str) -> float:
-        """0 when the caller may fetch now (a token is taken), else how long to wait first."""
+    def wait_seconds(self, url: str, reserve: int = 0) -> float:
+        """0 when the caller may fetch now (a token is taken), else how long to wait first.
+        With a `reserve` (see `reserve_for`), only while that many tokens stay for others."""
         with redis_errors("rate limit"):
-            wait_ms: Any = self._take(keys=list(self._keys(url)), args=[self._rate, self._burst])
+            wait_ms: Any = self._take(
+                keys=list(self._keys(url)), args=[self._rate, self._burst, reserve]
+            )
         return int(wait_ms) / 1000
 
     def back_off(self, url: str, seconds: float) -> str | None:
