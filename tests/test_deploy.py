@@ -48,13 +48,15 @@ def test_compose_shape() -> None:
     raw = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert "version" not in raw
     services = raw["services"]
-    assert set(services) == {"redis", "worker", "scheduler", "monitor", "websub", "flower"}
+    assert set(services) == {"redis", "acl", "worker", "scheduler", "monitor", "websub", "flower"}
     assert services["flower"]["profiles"] == ["flower"]
     assert services["websub"]["profiles"] == ["websub"]
     for name, service in services.items():
         assert "container_name" not in service, f"{name} could not scale"
-        if name != "flower":
+        if name not in ("flower", "acl"):
             assert service["healthcheck"]["test"], name
+        if name not in ("redis", "acl", "flower"):  # every part waits for its Redis user
+            assert service["depends_on"]["acl"]["condition"] == "service_completed_successfully"
         if name != "redis":
             assert service["depends_on"]["redis"]["condition"] == "service_healthy", name
     assert "--appendonly" in " ".join(services["redis"]["command"])
@@ -105,7 +107,6 @@ def test_compose_services_run_as_local_processes(
     port = free_port()
     hostname = socket.gethostname()
     local = {  # what differs from a container: addresses and paths
-        "NEWSWIRE_REDIS_URL": redis_server.url,
         "NEWSWIRE_FEEDS_FILE": str(feeds_file),
         "NEWSWIRE_FETCH_ALLOW_HOSTS": site.host_port,
         "HOSTNAME": hostname,
@@ -115,15 +116,33 @@ def test_compose_services_run_as_local_processes(
     def argv(command: list[str]) -> list[str]:
         return [c.replace("8787", str(port)) for c in command]
 
+    here = redis_server.url.split("//", 1)[1].split("/", 1)[0]  # 127.0.0.1:<port>
+
     def environment(service: dict) -> dict[str, str]:  # type: ignore[type-arg]
         env = {k: str(v) for k, v in service.get("environment", {}).items()}
-        assert env["NEWSWIRE_REDIS_URL"].startswith(
-            "redis://:change-me"
-        )  # the password reaches every service
+        url = env["NEWSWIRE_REDIS_URL"]
         if "NEWSWIRE_FEEDS_FILE" in env:
             assert env["NEWSWIRE_FEEDS_FILE"] == "/etc/newswire/feeds.yaml"
         base = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
-        return {**base, **read_env_file(ROOT / ".env.example"), **env, **local}
+        # Each part as its own ACL user, on this machine's Redis instead of `redis`.
+        return {**base, **read_env_file(ROOT / ".env.example"), **env, **local,
+                "NEWSWIRE_REDIS_URL": url.replace("@redis:6379", f"@{here}")}  # fmt: skip
+
+    roles = {name: compose["services"][name]["environment"]["NEWSWIRE_REDIS_URL"]
+             for name in ("worker", "scheduler", "monitor")}  # fmt: skip
+    assert [u.split("//")[1].split(":")[0] for u in roles.values()] == [
+        "newswire-worker", "newswire-scheduler", "newswire-monitor"
+    ]  # fmt: skip
+    # The acl service first, as compose runs it (the operator's user: this Redis has no
+    # password, so its URL is the test's own).
+    acl_service = compose["services"]["acl"]
+    installed = subprocess.run(
+        acl_service["command"], capture_output=True, text=True, timeout=60, check=False,
+        env={**environment(acl_service), "NEWSWIRE_REDIS_URL": redis_server.url},
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    assert "installed newswire-worker" in installed.stdout
+    assert "change-me" not in installed.stdout  # passwords from .env are not printed back
 
     procs = []
     try:
@@ -204,13 +223,19 @@ def test_ha_variant_matches_the_specification_and_points_everything_at_the_senti
         service_env = services[name]["environment"]
         listed = {hp.split(":")[0] for hp in service_env["NEWSWIRE_REDIS_SENTINELS"].split(",")}
         assert listed == sentinels, name
-        assert set(services[name]["depends_on"]) == {"redis", *sentinels}, name
+        assert set(services[name]["depends_on"]) == {"redis", "acl", *sentinels}, name
+        assert services[name]["environment"]["NEWSWIRE_REDIS_URL"].startswith(
+            f"redis://newswire-{'worker' if name == 'worker' else name}:"
+        ), name  # its own ACL user, also through the sentinels
         assert service_env["NEWSWIRE_REDIS_WAIT_REPLICAS"] == "1", name
     master = services["worker"]["environment"]["NEWSWIRE_REDIS_SENTINEL_MASTER"]
     sentinel_command = " ".join(services["sentinel1"]["command"])
     assert f"sentinel monitor {master} redis 6379 2" in sentinel_command
     assert services["scheduler"]["environment"]["NEWSWIRE_FEEDS_FILE"]  # kept from the base
     assert "masterauth" in " ".join(services["redis"]["command"])  # can rejoin as a replica
+    for node in ("redis", "redis-replica"):  # each node keeps the role users
+        assert "--aclfile /data/users.acl" in " ".join(services[node]["command"]), node
+    assert "redis-replica:6379" in " ".join(services["acl"]["command"])
 
 
 def test_no_secret_on_a_command_line_and_no_open_admin_port() -> None:
@@ -231,4 +256,6 @@ def test_no_secret_on_a_command_line_and_no_open_admin_port() -> None:
     assert (
         services["flower"]["environment"]["FLOWER_BASIC_AUTH"] == f"admin:{env['FLOWER_PASSWORD']}"
     )
-    assert services["flower"]["environment"]["CELERY_BROKER_URL"].startswith("redis://:")
+    assert services["flower"]["environment"]["CELERY_BROKER_URL"].startswith(
+        "redis://newswire-worker:"
+    )

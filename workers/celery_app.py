@@ -25,7 +25,8 @@ def broker(settings: Settings) -> tuple[str, type, dict[str, Any]]:
     if not settings.sentinels:
         return settings.redis_url, Transport, {}
     url = urlsplit(settings.redis_url)
-    auth = f":{url.password}@" if url.password else ""
+    # The user too: with ACLs (`newswire acl`) each part is its own user on the master.
+    auth = f"{url.username or ''}:{url.password}@" if url.password else ""
     db = url.path.strip("/") or "0"
     urls = ";".join(f"sentinel://{auth}{host}:{port}/{db}" for host, port in settings.sentinels)
     return urls, SentinelTransport, {"master_name": settings.redis_sentinel_master}

@@ -45,11 +45,16 @@ def cmd_acl(args: AclArgs) -> int:
         } for r in chosen}, indent=2))  # fmt: skip
         return EXIT_OK
     for r in chosen:
+        given = f"NEWSWIRE_ACL_{r.name.upper()}_PASSWORD" in os.environ
+        if args.apply and given:
+            # A password the operator set is not printed back (compose keeps this log).
+            print(f"installed {r.user} ({r.name}: {r.purpose})")
+            continue
         print(f"# {r.name}: {r.purpose}")
         print("ACL SETUSER " + " ".join(r.setuser(passwords[r.name])))
         print(f"#   NEWSWIRE_REDIS_URL={url_for(settings.redis_url, r.user, passwords[r.name])}\n")
     if args.apply:
-        print(f"installed {len(chosen)} users; give each part its URL above")
+        print(f"installed {len(chosen)} users; give each part its own NEWSWIRE_REDIS_URL")
     return EXIT_OK
 
 
