@@ -35,6 +35,11 @@ def scheduler_heartbeat(prefix: str) -> str:
     return f"{prefix}:scheduler:heartbeat"
 
 
+def scheduler_run_id(prefix: str) -> str:
+    """String: the Redis server's run_id the scheduler saw last (a new one: Redis restarted)."""
+    return f"{prefix}:scheduler:run_id"
+
+
 def workers(prefix: str) -> str:
     """Hash: worker name -> heartbeat JSON."""
     return f"{prefix}:workers"
@@ -143,7 +148,11 @@ def patterns(prefix: str, stream: str, rejected_stream: str) -> dict[str, tuple[
     may touch is a choice among these families, never a key spelled again."""
     return {
         "registry": (feeds(prefix), feeds_due(prefix), feed(prefix, "*")),
-        "scheduler": (scheduler_leader(prefix), scheduler_heartbeat(prefix)),
+        "scheduler": (
+            scheduler_leader(prefix),
+            scheduler_heartbeat(prefix),
+            scheduler_run_id(prefix),
+        ),
         "workers": (workers(prefix),),
         "pending": (pending_entries(prefix), pending_due(prefix)),
         "websub": (websub(prefix, "*"),),  # the subscriptions, their due index, push rates

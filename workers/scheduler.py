@@ -24,6 +24,7 @@ from newswire.services.push.subscriptions import Subscriptions
 from newswire.services.settings import Settings
 from newswire.services.sources.feedlist import DEFAULT_SECRET_PREFIXES, parse_feed_list
 from newswire.workers.celery_app import ENTRY_TASK, POLL_BATCH_TASK, SUBSCRIBE_TASK
+from newswire.workers.reconcile import Reconciler
 from newswire.workers.stack import restarts_so_far
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
     due = DueQueue(client, registry.due_key, keys.scheduler_leader(settings.key_prefix))
     pending = PendingLedger(client, settings.key_prefix, settings.entry_redeliver_seconds)
     subscriptions = Subscriptions(client, settings.key_prefix)
+    reconciler = Reconciler(client, settings.key_prefix, pending)
     instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     lease_ms = int(max(5.0, settings.scheduler_tick * 5) * 1000)
     leading = False
@@ -85,6 +87,7 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
                     tick(settings, app, due, time.time())
                     redeliver(settings, app, pending, time.time())
                     resubscribe(settings, app, subscriptions, time.time())
+                    reconciler.tick(app, time.time())
                     client.hset(
                         keys.scheduler_heartbeat(settings.key_prefix),
                         mapping={

@@ -76,6 +76,22 @@ class PendingLedger:
                 self._redis.zrem(self.due_key, *settled)
         return [FeedEntry.model_validate(json.loads(v)) for v in raw if v is not None]
 
+    def unaccounted(self, held: set[str], added_before: float) -> list[FeedEntry]:
+        """The pending entries added before `added_before` whose keys are not in `held` (what
+        the broker holds): the ones it lost. Each gets a fresh deadline, as a sweep gives."""
+        cutoff = added_before + self.redeliver_after  # a deadline is its add (or retry) + this
+        with redis_errors("pending ledger read"):
+            due: Any = self._redis.zrangebyscore(self.due_key, "-inf", cutoff)
+            lost = [k.decode() for k in due if k.decode() not in held]
+            if not lost:
+                return []
+            raw: Any = self._redis.hmget(self.entries_key, lost)
+            pipe = self._redis.pipeline(transaction=False)
+            for key in lost:
+                pipe.zadd(self.due_key, {key: added_before + 2 * self.redeliver_after}, xx=True)
+            pipe.execute()
+        return [FeedEntry.model_validate(json.loads(v)) for v in raw if v is not None]
+
     def size(self) -> int:
         with redis_errors("pending ledger read"):
             return int(self._redis.zcard(self.due_key))  # type: ignore[arg-type]

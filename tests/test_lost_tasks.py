@@ -1,0 +1,97 @@
+"""Nothing late after a Redis restart: a task the broker lost (taken off its queue, not yet
+unacked) is enqueued again within seconds of the restart, on the default ten-minute ledger
+deadline; and a large backlog waiting in the queue is never enqueued twice."""
+
+import json
+import time
+from pathlib import Path
+
+import redis
+from newswire.schemas.feed import FeedEntry, FeedOptions
+from newswire.services import keys
+from newswire.services.polling.pending import PendingLedger
+from newswire.services.polling.registry import Registry
+from newswire.services.settings import Settings
+from newswire.workers.celery_app import ENTRY_TASK, make_app
+from newswire.workers.reconcile import Reconciler, task_entry_key
+
+from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.pipeline import stream
+from tests.support.processes import Processes, stack_env, wait_for
+from tests.support.redis_server import RedisServer
+from tests.support.site import Site
+
+
+def entries(n: int) -> list[FeedEntry]:
+    return [FeedEntry(feed_url="https://slow.example/rss", link=f"https://slow.example/{k}",
+                      title=f"Story {k}") for k in range(n)]  # fmt: skip
+
+
+def test_a_large_backlog_is_not_enqueued_twice_and_the_lost_are_found(
+    redis_server: RedisServer, redis_client: redis.Redis
+) -> None:
+    """10,000 entries waiting behind a slow host: the reconciliation finds exactly the three
+    the broker lost (and the one a worker holds unacked is not lost), twice in a row."""
+    settings = Settings(redis_url=redis_server.url)
+    app = make_app(settings)
+    pending = PendingLedger(redis_client, "newswire", 600.0)
+    backlog = entries(10_000)
+    now = time.time()
+    pending.add(backlog, now - 60)
+    with app.producer_or_acquire() as producer:
+        for entry in backlog:
+            app.send_task(ENTRY_TASK, args=[entry.model_dump(mode="json"), 0],
+                          queue=keys.ARTICLES_QUEUE, producer=producer)  # fmt: skip
+    assert redis_client.llen(keys.ARTICLES_QUEUE) == 10_000
+    taken = [redis_client.rpop(keys.ARTICLES_QUEUE) for _ in range(4)]  # the next four to run
+    # One is being worked on (kombu's unacked hash), three were lost in a crash.
+    redis_client.hset("unacked", "tag-1", json.dumps([json.loads(taken[0]), "", "articles"]))
+    lost = {task_entry_key(json.loads(raw)) for raw in taken[1:]}
+    reconciler = Reconciler(redis_client, "newswire", pending)
+    again = reconciler.reconcile(app, now)
+    assert again == 3
+    assert redis_client.llen(keys.ARTICLES_QUEUE) == 10_000 - 4 + 3
+    requeued = {
+        task_entry_key(json.loads(m)) for m in redis_client.lrange(keys.ARTICLES_QUEUE, 0, 2)
+    }
+    assert requeued == lost
+    assert reconciler.reconcile(app, now) == 0  # nothing doubled on a second look
+    assert redis_client.llen(keys.ARTICLES_QUEUE) == 9_999
+
+
+def test_a_task_lost_in_a_redis_crash_arrives_within_seconds_on_default_settings(
+    site: Site, tmp_path: Path
+) -> None:
+    """A poll's entry tasks sit in the queue; one is taken off it and never recorded (what a
+    Redis crash between BRPOP and the unacked write does), then Redis is SIGKILLed and
+    restarted. With the ledger's default ten-minute deadline, the lost story still reaches
+    the stream within seconds of the restart."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    client = redis.Redis.from_url(server.url)
+    links = [site.add(f"/lost/{n}", article_page(f"Story {n}", paragraphs(f"lost {n}")))
+             for n in range(3)]  # fmt: skip
+    feed = site.add("/lost.xml", rss2([item(u, f"Story {n}") for n, u in enumerate(links)]),
+                    "application/rss+xml")  # fmt: skip
+    Registry(client).add(feed, 3600, options=FeedOptions())
+    env = stack_env(server.url, site, NEWSWIRE_ENTRY_REDELIVER_SECONDS="600")  # the default
+    procs = Processes(env, tmp_path)
+    try:
+        poller = procs._start("poller", "worker", "-n", "poller@%h", "-Q", "feeds")
+        procs.scheduler()
+        wait_for(lambda: client.llen(keys.ARTICLES_QUEUE) == 3, 30, "three entry tasks queued")
+        time.sleep(11)  # older than the reconciliation's grace
+        assert client.rpop(keys.ARTICLES_QUEUE) is not None  # taken, never recorded
+        server.kill()
+        server.start()
+        restarted = time.monotonic()
+        procs.kill(poller)
+        procs.worker("w1")
+        wait_for(lambda: len(stream(client)) == 3, 90, "every story, the lost one too")
+        assert time.monotonic() - restarted < 60
+        assert sorted(a.title for a in stream(client)) == ["Story 0", "Story 1", "Story 2"]
+    finally:
+        procs.stop_all()
+        print(procs.logs())
+        client.close()
+        server.stop()
