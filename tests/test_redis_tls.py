@@ -2,6 +2,7 @@
 Redis asks for one, an unverified connection only when explicitly allowed; for the services'
 own clients and for a real Celery worker."""
 
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -15,9 +16,10 @@ from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
 from pydantic import ValidationError
 
+from tests.support.monitor import get, running_monitor
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
-from tests.support.processes import Processes, stack_env, wait_for
+from tests.support.processes import Processes, newswire, stack_env, wait_for
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.site import Site
 
@@ -68,10 +70,15 @@ def tls_redis(
 
 
 @pytest.fixture
-def tls(pki: Path, tmp_path: Path) -> Iterator[int]:
+def tls_server(pki: Path, tmp_path: Path) -> Iterator[tuple[RedisServer, int]]:
     server, port = tls_redis(pki, tmp_path / "redis", "no")
-    yield port
+    yield server, port
     server.stop()
+
+
+@pytest.fixture
+def tls(tls_server: tuple[RedisServer, int]) -> int:
+    return tls_server[1]
 
 
 def test_rediss_verifies_the_certificate_against_the_ca(pki: Path, tls: int) -> None:
@@ -129,9 +136,12 @@ def test_tls_settings_say_what_is_wrong(pki: Path) -> None:
 
 
 def test_a_real_worker_and_scheduler_over_tls(
-    pki: Path, tls: int, site: Site, tmp_path: Path
+    pki: Path, tls_server: tuple[RedisServer, int], site: Site, tmp_path: Path
 ) -> None:
-    """The Celery broker (kombu), the worker's services and the scheduler all on rediss://."""
+    """The Celery broker (kombu), the worker's services and the scheduler all on rediss://;
+    then a consumer in its group, `newswire status` and the monitor over it too."""
+    server, tls = tls_server
+    plain_port = server.port
     page = site.add("/news/tls.html", article_page("Over TLS", paragraphs("Over TLS", 6)))
     feed = site.add("/rss.xml", rss2([item(page, "Over TLS")]), "application/rss+xml")
     settings = Settings(redis_url=f"rediss://127.0.0.1:{tls}/0",
@@ -146,6 +156,24 @@ def test_a_real_worker_and_scheduler_over_tls(
         wait_for(lambda: client.xlen("newswire:articles") >= 1, 60, "the story over TLS")
         [article] = stream(client)
         assert article.title == "Over TLS" and article.extraction == "full"
+        # A consumer in its group, the status read and the monitor: all over TLS too.
+        tls_env = {"NEWSWIRE_REDIS_URL": settings.redis_url,
+                   "NEWSWIRE_REDIS_CA_FILE": str(pki / "ca.crt")}  # fmt: skip
+        read = newswire("tail", "--group", "readers", "--from-start", "--count", "1", "--json",
+                        env=tls_env)  # fmt: skip
+        assert read.returncode == 0 and json.loads(read.stdout)["title"] == "Over TLS", read.stderr
+        assert client.xpending("newswire:articles", "readers")["pending"] == 0  # acked
+        shown = newswire("status", "--json", env=tls_env)
+        assert shown.returncode == 0 and json.loads(shown.stdout)["streams"][0]["length"] == 1
+        with running_monitor(
+            settings.redis_url, NEWSWIRE_REDIS_CA_FILE=str(pki / "ca.crt")
+        ) as base:
+            code, _headers, body = get(base + "/api/status")
+            assert code == 200 and json.loads(body)["streams"][0]["length"] == 1
+        # No plaintext fallback: rediss:// to the plain port is refused, not downgraded.
+        plain = newswire("status", env={**tls_env, "NEWSWIRE_REDIS_URL":
+                                        f"rediss://127.0.0.1:{plain_port}/0"})  # fmt: skip
+        assert plain.returncode != 0
     finally:
         procs.stop_all()
         print(procs.logs())
