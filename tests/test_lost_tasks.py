@@ -11,8 +11,9 @@ from newswire.schemas.feed import FeedEntry, FeedOptions
 from newswire.services import keys
 from newswire.services.polling.pending import PendingLedger
 from newswire.services.polling.registry import Registry
+from newswire.services.polling.schedule import DueQueue
 from newswire.services.settings import Settings
-from newswire.workers.celery_app import ENTRY_TASK, make_app
+from newswire.workers.celery_app import ENTRY_TASK, POLL_BATCH_TASK, make_app
 from newswire.workers.reconcile import Reconciler, task_entry_key
 
 from tests.support.pages import article_page, item, paragraphs, rss2
@@ -47,7 +48,7 @@ def test_a_large_backlog_is_not_enqueued_twice_and_the_lost_are_found(
     # One is being worked on (kombu's unacked hash), three were lost in a crash.
     redis_client.hset("unacked", "tag-1", json.dumps([json.loads(taken[0]), "", "articles"]))
     lost = {task_entry_key(json.loads(raw)) for raw in taken[1:]}
-    reconciler = Reconciler(redis_client, "newswire", pending)
+    reconciler = Reconciler(redis_client, "newswire", pending, Registry(redis_client))
     again = reconciler.reconcile(app, now)
     assert again == 3
     assert redis_client.llen(keys.ARTICLES_QUEUE) == 10_000 - 4 + 3
@@ -95,3 +96,28 @@ def test_a_task_lost_in_a_redis_crash_arrives_within_seconds_on_default_settings
         print(procs.logs())
         client.close()
         server.stop()
+
+
+def test_feeds_whose_polls_were_lost_are_due_at_once(
+    redis_server: RedisServer, redis_client: redis.Redis
+) -> None:
+    """Three feeds claimed for polling; only one's poll task is still queued after the
+    restart. The other two are due at once, not when their claims run out; a feed merely
+    scheduled ahead is left alone."""
+    settings = Settings(redis_url=redis_server.url)
+    app = make_app(settings)
+    registry = Registry(redis_client)
+    now = time.time()
+    claimed = [registry.add(f"https://news{n}.example/rss", 600, now=now - 1).id for n in range(3)]
+    later = registry.add("https://later.example/rss", 600, now=now)
+    registry.save(later.model_copy(update={"next_due": now + 300}))
+    due = DueQueue(redis_client, registry.due_key, keys.scheduler_leader("newswire"))
+    assert sorted(due.claim(now, 10, 120)) == sorted(claimed)
+    app.send_task(POLL_BATCH_TASK, args=[[claimed[0]]], queue=keys.FEEDS_QUEUE)
+    reconciler = Reconciler(redis_client, "newswire", PendingLedger(redis_client, "newswire", 600.0),
+                            registry)  # fmt: skip
+    reconciler.reconcile(app, now + 1)
+    scores = {fid: redis_client.zscore(registry.due_key, fid) for fid in [*claimed, later.id]}
+    assert scores[claimed[0]] == now + 120  # its poll is still queued: the claim stands
+    assert scores[claimed[1]] == scores[claimed[2]] == now + 1  # lost: due at once
+    assert scores[later.id] == now + 300

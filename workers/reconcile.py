@@ -7,7 +7,9 @@ lost from one waiting its turn behind thousands. So the active scheduler compare
 server's run_id with the one it saw last (kept in Redis, so a restarted or standby scheduler
 knows it too). When it changed, it waits for the workers to reconnect and give back what
 they hold, then looks at every pending entry: one that is neither in an articles queue nor
-held unacked by a worker is lost, and is enqueued again at once. Nothing waiting is doubled.
+held unacked by a worker is lost, and is enqueued again at once. A feed claimed for a poll
+whose task the broker no longer holds is made due at once, instead of after its claim.
+Nothing waiting is doubled.
 """
 
 import base64
@@ -23,7 +25,8 @@ from newswire.schemas.feed import FeedEntry
 from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.polling.pending import PendingLedger, entry_key
-from newswire.workers.celery_app import ENTRY_TASK
+from newswire.services.polling.registry import Registry
+from newswire.workers.celery_app import ENTRY_TASK, POLL_BATCH_TASK, POLL_TASK
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +35,39 @@ GRACE = 10.0  # an entry added this recently may be between the ledger and its e
 CHUNK = 1000  # queue messages read per round trip
 
 
-def task_entry_key(message: dict[str, Any]) -> str | None:
-    """The pending-ledger key of the entry a Celery message carries (None: not an entry task,
-    or unreadable)."""
+def task_args(message: dict[str, Any]) -> tuple[str, list[Any]] | None:
+    """The task name and arguments a Celery message carries (None: unreadable)."""
     try:
-        if message.get("headers", {}).get("task") != ENTRY_TASK:
-            return None
         body = message["body"]
         if message.get("properties", {}).get("body_encoding") == "base64":
             body = base64.b64decode(body)
         args, _kwargs, _embed = json.loads(body)
-        return entry_key(FeedEntry.model_validate(args[0]))
-    except (KeyError, TypeError, ValueError, IndexError):
+        return str(message["headers"]["task"]), list(args)
+    except (KeyError, TypeError, ValueError):
         return None
+
+
+def task_entry_key(message: dict[str, Any]) -> str | None:
+    """The pending-ledger key of the entry a Celery message carries (None: not an entry task,
+    or unreadable)."""
+    found = task_args(message)
+    if found is None or found[0] != ENTRY_TASK:
+        return None
+    try:
+        return entry_key(FeedEntry.model_validate(found[1][0]))
+    except (IndexError, ValueError):
+        return None
+
+
+def task_feed_ids(message: dict[str, Any]) -> list[str]:
+    """The feeds a poll task's message is for (none for any other task)."""
+    found = task_args(message)
+    if found is None or not found[1]:
+        return []
+    name, args = found
+    if name == POLL_BATCH_TASK and isinstance(args[0], list):
+        return [str(f) for f in args[0]]
+    return [str(args[0])] if name == POLL_TASK else []
 
 
 def queue_names(queue: str) -> list[str]:
@@ -53,8 +76,11 @@ def queue_names(queue: str) -> list[str]:
 
 
 class Reconciler:
-    def __init__(self, client: redis.Redis, prefix: str, pending: PendingLedger) -> None:
+    def __init__(
+        self, client: redis.Redis, prefix: str, pending: PendingLedger, registry: Registry
+    ) -> None:
         self._redis = client
+        self.registry = registry
         self._key = keys.scheduler_run_id(prefix)
         self.pending = pending
         self.look_at: float | None = None
@@ -73,30 +99,31 @@ class Reconciler:
         self.look_at = None
         return self.reconcile(app, now)
 
-    def held(self) -> Iterator[str]:
-        """Keys of the entries the broker holds: queued, or unacked by a worker."""
-        for name in queue_names(keys.ARTICLES_QUEUE):
+    def messages(self, queue: str) -> Iterator[dict[str, Any]]:
+        """Every message the broker holds for `queue`'s tasks: queued (all priorities, read
+        a thousand at a time) and unacked by a worker (of any queue)."""
+        for name in queue_names(queue):
             start = 0
             while True:
                 with redis_errors("reading a queue"):
                     chunk: Any = self._redis.lrange(name, start, start + CHUNK - 1)
-                for raw in chunk:
-                    key = task_entry_key(json.loads(raw))
-                    if key:
-                        yield key
+                yield from (json.loads(raw) for raw in chunk)
                 if len(chunk) < CHUNK:
                     break
                 start += CHUNK
         with redis_errors("reading unacked"):
             unacked: Any = self._redis.hvals("unacked")
-        for raw in unacked:
-            key = task_entry_key(json.loads(raw)[0])
-            if key:
-                yield key
+        yield from (json.loads(raw)[0] for raw in unacked)
 
     def reconcile(self, app: Celery, now: float) -> int:
-        """Enqueue again every pending entry the broker does not hold; how many."""
-        lost = self.pending.unaccounted(set(self.held()), now - GRACE)
+        """Enqueue again every pending entry the broker does not hold, and make due at once
+        every feed claimed for a poll whose task it does not hold; how many entries."""
+        held = {k for m in self.messages(keys.ARTICLES_QUEUE) if (k := task_entry_key(m))}
+        polls = {f for m in self.messages(keys.FEEDS_QUEUE) for f in task_feed_ids(m)}
+        repolled = self.registry.release_claims(polls, now)
+        if repolled:
+            log.warning("%d feeds whose polls Redis lost in its restart are due again", repolled)
+        lost = self.pending.unaccounted(held, now - GRACE)
         if lost:
             with app.producer_or_acquire() as producer:
                 for entry in lost:

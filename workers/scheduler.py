@@ -71,7 +71,7 @@ def run_scheduler(settings: Settings, app: Celery, stop: threading.Event) -> Non
     due = DueQueue(client, registry.due_key, keys.scheduler_leader(settings.key_prefix))
     pending = PendingLedger(client, settings.key_prefix, settings.entry_redeliver_seconds)
     subscriptions = Subscriptions(client, settings.key_prefix)
-    reconciler = Reconciler(client, settings.key_prefix, pending)
+    reconciler = Reconciler(client, settings.key_prefix, pending, registry)
     instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     lease_ms = int(max(5.0, settings.scheduler_tick * 5) * 1000)
     leading = False

@@ -96,6 +96,25 @@ class Registry:
         with redis_errors("scheduling a poll"):
             return bool(self._redis.zadd(self.due_key, {fid: now}, xx=True, ch=True))
 
+    def release_claims(self, held: set[str], now: float) -> int:
+        """Make due at once every feed claimed for a poll (its due time pushed past its real
+        next poll by the claim) unless its poll is in `held`; how many. After a Redis restart
+        lost the poll task, the feed is not left waiting for its claim to run out."""
+        with redis_errors("releasing claims"):
+            ahead: Any = self._redis.zrangebyscore(self.due_key, now, "+inf", withscores=True)
+            candidates = [(fid.decode(), score) for fid, score in ahead if fid.decode() not in held]
+            pipe = self._redis.pipeline(transaction=False)
+            for fid, _score in candidates:
+                pipe.hget(self.key(fid), "next_due")
+            scheduled = pipe.execute()
+            claimed = [
+                fid for (fid, score), due in zip(candidates, scheduled, strict=True)
+                if due is not None and float(due or 0) < score - 1
+            ]  # fmt: skip
+            if claimed:
+                self._redis.zadd(self.due_key, dict.fromkeys(claimed, now), xx=True)
+        return len(claimed)
+
     def get(self, url_or_id: str) -> FeedState | None:
         fid = self.resolve(url_or_id)
         with redis_errors("reading feed"):
