@@ -12,11 +12,10 @@ from newswire.services.delivery.subscribe import Consumer
 from newswire.services.polling.registry import Registry
 
 from tests.support.pages import article_page, item, paragraphs, rss2
-from tests.support.pipeline import stream
+from tests.support.pipeline import publish, stream
 from tests.support.processes import Processes, newswire, stack_env, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
-from tests.test_consume import publish
 
 STREAM = "newswire:articles"
 

@@ -15,23 +15,11 @@ from newswire.services.delivery.publish import Publisher
 from newswire.services.delivery.subscribe import Consumer, dead_letters, requeue
 from newswire.services.settings import Settings
 
+from tests.support.pipeline import publish
 from tests.support.processes import newswire, wait_for
 from tests.support.redis_server import RedisServer
 
 STREAM = "newswire:articles"
-
-
-def publish(client: redis.Redis, n: int) -> list[str]:
-    publisher = Publisher(client, Settings(redis_url="redis://unused"))
-    ids = []
-    for i in range(n):
-        url = f"https://news.example/{i}"
-        article = Article(id=f"{i:032x}", url=url, canonical_url=url, feed_url="https://news.example/rss",
-                          title=f"Story {i}", body="text", fetched_at=datetime.now(UTC),
-                          content_hash="0" * 64, extraction="full")  # fmt: skip
-        publisher.publish(article, [url])
-        ids.append(article.id)
-    return ids
 
 
 CONSUMER = """

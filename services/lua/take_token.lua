@@ -28,7 +28,7 @@ else
   wait = math.ceil((1 + reserve - tokens) * 1000 / rate)
   if reserve > 0 then
     wait = wait + math.floor(line * 1000 / rate)
-    line = line + 1
+    line = math.min(line + 1, rate * 3600)  -- an hour's worth at most: waits are capped anyway
   end
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now, 'line', tostring(line))
