@@ -22,7 +22,16 @@ from newswire.services.settings import Settings
 from newswire.workers.site_server import SiteServer
 from newswire.workers.stack import RedisProcess
 
-from bench import freshness, identity, monitor_load, polling, replication, sources, unchanged
+from bench import (
+    freshness,
+    identity,
+    monitor_load,
+    newsroom,
+    polling,
+    replication,
+    sources,
+    unchanged,
+)
 from bench.corpus import corpus_root, load_pages
 from bench.extraction import run as extraction_run
 from bench.fundus import root as fundus_root
@@ -254,6 +263,19 @@ def main() -> int:
                     for name, *_ in freshness.CLASSES
                 ) + f"; polls/s {per_second[False]:.2f} against {per_second[True]:.2f}",
             ))  # fmt: skip
+
+            if not args.skip_polling:
+                log("a loopback newsroom of 100 feeds, default settings, 8 minutes")
+                room = newsroom.run(8, tmp / "newsroom")
+                fast, medium = room["every 20 s"], room["every 2 min"]
+                rows.append((
+                    "Newsroom (bench.newsroom): 100 feeds on one host registered without an "
+                    "interval, one worker, default settings; story publication to stream",
+                    f"every 20 s: p50 {fast['p50_s']} s, p95 {fast['p95_s']} s "
+                    f"({fast['missing']} not arrived); every 2 min: p50 {medium['p50_s']} s "
+                    f"({medium['missing']} not arrived); feed requests "
+                    f"{room['share_of_fixed_60s']:.0%} of a fixed 60 s schedule",
+                ))  # fmt: skip
 
             client.flushall()
             expected = len(pages) * args.copies

@@ -39,14 +39,15 @@ class Feed:
     gap: int
     phase: float
 
-    def published(self, t0: float, now: float) -> list[float]:
-        """Publication times up to `now`: every `gap` from `t0 + phase` (and the backlog a
-        feed already has at the start: SHOWN stories before it)."""
+    def published(self, t0: float, now: float, shown: int | None = SHOWN) -> list[float]:
+        """Publication times up to `now`, the last `shown` of them (None: all): every `gap`
+        from `t0 + phase`, after the backlog a feed already has at the start (SHOWN stories)."""
         if not self.gap:
             return [t0 - 86400 * (k + 3) for k in range(SHOWN)]  # old stories, nothing new
         first = t0 + self.phase - SHOWN * self.gap
         count = int((now - first) // self.gap) + 1
-        return [first + k * self.gap for k in range(max(count, 0))][-SHOWN:]
+        times = [first + k * self.gap for k in range(max(count, 0))]
+        return times if shown is None else times[-shown:]
 
 
 class Newsroom:
@@ -140,7 +141,9 @@ def run(minutes: float, root: Path) -> dict[str, object]:
     for kind, _count, gap in CLASSES:
         latencies, missing = [], 0
         for f in (f for f in room.feeds if f.kind == kind):
-            for t in f.published(room.t0, end - 30):  # what had time to arrive
+            # Every story published after the warm-up that had time to arrive, also those no
+            # longer in the feed at the end: one that scrolled off unseen counts as missing.
+            for t in f.published(room.t0, end - 30, shown=None):
                 if t < room.t0 + WARMUP:
                     continue
                 at = arrived.get(room.url(f"/p/{f.n}/{t:.0f}"))

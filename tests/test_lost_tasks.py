@@ -22,6 +22,13 @@ from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
 
+# The timing settings the test stack shortens, back at their defaults.
+DEFAULTS = {
+    "NEWSWIRE_ENTRY_REDELIVER_SECONDS": "600", "NEWSWIRE_VISIBILITY_TIMEOUT": "50",
+    "NEWSWIRE_FETCH_DEADLINE": "20", "NEWSWIRE_POLL_CLAIM_SECONDS": "120",
+    "NEWSWIRE_SCHEDULER_TICK": "1",
+}  # fmt: skip
+
 
 def entries(n: int) -> list[FeedEntry]:
     return [FeedEntry(feed_url="https://slow.example/rss", link=f"https://slow.example/{k}",
@@ -65,8 +72,8 @@ def test_a_task_lost_in_a_redis_crash_arrives_within_seconds_on_default_settings
 ) -> None:
     """A poll's entry tasks sit in the queue; one is taken off it and never recorded (what a
     Redis crash between BRPOP and the unacked write does), then Redis is SIGKILLed and
-    restarted. With the ledger's default ten-minute deadline, the lost story still reaches
-    the stream within seconds of the restart."""
+    restarted. On default settings (the ledger's deadline is ten minutes), the lost story
+    still reaches the stream within seconds of the restart."""
     server = RedisServer(tmp_path / "redis")
     server.start()
     client = redis.Redis.from_url(server.url)
@@ -75,7 +82,7 @@ def test_a_task_lost_in_a_redis_crash_arrives_within_seconds_on_default_settings
     feed = site.add("/lost.xml", rss2([item(u, f"Story {n}") for n, u in enumerate(links)]),
                     "application/rss+xml")  # fmt: skip
     Registry(client).add(feed, 3600, options=FeedOptions())
-    env = stack_env(server.url, site, NEWSWIRE_ENTRY_REDELIVER_SECONDS="600")  # the default
+    env = stack_env(server.url, site, **DEFAULTS)
     procs = Processes(env, tmp_path)
     try:
         poller = procs._start("poller", "worker", "-n", "poller@%h", "-Q", "feeds")
@@ -88,7 +95,7 @@ def test_a_task_lost_in_a_redis_crash_arrives_within_seconds_on_default_settings
         restarted = time.monotonic()
         procs.kill(poller)
         procs.worker("w1")
-        wait_for(lambda: len(stream(client)) == 3, 90, "every story, the lost one too")
+        wait_for(lambda: len(stream(client)) == 3, 120, "every story, the lost one too")
         assert time.monotonic() - restarted < 60
         assert sorted(a.title for a in stream(client)) == ["Story 0", "Story 1", "Story 2"]
     finally:
@@ -121,3 +128,27 @@ def test_feeds_whose_polls_were_lost_are_due_at_once(
     assert scores[claimed[0]] == now + 120  # its poll is still queued: the claim stands
     assert scores[claimed[1]] == scores[claimed[2]] == now + 1  # lost: due at once
     assert scores[later.id] == now + 300
+
+
+def test_a_worker_killed_mid_story_on_default_settings_is_late_by_under_two_minutes(
+    redis_server: RedisServer, redis_client: redis.Redis, site: Site, tmp_path: Path
+) -> None:
+    """A worker SIGKILLed while it fetches a slow page: on default settings (a 50 s visibility
+    timeout, swept every 5 s) a new worker publishes the story within 120 s of the kill."""
+    page = site.add("/slow-story", article_page("Slow story", paragraphs("slow")), delay=4.0)
+    feed = site.add("/slow.xml", rss2([item(page, "Slow story")]), "application/rss+xml")
+    Registry(redis_client).add(feed, 3600)
+    procs = Processes(stack_env(redis_server.url, site, **DEFAULTS), tmp_path)
+    try:
+        first = procs.worker("w1")
+        procs.scheduler()
+        wait_for(lambda: any(h.path == "/slow-story" for h in site.hits), 30, "the page fetch")
+        procs.kill(first)
+        killed = time.monotonic()
+        procs.worker("w2")
+        wait_for(lambda: len(stream(redis_client)) == 1, 120, "the story after the kill")
+        assert time.monotonic() - killed < 120
+        assert [a.title for a in stream(redis_client)] == ["Slow story"]
+    finally:
+        procs.stop_all()
+        print(procs.logs())
