@@ -121,6 +121,8 @@ def test_feeds_whose_polls_were_lost_are_due_at_once(
     due = DueQueue(redis_client, registry.due_key, keys.scheduler_leader("newswire"))
     assert sorted(due.claim(now, 10, 120)) == sorted(claimed)
     app.send_task(POLL_BATCH_TASK, args=[[claimed[0]]], queue=keys.FEEDS_QUEUE)
+    redis_client.lpush(keys.FEEDS_QUEUE, b"{not a message")  # unreadable: passed over
+    redis_client.hset("unacked", "odd", b"[1]")
     reconciler = Reconciler(redis_client, "newswire", PendingLedger(redis_client, "newswire", 600.0),
                             registry)  # fmt: skip
     reconciler.reconcile(app, now + 1)

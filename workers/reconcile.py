@@ -70,6 +70,18 @@ def task_feed_ids(message: dict[str, Any]) -> list[str]:
     return [str(args[0])] if name == POLL_TASK else []
 
 
+def readable(raw: bytes, *, unwrap: bool = False) -> dict[str, Any] | None:
+    """A broker message as a dict (from an unacked record with `unwrap`); None for anything
+    unreadable, which the reconciliation passes over rather than stopping at."""
+    try:
+        message = json.loads(raw)
+        if unwrap:
+            message = message[0]
+    except (ValueError, TypeError, IndexError, KeyError):
+        return None
+    return message if isinstance(message, dict) else None
+
+
 def queue_names(queue: str) -> list[str]:
     """The lists kombu keeps one queue in (one per priority step)."""
     return [queue if p == 0 else f"{queue}{Channel.sep}{p}" for p in PRIORITY_STEPS]
@@ -96,8 +108,9 @@ class Reconciler:
             self.look_at = now + SETTLE
         if self.look_at is None or now < self.look_at:
             return 0
+        found = self.reconcile(app, now)  # Redis away again: the next tick looks again
         self.look_at = None
-        return self.reconcile(app, now)
+        return found
 
     def messages(self, queue: str) -> Iterator[dict[str, Any]]:
         """Every message the broker holds for `queue`'s tasks: queued (all priorities, read
@@ -107,13 +120,16 @@ class Reconciler:
             while True:
                 with redis_errors("reading a queue"):
                     chunk: Any = self._redis.lrange(name, start, start + CHUNK - 1)
-                yield from (json.loads(raw) for raw in chunk)
+                yield from filter(None, (readable(raw) for raw in chunk))
                 if len(chunk) < CHUNK:
                     break
                 start += CHUNK
         with redis_errors("reading unacked"):
             unacked: Any = self._redis.hvals("unacked")
-        yield from (json.loads(raw)[0] for raw in unacked)
+        for raw in unacked:  # [message, exchange, routing key]
+            held = readable(raw, unwrap=True)
+            if held:
+                yield held
 
     def reconcile(self, app: Celery, now: float) -> int:
         """Enqueue again every pending entry the broker does not hold, and make due at once
