@@ -348,6 +348,7 @@ def test_a_lease_is_renewed_before_it_ends(
 ) -> None:
     hub = Hub()
     hub.lease = 6  # renewed half-way, at 3 s
+    hub.eager = True  # verifies before answering: the request must already be recorded
     live = LiveFeed(site, hub.base + "/")
     live.add("story")
     Registry(redis_client).add(live.url)

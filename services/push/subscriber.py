@@ -73,27 +73,24 @@ class Subscriber:
         return self._subscribe(sub, now)
 
     def _subscribe(self, sub: Subscription, now: float) -> str:
-        error = self._request(sub, Mode.SUBSCRIBE)
+        # Recorded before the request: a hub may verify before its answer reaches us, and
+        # the verification must find what we asked (an active lease stays active meanwhile).
+        state = (
+            sub.state if sub.state == State.ACTIVE and sub.expires_at > now else State.SUBSCRIBING
+        )
+        asked = dataclasses.replace(
+            sub, state=state, pending=Mode.SUBSCRIBE, requested_at=now, attempts=sub.attempts + 1,
+        )  # fmt: skip
+        # Not verified by then (or refused): asked again. A verification reschedules it.
+        self.subscriptions.save(asked, now + VERIFY_WAIT)
+        error = self._request(asked, Mode.SUBSCRIBE)
         if error is None:
-            # An active lease stays active while its renewal is verified.
-            state = sub.state if sub.state == State.ACTIVE else State.SUBSCRIBING
-            sub = dataclasses.replace(
-                sub, state=state, pending=Mode.SUBSCRIBE, requested_at=now, error="",
-                attempts=sub.attempts + 1,
-            )  # fmt: skip
-            act_at = now + VERIFY_WAIT
-            if state == State.ACTIVE:
-                act_at = max(act_at, min(sub.expires_at, renew_at(now, self.hubs.lease_seconds)))
-            self.subscriptions.save(sub, act_at)
             return f"asked {redact_url(sub.hub)} to subscribe"
         failed = State.FAILED if error.startswith("unreachable") else State.REFUSED
-        keep = sub.state == State.ACTIVE and sub.expires_at > now
-        sub = dataclasses.replace(
-            sub, state=State.ACTIVE if keep else failed, pending=Mode.SUBSCRIBE, error=error,
-            attempts=sub.attempts + 1, requested_at=now,
-        )  # fmt: skip
-        retry = now + RETRY.delay(sub.attempts)
-        self.subscriptions.save(sub, min(retry, sub.expires_at) if keep else retry)
+        keep = state == State.ACTIVE
+        refused = dataclasses.replace(asked, state=State.ACTIVE if keep else failed, error=error)
+        retry = now + RETRY.delay(asked.attempts)
+        self.subscriptions.save(refused, min(retry, sub.expires_at) if keep else retry)
         log.warning("WebSub hub %s: %s (polling goes on)", redact_url(sub.hub), error)
         return f"hub {redact_url(sub.hub)}: {error}"
 
@@ -106,11 +103,11 @@ class Subscriber:
             # Asked already and not verified in time, or never subscribed: the lease lapses.
             self.subscriptions.forget(feed_id)
             return "forgotten"
-        self._request(sub, Mode.UNSUBSCRIBE)
-        sub = dataclasses.replace(
+        leaving = dataclasses.replace(
             sub, state=State.UNSUBSCRIBING, pending=Mode.UNSUBSCRIBE, requested_at=now
         )
-        self.subscriptions.save(sub, now + VERIFY_WAIT)
+        self.subscriptions.save(leaving, now + VERIFY_WAIT)  # before the hub can verify it
+        self._request(leaving, Mode.UNSUBSCRIBE)
         return f"asked {redact_url(sub.hub)} to unsubscribe"
 
     def _request(self, sub: Subscription, mode: Mode) -> str | None:

@@ -32,7 +32,7 @@ class HubLog:
 
 class Hub(LoopbackServer):
     """`refuse` answers requests with 400; `deny` answers a subscribe with `hub.mode=denied`;
-    `lease` caps the lease granted (seconds)."""
+    `lease` caps the lease granted (seconds); `eager` verifies before answering."""
 
     def __init__(self) -> None:
         self.subs: dict[tuple[str, str], Sub] = {}  # (callback, topic) -> subscription
@@ -40,6 +40,7 @@ class Hub(LoopbackServer):
         self.refuse = False
         self.deny = False
         self.lease: int | None = None
+        self.eager = False  # verify before answering the request (a race a subscriber must win)
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,17 +56,19 @@ class Hub(LoopbackServer):
                 mode = form.get("hub.mode")
                 ok = mode in ("subscribe", "unsubscribe") and form.get("hub.callback")
                 status = 400 if hub.refuse or not ok or not form.get("hub.topic") else 202
+                if status == 202 and hub.eager:
+                    hub.verify(form, 0.0)  # before the answer: a subscriber must be ready
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                if status == 202:
+                if status == 202 and not hub.eager:
                     # Verification happens after the request is answered (5.3).
                     threading.Thread(target=hub.verify, args=(form,), daemon=True).start()
 
         super().__init__(Handler)
 
-    def verify(self, form: dict[str, str]) -> None:
-        time.sleep(0.05)
+    def verify(self, form: dict[str, str], delay: float = 0.05) -> None:
+        time.sleep(delay)
         mode, topic, callback = form["hub.mode"], form["hub.topic"], form["hub.callback"]
         challenge = secrets.token_urlsafe(16)
         lease = int(form.get("hub.lease_seconds") or 864000)
