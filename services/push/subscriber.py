@@ -81,8 +81,9 @@ class Subscriber:
         asked = dataclasses.replace(
             sub, state=state, pending=Mode.SUBSCRIBE, requested_at=now, attempts=sub.attempts + 1,
         )  # fmt: skip
-        # Not verified by then (or refused): asked again. A verification reschedules it.
-        self.subscriptions.save(asked, now + VERIFY_WAIT)
+        # Not verified by then: asked again, backing off like a refusal. A verification
+        # reschedules it (to its renewal).
+        self.subscriptions.save(asked, now + max(VERIFY_WAIT, RETRY.delay(asked.attempts)))
         error = self._request(asked, Mode.SUBSCRIBE)
         if error is None:
             return f"asked {redact_url(sub.hub)} to subscribe"
