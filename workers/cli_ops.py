@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from newswire.schemas.status import WorkerStatus
@@ -25,6 +26,7 @@ from newswire.services.delivery.subscribe import (
     requeue,
 )
 from newswire.services.ops.status import StatusReader
+from newswire.services.settings import Settings
 from newswire.workers.cli_args import (
     DeadArgs,
     MonitorArgs,
@@ -188,28 +190,32 @@ def cmd_ping(args: PingArgs) -> int:
     return EXIT_OK
 
 
+Serve = Callable[[Settings, str, int, threading.Event], None]
+
+
+def serve_until_stopped(serve: Serve, settings: Settings, host: str, port: int) -> int:
+    """Run an HTTP service (the monitor, the WebSub receiver) until SIGTERM or Ctrl-C."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(settings, host, port, stop)
+    return EXIT_OK
+
+
 def cmd_monitor(args: MonitorArgs) -> int:
     from newswire.workers.monitor import serve  # noqa: PLC0415
 
     settings = load_settings()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     port = settings.monitor_port if args.port is None else args.port
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(settings, args.host or settings.monitor_host, port, stop)
-    return EXIT_OK
+    return serve_until_stopped(serve, settings, args.host or settings.monitor_host, port)
 
 
 def cmd_websub(args: WebSubArgs) -> int:
     from newswire.workers.websub import serve  # noqa: PLC0415
 
     settings = load_settings()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     port = settings.websub_port if args.port is None else args.port
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(settings, args.host or settings.websub_host, port, stop)
-    return EXIT_OK
+    return serve_until_stopped(serve, settings, args.host or settings.websub_host, port)
 
 
 def cmd_dead(args: DeadArgs) -> int:

@@ -351,6 +351,13 @@ def serve(settings: Settings, host: str, port: int, stop: threading.Event | None
         http=BoundedH11,
         backlog=1024,  # bursts of probes and scrapers
     )
+    auth = "on" if settings.monitor_token or settings.monitor_password else "off"
+    print(f"newswire monitor on http://{host}:{port}/ (auth {auth}, API at /docs)", flush=True)
+    run_until(config, stop)
+
+
+def run_until(config: uvicorn.Config, stop: threading.Event | None) -> None:
+    """Run uvicorn with `config` until SIGTERM/SIGINT, or until `stop` is set."""
     server = uvicorn.Server(config)
     if stop is not None:
 
@@ -359,6 +366,4 @@ def serve(settings: Settings, host: str, port: int, stop: threading.Event | None
             server.should_exit = True
 
         threading.Thread(target=stop_when_asked, daemon=True).start()
-    auth = "on" if settings.monitor_token or settings.monitor_password else "off"
-    print(f"newswire monitor on http://{host}:{port}/ (auth {auth}, API at /docs)", flush=True)
     server.run()

@@ -7,9 +7,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from kombu.exceptions import OperationalError
-from newswire.schemas.feed import FeedEntry, FeedState
-from newswire.services.errors import BrokerError
+from newswire.schemas.feed import FeedState
 from newswire.services.polling.adaptive import Learning
 from newswire.services.polling.poller import TIME_LIMIT, PollReport, record_failure
 from newswire.services.polling.poller import poll_feed as poll_service
@@ -17,7 +15,7 @@ from newswire.services.polling.schedule import Pushed
 from newswire.services.redact import redact_url
 from newswire.workers.celery_app import POLL_BATCH_TASK, POLL_TASK
 from newswire.workers.runtime import Runtime
-from newswire.workers.tasks import process_entry, runtime, with_broker
+from newswire.workers.tasks import entry_sender, runtime, with_broker
 
 # Polls of one batch in flight at once: waiting on servers overlaps, parsing takes turns (it
 # holds the GIL). Below kombu's producer pool (10), as each poll holds a producer.
@@ -45,20 +43,9 @@ def poll_one(task: Task, rt: Runtime, state: FeedState) -> dict[str, Any]:
     pushed = Pushed(until, rt.settings.websub_poll_interval) if until else None
 
     def poll() -> PollReport:
-        # One producer for the whole feed; no per-message retry wrapper (a failed publish
-        # fails the poll, which is retried whole: entries are deduplicated, validators not yet
-        # saved) and no repr of every entry for the logs: enqueueing is the poll's main cost.
+        # One producer for the whole feed (see entry_sender).
         with task.app.producer_or_acquire() as producer:
-
-            def enqueue(entry: FeedEntry) -> None:
-                try:
-                    process_entry.apply_async(
-                        args=(entry.model_dump(mode="json"), 0, seen_at), producer=producer,
-                        retry=False, argsrepr=repr(entry.link), kwargsrepr="{}",
-                    )  # fmt: skip
-                except OperationalError as exc:  # kombu's word for "the broker is down"
-                    raise BrokerError(f"Redis enqueue failed: {exc}") from exc
-
+            enqueue = entry_sender(producer, seen_at)
             return poll_service(
                 state, pipeline=rt.pipeline, registry=rt.registry, limiter=rt.limiter,
                 enqueue=enqueue, now=time.time(), pending=rt.pending,

@@ -6,13 +6,10 @@ import time
 from typing import Any
 
 from celery import Task, shared_task
-from kombu.exceptions import OperationalError
-from newswire.schemas.feed import FeedEntry
-from newswire.services.errors import BrokerError
 from newswire.services.push.pushed import take_push as take_push_service
 from newswire.services.redact import redact_url
 from newswire.workers.celery_app import PUSH_TASK, SUBSCRIBE_TASK
-from newswire.workers.tasks import process_entry, runtime, with_broker
+from newswire.workers.tasks import entry_sender, runtime, with_broker
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +27,7 @@ def take_push(
 
     def take() -> Any:
         with self.app.producer_or_acquire() as producer:
-
-            def enqueue(entry: FeedEntry) -> None:
-                try:
-                    process_entry.apply_async(
-                        args=(entry.model_dump(mode="json"), 0, received_at),
-                        producer=producer, retry=False, argsrepr=repr(entry.link),
-                        kwargsrepr="{}",
-                    )  # fmt: skip
-                except OperationalError as exc:
-                    raise BrokerError(f"Redis enqueue failed: {exc}") from exc
-
+            enqueue = entry_sender(producer, received_at)
             return take_push_service(
                 state, content, content_type, pipeline=rt.pipeline, registry=rt.registry,
                 pending=rt.pending, enqueue=enqueue, now=time.time(),

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from celery import Task, shared_task
 from celery.exceptions import Reject, SoftTimeLimitExceeded
+from kombu.exceptions import OperationalError
 from newswire.schemas.feed import FeedEntry
 from newswire.services.backoff import Backoff
 from newswire.services.errors import BrokerError, TransientFetch
@@ -138,3 +139,21 @@ def process_entry(
         raise
     with_broker(lambda: rt.pending.settle(item), settings)
     return result.outcome.value
+
+
+def entry_sender(producer: Any, seen_at: float) -> Callable[[FeedEntry], None]:
+    """Hands each entry on as a process_entry task through `producer` (a poll's, a push's):
+    no per-message retry wrapper (a failed publish fails the caller, which is retried whole:
+    entries are deduplicated) and no repr of every entry for the logs. `seen_at` is when the
+    entry was seen: its latency to the stream starts there."""
+
+    def enqueue(entry: FeedEntry) -> None:
+        try:
+            process_entry.apply_async(
+                args=(entry.model_dump(mode="json"), 0, seen_at), producer=producer,
+                retry=False, argsrepr=repr(entry.link), kwargsrepr="{}",
+            )  # fmt: skip
+        except OperationalError as exc:  # kombu's word for "the broker is down"
+            raise BrokerError(f"Redis enqueue failed: {exc}") from exc
+
+    return enqueue

@@ -19,7 +19,7 @@ from newswire.services.push.intake import STATUS, Intake, Push
 from newswire.services.push.subscriptions import Subscriptions
 from newswire.services.settings import Settings
 from newswire.workers.celery_app import PUSH_TASK, make_app
-from newswire.workers.monitor import HEADER_TIMEOUT, BoundedH11
+from newswire.workers.monitor import HEADER_TIMEOUT, BoundedH11, run_until
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -101,17 +101,9 @@ def serve(settings: Settings, host: str, port: int, stop: threading.Event | None
         app, host=host, port=port, log_level="warning", access_log=False,
         timeout_keep_alive=HEADER_TIMEOUT, http=BoundedH11, backlog=1024,
     )  # fmt: skip
-    server = uvicorn.Server(config)
-    if stop is not None:
-
-        def stop_when_asked() -> None:
-            stop.wait()
-            server.should_exit = True
-
-        threading.Thread(target=stop_when_asked, daemon=True).start()
     public = settings.websub_public_url or "(NEWSWIRE_WEBSUB_PUBLIC_URL unset: no subscriptions)"
     print(f"newswire websub receiver on http://{host}:{port}/websub/ for {public}", flush=True)
     try:
-        server.run()
+        run_until(config, stop)
     finally:
         app.state.close()
