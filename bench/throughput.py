@@ -1,5 +1,6 @@
 """Throughput: the one-shot path and N Celery worker processes over many copies of the corpus."""
 
+import collections
 import json
 import os
 import re
@@ -87,13 +88,27 @@ def workers_run(
     checkpoints: tuple[int, ...] = (),
     pool: str = "prefork",
     cpu: dict[str, float] | None = None,
+    roundtrips: dict[str, float] | None = None,
 ) -> tuple[float, dict[int, list[int]]]:
     """Articles/s of `processes` processes working, measured from the first article to the
     last; the RSS (KiB) of each worker process (the prefork parent first, then its pool
     processes) at each checkpoint count.
 
     prefork (the default pool): one worker with `--concurrency processes`, as compose runs
-    it. solo: `processes` workers of one process each."""
+    it. solo: `processes` workers of one process each. `roundtrips`, when given, is filled
+    with the workers' Redis round trips per article between the first and the last article,
+    by command (see bench/roundtrips)."""
+    tally = log_dir / "roundtrips"
+    worker_env = {**os.environ, **env}
+    if roundtrips is not None:
+        tally.mkdir(exist_ok=True)
+        path = [
+            str(Path(__file__).resolve().parent / "roundtrips"),
+            os.environ.get("PYTHONPATH", ""),
+        ]
+        worker_env.update(
+            NEWSWIRE_BENCH_ROUNDTRIPS=str(tally), PYTHONPATH=os.pathsep.join(filter(None, path))
+        )
     client = redis.Redis.from_url(redis_url)
     registry = Registry(client)
     procs = []
@@ -101,7 +116,7 @@ def workers_run(
     for n, (concurrency, kind) in enumerate(shape):
         log = (log_dir / f"worker{n}.log").open("wb")
         procs.append(subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", "worker", "-n", f"bench{n}@%h", "--concurrency", concurrency, "--pool", kind],
-                                      env={**os.environ, **env}, stdout=log, stderr=log, start_new_session=True))  # fmt: skip
+                                      env=worker_env, stdout=log, stderr=log, start_new_session=True))  # fmt: skip
         log.close()
     sched_log = (log_dir / "beat.log").open("wb")
     procs.append(subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", "beat"], env={**os.environ, **env},
@@ -116,6 +131,7 @@ def workers_run(
         while client.xlen("newswire:articles") == 0:
             time.sleep(0.05)
         first = time.monotonic()
+        before, at_first = read_tally(tally), client.xlen("newswire:articles")
         pending = list(checkpoints)
         while (n := client.xlen("newswire:articles")) < expected and time.monotonic() < deadline:
             if pending and n >= pending[0]:
@@ -129,10 +145,27 @@ def workers_run(
             cpu["scheduler_ms_per_article"] = 1000 * cpu_seconds(procs[-1].pid) / max(done, 1)
         if pending:
             memory[pending.pop(0)] = per_process_rss(procs[:-1])
+        if roundtrips is not None:
+            time.sleep(1.5)  # the last counts written (every half second)
+            after = read_tally(tally)
+            after.subtract(before)
+            articles = max(done - at_first, 1)
+            roundtrips.update({k: v / articles for k, v in after.most_common() if v > 0})
     finally:
         stop_processes(procs)
         client.close()
     return done / elapsed, memory
+
+
+def read_tally(directory: Path) -> "collections.Counter[str]":
+    """Round trips so far of every counted process, by command."""
+    total: collections.Counter[str] = collections.Counter()
+    for path in directory.glob("*.json") if directory.exists() else []:
+        try:
+            total.update(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue  # being replaced right now: read again next time
+    return total
 
 
 def oneshot_run(env: dict[str, str], feeds: list[str], *extra: str) -> tuple[float, float]:

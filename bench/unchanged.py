@@ -96,7 +96,7 @@ def measure(redis_url: str, polls: int) -> dict[str, float]:
             state = registry.get(url)
             assert state is not None
             poll_feed(state, pipeline=rt.pipeline, registry=registry, limiter=limiter,
-                      enqueue=lambda _e: None, now=time.time())  # fmt: skip
+                      enqueue=lambda _entries: None, now=time.time())  # fmt: skip
 
         for path in ("etag", "same", "changed"):
             url = server.httpd.url(f"/{path}.xml")

@@ -46,9 +46,10 @@ if __name__ == "__main__":
                    "NEWSWIRE_HOST_RATE": "1000", "NEWSWIRE_HOST_BURST": "1000"}  # fmt: skip
             expected = len(pages) * args.copies
             cpu: dict[str, float] = {}
+            trips: dict[str, float] = {}
             started = os.times()
             rate, memory = workers_run(
-                redis_proc.url, env, feeds, expected, 2, tmp, (), args.pool, cpu
+                redis_proc.url, env, feeds, expected, 2, tmp, (), args.pool, cpu, trips
             )
             site = os.times()
             cpu["site_server_ms_per_article"] = (
@@ -60,3 +61,8 @@ if __name__ == "__main__":
     print(f"bare trafilatura 1 core {bare:.1f}/s ({1000 / bare:.1f} ms each); workers "
           f"({args.pool}) {rate:.1f}/s = {rate / bare:.2f}x; CPU per article: "
           + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))  # fmt: skip
+    print(
+        f"Redis round trips per article: {sum(trips.values()):.2f} ("
+        + ", ".join(f"{k} {v:.2f}" for k, v in trips.items() if v >= 0.01)
+        + ")"
+    )

@@ -260,6 +260,10 @@ class WorkerSettings(_Group):
 
     entry_retries: int = Field(default=3, ge=0)
     """Transient page failures retried before falling back to the feed's text."""
+    entry_batch: int = Field(default=8, ge=1, le=64)
+    """New entries of one poll that travel as one task: fetched concurrently, extracted in turn
+    (one task's overhead and a few Redis round trips shared). A page that must wait or retry is
+    split off to go alone."""
     visibility_timeout: int = Field(default=50, ge=5)
     """Seconds before a dead worker's unacked task is handed out again; must exceed the task time
     limit (`NEWSWIRE_FETCH_DEADLINE` + 20)."""

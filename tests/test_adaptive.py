@@ -176,7 +176,7 @@ def test_an_identical_body_without_validators_costs_no_parse(
         state = registry.get(feed)
         assert state is not None
         poll_feed(state, pipeline=runtime.pipeline, registry=registry, now=now,
-                  limiter=HostLimiter(runtime.redis, 10, 10), enqueue=handed.append)  # fmt: skip
+                  limiter=HostLimiter(runtime.redis, 10, 10), enqueue=handed.extend)  # fmt: skip
         saved = registry.get(feed)
         assert saved is not None
         return saved

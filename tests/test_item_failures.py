@@ -83,7 +83,7 @@ def test_an_unexpected_failure_is_recorded_on_the_feed(
     state = registry.add(url, 60, now=1_800_000_000)
     runtime = build_runtime(settings)
 
-    def bug(entry: FeedEntry) -> None:
+    def bug(entries: list[FeedEntry]) -> None:
         raise KeyError("a bug on odd input")
 
     try:

@@ -13,8 +13,8 @@ from newswire.services.polling.pending import PendingLedger
 from newswire.services.polling.registry import Registry
 from newswire.services.polling.schedule import DueQueue
 from newswire.services.settings import Settings
-from newswire.workers.celery_app import ENTRY_TASK, POLL_BATCH_TASK, make_app
-from newswire.workers.reconcile import Reconciler, task_entry_key
+from newswire.workers.celery_app import ENTRIES_TASK, POLL_BATCH_TASK, make_app
+from newswire.workers.reconcile import Reconciler, task_entry_keys
 
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
@@ -38,8 +38,9 @@ def entries(n: int) -> list[FeedEntry]:
 def test_a_large_backlog_is_not_enqueued_twice_and_the_lost_are_found(
     redis_server: RedisServer, redis_client: redis.Redis
 ) -> None:
-    """10,000 entries waiting behind a slow host: the reconciliation finds exactly the three
-    the broker lost (and the one a worker holds unacked is not lost), twice in a row."""
+    """10,000 entries waiting behind a slow host, in batches of 8 as polls send them: the
+    reconciliation finds exactly the 24 entries of the three batches the broker lost (and the
+    batch a worker holds unacked is not lost), twice in a row."""
     settings = Settings(redis_url=redis_server.url)
     app = make_app(settings)
     pending = PendingLedger(redis_client, "newswire", 600.0)
@@ -47,24 +48,28 @@ def test_a_large_backlog_is_not_enqueued_twice_and_the_lost_are_found(
     now = time.time()
     pending.add(backlog, now - 60)
     with app.producer_or_acquire() as producer:
-        for entry in backlog:
-            app.send_task(ENTRY_TASK, args=[entry.model_dump(mode="json"), 0],
-                          queue=keys.ARTICLES_QUEUE, producer=producer)  # fmt: skip
-    assert redis_client.llen(keys.ARTICLES_QUEUE) == 10_000
+        for start in range(0, len(backlog), 8):
+            batch = [e.model_dump(mode="json") for e in backlog[start : start + 8]]
+            app.send_task(ENTRIES_TASK, args=[batch, now - 60], queue=keys.ARTICLES_QUEUE,
+                          producer=producer)  # fmt: skip
+    assert redis_client.llen(keys.ARTICLES_QUEUE) == 1250
     taken = [redis_client.rpop(keys.ARTICLES_QUEUE) for _ in range(4)]  # the next four to run
     # One is being worked on (kombu's unacked hash), three were lost in a crash.
     redis_client.hset("unacked", "tag-1", json.dumps([json.loads(taken[0]), "", "articles"]))
-    lost = {task_entry_key(json.loads(raw)) for raw in taken[1:]}
+    lost = {k for raw in taken[1:] for k in task_entry_keys(json.loads(raw))}
+    assert len(lost) == 24
     reconciler = Reconciler(redis_client, "newswire", pending, Registry(redis_client))
     again = reconciler.reconcile(app, now)
-    assert again == 3
-    assert redis_client.llen(keys.ARTICLES_QUEUE) == 10_000 - 4 + 3
+    assert again == 24
+    assert redis_client.llen(keys.ARTICLES_QUEUE) == 1250 - 4 + 24
     requeued = {
-        task_entry_key(json.loads(m)) for m in redis_client.lrange(keys.ARTICLES_QUEUE, 0, 2)
+        k
+        for m in redis_client.lrange(keys.ARTICLES_QUEUE, 0, 23)
+        for k in task_entry_keys(json.loads(m))
     }
     assert requeued == lost
     assert reconciler.reconcile(app, now) == 0  # nothing doubled on a second look
-    assert redis_client.llen(keys.ARTICLES_QUEUE) == 9_999
+    assert redis_client.llen(keys.ARTICLES_QUEUE) == 1250 - 4 + 24
 
 
 def test_a_task_lost_in_a_redis_crash_arrives_within_seconds_on_default_settings(
@@ -72,8 +77,8 @@ def test_a_task_lost_in_a_redis_crash_arrives_within_seconds_on_default_settings
 ) -> None:
     """A poll's entry tasks sit in the queue; one is taken off it and never recorded (what a
     Redis crash between BRPOP and the unacked write does), then Redis is SIGKILLed and
-    restarted. On default settings (the ledger's deadline is ten minutes), the lost story
-    still reaches the stream within seconds of the restart."""
+    restarted. On default settings (the ledger's deadline is ten minutes), the lost stories
+    still reach the stream within seconds of the restart."""
     server = RedisServer(tmp_path / "redis")
     server.start()
     client = redis.Redis.from_url(server.url)
@@ -87,9 +92,11 @@ def test_a_task_lost_in_a_redis_crash_arrives_within_seconds_on_default_settings
     try:
         poller = procs._start("poller", "worker", "-n", "poller@%h", "-Q", "feeds")
         procs.scheduler()
-        wait_for(lambda: client.llen(keys.ARTICLES_QUEUE) == 3, 30, "three entry tasks queued")
+        # The poll's three entries travel as one batch task (NEWSWIRE_ENTRY_BATCH, 8).
+        wait_for(lambda: client.llen(keys.ARTICLES_QUEUE) == 1, 30, "the batch task queued")
         time.sleep(11)  # older than the reconciliation's grace
-        assert client.rpop(keys.ARTICLES_QUEUE) is not None  # taken, never recorded
+        taken = client.rpop(keys.ARTICLES_QUEUE)  # taken, never recorded
+        assert taken is not None and len(task_entry_keys(json.loads(taken))) == 3
         server.kill()
         server.start()
         restarted = time.monotonic()

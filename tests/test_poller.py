@@ -18,12 +18,15 @@ NOW = 1_800_000_000.0
 
 
 def poll(
-    rt: Runtime, registry: Registry, url: str, sink: "list[FeedEntry] | Callable[[FeedEntry], None]"
+    rt: Runtime,
+    registry: Registry,
+    url: str,
+    sink: "list[FeedEntry] | Callable[[list[FeedEntry]], None]",
 ) -> None:
     state = registry.get(url)
     assert state is not None
     poll_feed(state, pipeline=rt.pipeline, registry=registry, limiter=HostLimiter(rt.redis, 10, 10),
-              enqueue=sink.append if isinstance(sink, list) else sink, now=NOW)  # fmt: skip
+              enqueue=sink.extend if isinstance(sink, list) else sink, now=NOW)  # fmt: skip
 
 
 def test_moved_feed_updates_registered_url(
@@ -87,7 +90,7 @@ def test_poll_finishing_after_removal_does_not_resurrect_the_feed(
     registry = Registry(redis_client)
     state = registry.add(url, 60)
 
-    def remove_meanwhile(entry: FeedEntry) -> None:
+    def remove_meanwhile(entries: list[FeedEntry]) -> None:
         registry.remove(url)
 
     poll_feed(state, pipeline=runtime.pipeline, registry=registry, limiter=HostLimiter(runtime.redis, 10, 10),

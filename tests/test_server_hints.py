@@ -62,7 +62,7 @@ def test_max_age_and_ttl_are_capped(
         for path in ("/ttl.xml", "/age.xml"):
             state = registry.add(site.url(path), 60, now=now)
             poll_feed(state, pipeline=runtime.pipeline, registry=registry,
-                      limiter=HostLimiter(redis_client, 10, 10), enqueue=lambda e: None, now=now,
+                      limiter=HostLimiter(redis_client, 10, 10), enqueue=lambda _entries: None, now=now,
                       max_wait=settings.feed_max_wait_seconds)  # fmt: skip
             saved = registry.get(site.url(path))
             assert saved is not None and saved.last_error is None, saved

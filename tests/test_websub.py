@@ -174,7 +174,7 @@ def test_a_fat_ping_takes_only_entries_of_the_feeds_own_sites(
     handed: list[FeedEntry] = []
     report = take_push(
         state, content, "application/rss+xml", pipeline=runtime.pipeline,
-        registry=runtime.registry, pending=runtime.pending, enqueue=handed.append, now=1000.0,
+        registry=runtime.registry, pending=runtime.pending, enqueue=handed.extend, now=1000.0,
     )  # fmt: skip
     assert [e.link for e in handed] == [site.url("/ours")]
     assert all(e.feed_url == url for e in handed)
@@ -182,7 +182,7 @@ def test_a_fat_ping_takes_only_entries_of_the_feeds_own_sites(
     assert redis_client.zscore(runtime.registry.due_key, state.id) == 1000.0
     not_a_feed = take_push(
         state, b"\x00garbage", None, pipeline=runtime.pipeline, registry=runtime.registry,
-        pending=runtime.pending, enqueue=handed.append, now=2000.0,
+        pending=runtime.pending, enqueue=handed.extend, now=2000.0,
     )  # fmt: skip
     assert not_a_feed.polled and not_a_feed.error and len(handed) == 1
 

@@ -15,6 +15,7 @@ from newswire.workers.transport import SentinelTransport, Transport
 POLL_TASK = "newswire.poll_feed"
 POLL_BATCH_TASK = "newswire.poll_feeds"  # several due feeds, fetched concurrently
 ENTRY_TASK = "newswire.process_entry"
+ENTRIES_TASK = "newswire.process_entries"  # several entries of one poll
 PUSH_TASK = "newswire.take_push"  # a hub's fat ping
 SUBSCRIBE_TASK = "newswire.websub_act"  # subscribe, renew or unsubscribe one feed
 
@@ -94,6 +95,7 @@ def make_app(settings: Settings) -> Celery:
             PUSH_TASK: {"queue": FEEDS_QUEUE},
             SUBSCRIBE_TASK: {"queue": FEEDS_QUEUE},
             ENTRY_TASK: {"queue": ARTICLES_QUEUE},
+            ENTRIES_TASK: {"queue": ARTICLES_QUEUE},
         },
         task_default_queue=ARTICLES_QUEUE,
         # Task events cost three publishes per task; `newswire status` does not need them

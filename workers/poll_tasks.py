@@ -45,7 +45,7 @@ def poll_one(task: Task, rt: Runtime, state: FeedState) -> dict[str, Any]:
     def poll() -> PollReport:
         # One producer for the whole feed (see entry_sender).
         with task.app.producer_or_acquire() as producer:
-            enqueue = entry_sender(producer, seen_at)
+            enqueue = entry_sender(producer, seen_at, rt.settings.entry_batch)
             return poll_service(
                 state, pipeline=rt.pipeline, registry=rt.registry, limiter=rt.limiter,
                 enqueue=enqueue, now=time.time(), pending=rt.pending,

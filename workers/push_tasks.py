@@ -27,7 +27,7 @@ def take_push(
 
     def take() -> Any:
         with self.app.producer_or_acquire() as producer:
-            enqueue = entry_sender(producer, received_at)
+            enqueue = entry_sender(producer, received_at, rt.settings.entry_batch)
             return take_push_service(
                 state, content, content_type, pipeline=rt.pipeline, registry=rt.registry,
                 pending=rt.pending, enqueue=enqueue, now=time.time(),

@@ -26,7 +26,7 @@ from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.polling.pending import PendingLedger, entry_key
 from newswire.services.polling.registry import Registry
-from newswire.workers.celery_app import ENTRY_TASK, POLL_BATCH_TASK, POLL_TASK
+from newswire.workers.celery_app import ENTRIES_TASK, ENTRY_TASK, POLL_BATCH_TASK, POLL_TASK
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +47,18 @@ def task_args(message: dict[str, Any]) -> tuple[str, list[Any]] | None:
         return None
 
 
-def task_entry_key(message: dict[str, Any]) -> str | None:
-    """The pending-ledger key of the entry a Celery message carries (None: not an entry task,
-    or unreadable)."""
+def task_entry_keys(message: dict[str, Any]) -> list[str]:
+    """The pending-ledger keys of the entries a Celery message carries (none: not an entry
+    task, or unreadable)."""
     found = task_args(message)
-    if found is None or found[0] != ENTRY_TASK:
-        return None
+    if found is None or not found[1]:
+        return []
+    name, args = found
+    carried = args[0] if name == ENTRIES_TASK else [args[0]] if name == ENTRY_TASK else []
     try:
-        return entry_key(FeedEntry.model_validate(found[1][0]))
-    except (IndexError, ValueError):
-        return None
+        return [entry_key(FeedEntry.model_validate(e)) for e in carried]
+    except (TypeError, ValueError):
+        return []
 
 
 def task_feed_ids(message: dict[str, Any]) -> list[str]:
@@ -134,7 +136,7 @@ class Reconciler:
     def reconcile(self, app: Celery, now: float) -> int:
         """Enqueue again every pending entry the broker does not hold, and make due at once
         every feed claimed for a poll whose task it does not hold; how many entries."""
-        held = {k for m in self.messages(keys.ARTICLES_QUEUE) if (k := task_entry_key(m))}
+        held = {k for m in self.messages(keys.ARTICLES_QUEUE) for k in task_entry_keys(m)}
         polls = {f for m in self.messages(keys.FEEDS_QUEUE) for f in task_feed_ids(m)}
         repolled = self.registry.release_claims(polls, now)
         if repolled:

@@ -1,9 +1,9 @@
 """Thin Celery tasks: decode arguments, call the services, state the retry policy."""
 
 import logging
-import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from celery import Task, shared_task
@@ -11,11 +11,11 @@ from celery.exceptions import Reject, SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError
 from newswire.schemas.feed import FeedEntry
 from newswire.services.backoff import Backoff
-from newswire.services.errors import BrokerError, TransientFetch
-from newswire.services.fetch.politeness import reserve_for
+from newswire.services.errors import BrokerError
+from newswire.services.ingest.batch import EntryBatch, Later
 from newswire.services.outage import Outage
 from newswire.services.settings import Settings
-from newswire.workers.celery_app import ENTRY_TASK
+from newswire.workers.celery_app import ENTRIES_TASK, ENTRY_TASK
 from newswire.workers.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,6 @@ T = TypeVar("T")
 MAX_COUNTDOWN_SHARE = 0.75
 # A task waiting out a Redis outage (bounded by broker_patience): quick, short retries.
 BROKER_BACKOFF = Backoff(first=0.25, cap=2.0)
-# A page that failed transiently: 15 s, doubling, six hours at most.
-PAGE_BACKOFF = Backoff(first=15.0, cap=21600.0)
 
 _runtime: Runtime | None = None
 _outage = Outage(log)
@@ -67,23 +65,6 @@ def with_broker(call: Callable[[], T], settings: Settings) -> T:
             return result
 
 
-def retry_later(task: Task, **options: Any) -> BaseException:
-    """`task.retry(...)`, except that a retry Redis cannot take gives the message back.
-
-    Celery rejects the message *without* requeueing when it cannot publish the retry, which
-    would lose the story; requeueing (or, with Redis still down, the visibility timeout)
-    keeps it.
-    """
-    try:
-        raised: BaseException = task.retry(**options)
-    except Reject as exc:
-        if exc.requeue:
-            raise
-        _outage.failed(str(exc.reason))
-        raise Reject(f"Redis unavailable for the retry: {exc.reason}", requeue=True) from None
-    return raised
-
-
 def countdown(settings: Settings, seconds: float) -> float:
     return max(0.5, min(seconds, settings.visibility_timeout * MAX_COUNTDOWN_SHARE))
 
@@ -92,68 +73,112 @@ def countdown(settings: Settings, seconds: float) -> float:
 def process_entry(
     self: Task, entry: dict[str, Any], attempt: int = 0, seen_at: float | None = None
 ) -> str:
-    """Fetch, extract and publish one entry. Waits for the host's rate limit; retries
-    transient fetch failures `entry_retries` times, then falls back to the feed's text."""
-    rt = runtime(self)
+    """Fetch, extract and publish one entry (a batch of one, tried `attempt` times before)."""
+    return run_batch(self, [entry], seen_at, attempt)[0]
+
+
+@shared_task(name=ENTRIES_TASK, bind=True, max_retries=None)
+def process_entries(
+    self: Task, entries: list[dict[str, Any]], seen_at: float | None = None
+) -> list[str]:
+    """Fetch the entries of one poll concurrently, extract and publish them in turn."""
+    return run_batch(self, entries, seen_at, 0)
+
+
+def run_batch(
+    task: Task, entries: list[dict[str, Any]], seen_at: float | None, attempt: int
+) -> list[str]:
+    """Run an EntryBatch; hand on what it split off (each entry alone, after its wait: the
+    host's turn, or a retry's backoff), then settle what it finished. What each entry became
+    (split-off ones: `later`).
+
+    A runaway page meets the task's soft time limit: that entry falls back to the feed's text
+    (as after any transient failure that ran out of tries; the hard limit is 10 s away) and
+    the entries not started yet go alone. A worker killed mid-batch gives the whole message
+    back (acks late): what it published is then known, and only the rest is done again.
+    """
+    rt = runtime(task)
     settings = rt.settings
-    item = FeedEntry.model_validate(entry)
-    limiter = rt.limiter
-    # The poll already dropped known links, so no second seen-check here: the pipeline's own
-    # (before it fetches) is the one that counts.
-    if item.link:
-        when = item.published_at or item.updated_at
-        reserve = reserve_for(when.timestamp() if when else None, time.time())
-        wait = with_broker(lambda: limiter.wait_seconds(item.link or "", reserve), settings)
-        if wait > 0:
-            # Politeness is not a failure: this does not count as an attempt.
-            delay = countdown(settings, wait + random.random())
-            with_broker(lambda: rt.pending.extend(item, time.time() + delay), settings)
-            raise retry_later(self, countdown=delay)
-    final = attempt >= settings.entry_retries
-    options = with_broker(lambda: rt.feed_options(item.feed_url), settings)
+    items = [FeedEntry.model_validate(e) for e in entries]
+    batch = EntryBatch(
+        client=rt.redis, pipeline=rt.pipeline, limiter=rt.limiter, fetchers=fetch_pool(settings),
+        guard=lambda call: with_broker(call, settings),
+        options_of=lambda url: with_broker(lambda: rt.feed_options(url), settings),
+        retries=settings.entry_retries, stops=(SoftTimeLimitExceeded, Reject),
+    )  # fmt: skip
+    report = batch.report
     try:
-        result = with_broker(
-            lambda: rt.pipeline.process_entry(
-                item, final_attempt=final, options=options, seen_at=seen_at
-            ),
-            settings,
-        )
-    except TransientFetch as exc:
-        if exc.retry_after and item.link:
-            link, retry_after = item.link, exc.retry_after
-            with_broker(lambda: limiter.back_off(link, retry_after), settings)
-        delay = countdown(settings, exc.retry_after or PAGE_BACKOFF.delay(attempt + 1))
-        with_broker(lambda: rt.pending.extend(item, time.time() + delay), settings)
-        raise retry_later(self, args=(entry, attempt + 1, seen_at), countdown=delay) from None
+        batch.run(items, seen_at, attempt)
     except SoftTimeLimitExceeded:
-        # The page took the task's whole time budget: the feed's text it is, as after any
-        # transient failure that ran out of tries (the hard limit is 10 s away).
-        result = with_broker(
-            lambda: rt.pipeline.fall_back(item, "task time limit exceeded"), settings
-        )
-    except Reject:
-        raise  # not settled: the message comes back, or the ledger enqueues it again
-    except Exception:
-        # A bug on odd input: recorded as the task's failure, and not redelivered forever.
-        with_broker(lambda: rt.pending.settle(item), settings)
-        raise
-    with_broker(lambda: rt.pending.settle(item), settings)
-    return result.outcome.value
+        if (entry := report.current) is not None:
+            result = with_broker(
+                lambda: rt.pipeline.fall_back(entry, "task time limit exceeded"), settings
+            )
+            report.done.append((entry, result))
+        report.later.extend(Later(e, 0.0, attempt, "batch out of time") for e in report.left)
+    hand_on(task, rt, report.later, seen_at)
+    with_broker(lambda: rt.pending.settle(*(e for e, _r in report.done)), settings)
+    outcomes = {id(e): r.outcome.value for e, r in report.done}
+    return [outcomes.get(id(e), "later") for e in items]
 
 
-def entry_sender(producer: Any, seen_at: float) -> Callable[[FeedEntry], None]:
-    """Hands each entry on as a process_entry task through `producer` (a poll's, a push's):
-    no per-message retry wrapper (a failed publish fails the caller, which is retried whole:
-    entries are deduplicated) and no repr of every entry for the logs. `seen_at` is when the
-    entry was seen: its latency to the stream starts there."""
+def hand_on(task: Task, rt: Runtime, later: list[Later], seen_at: float | None) -> None:
+    """Each split-off entry as its own task after its wait; the ledger told first, so that it
+    does not count the wait as the entry being lost."""
+    if not later:
+        return
+    settings = rt.settings
+    now = time.time()
+    waits = [(item, countdown(settings, item.delay)) for item in later]
+    with_broker(lambda: rt.pending.extend_many([(i.entry, now + w) for i, w in waits]), settings)
 
-    def enqueue(entry: FeedEntry) -> None:
-        try:
-            process_entry.apply_async(
-                args=(entry.model_dump(mode="json"), 0, seen_at), producer=producer,
-                retry=False, argsrepr=repr(entry.link), kwargsrepr="{}",
-            )  # fmt: skip
-        except OperationalError as exc:  # kombu's word for "the broker is down"
-            raise BrokerError(f"Redis enqueue failed: {exc}") from exc
+    def send() -> None:
+        with task.app.producer_or_acquire() as producer:
+            for item, wait in waits:
+                try:
+                    process_entry.apply_async(
+                        args=(item.entry.model_dump(mode="json"), item.attempt, seen_at),
+                        countdown=wait, producer=producer, retry=False,
+                        argsrepr=repr(item.entry.link), kwargsrepr="{}",
+                    )  # fmt: skip
+                except OperationalError as exc:
+                    raise BrokerError(f"Redis enqueue failed: {exc}") from exc
+
+    with_broker(send, settings)
+
+
+_fetchers: ThreadPoolExecutor | None = None
+
+
+def fetch_pool(settings: Settings) -> ThreadPoolExecutor:
+    """This worker process's page-fetch threads, one per entry of a batch, made on first use
+    (after the prefork fork)."""
+    global _fetchers  # noqa: PLW0603 -- one pool per process, by design
+    if _fetchers is None:
+        _fetchers = ThreadPoolExecutor(settings.entry_batch, thread_name_prefix="fetch")
+    return _fetchers
+
+
+def entry_sender(producer: Any, seen_at: float, batch: int) -> Callable[[list[FeedEntry]], None]:
+    """Hands entries on through `producer` (a poll's, a push's), `batch` to a task (one alone
+    as process_entry): no per-message retry wrapper (a failed publish fails the caller, which
+    is retried whole: entries are deduplicated) and no repr of every entry for the logs.
+    `seen_at` is when the entries were seen: their latency to the stream starts there."""
+
+    def enqueue(entries: list[FeedEntry]) -> None:
+        for start in range(0, len(entries), batch):
+            chunk = [e.model_dump(mode="json") for e in entries[start : start + batch]]
+            task, args = (
+                (process_entry, (chunk[0], 0, seen_at))
+                if len(chunk) == 1
+                else (process_entries, (chunk, seen_at))
+            )
+            try:
+                task.apply_async(
+                    args=args, producer=producer, retry=False,
+                    argsrepr=f"{len(chunk)} entries", kwargsrepr="{}",
+                )  # fmt: skip
+            except OperationalError as exc:  # kombu's word for "the broker is down"
+                raise BrokerError(f"Redis enqueue failed: {exc}") from exc
 
     return enqueue

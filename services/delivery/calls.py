@@ -36,7 +36,7 @@ class Reply:
     entry_id: str = ""  # published: the new stream entry
     why: str = ""  # known: 'story', 'seen', 'alias', 'unchanged' or 'gone'
     matched: str = ""  # known: the story it matched (rejected links: the entry)
-    cluster: str = ""  # recluster: the cluster the entry must carry
+    cluster: str = ""  # recluster: the cluster the entry must carry; published: its cluster
     version: int = 0  # moved: the story's version now
     content_hash: str = ""  # moved: the story's body hash now
 
@@ -44,7 +44,7 @@ class Reply:
     def parse(cls, raw: list[Any]) -> "Reply":
         status, *rest = (_text(v) for v in raw)
         if status == "published":
-            return cls(status, entry_id=rest[0])
+            return cls(status, entry_id=rest[0], cluster=rest[1] if len(rest) > 1 else "")
         if status == "known":
             return cls(status, why=rest[0], matched=rest[1])
         if status == "recluster":

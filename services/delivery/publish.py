@@ -2,11 +2,9 @@
 checked and written in one atomic Redis script per event."""
 
 import logging
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import redis
 from newswire.schemas.article import Article
@@ -20,20 +18,14 @@ from newswire.services.delivery.calls import (
     ScriptCalls,
 )
 from newswire.services.delivery.entrysize import fit_article, fit_rejected
+from newswire.services.delivery.stories import Stories, StoryRecord
 from newswire.services.errors import BrokerError
 from newswire.services.identity.clusters import bands as cluster_bands
 from newswire.services.identity.revisions import Known
-from newswire.services.identity.urls import (
-    clean_url,
-    legacy_story_id,
-    story_id,
-)
+from newswire.services.identity.urls import clean_url, story_id
 from newswire.services.scripts import register
 from newswire.services.settings import Settings
 from redis.commands.core import Script
-
-STORY_ID = re.compile(r"[0-9a-f]{32}")
-
 
 # Identity state per story (all with the seen TTL):
 #   {stream}:seen:{url id}   -> story id          every link the story is known under
@@ -68,26 +60,6 @@ class PublishResult:
     article: Article | None = None
 
 
-@dataclass(frozen=True)
-class StoryRecord:
-    """A story's identity state, for `newswire story`. `version` 0: known, but without state."""
-
-    story_id: str
-    version: int = 0
-    content_hash: str = ""
-    cluster_id: str = ""
-    last_entry: str = ""  # stream entry id of the latest version
-    first_published: float = 0.0
-    aliases: list[str] = field(default_factory=list)
-    ttl_seconds: int = -1
-
-
-def _text(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _day(ts: float) -> int:
     return int(ts // 86400)
 
@@ -107,40 +79,14 @@ class Publisher:
         self._update = register(client, "publish_update")
         self._stream = settings.stream
         self._calls = ScriptCalls(settings, clock)
+        self.stories = Stories(client, settings.stream)
 
     def _keys(self, ids: list[str]) -> list[str]:
         return list(dict.fromkeys(keys.seen(self._stream, i) for i in ids))
 
     def lookup(self, clean_urls: list[str]) -> list[Known | None]:
-        """For each (cleaned) link, the story it belongs to, if known: two round trips for a
-        batch at most (the links, then the state of the stories found)."""
-        if not clean_urls:
-            return []
-        with redis_errors("lookup"):
-            pipe = self._redis.pipeline(transaction=False)
-            for url in clean_urls:
-                pipe.get(keys.seen(self._stream, story_id(url)))
-                # Read, never written: links seen before identity keys existed stay seen.
-                pipe.exists(keys.seen(self._stream, legacy_story_id(url)))
-            replies = pipe.execute()
-            found: list[str | None] = []
-            for value, legacy in zip(replies[::2], replies[1::2], strict=True):
-                found.append(_text(value) if value is not None else ("" if legacy else None))
-            stories = [f for f in found if f and STORY_ID.fullmatch(f)]
-            states: dict[str, list[Any]] = {}
-            if stories:
-                pipe = self._redis.pipeline(transaction=False)
-                for sid in stories:
-                    pipe.hmget(keys.story(self._stream, sid), ["v", "h", "c", "u", "t"])
-                states = dict(zip(stories, pipe.execute(), strict=True))
-        return [None if f is None else self._known(f, states.get(f)) for f in found]
-
-    @staticmethod
-    def _known(sid: str, state: list[Any] | None) -> Known:
-        if not state or state[0] is None:
-            return Known(sid)
-        v, h, c, u, t = (_text(x) for x in state)
-        return Known(sid, int(v), h, c, float(u or 0), float(t or 0))
+        """For each (cleaned) link, the story it belongs to, if known (see Stories.lookup)."""
+        return self.stories.lookup(clean_urls)
 
     def fit(self, article: Article) -> Article:
         """`article` within NEWSWIRE_STREAM_ENTRY_MAX_BYTES, every cut listed in `truncated`."""
@@ -170,6 +116,8 @@ class Publisher:
                 expected = reply.cluster
                 continue
             if reply.status == "published":
+                if reply.cluster and reply.cluster != expected:  # set by the script itself
+                    article = article.model_copy(update={"cluster_id": reply.cluster})
                 return PublishResult(True, reply.entry_id, story_id=article.id, article=article)
             if reply.why == "alias":
                 self._record_aliases(reply.matched, [article.url, *aliases])
@@ -204,36 +152,10 @@ class Publisher:
         raise BrokerError("story version did not settle")  # pragma: no cover
 
     def describe(self, link_or_id: str) -> StoryRecord | None:
-        """What identity state says about a story, found by its id or any link it is known by."""
-        sid = link_or_id if STORY_ID.fullmatch(link_or_id) else ""
-        if not sid:
-            [known] = self.lookup([clean_url(link_or_id)])
-            if known is None:
-                return None
-            sid = known.story_id
-        with redis_errors("HGETALL"):
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.hgetall(keys.story(self._stream, sid))
-            pipe.ttl(keys.story(self._stream, sid))
-            state, ttl = pipe.execute()
-        if not state:
-            return StoryRecord(sid) if not STORY_ID.fullmatch(link_or_id) else None
-        fields = {_text(k): _text(v) for k, v in state.items()}
-        return StoryRecord(
-            sid,
-            int(fields.get("v", 0)),
-            fields.get("h", ""),
-            fields.get("c", ""),
-            fields.get("e", ""),
-            float(fields.get("t", 0) or 0),
-            self.aliases_of(sid),
-            int(ttl),
-        )
+        return self.stories.describe(link_or_id)
 
     def aliases_of(self, sid: str) -> list[str]:
-        """Links found after publication to carry the story's body."""
-        with redis_errors("SMEMBERS"):
-            return sorted(_text(m) for m in self._redis.smembers(keys.aliases(self._stream, sid)))  # type: ignore[union-attr]
+        return self.stories.aliases_of(sid)
 
     def _record_aliases(self, sid: str, links: list[str | None]) -> None:
         # Outside the publish script (the story's key is only known once it answered): if this

@@ -9,6 +9,7 @@ from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.hints import cap
 from newswire.services.identity.urls import origin
+from newswire.services.roundtrip import RoundTrip
 from newswire.services.scripts import register
 from newswire.services.settings import default
 
@@ -79,6 +80,15 @@ class HostLimiter:
                 keys=list(self._keys(url)), args=[self._rate, self._burst, reserve]
             )
         return int(wait_ms) / 1000
+
+    def ask(self, trip: RoundTrip, url: str, reserve: int = 0) -> int:
+        """`wait_seconds`, queued in `trip` with other stages' commands; read it with
+        `waited` once the trip ran."""
+        return trip.script(self._take, list(self._keys(url)), [self._rate, self._burst, reserve])
+
+    @staticmethod
+    def waited(trip: RoundTrip, index: int) -> float:
+        return int(trip.reply(index)) / 1000
 
     def back_off(self, url: str, seconds: float) -> str | None:
         """Hold every fetch to this server for `seconds` (from Retry-After), at most

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+# `download`'s default: look the link up (no answer given by the caller).
+ASK = Known("")
 
 
 @dataclass(frozen=True)
@@ -114,9 +116,12 @@ class Downloader:
         self._clock = clock
         self.archive = archive
 
-    def download(self, entry: FeedEntry, options: FeedOptions | None = None) -> Download:
+    def download(
+        self, entry: FeedEntry, options: FeedOptions | None = None, known: Known | None = ASK
+    ) -> Download:
         """Guard, known check, robots.txt, fetch (unless the feed's options say to trust its
-        own text), archive copy."""
+        own text), archive copy. `known`: the known check's answer, when the caller asked
+        already (a batch asks for all its entries in one round trip)."""
         link = entry.link
         if link is None:
             return Download([])
@@ -125,7 +130,8 @@ class Downloader:
         except RefusedURL as exc:
             return Download([], error=exc)
         aliases = [clean_url(link)]
-        known = self.publisher.lookup(aliases)[0]
+        if known is ASK:
+            known = self.publisher.lookup(aliases)[0]
         now = self._clock().timestamp()
         if known is not None and not self.revisions.wants_refetch(entry, known, now):
             return Download(aliases, duplicate=True)

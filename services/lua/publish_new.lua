@@ -8,10 +8,11 @@
 -- ARGV[8] = n, ARGV[9] = number of bands b, ARGV[10] = feed entry's updated time,
 -- ARGV[11] = now, ARGV[12] = LSH TTL, ARGV[13 .. 12+b] = band keys, then the entry's
 -- field/value pairs.
--- Reply: {'published', entry id}
+-- Reply: {'published', entry id, cluster}
 --      | {'known', why, story id}: why is 'story', 'seen' or 'alias' (the same body on the
 --        same site: the links are now recorded as the story's aliases)
---      | {'recluster', cluster}: the caller's expected cluster is wrong (rebuild the entry).
+--      | {'recluster', cluster}: the caller's expected cluster is wrong and the entry's data
+--        does not name it where the script can set it (rebuild the entry).
 local ttl = ARGV[1]
 local n, b = tonumber(ARGV[8]), tonumber(ARGV[9])
 local first_seen, last_seen = 5 + n, #KEYS - 1
@@ -40,7 +41,23 @@ if b > 0 then
     end
   end
 end
-if cluster ~= ARGV[7] then return {'recluster', cluster} end
+if cluster ~= ARGV[7] then
+  -- The entry names the cluster it joins: set in its data here (no second round trip), or,
+  -- where the data does not carry it as expected, by the caller rebuilding the entry.
+  local expected = '"cluster_id":"' .. ARGV[7] .. '"'
+  local set = false
+  for i = 13 + b, #ARGV - 1, 2 do
+    if ARGV[i] == 'data' then
+      local s, e = string.find(ARGV[i + 1], expected, 1, true)
+      if s then
+        ARGV[i + 1] = string.sub(ARGV[i + 1], 1, s - 1) .. '"cluster_id":"' .. cluster .. '"'
+          .. string.sub(ARGV[i + 1], e + 1)
+        set = true
+      end
+    end
+  end
+  if not set then return {'recluster', cluster} end
+end
 local id = append(KEYS[1], 13 + b)
 redis.call('HSET', KEYS[2], 'v', 1, 'h', ARGV[5], 'c', cluster, 'e', id, 'u', ARGV[10],
   't', ARGV[11])
@@ -49,4 +66,4 @@ for i = first_seen, last_seen do redis.call('SET', KEYS[i], ARGV[4], 'EX', ttl) 
 if ARGV[6] == '1' then redis.call('SET', KEYS[3], ARGV[4], 'EX', ttl) end
 for i = 13, 12 + b do redis.call('HSETNX', KEYS[4], ARGV[i], cluster) end
 if b > 0 then redis.call('EXPIRE', KEYS[4], ARGV[12]) end
-return {'published', id}
+return {'published', id, cluster}

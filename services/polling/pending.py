@@ -51,17 +51,27 @@ class PendingLedger:
 
     def extend(self, entry: FeedEntry, until: float) -> None:
         """The entry is retried later on purpose: not overdue before `until` + the usual wait."""
-        with redis_errors("pending ledger write"):
-            self._redis.zadd(
-                self.due_key, {entry_key(entry): until + self.redeliver_after}, xx=True
-            )
+        self.extend_many([(entry, until)])
 
-    def settle(self, entry: FeedEntry) -> None:
-        key = entry_key(entry)
+    def extend_many(self, retries: list[tuple[FeedEntry, float]]) -> None:
+        """`extend` for several entries, one round trip."""
+        if not retries:
+            return
+        with redis_errors("pending ledger write"):
+            pipe = self._redis.pipeline(transaction=False)
+            for entry, until in retries:
+                pipe.zadd(self.due_key, {entry_key(entry): until + self.redeliver_after}, xx=True)
+            pipe.execute()
+
+    def settle(self, *entries: FeedEntry) -> None:
+        """The entries are done (one round trip for all)."""
+        if not entries:
+            return
+        names = [entry_key(entry) for entry in entries]
         with redis_errors("pending ledger write"):
             pipe = self._redis.pipeline(transaction=True)
-            pipe.zrem(self.due_key, key)
-            pipe.hdel(self.entries_key, key)
+            pipe.zrem(self.due_key, *names)
+            pipe.hdel(self.entries_key, *names)
             pipe.execute()
 
     def overdue(self, now: float, batch: int) -> list[FeedEntry]:

@@ -67,7 +67,7 @@ def poll_feed(
     pipeline: Pipeline,
     registry: Registry,
     limiter: HostLimiter,
-    enqueue: Callable[[FeedEntry], None],
+    enqueue: Callable[[list[FeedEntry]], None],
     now: float,
     pending: PendingLedger | None = None,
     max_wait: float = BACKOFF_CAP,
@@ -131,7 +131,7 @@ def _poll(
     *,
     pipeline: Pipeline,
     limiter: HostLimiter,
-    enqueue: Callable[[FeedEntry], None],
+    enqueue: Callable[[list[FeedEntry]], None],
     now: float,
     pending: PendingLedger | None,
 ) -> tuple[PollResult, ParsedFeed | None, list[FeedEntry]]:
@@ -164,8 +164,8 @@ def _poll(
         entries = pipeline.fresh(feed.entries, now)
     if pending is not None:
         pending.add(entries, now)
-    for entry in entries:
-        enqueue(entry)
+    if entries:
+        enqueue(entries)
     outcome = PollResult(
         str(result.status),
         moved_to=result.moved_to,

@@ -32,7 +32,7 @@ def take_push(
     pipeline: Pipeline,
     registry: Registry,
     pending: PendingLedger,
-    enqueue: Callable[[FeedEntry], None],
+    enqueue: Callable[[list[FeedEntry]], None],
     now: float,
 ) -> PushReport:
     """Hand on the new entries of pushed content, as a poll of that content would.
@@ -53,7 +53,7 @@ def take_push(
     foreign = len(feed.entries) - len(ours)
     entries = pipeline.fresh(ours, now)
     pending.add(entries, now)
-    for entry in entries:
-        enqueue(entry)
+    if entries:
+        enqueue(entries)
     polled = bool(foreign) and registry.poll_now(state.id, now)
     return PushReport(len(feed.entries), len(entries), foreign, polled)
