@@ -84,7 +84,7 @@ def main() -> int:
             raw = tmp / "profile.txt"
             subprocess.run([spy, "record", "--pid", str(worker.pid), "--subprocesses", "--rate", "200",
                             "--duration", str(int(args.seconds)), "--format", "raw", "-o", str(raw),
-                            "--nonblocking"], check=True, capture_output=True)  # fmt: skip
+                            "--nonblocking", "--gil"], check=True, capture_output=True)  # fmt: skip
             done = client.xlen("newswire:articles") - before
             commands = {
                 k.removeprefix("cmdstat_"): v["calls"]
@@ -130,6 +130,14 @@ def main() -> int:
         print("newswire functions, inclusive:")
         for frame, n in ours.most_common(45):
             print(f"  {100 * n / total:5.1f}%  {frame[:110]}")
+        others: collections.Counter[str] = collections.Counter()
+        for line in raw.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if count.isdigit() and stage_of(stack) == "other":
+                others[";".join(f.split(" (")[0] for f in stack.split(";")[-3:])] += int(count)
+        print("other, by the last three frames:")
+        for frame, n in others.most_common(12):
+            print(f"  {100 * n / total:5.1f}%  {frame[:150]}")
         print("hottest frames:")
         for frame, n in leaves.most_common(15):
             print(f"  {100 * n / total:5.1f}%  {frame[:150]}")

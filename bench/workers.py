@@ -2,18 +2,33 @@
 [--copies N]` (the same measure as `make bench`, alone: about two minutes)."""
 
 import argparse
+import contextlib
 import os
 import tempfile
 import time
 from pathlib import Path
 
 import trafilatura
+from newswire.services.extract.page import ExtractionError, detect_language, extract
 from newswire.services.fetch.charset import decode_html
 from newswire.workers.site_server import SiteServer
 from newswire.workers.stack import RedisProcess
 
 from bench.corpus import corpus_root, load_pages
 from bench.throughput import workers_run, write_copies
+
+
+def own_ms(pages: list[tuple[str, str]]) -> float:
+    """CPU ms per page of newswire's own `extract()` (the best of two passes)."""
+    detect_language("warm up the language model " * 5)
+    best = float("inf")
+    for _ in range(2):
+        started = time.process_time()
+        for html, url in pages:
+            with contextlib.suppress(ExtractionError):
+                extract(html, url)
+        best = min(best, time.process_time() - started)
+    return 1000 * best / len(pages)
 
 
 def bare_rate(htmls: list[str]) -> float:
@@ -33,6 +48,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     pages = load_pages(corpus_root())
     bare = bare_rate([decode_html(p.html) for p in pages])
+    own = own_ms([(decode_html(p.html), p.original_url) for p in pages])
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         os.environ["NEWSWIRE_DATA_DIR"] = str(tmp / "data")
@@ -65,4 +81,9 @@ if __name__ == "__main__":
         f"Redis round trips per article: {sum(trips.values()):.2f} ("
         + ", ".join(f"{k} {v:.2f}" for k, v in trips.items() if v >= 0.01)
         + ")"
+    )
+    running = cpu["worker_ms_per_article_running"]
+    print(
+        f"newswire extract() {own:.1f} ms a page; the worker's CPU per article while running "
+        f"{running:.1f} ms = {running / own:.2f}x its own extraction"
     )
