@@ -25,6 +25,7 @@ from newswire.workers.stack import RedisProcess
 from bench import (
     freshness,
     identity,
+    idle,
     monitor_load,
     newsroom,
     polling,
@@ -286,7 +287,11 @@ def main() -> int:
             env = {"NEWSWIRE_REDIS_URL": redis_proc.url, "NEWSWIRE_FETCH_ALLOW_HOSTS": server.host_port,
                    "NEWSWIRE_HOST_RATE": "1000", "NEWSWIRE_HOST_BURST": "1000"}  # fmt: skip
             checkpoints = tuple(n for n in (1000, 2500, 5000, 7500, 10000) if n <= expected)
-            rate, memory = workers_run(redis_proc.url, env, feeds, expected, 2, tmp, checkpoints)
+            cpu: dict[str, float] = {}
+            trips: dict[str, float] = {}
+            rate, memory = workers_run(
+                redis_proc.url, env, feeds, expected, 2, tmp, checkpoints, cpu=cpu, roundtrips=trips
+            )
             client.flushall()
             log(f"2 worker processes, solo pool, over {expected} articles")
             solo_rate, _ = workers_run(
@@ -294,14 +299,34 @@ def main() -> int:
             )
             server.close()
             ceiling = bare_parallel_scaling(pages)
+            log("one story from poll to stream on an idle worker, 10 times")
+            idle_delays = idle.run(10)
             rows += [
                 (
                     f"One worker, `--concurrency 2` as compose runs it ({os.cpu_count()} cores, prefork pool, no task events, INFO logs), {expected} articles",
                     f"{rate:.1f} articles/s = **{rate / bare_rate:.2f}x** bare trafilatura on 1 core",
                 ),
                 (
+                    "The worker's CPU per article while running (prefork parent and pool), "
+                    "against newswire's own `extract()`",
+                    f"{cpu['worker_ms_per_article_running']:.1f} ms = "
+                    f"**{cpu['worker_ms_per_article_running'] / (1000 / ours_rate):.2f}x** "
+                    f"{1000 / ours_rate:.1f} ms",
+                ),
+                (
+                    "Redis round trips per article, the whole worker (Celery included; "
+                    "bench/roundtrips), by first command",
+                    f"**{sum(trips.values()):.2f}**: "
+                    + ", ".join(f"{k} {v:.2f}" for k, v in trips.items() if v >= 0.05),
+                ),
+                (
                     "2 workers of `--pool solo` (one process each)",
                     f"{solo_rate:.1f} articles/s = **{solo_rate / bare_rate:.2f}x** bare trafilatura on 1 core",
+                ),
+                (
+                    "One story from poll to stream on an idle worker (bench.idle, 10 stories)",
+                    f"median {sorted(idle_delays)[len(idle_delays) // 2] * 1000:.0f} ms, "
+                    f"max {max(idle_delays) * 1000:.0f} ms",
                 ),
                 (
                     "Ceiling of this machine: bare trafilatura in 2 processes",

@@ -5,6 +5,8 @@ import redis
 import trafilatura
 from lxml import etree
 from newswire.services.extract.page import parse_page
+from newswire.services.fetch.charset import decode_page
+from trafilatura.utils import INVALID_XML_CHARS
 
 from bench.corpus import corpus_root, load_pages
 from bench.extraction import run
@@ -34,15 +36,37 @@ ODD_INPUT = [
     "", "x", "<p>x</p>", "<div><p>a</p><p>b</p></div>", "plain text, no markup at all",
     "<?xml version='1.0' encoding='utf-8'?><html><body><p>é</p></body></html>",
     "<html><body><p>a\x00b\x0bc</p></body></html>", "<!DOCTYPE html>\n<html/>\n<body><p>x</p>",
+    "<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN' 'x/y'>\n<html><body><p>\ufffe</p>",
     "<html><body><form><input name=a></form><p>x</p><!-- c --></body></html>",
 ]  # fmt: skip
 
 
 def same_tree(html: str) -> None:
+    """Our parse equals trafilatura's, and so does the parse that skips the scan for
+    characters XML refuses where `decode_page` vouches for the bytes."""
     theirs, ours = trafilatura.load_html(html), parse_page(html)
     assert (theirs is None) == (ours is None), html[:80]
     if ours is not None:
         assert etree.tostring(ours) == etree.tostring(theirs)
+    raw = html.encode("utf-8", "surrogatepass")
+    text, clean = decode_page(raw, "text/html; charset=utf-8")
+    assert clean == (INVALID_XML_CHARS.search(html) is None), html[:80]
+    if clean:
+        vouched = parse_page(text, clean=True)
+        assert (vouched is None) == (theirs is None), html[:80]
+        if vouched is not None:
+            assert etree.tostring(vouched) == etree.tostring(theirs)
+
+
+def test_only_bytes_that_cannot_hide_a_refused_character_are_vouched_for() -> None:
+    page = "<html><body><p>Caf\u00e9</p></body></html>"
+    assert decode_page(page.encode("utf-8"), "text/html; charset=utf-8")[1]
+    assert decode_page(page.encode("cp1252"), "text/html; charset=windows-1252")[1]
+    assert not decode_page(b"<p>a\x0bb</p>", "text/html; charset=utf-8")[1]
+    assert not decode_page("<p>\ufffe</p>".encode(), "text/html; charset=utf-8")[1]
+    # A wide encoding: a control character is not its own byte there.
+    assert not decode_page(page.encode("utf-16"), "text/html; charset=utf-16")[1]
+    assert not decode_page(b"+AAs-", "text/html; charset=utf-7")[1]
 
 
 @pytest.mark.parametrize("html", ODD_INPUT)

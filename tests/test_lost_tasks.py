@@ -18,16 +18,9 @@ from newswire.workers.reconcile import Reconciler, task_entry_keys
 
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
-from tests.support.processes import Processes, stack_env, wait_for
+from tests.support.processes import DEFAULT_TIMING, Processes, stack_env, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
-
-# The timing settings the test stack shortens, back at their defaults.
-DEFAULTS = {
-    "NEWSWIRE_ENTRY_REDELIVER_SECONDS": "600", "NEWSWIRE_VISIBILITY_TIMEOUT": "50",
-    "NEWSWIRE_FETCH_DEADLINE": "20", "NEWSWIRE_POLL_CLAIM_SECONDS": "120",
-    "NEWSWIRE_SCHEDULER_TICK": "1",
-}  # fmt: skip
 
 
 def entries(n: int) -> list[FeedEntry]:
@@ -87,7 +80,7 @@ def test_a_task_lost_in_a_redis_crash_arrives_within_seconds_on_default_settings
     feed = site.add("/lost.xml", rss2([item(u, f"Story {n}") for n, u in enumerate(links)]),
                     "application/rss+xml")  # fmt: skip
     Registry(client).add(feed, 3600, options=FeedOptions())
-    env = stack_env(server.url, site, **DEFAULTS)
+    env = stack_env(server.url, site, **DEFAULT_TIMING)
     procs = Processes(env, tmp_path)
     try:
         poller = procs._start("poller", "worker", "-n", "poller@%h", "-Q", "feeds")
@@ -147,7 +140,7 @@ def test_a_worker_killed_mid_story_on_default_settings_is_late_by_under_two_minu
     page = site.add("/slow-story", article_page("Slow story", paragraphs("slow")), delay=4.0)
     feed = site.add("/slow.xml", rss2([item(page, "Slow story")]), "application/rss+xml")
     Registry(redis_client).add(feed, 3600)
-    procs = Processes(stack_env(redis_server.url, site, **DEFAULTS), tmp_path)
+    procs = Processes(stack_env(redis_server.url, site, **DEFAULT_TIMING), tmp_path)
     try:
         first = procs.worker("w1")
         procs.scheduler()

@@ -5,6 +5,7 @@ own clients and for a real Celery worker."""
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from newswire.services.broker import open_redis
 from newswire.services.errors import BrokerError
 from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
+from newswire.workers.stack import redis_binary
 from pydantic import ValidationError
 
 from tests.support.monitor import get, running_monitor
@@ -178,3 +180,61 @@ def test_a_real_worker_and_scheduler_over_tls(
         procs.stop_all()
         print(procs.logs())
         client.close()
+
+
+def test_a_worker_finds_the_master_through_sentinels_over_tls(
+    pki: Path, tls_server: tuple[RedisServer, int], site: Site, tmp_path: Path
+) -> None:
+    """rediss:// with NEWSWIRE_REDIS_SENTINELS: the sentinels are asked over TLS and the
+    master they name is reached over TLS, by the Celery broker (kombu's Sentinel transport)
+    and by the services' own clients alike; a story gets through."""
+    _server, tls = tls_server
+    sentinel_port = free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(
+        f"port 0\ntls-port {sentinel_port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+        f"tls-cert-file {pki / 'server.crt'}\ntls-key-file {pki / 'server.key'}\n"
+        f"tls-ca-cert-file {pki / 'ca.crt'}\ntls-auth-clients no\ntls-replication yes\n"
+        f"sentinel monitor newswire 127.0.0.1 {tls} 1\n"
+        f"logfile {tmp_path / 'sentinel.log'}\n"
+    )
+    sentinel = subprocess.Popen([redis_binary(), str(conf), "--sentinel"],
+                                start_new_session=True)  # fmt: skip
+    page = site.add("/news/ha.html", article_page("Via sentinels", paragraphs("Sentinels", 6)))
+    feed = site.add("/ha.xml", rss2([item(page, "Via sentinels")]), "application/rss+xml")
+    tls_env = {
+        "NEWSWIRE_REDIS_URL": "rediss://127.0.0.1:1/0",  # only the sentinels lead to Redis
+        "NEWSWIRE_REDIS_SENTINELS": f"127.0.0.1:{sentinel_port}",
+        "NEWSWIRE_REDIS_SENTINEL_MASTER": "newswire",
+        "NEWSWIRE_REDIS_CA_FILE": str(pki / "ca.crt"),
+    }
+    settings = Settings(redis_url=tls_env["NEWSWIRE_REDIS_URL"],
+                        redis_sentinels=tls_env["NEWSWIRE_REDIS_SENTINELS"],
+                        redis_sentinel_master="newswire",
+                        redis_ca_file=str(pki / "ca.crt"))  # fmt: skip
+    procs = Processes(stack_env(tls_env["NEWSWIRE_REDIS_URL"], site, **tls_env), tmp_path)
+    client: redis.Redis | None = None
+    try:
+        deadline = time.monotonic() + 20
+        while client is None:
+            try:
+                client = open_redis(settings)
+            except BrokerError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        Registry(client).add(feed, 600)
+        procs.worker("ha")
+        procs.scheduler()
+        wait_for(lambda: client.xlen("newswire:articles") >= 1, 60, "the story via sentinels")
+        [article] = stream(client)
+        assert article.title == "Via sentinels"
+        shown = newswire("status", "--json", env=tls_env)
+        assert shown.returncode == 0 and json.loads(shown.stdout)["streams"][0]["length"] == 1
+    finally:
+        procs.stop_all()
+        print(procs.logs())
+        if client is not None:
+            client.close()
+        sentinel.terminate()
+        sentinel.wait(10)

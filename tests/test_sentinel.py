@@ -1,6 +1,7 @@
 """Redis high availability: the whole pipeline finds the master through Sentinel and goes on,
 every story exactly once, when the master is SIGKILLed under load."""
 
+import time
 from pathlib import Path
 
 import redis
@@ -14,7 +15,7 @@ from tests.support.fleet import (
     queues_empty,
     start_busy,
 )
-from tests.support.processes import Processes, stack_env, wait_for
+from tests.support.processes import DEFAULT_TIMING, Processes, stack_env, wait_for
 from tests.support.sentinel import MASTER_NAME, SentinelDeployment
 from tests.support.site import Site
 
@@ -83,6 +84,44 @@ def test_master_killed_under_load_failover_every_story_once(site: Site, tmp_path
         distinct |= set(fresh)
         wait_for(lambda: bool(on_stream(client) & set(fresh)), 60, "new work after failover")
         wait_for(lambda: distinct <= on_stream(client), 120, "every story after failover")
+        wait_for(lambda: queues_empty(client), 60, "queues to drain")
+        assert_exactly_once(client, distinct)
+    except AssertionError:
+        print(procs.logs())
+        raise
+    finally:
+        procs.stop_all()
+        client.close()
+        deployment.stop()
+
+
+def test_failover_on_default_settings_every_story_within_two_minutes(
+    site: Site, tmp_path: Path
+) -> None:
+    """The same failover with the timing settings at their defaults (ledger redelivery ten
+    minutes, visibility 50 s, fetch deadline 20 s, poll claims 120 s) and no replica wait:
+    every story is on the stream exactly once, the last within 120 s of the master's kill."""
+    deployment = SentinelDeployment(tmp_path / "ha")
+    deployment.start()
+    env = stack_env(
+        "redis://127.0.0.1:1/0", site, **DEFAULT_TIMING,
+        NEWSWIRE_REDIS_SENTINELS=deployment.sentinel_list,
+        NEWSWIRE_REDIS_SENTINEL_MASTER=MASTER_NAME,
+    )  # fmt: skip
+    settings = Settings(
+        redis_url="redis://127.0.0.1:1/0",
+        redis_sentinels=deployment.sentinel_list,
+        redis_sentinel_master=MASTER_NAME,
+    )
+    client: redis.Redis = open_redis(settings)
+    procs = Processes(env, tmp_path)
+    try:
+        distinct = start_busy(procs, client, site, stories=40, per_feed=10, first=5)
+        deployment.master.kill()
+        killed = time.monotonic()
+        wait_for(lambda: answers(client), 60, "the test's own client finding the new master")
+        wait_for(lambda: distinct <= on_stream(client), 120, "every story after failover")
+        assert time.monotonic() - killed < 120
         wait_for(lambda: queues_empty(client), 60, "queues to drain")
         assert_exactly_once(client, distinct)
     except AssertionError:

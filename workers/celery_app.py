@@ -30,7 +30,12 @@ def broker(settings: Settings) -> tuple[str, type, dict[str, Any]]:
     auth = f"{url.username or ''}:{url.password}@" if url.password else ""
     db = url.path.strip("/") or "0"
     urls = ";".join(f"sentinel://{auth}{host}:{port}/{db}" for host, port in settings.sentinels)
-    return urls, SentinelTransport, {"master_name": settings.redis_sentinel_master}
+    options: dict[str, Any] = {"master_name": settings.redis_sentinel_master}
+    if settings.redis_tls:
+        # rediss://: the sentinels are asked over TLS too, verified as the master is
+        # (`broker_use_ssl` covers the master's connections only).
+        options["sentinel_kwargs"] = {"ssl": True, **settings.redis_tls}
+    return urls, SentinelTransport, options
 
 
 def kombu_tls(settings: Settings) -> dict[str, Any]:

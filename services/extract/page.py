@@ -14,7 +14,7 @@ from newswire.services.extract.metadata import PageMeta, read_meta
 from newswire.services.extract.splitbody import join_split_body
 from newswire.services.extract.walls import Wall, detect_wall, word_count
 from trafilatura.settings import Document
-from trafilatura.utils import repair_faulty_html
+from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, repair_faulty_html
 
 # A page needs a little text before a language detector's guess means anything.
 MIN_WORDS_FOR_DETECTION = 15
@@ -65,11 +65,22 @@ PARSER.set_element_class_lookup(
 )
 
 
-def parse_page(html: str) -> lxml.html.HtmlElement | None:
+def parse_page(html: str, clean: bool = False) -> lxml.html.HtmlElement | None:
     """The page's tree as trafilatura.load_html parses decoded HTML (repaired the same way,
-    None where it finds no HTML), on the faster parser above."""
+    None where it finds no HTML), on the faster parser above. `clean`: the caller knows the
+    text holds no character XML refuses (`decode_page`), so the scan for them is skipped."""
     beginning = html[:50].lower()
-    text = repair_faulty_html(html, beginning)
+    if clean:  # what repair_faulty_html does besides that scan, the same way
+        text = html
+        if "doctype" in beginning:
+            firstline, _, rest = html.partition("\n")
+            text = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
+        for line in text[:4096].splitlines()[:4]:
+            if "<html" in line and line.endswith("/>"):
+                text = FAULTY_HTML.sub(r"\1>", text, count=1)
+                break
+    else:
+        text = repair_faulty_html(html, beginning)
     tree = None
     for source in (text, text.encode("utf-8", "surrogatepass")):
         try:  # a str with an encoding declaration is refused: then as bytes
@@ -88,7 +99,7 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(SPACES.sub(" ", line).strip() for line in text.splitlines() if line.strip())
 
 
-def extract(html: str, url: str) -> Extracted:
+def extract(html: str, url: str, clean: bool = False) -> Extracted:
     """Body and metadata of decoded page HTML; ExtractionError when there is no article text.
 
     Metadata comes from the page's own tags and JSON-LD (read first: extraction prunes the
@@ -97,7 +108,7 @@ def extract(html: str, url: str) -> Extracted:
     page furniture; on the shared benchmark this beats trafilatura's defaults on both F1 and
     speed (see `make bench`).
     """
-    tree = parse_page(html)
+    tree = parse_page(html, clean)
     if tree is None:
         raise ExtractionError("page is not parseable HTML")
     meta = read_meta(tree)

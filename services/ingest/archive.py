@@ -23,7 +23,7 @@ from newswire.schemas.feed import FeedEntry
 from newswire.services.errors import ArchiveError
 
 DAY_FORMAT = "%Y-%m-%d"
-LEVEL = 3  # zstd's default: ~0.3 ms for a 100 KB page, about 5x smaller
+LEVEL = 1  # ~0.4 ms for a 160 KB page (level 3: 0.6 ms), 4.8x smaller (level 3: 5.1x)
 MAX_PAGE = 64 * 1024 * 1024  # no archived page is larger (the fetch cap is far below)
 
 

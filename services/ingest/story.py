@@ -12,7 +12,7 @@ from newswire.schemas.feed import FeedEntry
 from newswire.services.errors import FetchKind, PermanentFetch, RefusedURL
 from newswire.services.extract.normalize import build_article, extraction_is_useful
 from newswire.services.extract.page import Extracted, ExtractionError, extract
-from newswire.services.fetch.charset import decode_html
+from newswire.services.fetch.charset import decode_page
 from newswire.services.fetch.client import FetchResult
 from newswire.services.ingest.downloader import Download
 
@@ -28,13 +28,13 @@ def extract_page(result: FetchResult) -> tuple[Extracted, float]:
     """Decode and extract a fetched page, and the seconds it took; PermanentFetch when it is
     not HTML after all. A plain function, so a process pool can run it."""
     started = time.perf_counter()
-    html = decode_html(result.content, result.headers.get("content-type"))
+    html, clean = decode_page(result.content, result.headers.get("content-type"))
     if not looks_like_html(html):
         raise PermanentFetch(
             result.url, f"not HTML ({result.content_type or 'undeclared'})",
             kind=FetchKind.NOT_HTML,
         )  # fmt: skip
-    return extract(html, result.url), time.perf_counter() - started
+    return extract(html, result.url, clean), time.perf_counter() - started
 
 
 @dataclass(frozen=True)

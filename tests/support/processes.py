@@ -18,6 +18,15 @@ def fault_env(kind: str) -> dict[str, str]:
     return {"NEWSWIRE_TEST_FAULT": kind, "PYTHONPATH": str(FAULTS)}
 
 
+# The timing settings stack_env shortens, back at their defaults: for the lateness tests, which
+# must hold on what a user's deployment runs.
+DEFAULT_TIMING = {
+    "NEWSWIRE_ENTRY_REDELIVER_SECONDS": "600", "NEWSWIRE_VISIBILITY_TIMEOUT": "50",
+    "NEWSWIRE_FETCH_DEADLINE": "20", "NEWSWIRE_POLL_CLAIM_SECONDS": "120",
+    "NEWSWIRE_SCHEDULER_TICK": "1",
+}  # fmt: skip
+
+
 def stack_env(redis_url: str, site: Site, **extra: str) -> dict[str, str]:
     return {
         "NEWSWIRE_REDIS_URL": redis_url,
