@@ -45,6 +45,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=8)
     parser.add_argument("--pool", default="prefork")
+    parser.add_argument("--rss", action="store_true", help="RSS of each process every 2,500")
     args = parser.parse_args()
     pages = load_pages(corpus_root())
     bare = bare_rate([decode_html(p.html) for p in pages])
@@ -65,7 +66,16 @@ if __name__ == "__main__":
             trips: dict[str, float] = {}
             started = os.times()
             rate, memory = workers_run(
-                redis_proc.url, env, feeds, expected, 2, tmp, (), args.pool, cpu, trips
+                redis_proc.url,
+                env,
+                feeds,
+                expected,
+                2,
+                tmp,
+                tuple(range(2500, expected + 1, 2500)) if args.rss else (),
+                args.pool,
+                cpu,
+                trips,
             )
             site = os.times()
             cpu["site_server_ms_per_article"] = (
@@ -87,3 +97,7 @@ if __name__ == "__main__":
         f"newswire extract() {own:.1f} ms a page; the worker's CPU per article while running "
         f"{running:.1f} ms = {running / own:.2f}x its own extraction"
     )
+    for count, rss in memory.items():
+        print(
+            f"RSS after {count:,} articles: " + ", ".join(f"{k / 1024:.0f}" for k in rss) + " MiB"
+        )

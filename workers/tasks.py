@@ -1,5 +1,6 @@
 """Thin Celery tasks: decode arguments, call the services, state the retry policy."""
 
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -116,6 +117,7 @@ def run_batch(
             )
             report.done.append((entry, result))
         report.later.extend(Later(e, 0.0, attempt, "batch out of time") for e in report.left)
+    freeze_once()
     hand_on(task, rt, report.later, seen_at)
     with_broker(lambda: rt.pending.settle(*(e for e, _r in report.done)), settings)
     outcomes = {id(e): r.outcome.value for e, r in report.done}
@@ -148,6 +150,17 @@ def hand_on(task: Task, rt: Runtime, later: list[Later], seen_at: float | None) 
 
 
 _fetchers: ThreadPoolExecutor | None = None
+_frozen = False
+
+
+def freeze_once() -> None:
+    """After this process's first batch, everything it has loaded (libraries, the language
+    model, connections) is moved out of the garbage collector's sight: a full collection
+    would otherwise walk those millions of long-lived objects again and again."""
+    global _frozen  # noqa: PLW0603 -- once per process, by design
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 def fetch_pool(settings: Settings) -> ThreadPoolExecutor:
