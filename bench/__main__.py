@@ -410,6 +410,15 @@ def main() -> int:
             ))  # fmt: skip
             log("story identity: near-duplicate clusters on a labelled set, bytes per story")
             quality_c = identity.clusters(root, redis_proc.url)
+            quality_t, by_kind = identity.trimmed(root, redis_proc.url)
+            rows.append((
+                f"Trimmed wire copy: {quality_t.stories} corpus stories printed four ways (as "
+                "sent; re-headlined, ~4% edits; cut to 50-70% + a local paragraph; trimmed + "
+                f"an editor's note) + {quality_t.negatives} other stories, a third quoting two "
+                "paragraphs of a copied one; pairwise, and each kind against the copy as sent",
+                f"precision **{quality_t.precision:.4f}**, recall **{quality_t.recall:.4f}**; "
+                + ", ".join(f"{k.kind} {k.recall:.3f}" for k in by_kind),
+            ))  # fmt: skip
             mem = identity.memory(tmp)
             per_gb = 1e9 / mem.bytes_per_story
             rows += [

@@ -9,6 +9,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 from newswire.schemas.article import Article
@@ -19,7 +20,8 @@ from newswire.services.identity.clusters import bands
 from newswire.services.settings import Settings
 from newswire.workers.stack import RedisProcess
 
-from bench.wire import copies
+from bench.wire import KINDS as COPY_KINDS
+from bench.wire import copies, kind_copy, quoting
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,61 @@ def clusters(root: Path, redis_url: str, copied: int = 120, per_story: int = 4) 
         for c in copies(label, title, paras, n=n):
             url = f"https://{c.site}.example/story/{label}"
             items.append((label, url, extract(c.html, url).body))
+    return _score(items, redis_url, copied, copied * per_story, len(stories) - copied)
+
+
+@dataclass(frozen=True)
+class KindRecall:
+    kind: str
+    pairs: int
+    recall: float
+
+
+def trimmed(
+    root: Path, redis_url: str, copied: int = 120
+) -> tuple[ClusterQuality, list[KindRecall]]:
+    """Wire copy as papers trim it: each of `copied` stories printed four ways (as sent,
+    re-headlined with ~4% edits, cut to 50-70% plus a local paragraph, trimmed with an
+    editor's note), beside the other corpus stories, a third of which quote two paragraphs
+    of a copied story in their middle (same topic, not a copy). Pairwise precision, recall,
+    and recall of each kind against its story's as-sent copy."""
+    stories = _bodies(root)
+    rnd = random.Random(11)
+    rnd.shuffle(stories)
+    items: list[tuple[int, str, str]] = []
+    kinds: dict[str, str] = {}
+    for label, (title, paras) in enumerate(stories):
+        if label < copied:
+            for site, kind in enumerate(COPY_KINDS):
+                c = kind_copy(kind, label, title, paras, site)
+                url = f"https://{c.site}.example/story/{label}"
+                kinds[url] = kind
+                items.append((label, url, extract(c.html, url).body))
+        else:
+            source = stories[rnd.randrange(copied)][1] if label % 3 == 0 else None
+            c = (
+                quoting(label, title, paras, source)
+                if source
+                else copies(label, title, paras, 1)[0]
+            )
+            url = f"https://{c.site}.example/story/{label}"
+            items.append((label, url, extract(c.html, url).body))
+    quality, assigned = _score(items, redis_url, copied, copied * len(COPY_KINDS),
+                               len(stories) - copied, keep=True)  # fmt: skip
+    by_kind = []
+    for kind in COPY_KINDS[1:]:
+        pairs = [(u, u.replace(u.split(".", 1)[0].split("//")[1], "paper0", 1))
+                 for u in kinds if kinds[u] == kind]  # fmt: skip
+        together = sum(assigned[a] == assigned[b] for a, b in pairs)
+        by_kind.append(KindRecall(kind, len(pairs), together / len(pairs) if pairs else 1.0))
+    return quality, by_kind
+
+
+def _score(
+    items: list[tuple[int, str, str]], redis_url: str, copied: int, copies_n: int,
+    negatives: int, keep: bool = False,
+) -> Any:  # fmt: skip
+    rnd = random.Random(7)
     rnd.shuffle(items)
     client = redis.Redis.from_url(redis_url)
     client.flushall()
@@ -99,11 +156,12 @@ def clusters(root: Path, redis_url: str, copied: int = 120, per_story: int = 4) 
             fn += not same_cluster
         else:
             fp += same_cluster
-    return ClusterQuality(
-        copied, copied * per_story, len(stories) - copied,
+    quality = ClusterQuality(
+        copied, copies_n, negatives,
         tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0,
         statistics.median(signature) * 1000, statistics.median(publish) * 1000,
     )  # fmt: skip
+    return (quality, assigned) if keep else quality
 
 
 KINDS = ("seen", "story", "content", "lsh", "aliases")

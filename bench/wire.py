@@ -100,3 +100,38 @@ def copies(story: int, title: str, paragraphs: list[str], n: int = 4) -> list[Co
         text = edit(paragraphs, seed=story * 100 + k)
         result.append(Copy(site, render(k % 4, headline, text, site), story))
     return result
+
+
+# The copy kinds of the labelled set, as papers print agency copy (issue: trimmed wire copy).
+KINDS = ("as_sent", "reheadlined", "cut_local", "trimmed_note")
+LOCAL = (
+    "Local officials said they were monitoring the situation and would give an update on Friday."
+)
+NOTE = (
+    "Editor's note: this story was edited for length. The full report is available from the agency."
+)
+
+
+def kind_copy(kind: str, story: int, title: str, paragraphs: list[str], site: int) -> Copy:
+    """One paper's copy of a wire story, by kind: as sent (its dateline only); re-headlined
+    with ~4% of words edited; cut to its first 50-70% with a local paragraph after it; or
+    trimmed from the bottom with an editor's note."""
+    rnd = random.Random(story * 1000 + site)
+    text, headline = list(paragraphs), title
+    if kind == "reheadlined":
+        text = edit(paragraphs, seed=story * 100 + site, rate=0.04)
+        headline = f"{title.rstrip('.')}, officials say"
+    elif kind in ("cut_local", "trimmed_note"):
+        keep = max(2, round(len(paragraphs) * rnd.uniform(0.5, 0.7)))
+        text = edit(paragraphs[:keep], seed=story * 100 + site, rate=0.02)
+        text.append(LOCAL if kind == "cut_local" else NOTE)
+    name = f"paper{site}"
+    return Copy(name, render(site % 4, headline, text, name), story)
+
+
+def quoting(story: int, title: str, own: list[str], quoted: list[str]) -> Copy:
+    """A different story on the same topic that quotes two paragraphs of another in its
+    middle: not a copy."""
+    middle = len(own) // 2
+    text = [*own[:middle], *quoted[1:3], *own[middle:]]
+    return Copy("paper9", render(story % 4, title, text, "paper9"), story)

@@ -22,6 +22,16 @@ BINS = BANDS * ROWS
 SHINGLE = 3
 # Below this many words a body says too little to tell a copy from a namesake.
 MIN_WORDS = 40
+# Papers cut agency copy from the bottom (to 50-70%, often with a line of their own after
+# it): the whole-body similarity of such a copy is about its share of the text, but its lead
+# is the agency's. The lead's own bands, LEAD_BANDS of LEAD_ROWS values over its first
+# LEAD_WORDS words (in bodies of 10 words more), match two leads of Jaccard 0.78 (a 4%
+# word-edit rate) with probability 1 - (1 - 0.78**3)**10 = 0.998, two leads of Jaccard 0.05
+# (same topic) with 0.001.
+LEAD_WORDS = 50
+LEAD_BINS = 32
+LEAD_ROWS = 3
+LEAD_BANDS = 10
 WORD = re.compile(r"\w+")
 MASK = (1 << 64) - 1
 EMPTY = MASK
@@ -42,6 +52,11 @@ def minhash(text: str) -> list[int] | None:
     words = WORD.findall(text.lower())
     if len(words) < max(MIN_WORDS, SHINGLE):
         return None
+    return _signature(words, BINS)
+
+
+def _signature(words: list[str], bins: int) -> list[int]:
+    """`bins` (a power of two) MinHash values of the words' 3-shingles, one pass."""
     # Each distinct word is hashed once (a well-mixed 64-bit value and its rotations); a
     # shingle's hash is the XOR of its words' at three rotations (tabulation-style): two
     # XORs per shingle instead of a multiply-and-mix.
@@ -53,10 +68,11 @@ def minhash(text: str) -> list[int] | None:
     first = [table[w][0] for w in words]
     second = [table[w][1] for w in words]
     third = [table[w][2] for w in words]
-    mins = [EMPTY] * BINS
+    mins = [EMPTY] * bins
+    mask = bins - 1
     for a, b, c in zip(first, second[1:], third[2:], strict=False):
         h = a ^ b ^ c
-        slot = h & (BINS - 1)
+        slot = h & mask
         value = h >> 6
         if value < mins[slot]:  # noqa: PLR1730 -- a branch costs less than min() here
             mins[slot] = value
@@ -69,24 +85,33 @@ def _densify(mins: list[int]) -> list[int]:
     if all(m == EMPTY for m in mins):
         return mins
     filled = list(mins)
+    size = len(mins)
     for i, m in enumerate(mins):
         if m != EMPTY:
             continue
         step = 1
-        while mins[(i + step) % BINS] == EMPTY:
+        while mins[(i + step) % size] == EMPTY:
             step += 1
-        filled[i] = _mix(mins[(i + step) % BINS] + step)
+        filled[i] = _mix(mins[(i + step) % size] + step)
     return filled
 
 
 def bands(text: str) -> list[bytes]:
-    """The text's LSH band keys (1 byte band number + 7 bytes of the band's hash); empty when
-    the text is too short to compare."""
-    values = minhash(text)
-    if values is None:
+    """The text's LSH band keys (1 byte band number + 7 bytes of the band's hash): BANDS of
+    the whole body, then LEAD_BANDS of its lead; empty when the text is too short to compare."""
+    words = WORD.findall(text.lower())
+    if len(words) < max(MIN_WORDS, SHINGLE):
         return []
+    keys = _band_keys(_signature(words, BINS), ROWS, 0)
+    if len(words) >= LEAD_WORDS + 10:  # a lead is a part of the story, not all of it
+        lead = _signature(words[:LEAD_WORDS], LEAD_BINS)
+        keys += _band_keys(lead[: LEAD_BANDS * LEAD_ROWS], LEAD_ROWS, BANDS)
+    return keys
+
+
+def _band_keys(values: list[int], rows: int, first: int) -> list[bytes]:
     keys = []
-    for band in range(BANDS):
-        packed = struct.pack(f"<{ROWS}Q", *values[band * ROWS : (band + 1) * ROWS])
-        keys.append(bytes([band]) + hashlib.blake2b(packed, digest_size=7).digest())
+    for band in range(len(values) // rows):
+        packed = struct.pack(f"<{rows}Q", *values[band * rows : (band + 1) * rows])
+        keys.append(bytes([first + band]) + hashlib.blake2b(packed, digest_size=7).digest())
     return keys
