@@ -27,6 +27,7 @@ CAPPED = "server_hints_capped"  # label: hint (retry_after|max_age|ttl|host_hold
 PUSHES = "websub_pushes"  # label: outcome (fat|light|unsigned|bad_signature|too_large|...)
 INTENTS = "websub_verifications"  # label: mode (subscribe|unsubscribe|denied), result
 HUB_REQUESTS = "websub_requests"  # label: mode (subscribe|unsubscribe), result
+SINK_EVENTS = "sink_events"  # label: sink (postgres|...), outcome (written|dead_letter|retried)
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,11 @@ class Metrics:
         self._timer: threading.Timer | None = None
 
     def incr(self, name: str, **labels: str) -> None:
+        self.add(name, 1, labels)
+
+    def add(self, name: str, amount: int, labels: dict[str, str]) -> None:
         with self._lock:
-            self._pending[field(name, labels)] += 1
+            self._pending[field(name, labels)] += amount
 
     def observe(self, histogram: Histogram, seconds: float, **labels: str) -> None:
         with self._lock:

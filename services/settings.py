@@ -1,20 +1,26 @@
 """Settings: one validated object, read from NEWSWIRE_* variables at start and passed in.
 
 The fields are grouped by concern, one class each (Redis, streams, identity, fetching,
-sources, polling, archive, workers, monitor); `Settings` is all of them at once, so every
-variable keeps its flat NEWSWIRE_<FIELD> name. A part that needs one concern can say so in
-its signature. docs/settings.md is generated from these classes (services/settingsdoc.py);
-a test fails when it is stale.
+sources, polling, archive, workers; monitor, WebSub and sinks in settinggroups.py);
+`Settings` is all of them at once, so every variable keeps its flat NEWSWIRE_<FIELD> name.
+A part that needs one concern can say so in its signature. docs/settings.md is generated
+from these classes (services/settingsdoc.py); a test fails when it is stale.
 """
 
 import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from newswire.services.settinggroups import (
+    MAX_INTERVAL,
+    MonitorSettings,
+    SinkSettings,
+    WebSubSettings,
+    _Group,
+)
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-MAX_INTERVAL = 30 * 86400  # the longest poll interval: a month
 DEFAULT_USER_AGENT = "newswire/0.1 (+https://github.com/newswire/newswire; news ingestion bot)"
 
 
@@ -22,11 +28,6 @@ def default_data_dir() -> str:
     """Where `newswire up` keeps its private Redis: $XDG_DATA_HOME/newswire."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(base) / "newswire")
-
-
-class _Group(BaseModel):
-    # A field's docstring (the string under it) is its description in docs/settings.md.
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
 
 class RedisSettings(_Group):
@@ -279,50 +280,6 @@ class WorkerSettings(_Group):
     """Send Celery task events from the start (Flower turns them on by itself)."""
 
 
-class MonitorSettings(_Group):
-    """The monitor: where it listens, who may ask it."""
-
-    monitor_host: str = "127.0.0.1"
-    """Address `newswire monitor` listens on."""
-    monitor_port: int = Field(default=8787, ge=0, le=65535)
-    """Port of `newswire monitor`."""
-    monitor_allowed_hosts: str = ""
-    """Host header names the monitor answers besides `localhost`, any IP literal,
-    `monitor`/`newswire-monitor` (compose) and `NEWSWIRE_MONITOR_HOST`; `*` for any."""
-    monitor_token: SecretStr | None = None
-    """Bearer token the monitor asks for on every path but `/livez`."""
-    monitor_user: str = "newswire"
-    monitor_password: SecretStr | None = None
-    """Basic-auth password for the monitor (user `NEWSWIRE_MONITOR_USER`, default `newswire`)."""
-
-
-class WebSubSettings(_Group):
-    """WebSub push: where hubs reach the callback receiver (`newswire websub`), and its limits."""
-
-    websub_public_url: str = ""
-    """Public base URL at which hubs reach the receiver (`https://news.example.com`); the callback
-    is `<this>/websub/<feed>.<token>`. Empty: no feed is subscribed, every feed is polled."""
-    websub_host: str = "127.0.0.1"
-    """Address `newswire websub` listens on (behind a reverse proxy that terminates TLS)."""
-    websub_port: int = Field(default=8788, ge=0, le=65535)
-    """Port of `newswire websub`."""
-    websub_lease_seconds: int = Field(default=864000, ge=300, le=MAX_INTERVAL)
-    """Lease asked of hubs (10 days); renewed before it ends."""
-    websub_poll_interval: int = Field(default=3600, ge=60, le=MAX_INTERVAL)
-    """A feed pushed to us is still polled, as a safety net, at least this far apart."""
-    websub_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
-    """Largest push accepted; a longer body is refused (413) unread."""
-    websub_pushes_per_minute: int = Field(default=60, ge=1)
-    """Pushes accepted per topic per minute; more are refused (429)."""
-
-    @field_validator("websub_public_url")
-    @classmethod
-    def _public_url(cls, value: str) -> str:
-        if value and (not value.startswith(("https://", "http://")) or "?" in value):
-            raise ValueError("must be an http(s):// base URL without a query")
-        return value.rstrip("/")
-
-
 GROUPS: tuple[type[_Group], ...] = (
     RedisSettings,
     StreamSettings,
@@ -334,10 +291,12 @@ GROUPS: tuple[type[_Group], ...] = (
     WorkerSettings,
     MonitorSettings,
     WebSubSettings,
+    SinkSettings,
 )
 
 
 class Settings(
+    SinkSettings,
     WebSubSettings,
     MonitorSettings,
     WorkerSettings,

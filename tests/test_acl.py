@@ -9,6 +9,7 @@ import pytest
 import redis
 from newswire.schemas.feed import FeedOptions
 from newswire.services.delivery.subscribe import Consumer
+from newswire.services.metrics import Metrics
 from newswire.services.polling.registry import Registry
 
 from tests.support.pages import article_page, item, paragraphs, rss2
@@ -54,7 +55,7 @@ def as_role(users: dict[str, dict[str, str]], role: str) -> redis.Redis:
 def test_users_are_installed_and_saved(
     acl_redis: RedisServer, users: dict[str, dict[str, str]]
 ) -> None:
-    assert set(users) == {"worker", "scheduler", "monitor", "consumer", "admin"}
+    assert set(users) == {"worker", "scheduler", "monitor", "consumer", "sink", "admin"}
     saved = (acl_redis.data_dir / "users.acl").read_text()
     for role in users.values():
         assert f"user {role['user']} on" in saved  # a restarted Redis still knows them
@@ -101,6 +102,32 @@ def test_a_consumer_reads_in_its_group_and_acks_and_nothing_more(
         with pytest.raises(redis.exceptions.NoPermissionError):
             refused()
     assert admin.xlen(STREAM) == 3 and admin.exists("newswire:feed:abc")
+
+
+def test_a_sink_reads_acks_and_counts_and_nothing_more(
+    users: dict[str, dict[str, str]], admin: redis.Redis
+) -> None:
+    """The sink role: a consumer whose batches are acked in one round trip and counted in
+    the metrics hash; it cannot write the stream or touch any other key."""
+    publish(admin, 3)
+    sink = as_role(users, "sink")
+    consumer = Consumer(sink, STREAM, "sink-postgres", "s1", start="0")
+    batch = consumer.take()
+    assert len(batch) == 3
+    consumer.ack_all(batch)
+    metrics = Metrics(sink, "newswire")
+    metrics.incr("sink_events", sink="postgres", outcome="written")
+    metrics.flush()
+    assert admin.xpending(STREAM, "sink-postgres")["pending"] == 0
+    assert admin.hget("newswire:metrics", "sink_events|outcome=written|sink=postgres") == b"1"
+    for refused in (
+        lambda: sink.xadd(STREAM, {"event": "forged"}),
+        lambda: sink.hset("newswire:metrics", "x", 1),
+        lambda: sink.delete("newswire:metrics"),
+        lambda: sink.set(f"{STREAM}:seen:x", "1"),
+    ):
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            refused()
 
 
 def test_the_monitor_reads_and_writes_nothing(

@@ -48,17 +48,25 @@ def test_compose_shape() -> None:
     raw = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert "version" not in raw
     services = raw["services"]
-    assert set(services) == {"redis", "acl", "worker", "scheduler", "monitor", "websub", "flower"}
+    assert set(services) == {"redis", "acl", "worker", "scheduler", "monitor", "websub", "flower",
+                             "postgres", "sink-postgres"}  # fmt: skip
     assert services["flower"]["profiles"] == ["flower"]
     assert services["websub"]["profiles"] == ["websub"]
     for name, service in services.items():
         assert "container_name" not in service, f"{name} could not scale"
-        if name not in ("flower", "acl"):
+        if name not in ("flower", "acl", "sink-postgres"):  # the sink serves nothing to probe
             assert service["healthcheck"]["test"], name
-        if name not in ("redis", "acl", "flower"):  # every part waits for its Redis user
+        if name not in ("redis", "acl", "flower", "postgres"):  # each waits for its Redis user
             assert service["depends_on"]["acl"]["condition"] == "service_completed_successfully"
-        if name != "redis":
+        if name not in ("redis", "postgres"):
             assert service["depends_on"]["redis"]["condition"] == "service_healthy", name
+    # The archive by default: the sink waits for Postgres, as its own Redis user.
+    sink = services["sink-postgres"]
+    assert sink["command"] == ["newswire", "sink", "postgres"]
+    assert sink["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "//newswire-sink:" in sink["environment"]["NEWSWIRE_REDIS_URL"]
+    assert "@postgres:5432/" in sink["environment"]["NEWSWIRE_POSTGRES_DSN"]
+    assert "postgres-data" in raw["volumes"]
     assert "--appendonly" in " ".join(services["redis"]["command"])
     assert "redis-data:/data" in services["redis"]["volumes"] and "redis-data" in raw["volumes"]
     dockerfile = (ROOT / "Dockerfile").read_text()
@@ -219,13 +227,13 @@ def test_ha_variant_matches_the_specification_and_points_everything_at_the_senti
     services = compose["services"]
     sentinels = {"sentinel1", "sentinel2", "sentinel3"}
     assert sentinels <= set(services) and "redis-replica" in services
-    for name in ("worker", "scheduler", "monitor"):
+    for name in ("worker", "scheduler", "monitor", "sink-postgres"):
         service_env = services[name]["environment"]
         listed = {hp.split(":")[0] for hp in service_env["NEWSWIRE_REDIS_SENTINELS"].split(",")}
         assert listed == sentinels, name
-        assert set(services[name]["depends_on"]) == {"redis", "acl", *sentinels}, name
+        assert set(services[name]["depends_on"]) - {"postgres"} == {"redis", "acl", *sentinels}
         assert services[name]["environment"]["NEWSWIRE_REDIS_URL"].startswith(
-            f"redis://newswire-{'worker' if name == 'worker' else name}:"
+            f"redis://newswire-{name.removesuffix('-postgres')}:"
         ), name  # its own ACL user, also through the sentinels
         assert service_env["NEWSWIRE_REDIS_WAIT_REPLICAS"] == "1", name
     master = services["worker"]["environment"]["NEWSWIRE_REDIS_SENTINEL_MASTER"]

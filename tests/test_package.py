@@ -66,6 +66,7 @@ def test_wheel_installs_beside_generic_packages(tmp_path: Path) -> None:
     assert "newswire/schemas/article.v2.schema.json" in names
     assert "newswire/services/identity/data/clearurls/data.min.json" in names
     assert "newswire/services/lua/publish_new.lua" in names
+    assert "newswire/services/sinks/sql/001_archive.sql" in names  # the archive's migrations
 
     env_dir = tmp_path / "app-venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)

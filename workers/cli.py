@@ -13,7 +13,7 @@ from pathlib import Path
 from newswire.services.errors import BrokerError, ConfigError
 from newswire.services.ingest.outcomes import FeedReport, Outcome
 from newswire.services.redact import redact_logs, redact_text, redact_url
-from newswire.workers import cli_acl, cli_batch, cli_feeds, cli_ops
+from newswire.workers import cli_acl, cli_batch, cli_feeds, cli_ops, cli_sink
 from newswire.workers.cli_args import BeatArgs, DemoArgs, IngestArgs, UpArgs, WorkerArgs, bind
 from newswire.workers.cli_output import (
     EXIT_BROKER,
@@ -192,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_batch.add_parsers(sub)
     cli_acl.add_parsers(sub)
+    cli_sink.add_parsers(sub)
 
     worker = sub.add_parser(
         "worker",

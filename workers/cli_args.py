@@ -168,3 +168,24 @@ class ReplayArgs:
 class BackfillArgs:
     files: list[str]
     json: bool
+
+
+@dataclass(frozen=True)
+class SinkArgs:
+    kind: str
+    target: str | None
+    group: str | None
+    name: str | None
+    batch: int | None
+    until_idle: bool
+
+
+@dataclass(frozen=True)
+class SearchArgs:
+    query: str
+    dsn: str | None
+    since: str | None
+    lang: str | None
+    source: str | None
+    limit: int
+    json: bool

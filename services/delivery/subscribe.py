@@ -4,7 +4,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -51,6 +51,7 @@ class Delivery:
     raw: bytes
     article: Article
     event: str = "article.published"
+    fields: dict[bytes, bytes] = field(default_factory=dict, repr=False)  # the whole entry
 
 
 def decode(entry_id: bytes | str, fields: dict[bytes, bytes]) -> Delivery:
@@ -66,7 +67,7 @@ def decode(entry_id: bytes | str, fields: dict[bytes, bytes]) -> Delivery:
         detail = (str(exc).splitlines() or [""])[0][:200]
         raise NotAnArticle(f"stream entry {eid} holds no Article ({detail})") from None
     event = fields.get(b"event", b"article.published").decode(errors="replace")
-    return Delivery(eid, raw, article, event)
+    return Delivery(eid, raw, article, event, fields)
 
 
 def read(
@@ -225,6 +226,45 @@ class Consumer:
                 continue
             patience.ok()
         return handled
+
+    def take(self, block_ms: int | None = None) -> list[Delivery]:
+        """The next batch for a member that writes whole batches (a sink): its own and dead
+        members' pending entries first, else new ones (waiting up to `block_ms`). Entries that
+        hold no Article, or were delivered more than `max_deliveries` times, go to the dead
+        letters instead; a requeue meant for another group is acked."""
+        entries = self._claim() or self._read("0")
+        redelivered = bool(entries)
+        if not redelivered:
+            entries = self._read(">", block_ms)
+        batch = []
+        for entry_id, fields in entries:
+            eid = _text(entry_id)
+            target = fields.get(REDELIVERY_FOR)
+            if target is not None and target.decode() != self.group:
+                ack(self.client, self.stream, self.group, eid)
+            elif redelivered and self._deliveries(entry_id) > self.max_deliveries:
+                self._dead_letter(eid, fields, "too many deliveries")
+            else:
+                try:
+                    batch.append(decode(entry_id, fields))
+                except NotAnArticle as exc:
+                    self._dead_letter(eid, fields, str(exc))
+        return batch
+
+    def ack_all(self, deliveries: list[Delivery]) -> None:
+        """Ack a written batch: one round trip."""
+        if not deliveries:
+            return
+        ids = [d.entry_id for d in deliveries]
+        with redis_errors("XACK"):
+            pipe = self.client.pipeline(transaction=False)
+            pipe.xack(self.stream, self.group, *ids)
+            pipe.hdel(self._errors_key, *ids)
+            pipe.execute()
+
+    def give_up(self, delivery: Delivery, reason: str) -> None:
+        """Move one entry its target refused for good to the dead letters, with why."""
+        self._dead_letter(delivery.entry_id, delivery.fields, reason)
 
     def _claim(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
         """Entries another (dead) consumer left pending for longer than claim_idle_ms."""

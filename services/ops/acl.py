@@ -16,7 +16,7 @@ CONSUMING = (
     "+xinfo|groups", "+xinfo|consumers", "+xgroup|create", "+xgroup|createconsumer", "+xrange",
     "+xrevrange", "+xlen", "+hget", "+hset", "+hdel", "+multi", "+exec", "+discard",
 )  # fmt: skip
-ROLES = ("worker", "scheduler", "monitor", "consumer", "admin")
+ROLES = ("worker", "scheduler", "monitor", "consumer", "sink", "admin")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ def roles(settings: Settings, group: str = "*") -> list[Role]:
         Role("consumer", f"{prefix}-consumer", "a subscriber: reads the stream in its group",
              (f"~{stream}", f"~{keys.delivery_errors(stream, group)}", "resetchannels", "-@all",
               *CONSUMING, *CONNECT, f"(~{dead} +xadd)")),
+        Role("sink", f"{prefix}-sink", "`newswire sink KIND`: a consumer that counts its events",
+             (f"~{stream}", f"~{keys.delivery_errors(stream, '*')}", "resetchannels", "-@all",
+              *CONSUMING, *CONNECT, f"(~{dead} +xadd)",
+              f"(~{keys.metrics(prefix)} +hincrby)")),
         Role("admin", f"{prefix}-admin", "the feeds, dead and replay commands of operators",
              (*_keys(families, everything), "&*", *WORKING)),
     ]  # fmt: skip

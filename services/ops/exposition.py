@@ -17,6 +17,7 @@ from newswire.services.metrics import (
     INTERNAL_ERRORS,
     PUSHES,
     ROBOTS,
+    SINK_EVENTS,
     Histogram,
     parse_field,
 )
@@ -63,6 +64,11 @@ COUNTERS = {
         "Subscription requests sent to WebSub hubs, by mode and result (accepted, refused, "
         "failed).",
         ("mode", "result"),
+    ),
+    SINK_EVENTS: (
+        "Stream events a sink handled, by sink and outcome (written: confirmed by the target; "
+        "dead_letter: refused by it for good; retried: a batch tried again, the target away).",
+        ("sink", "outcome"),
     ),
 }
 WORKER_STATES = ("online", "reconnecting", "stalled", "offline", "stopped")

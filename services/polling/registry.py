@@ -11,7 +11,8 @@ from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.errors import ConfigError
 from newswire.services.fetch.guard import check_url
-from newswire.services.settings import MAX_INTERVAL, default
+from newswire.services.settinggroups import MAX_INTERVAL
+from newswire.services.settings import default
 from newswire.services.sources.feedlist import option_problems
 from pydantic import ValidationError
 

@@ -10,7 +10,7 @@ from newswire.services.polling.registry import Registry
 from newswire.services.push.signature import Verdict, verify
 from newswire.services.push.subscriber import RETRY, renew_at
 from newswire.services.push.subscriptions import Mode, State, Subscription, Subscriptions
-from newswire.services.settings import MAX_INTERVAL
+from newswire.services.settinggroups import MAX_INTERVAL
 
 MAX_CHALLENGE = 1024  # characters of hub.challenge echoed at most
 

@@ -11,7 +11,7 @@ from lxml import etree
 from newswire.schemas.feed import LANGUAGE_TAG, FeedOptions, FeedState
 from newswire.services.errors import ConfigError
 from newswire.services.redact import redact_url
-from newswire.services.settings import MAX_INTERVAL
+from newswire.services.settinggroups import MAX_INTERVAL
 from pydantic import ValidationError
 
 # A feed list is data from anywhere: bounded in size, depth and every value's length.

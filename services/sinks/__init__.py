@@ -1,0 +1,1 @@
+"""Sinks: the article stream delivered into other systems, exactly once into each."""
