@@ -110,7 +110,14 @@ class EntryBatch:
         for entry, future in downloads:
             report.drop(entry)
             report.current = entry
-            got = future.result()
+            try:
+                got = future.result()
+            except self.passthrough:
+                raise
+            except Exception as exc:
+                report.done.append((entry, self._bug(entry, exc)))
+                report.current = None
+                continue
             if isinstance(got.error, TransientFetch) and not final:
                 report.later.append(self._failed(entry, got.error, attempt))
             else:
@@ -153,7 +160,9 @@ class EntryBatch:
     def _download(
         self, entry: FeedEntry, options: FeedOptions | None, known: Known | None
     ) -> Download:
-        return self.pipeline.downloader.download(entry, options, known)
+        """In a fetch thread; robots.txt may ask Redis, so an outage is waited out here too
+        (a requeue it ends in reaches the task through the future)."""
+        return self.guard(lambda: self.pipeline.downloader.download(entry, options, known))
 
     def _failed(self, entry: FeedEntry, error: TransientFetch, attempt: int) -> Later:
         """A transient failure: tried again alone later, after the server's Retry-After (the
@@ -182,7 +191,12 @@ class EntryBatch:
         except self.passthrough:
             raise
         except Exception as exc:
-            log.exception("entry %s failed", entry.link)
-            failed = EntryResult(Outcome.FAILED, entry.link, f"{type(exc).__name__}: {exc}")
-            self.pipeline.meter.entry(failed)
-            return failed
+            return self._bug(entry, exc)
+
+    def _bug(self, entry: FeedEntry, exc: Exception) -> EntryResult:
+        """A bug on one entry's odd input: recorded as its failure (and settled), never the
+        batch's, and not redelivered forever."""
+        log.error("entry %s failed", entry.link, exc_info=exc)
+        failed = EntryResult(Outcome.FAILED, entry.link, f"{type(exc).__name__}: {exc}")
+        self.pipeline.meter.entry(failed)
+        return failed
