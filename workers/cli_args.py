@@ -178,6 +178,9 @@ class SinkArgs:
     name: str | None
     batch: int | None
     until_idle: bool
+    secret: str | None
+    allow_private: bool
+    concurrency: int
 
 
 @dataclass(frozen=True)

@@ -2,39 +2,39 @@
 
 import argparse
 import json
+import os
 import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from newswire.services.delivery.subscribe import Consumer
-from newswire.services.errors import ConfigError
+from newswire.services.delivery.subscribe import Consumer, Delivery
+from newswire.services.errors import ConfigError, RefusedURL
 from newswire.services.metrics import Metrics
 from newswire.services.redact import redact_url
+from newswire.services.settings import Settings
 from newswire.services.sinks.postgres import Archive, ArchiveError, Hit, PostgresSink
 from newswire.services.sinks.runner import SinkRunner
+from newswire.services.sinks.webhook import WebhookSink
 from newswire.workers.cli_args import SearchArgs, SinkArgs, bind
 from newswire.workers.cli_output import EXIT_CONFIG, EXIT_OK, connect
 from newswire.workers.runtime import load_settings
 
-SINKS = ("postgres",)
+SINKS = ("postgres", "webhook")
 
 
 def cmd_sink(args: SinkArgs) -> int:
     settings = load_settings()
-    target = args.target or settings.postgres_dsn
-    if not target:
-        raise ConfigError("give the Postgres DSN (`newswire sink postgres DSN`) or set "
-                          "NEWSWIRE_POSTGRES_DSN")  # fmt: skip
     client = connect(settings)
     group = args.group or f"sink-{args.kind}"
     name = args.name or f"{socket.gethostname()}-{args.kind}"
+    target, write, close = target_of(args, settings)
     consumer = Consumer(client, settings.stream, group, name, start="0",
                         batch=args.batch or settings.sink_batch)  # fmt: skip
-    sink = PostgresSink(target)
     metrics = Metrics(client, settings.key_prefix, settings.metrics_flush_seconds)
-    runner = SinkRunner(consumer, sink.write, args.kind, metrics)
+    runner = SinkRunner(consumer, write, args.kind, metrics)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"newswire sink {args.kind}: {settings.stream} as group {group!r} (member {name!r}) "
@@ -45,11 +45,41 @@ def cmd_sink(args: SinkArgs) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        sink.close()
+        close()
     took = time.monotonic() - started
     print(f"newswire sink {args.kind}: {runner.written} events written in {took:.2f} s, "
           f"{runner.dead} refused (dead letters)", flush=True)  # fmt: skip
     return EXIT_OK
+
+
+def target_of(
+    args: SinkArgs, settings: Settings
+) -> tuple[str, Callable[[list[Delivery]], object], Callable[[], None]]:
+    """The sink's target, its `write` and its `close`; ConfigError says what is missing."""
+    if args.kind == "postgres":
+        dsn = args.target or settings.postgres_dsn
+        if not dsn:
+            raise ConfigError("give the Postgres DSN (`newswire sink postgres DSN`) or set "
+                              "NEWSWIRE_POSTGRES_DSN")  # fmt: skip
+        postgres = PostgresSink(dsn)
+        return dsn, postgres.write, postgres.close
+    if not args.target:
+        raise ConfigError("give the URL: `newswire sink webhook https://... --secret env:NAME`")
+    if not args.secret or not args.secret.startswith("env:"):
+        raise ConfigError("--secret env:NAME: the signing secret is read from the environment "
+                          "variable NAME (never given on the command line)")  # fmt: skip
+    secret = os.environ.get(args.secret.removeprefix("env:"), "")
+    if not secret:
+        raise ConfigError(f"{args.secret.removeprefix('env:')} is empty or not set: it holds "
+                          "the webhook's signing secret")  # fmt: skip
+    try:
+        webhook = WebhookSink(args.target, secret.encode(), allow=list(settings.allow_hosts),
+                              allow_private=args.allow_private, concurrency=args.concurrency,
+                              user_agent=settings.user_agent)  # fmt: skip
+    except RefusedURL as exc:
+        raise ConfigError(f"webhook URL refused: {exc.reason}; pass --allow-private for a "
+                          "receiver on your own network") from None  # fmt: skip
+    return args.target, webhook.write, webhook.close
 
 
 def since_value(text: str | None) -> datetime | None:
@@ -116,9 +146,16 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
         "resumes where it stopped and doubles nothing (writes are idempotent by id and "
         "version); an event the target refuses for good goes to the dead letters.",
     )
-    sink.add_argument("kind", choices=SINKS, help="the target: postgres (a searchable archive)")
-    sink.add_argument("target", nargs="?", default=None, metavar="DSN",
-                      help="the target's address (default: NEWSWIRE_POSTGRES_DSN)")  # fmt: skip
+    sink.add_argument("kind", choices=SINKS,
+                      help="postgres (a searchable archive) or webhook (signed POSTs)")  # fmt: skip
+    sink.add_argument("target", nargs="?", default=None, metavar="DSN_OR_URL",
+                      help="Postgres DSN (NEWSWIRE_POSTGRES_DSN) or webhook URL")  # fmt: skip
+    sink.add_argument("--secret", default=None, metavar="env:NAME",
+                      help="webhook: the variable that holds the signing secret")  # fmt: skip
+    sink.add_argument("--allow-private", action="store_true",
+                      help="webhook: a receiver on a private or loopback address")  # fmt: skip
+    sink.add_argument("--concurrency", type=int, default=8,
+                      help="webhook: POSTs in flight at once (default 8)")  # fmt: skip
     sink.add_argument("--group", default=None, help="consumer group (default: sink-KIND)")
     sink.add_argument("--name", default=None, help="member name (default: host-KIND)")
     sink.add_argument("--batch", type=int, default=None, metavar="N",

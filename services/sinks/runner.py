@@ -24,6 +24,15 @@ class TargetDown(NewswireError):
     is tried again after a pause, never dropped."""
 
 
+class Refused(NewswireError):
+    """The target took the batch but these events, each with its answer: they go to the dead
+    letters, the others count as written."""
+
+    def __init__(self, events: "list[tuple[Delivery, str]]") -> None:
+        super().__init__(f"{len(events)} events refused")
+        self.events = events
+
+
 class Stopped(NewswireError):
     """The sink was asked to stop while its target was away: the batch stays unacked."""
 
@@ -91,23 +100,30 @@ class SinkRunner:
                         raise Stopped("stopped while the target was away") from None
                     time.sleep(min(0.2, pause))
                 continue
+            except Refused as exc:
+                for delivery, answer in exc.events:
+                    self._give_up(delivery, answer)
+                taken = len(batch) - len(exc.events)
+                self.written += taken
+                self._incr("written", taken)
+                return
             except Exception as exc:
                 if len(batch) > 1:
                     for one in batch:
                         self._deliver([one], stop)
                     return
-                reason = f"{type(exc).__name__}: {exc}"[:1000]
-                log.warning(
-                    "%s refused entry %s for good: %s", self.name, batch[0].entry_id, reason
-                )
-                self.consumer.give_up(batch[0], f"{self.name}: {reason}")
-                self.dead += 1
-                self._incr("dead_letter", 1)
+                self._give_up(batch[0], f"{type(exc).__name__}: {exc}")
                 return
             self._target.ok()
             self.written += len(batch)
             self._incr("written", len(batch))
             return
+
+    def _give_up(self, delivery: Delivery, reason: str) -> None:
+        log.warning("%s refused entry %s for good: %s", self.name, delivery.entry_id, reason)
+        self.consumer.give_up(delivery, f"{self.name}: {reason[:1000]}")
+        self.dead += 1
+        self._incr("dead_letter", 1)
 
     def _incr(self, outcome: str, n: int) -> None:
         if self.metrics is not None:
