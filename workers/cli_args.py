@@ -181,6 +181,8 @@ class SinkArgs:
     secret: str | None
     allow_private: bool
     concurrency: int
+    stream: str
+    subject: str
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from newswire.services.errors import ConfigError, RefusedURL
 from newswire.services.metrics import Metrics
 from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
+from newswire.services.sinks.jetstream import NatsSink
 from newswire.services.sinks.postgres import Archive, ArchiveError, Hit, PostgresSink
 from newswire.services.sinks.runner import SinkRunner
 from newswire.services.sinks.webhook import WebhookSink
@@ -22,7 +23,7 @@ from newswire.workers.cli_args import SearchArgs, SinkArgs, bind
 from newswire.workers.cli_output import EXIT_CONFIG, EXIT_OK, connect
 from newswire.workers.runtime import load_settings
 
-SINKS = ("postgres", "webhook")
+SINKS = ("postgres", "webhook", "nats")
 
 
 def cmd_sink(args: SinkArgs) -> int:
@@ -63,6 +64,10 @@ def target_of(
                               "NEWSWIRE_POSTGRES_DSN")  # fmt: skip
         postgres = PostgresSink(dsn)
         return dsn, postgres.write, postgres.close
+    if args.kind == "nats":
+        url = args.target or "nats://127.0.0.1:4222"
+        nats = NatsSink(url, args.stream, args.subject)
+        return url, nats.write, nats.close
     if not args.target:
         raise ConfigError("give the URL: `newswire sink webhook https://... --secret env:NAME`")
     if not args.secret or not args.secret.startswith("env:"):
@@ -140,20 +145,24 @@ def as_json(hit: Hit) -> dict[str, object]:
 def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     sink = sub.add_parser(
         "sink",
-        help="deliver the article stream into another system (postgres), exactly once",
+        help="deliver the article stream into Postgres, a webhook or NATS, exactly once",
         description="Read the article stream as a member of its own consumer group and write "
         "each batch to the target, acking only once the target confirmed. A crash or restart "
         "resumes where it stopped and doubles nothing (writes are idempotent by id and "
         "version); an event the target refuses for good goes to the dead letters.",
     )
     sink.add_argument("kind", choices=SINKS,
-                      help="postgres (a searchable archive) or webhook (signed POSTs)")  # fmt: skip
+                      help="postgres (archive), webhook (signed POSTs), nats")  # fmt: skip
     sink.add_argument("target", nargs="?", default=None, metavar="DSN_OR_URL",
-                      help="Postgres DSN (NEWSWIRE_POSTGRES_DSN) or webhook URL")  # fmt: skip
+                      help="Postgres DSN (NEWSWIRE_POSTGRES_DSN), webhook or NATS URL")  # fmt: skip
     sink.add_argument("--secret", default=None, metavar="env:NAME",
                       help="webhook: the variable that holds the signing secret")  # fmt: skip
     sink.add_argument("--allow-private", action="store_true",
                       help="webhook: a receiver on a private or loopback address")  # fmt: skip
+    sink.add_argument("--stream", default="NEWSWIRE",
+                      help="nats: the JetStream stream (made if missing)")  # fmt: skip
+    sink.add_argument("--subject", default="newswire.articles.{language}",
+                      help="nats: subject template; {language} {source} {event} {id}")  # fmt: skip
     sink.add_argument("--concurrency", type=int, default=8,
                       help="webhook: POSTs in flight at once (default 8)")  # fmt: skip
     sink.add_argument("--group", default=None, help="consumer group (default: sink-KIND)")
