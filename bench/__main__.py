@@ -30,6 +30,7 @@ from bench import (
     newsroom,
     polling,
     replication,
+    sinks,
     sources,
     unchanged,
 )
@@ -408,6 +409,15 @@ def main() -> int:
                 f"Fuzz: {fuzz_examples} mutated feeds + {fuzz_examples} mutated pages (hypothesis)",
                 f"{verdict}, {time.perf_counter() - started:.0f} s",
             ))  # fmt: skip
+            log("sinks: Postgres and NATS JetStream, catch-up rate and following delay")
+            for kind in ("postgres", "nats"):
+                sink = sinks.run(5000, kind)
+                rows.append((
+                    f"`newswire sink {kind}`: 5,000 events caught up (batches of 500), then "
+                    "200 followed 20 ms apart (bench.sinks)",
+                    f"**{sink['per_second']:.0f} events/s**; stream to target p50 "
+                    f"{sink['p50_ms']:.0f} ms, p95 {sink['p95_ms']:.0f} ms",
+                ))  # fmt: skip
             log("story identity: near-duplicate clusters on a labelled set, bytes per story")
             quality_c = identity.clusters(root, redis_proc.url)
             quality_t, by_kind = identity.trimmed(root, redis_proc.url)

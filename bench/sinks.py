@@ -1,13 +1,16 @@
-"""The Postgres sink's throughput and delay: `python -m bench.sinks [--events N]`.
+"""Sinks' throughput and delay: `python -m bench.sinks [--events N] [--kind postgres|nats]`.
 
-N events are published to a real Redis (Publisher, as workers do), then `newswire sink
-postgres` catches up on all of them (`--until-idle`, batches of NEWSWIRE_SINK_BATCH) into a
-real PostgreSQL started here; events/s over the catch-up. Then, with the sink following, 200
-more events are published 20 ms apart: the delay from each stream entry to its row
-(`versions.received_at`, the transaction's time) at p50/p95."""
+N events are published to a real Redis (Publisher, as workers do), then `newswire sink KIND`
+catches up on all of them (`--until-idle`, batches of NEWSWIRE_SINK_BATCH) into a real
+PostgreSQL or `nats-server -js` started here; events/s over the catch-up (the sink's own
+count and time). Then, with the sink following, 200 more events are published 20 ms apart:
+the delay from each stream entry to its arrival (Postgres: `versions.received_at`, the
+transaction's time; JetStream: the stored message's time) at p50/p95."""
 
 import argparse
+import asyncio
 import hashlib
+import json
 import os
 import statistics
 import subprocess
@@ -17,13 +20,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import nats
 import psycopg
 import redis
 from newswire.schemas.article import Article
 from newswire.services.delivery.publish import Publisher
 from newswire.services.extract.normalize import content_hash
 from newswire.services.settings import Settings
-from newswire.workers.stack import RedisProcess
+from newswire.workers.stack import RedisProcess, free_port
 
 from tests.support.postgres import PostgresServer
 
@@ -40,25 +44,19 @@ def article(n: int) -> Article:
     )  # fmt: skip
 
 
-def run(events: int = 5000) -> dict[str, float]:
-    pg = PostgresServer()
-    pg.start()
+def run(events: int = 5000, kind: str = "postgres") -> dict[str, float]:
+    """Catch-up events/s and following delay p50/p95 of one sink kind (postgres, nats)."""
     tmp = Path(tempfile.mkdtemp(prefix="newswire-sinkbench-"))
     redis_proc = RedisProcess(tmp / "redis")
     redis_proc.start()
     client = redis.Redis.from_url(redis_proc.url)
     publisher = Publisher(client, Settings(redis_url=redis_proc.url))
     env = {**os.environ, "NEWSWIRE_REDIS_URL": redis_proc.url}
-    cmd = [sys.executable, "-m", "newswire.workers.cli", "sink", "postgres", pg.dsn()]
+    target = Target(kind, tmp)
+    cmd = [sys.executable, "-m", "newswire.workers.cli", "sink", kind, *target.args]
     try:
         for n in range(events):
             publisher.publish(article(n), [])
-        subprocess.run(
-            [*cmd, "--until-idle"], env=env, check=True, capture_output=True
-        )  # warm: schema
-        with psycopg.connect(pg.dsn(), autocommit=True) as conn:
-            conn.execute("TRUNCATE articles, versions, clusters")
-        client.xgroup_destroy("newswire:articles", "sink-postgres")
         done = subprocess.run([*cmd, "--until-idle"], env=env, check=True, capture_output=True,
                               text=True)  # fmt: skip
         # The sink's own summary: "N events written in T s" (its start-up left out).
@@ -72,16 +70,11 @@ def run(events: int = 5000) -> dict[str, float]:
         time.sleep(2)
         follower.terminate()
         follower.wait(30)
-        with psycopg.connect(pg.dsn()) as conn:
-            got = conn.execute(
-                "SELECT stream_id, extract(epoch FROM received_at) FROM versions "
-                "WHERE (data->>'title') >= '' ORDER BY received_at DESC LIMIT 200"
-            ).fetchall()
-        delays = sorted(float(at) - int(sid.split("-")[0]) / 1000 for sid, at in got)
+        delays = target.delays(200)
     finally:
         client.close()
         redis_proc.stop()
-        pg.stop(remove=True)
+        target.stop()
     return {
         "events": events, "per_second": events / took,
         "p50_ms": statistics.median(delays) * 1000,
@@ -89,10 +82,63 @@ def run(events: int = 5000) -> dict[str, float]:
     }  # fmt: skip
 
 
+class Target:
+    """The sink's target, started here: a PostgreSQL or a `nats-server -js`."""
+
+    def __init__(self, kind: str, tmp: Path) -> None:
+        self.kind = kind
+        if kind == "postgres":
+            self.pg = PostgresServer()
+            self.pg.start()
+            self.args = [self.pg.dsn()]
+        else:
+            self.port = free_port()
+            self.proc = subprocess.Popen(
+                ["nats-server", "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd",
+                 str(tmp / "nats")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            time.sleep(1)
+            self.args = [f"nats://127.0.0.1:{self.port}", "--stream", "BENCH"]
+
+    def delays(self, last: int) -> list[float]:
+        """Seconds from each of the `last` stream entries to its arrival in the target."""
+        if self.kind == "postgres":
+            with psycopg.connect(self.pg.dsn()) as conn:
+                got = conn.execute(
+                    "SELECT stream_id, extract(epoch FROM received_at) FROM versions "
+                    "ORDER BY received_at DESC LIMIT %s", (last,),
+                ).fetchall()  # fmt: skip
+            return sorted(float(at) - int(sid.split("-")[0]) / 1000 for sid, at in got)
+        return asyncio.run(self._nats_delays(last))
+
+    async def _nats_delays(self, last: int) -> list[float]:
+        nc = await nats.connect(f"nats://127.0.0.1:{self.port}")
+        js = nc.jetstream()
+        info = await js.stream_info("BENCH")
+        delays = []
+        for seq in range(info.state.last_seq - last + 1, info.state.last_seq + 1):
+            msg = await js.get_msg("BENCH", seq)
+            sid = json.loads(msg.data or b"{}")["stream_id"]
+            # The message's time in JetStream: when it was stored (and the publish acked).
+            if msg.time is not None:
+                delays.append(msg.time.timestamp() - int(sid.split("-")[0]) / 1000)
+        await nc.close()
+        return sorted(delays)
+
+    def stop(self) -> None:
+        if self.kind == "postgres":
+            self.pg.stop(remove=True)
+        else:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=5000)
-    result = run(parser.parse_args().events)
-    print(f"Postgres sink: {result['events']} events in a catch-up at {result['per_second']:.0f}/s; "
-          f"following, stream to row p50 {result['p50_ms']:.0f} ms, "
+    parser.add_argument("--kind", default="postgres", choices=("postgres", "nats"))
+    args = parser.parse_args()
+    result = run(args.events, args.kind)
+    print(f"{args.kind} sink: {result['events']} events in a catch-up at "
+          f"{result['per_second']:.0f}/s; following, stream to target p50 {result['p50_ms']:.0f} ms, "
           f"p95 {result['p95_ms']:.0f} ms")  # fmt: skip
