@@ -103,6 +103,18 @@ class LatencyStatus(BaseModel):
     p95: float | None
 
 
+class SinkStatus(BaseModel):
+    """One sink (`newswire sink KIND`): its events so far, and how far behind it is."""
+
+    name: str = Field(description="The sink's kind: postgres, webhook, nats.")
+    written: int = Field(description="Events the target confirmed, since the counters began.")
+    dead_letter: int = Field(description="Events the target refused for good (dead letters).")
+    retried: int = Field(description="Events of batches tried again while the target was away.")
+    lag: int | None = Field(
+        default=None, description="Entries its group (sink-<name>) has not been given yet."
+    )
+
+
 class Status(BaseModel):
     generated_at: float
     ready: bool
@@ -119,6 +131,9 @@ class Status(BaseModel):
     feeds: FeedsStatus
     latency: list[LatencyStatus] = Field(
         default_factory=list, description="How late stories reach the stream (p50, p95)."
+    )
+    sinks: list[SinkStatus] = Field(
+        default_factory=list, description="Sinks that have counted events, with their lag."
     )
 
 

@@ -153,6 +153,12 @@ def test_500_events_once_with_the_sink_killed_between_write_and_ack(
     metrics = {k.decode(): int(v) for k, v in redis_client.hgetall("newswire:metrics").items()}
     # Counted in /metrics (what the SIGKILLed process had not flushed yet is lost).
     assert metrics.get("sink_events|outcome=written|sink=postgres", 0) >= 250
+    shown = newswire("status", "--json", env={"NEWSWIRE_REDIS_URL": redis_server.url})
+    [sink_status] = json.loads(shown.stdout)["sinks"]
+    assert sink_status["name"] == "postgres" and sink_status["lag"] == 0
+    assert sink_status["written"] >= 250 and sink_status["dead_letter"] == 0
+    text = newswire("status", env={"NEWSWIRE_REDIS_URL": redis_server.url}).stdout
+    assert "sink postgres: " in text and "0 behind" in text
 
 
 def test_search_ranks_title_above_body_and_stems_each_language(

@@ -130,6 +130,10 @@ def cmd_status(args: StatusArgs) -> int:
                 (g.name, str(g.consumers), str(g.pending), "?" if g.lag is None else str(g.lag))
                 for g in stream.groups
             ], indent=2)  # fmt: skip
+    for sink in status.sinks:
+        behind = "?" if sink.lag is None else str(sink.lag)
+        print(f"  sink {sink.name}: {sink.written} written, {sink.dead_letter} refused "
+              f"(dead letters), {sink.retried} retried; {behind} behind")  # fmt: skip
     f = status.feeds
     print(f"\nfeeds {f.total}: {f.healthy} healthy, {f.backing_off} backing off, "
           f"{f.failing} failing, {f.disabled} disabled")  # fmt: skip

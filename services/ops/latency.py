@@ -1,11 +1,14 @@
-"""Latency: freshness histogram quantiles, as `newswire status` and /api/status show them."""
+"""Latency: freshness histogram quantiles and sinks' progress, as `newswire status` and
+/api/status show them, from the metrics hash."""
 
-from newswire.schemas.status import LatencyStatus
+from newswire.schemas.status import GroupStatus, LatencyStatus, SinkStatus
 from newswire.services.metrics import (
     FRESHNESS_SECONDS,
     HISTOGRAM_PREFIX,
     LATENCY_SECONDS,
+    SINK_EVENTS,
     Histogram,
+    parse_field,
 )
 
 
@@ -45,3 +48,20 @@ def latencies(raw: dict[str, int]) -> list[LatencyStatus]:
             )
         )
     return result
+
+
+def sinks(raw: dict[str, int], groups: list[GroupStatus]) -> list[SinkStatus]:
+    """Each sink's written, refused and retried events, with its group's lag."""
+    counts: dict[str, dict[str, int]] = {}
+    for key, value in raw.items():
+        if not key.startswith(f"{SINK_EVENTS}|"):
+            continue
+        _name, labels = parse_field(key)
+        found = dict(labels)
+        counts.setdefault(found.get("sink", "?"), {})[found.get("outcome", "?")] = value
+    lags = {g.name: g.lag for g in groups}
+    return [
+        SinkStatus(name=name, written=c.get("written", 0), dead_letter=c.get("dead_letter", 0),
+                   retried=c.get("retried", 0), lag=lags.get(f"sink-{name}"))
+        for name, c in sorted(counts.items())
+    ]  # fmt: skip

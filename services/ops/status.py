@@ -23,7 +23,7 @@ from newswire.schemas.status import (
 from newswire.services import keys
 from newswire.services.broker import redis_errors
 from newswire.services.metrics import Metrics
-from newswire.services.ops.latency import latencies
+from newswire.services.ops.latency import latencies, sinks
 from newswire.services.polling.pending import PendingLedger
 from newswire.services.polling.registry import Registry
 from newswire.services.push.subscriptions import Subscriptions
@@ -98,6 +98,8 @@ class StatusReader:
         with redis_errors("status read"):
             workers = self.workers(now)
             scheduler = self.scheduler(now)
+            stream = self.stream(self._settings.stream, now)
+            raw = Metrics(self._redis, self._settings.key_prefix).read()
             status = Status(
                 generated_at=now,
                 ready=False,
@@ -107,9 +109,10 @@ class StatusReader:
                     self._redis, self._settings.key_prefix, self._settings.entry_redeliver_seconds
                 ).size(),
                 scheduler=scheduler,
-                streams=[self.stream(self._settings.stream, now)],
+                streams=[stream],
                 feeds=self.feeds(now),
-                latency=latencies(Metrics(self._redis, self._settings.key_prefix).read()),
+                latency=latencies(raw),
+                sinks=sinks(raw, stream.groups),
             )
         reasons = not_ready_reasons(workers, scheduler, now)
         return status.model_copy(update={"ready": not reasons, "reasons": reasons})
