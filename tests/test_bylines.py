@@ -170,3 +170,29 @@ def test_the_byline_walk_selects_what_the_xpath_selects() -> None:
         tree = parse_page(page.html.decode("utf-8", "replace"))
         if tree is not None:
             assert _walked(tree) == XPath(MARKED_XPATH)(tree), page.id
+
+
+def byline_block(people: list[str], rail: list[str]) -> str:
+    person = ('<div class="byline" itemscope itemtype="http://schema.org/Person">'
+              '<a rel="author" itemprop="url name" href="/a">{}</a></div>')  # fmt: skip
+    return (
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+        f'"headline": "Floods", "author": {{"@type": "Person", "name": "{people[0]}"}}}}'
+        "</script></head><body><article><h1>Floods</h1>"
+        f"<div class='bylines'>{''.join(person.format(p) for p in people)}</div>"
+        f"<p>{'The river rose overnight and the town was evacuated. ' * 8}</p></article>"
+        f"<aside><div class='rail'>{''.join(person.format(p) for p in rail)}</div></aside>"
+        "</body></html>"
+    )
+
+
+def test_every_person_of_the_byline_block_is_credited_not_only_the_json_ld_one() -> None:
+    """JSON-LD names the first author; the page's byline marks two Persons side by side: both
+    are credited, in page order, with their letters as written. Persons of another block (a
+    rail naming other stories' authors) are no co-authors."""
+    page = parse_page(byline_block(["Ingrid Trebørg", "Marlene Lundberg Holm"],
+                                   ["Ola Nordmann", "Kari O'Neill"]))  # fmt: skip
+    assert page is not None
+    assert read_meta(page).authors == ["Ingrid Trebørg", "Marlene Lundberg Holm"]
+    alone = parse_page(byline_block(["Ingrid Trebørg"], ["Ola Nordmann", "Kari O'Neill"]))
+    assert alone is not None and read_meta(alone).authors == ["Ingrid Trebørg"]

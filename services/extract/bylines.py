@@ -3,6 +3,7 @@
 import re
 from collections.abc import Iterator
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 from newswire.services.extract.sitenames import host_names, letters, names_a_site
 from trafilatura.json_metadata import normalize_authors
@@ -203,3 +204,36 @@ def byline_names(text: str, sites: list[str | None], url: str | None) -> list[st
         if person and not names_a_site(person, sites, url):
             names.append(person)
     return names
+
+
+# Elements with microdata types: found in C (a walk in Python costs ~0.3 ms a page).
+WITH_ITEMTYPE = XPath("//*[@itemtype]")
+
+
+def _person_name(person: HtmlElement) -> str:
+    """The name of a schema.org Person in microdata: its `itemprop` name, else nothing."""
+    for element in person.iter():
+        if isinstance(element.tag, str) and "name" in (element.get("itemprop") or "").split():
+            return visible_text(element)
+    return ""
+
+
+def co_authors(tree: HtmlElement, credited: list[str]) -> list[str]:
+    """Everyone of the byline block that credits `credited` (the JSON-LD's authors): the
+    schema.org Persons marked in microdata side by side with one of them (siblings under one
+    parent), in page order. JSON-LD often names only the first of several authors that the
+    page's own byline shows; a block that names none of `credited` (a rail, a related story)
+    adds nobody."""
+    if len(credited) != 1:
+        return []  # nobody to go by, or JSON-LD already credits several
+    known = {letters(name) for name in credited}
+    blocks: dict[HtmlElement, list[str]] = {}
+    for element in WITH_ITEMTYPE(tree):
+        if (element.get("itemtype") or "").rstrip("/").endswith("schema.org/Person"):
+            parent = element.getparent()
+            if parent is not None and (name := _person_name(element)):
+                blocks.setdefault(parent, []).append(name)
+    for names in blocks.values():
+        if len(names) > 1 and known & {letters(n) for n in names}:
+            return names
+    return []

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from htmldate import find_date
 from lxml.html import HtmlElement
-from newswire.services.extract.bylines import byline_names, bylines, cms_account
+from newswire.services.extract.bylines import byline_names, bylines, cms_account, co_authors
 from newswire.services.extract.sitenames import names_a_site
 
 # A credit that is an address, not a name: a URL, an e-mail address, a number.
@@ -319,6 +319,7 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     # posted it, and <meta> authors are a template's guess, so both only stand in for them.
     stories = [o for o in ld if not WEBPAGE.fullmatch(str(o.get("@type", "")))]
     authors = [n for o in stories for n in _names(o.get("author"), ids)]
+    authors = co_authors(tree, authors) or authors  # the page's byline names them all
     if not authors:
         authors = [n for v in ld_values("author") for n in _names(v, ids)]
         authors += first(AUTHOR_KEYS) + written_by(meta)
