@@ -196,3 +196,16 @@ def test_every_person_of_the_byline_block_is_credited_not_only_the_json_ld_one()
     assert read_meta(page).authors == ["Ingrid Trebørg", "Marlene Lundberg Holm"]
     alone = parse_page(byline_block(["Ingrid Trebørg"], ["Ola Nordmann", "Kari O'Neill"]))
     assert alone is not None and read_meta(alone).authors == ["Ingrid Trebørg"]
+
+
+@pytest.mark.parametrize(
+    ("credit", "people"),
+    [
+        ("신현주 기자", ["신현주"]),  # reporter
+        ("김민수 특파원", ["김민수"]),  # correspondent
+        ("박준석 선임기자", ["박준석"]),  # senior reporter
+        ("기자", []),  # the role alone is nobody
+    ],
+)
+def test_korean_role_suffixes_are_cut_from_the_name(credit: str, people: list[str]) -> None:
+    assert clean_authors([credit])[0] == people

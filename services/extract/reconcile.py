@@ -179,6 +179,9 @@ ROLE = re.compile(
     r"corresponsal|redactor[a]?|staff)\b.*$",
     re.IGNORECASE,
 )
+# Korean bylines put the role after the one-word name ("신현주 기자", reporter; 특파원,
+# correspondent; 논설위원, editorial writer): a name alone is left.
+KOREAN_ROLE = re.compile(r"\s+(?:선임|객원|인턴|수습)?(?:기자|특파원|논설위원|편집위원)(?:\s.*)?$")
 SPLIT = re.compile(r"\s*(?:;|,|、|，|\s&\s|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b|/)\s*")
 AGENCIES = {
     "ap", "associated press", "the associated press", "reuters", "afp", "agence france-presse",
@@ -198,7 +201,8 @@ ORGANIZATION = re.compile(
 # Buttons and labels that sit in a byline's markup ("Folgen", "Veröffentlicht"): not names.
 BYLINE_WORDS = {
     "folgen", "follow", "veröffentlicht", "published", "aktualisiert", "updated", "teilen",
-    "share", "mehr", "more", "autor", "autorin", "author", "authors", "von", "by",
+    "share", "mehr", "more", "autor", "autorin", "author", "authors", "von", "by", "기자",
+    "특파원",
 }  # fmt: skip
 DESKS = {"red", "redaktion", "rédaction", "redazione", "redacción"}  # "(red, Agenturen)"
 LAST_FIRST = re.compile(r"^([^\W\d][\w'’-]*), ([^\W\d][\w.'’-]*(?: [\w.'’-]+)?)$")
@@ -243,7 +247,7 @@ def clean_authors(
         if swapped := LAST_FIRST.match(text):  # "You, Xiaoying" in citation meta
             text = f"{swapped[2]} {swapped[1]}"
         for part in SPLIT.split(BY.sub("", text)):
-            name = PARENTHESES.sub("", BY.sub("", part))
+            name = KOREAN_ROLE.sub("", PARENTHESES.sub("", BY.sub("", part)))
             without_role = ROLE.sub("", name)
             if (
                 len(without_role.split()) >= 2
