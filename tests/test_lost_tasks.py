@@ -9,7 +9,7 @@ from pathlib import Path
 import redis
 from newswire.schemas.feed import FeedEntry, FeedOptions
 from newswire.services import keys
-from newswire.services.polling.pending import PendingLedger
+from newswire.services.polling.pending import PendingLedger, entry_key
 from newswire.services.polling.registry import Registry
 from newswire.services.polling.schedule import DueQueue
 from newswire.services.settings import Settings
@@ -154,3 +154,36 @@ def test_a_worker_killed_mid_story_on_default_settings_is_late_by_under_two_minu
     finally:
         procs.stop_all()
         print(procs.logs())
+
+
+def test_a_worker_that_stops_consuming_triggers_the_look_for_lost_tasks(
+    redis_server: RedisServer, redis_client: redis.Redis
+) -> None:
+    """A worker dies between taking a task off the queue and recording it unacked (a wedged
+    consumer, a kill): Redis did not restart, but its heartbeat says it stopped consuming, so
+    the scheduler looks two seconds later and enqueues the lost entries again, not after the
+    ledger's ten minutes. A worker merely consuming on does not trigger it."""
+    app = make_app(Settings(redis_url=redis_server.url))
+    pending = PendingLedger(redis_client, "newswire", 600.0)
+    now = time.time()
+    lost = entries(8)
+    pending.add(lost, now - 60)  # handed on a minute ago; its batch message is gone
+    reconciler = Reconciler(redis_client, "newswire", pending, Registry(redis_client))
+
+    def beat(state: str, at: float, started: float = 1000.0) -> None:
+        redis_client.hset("newswire:workers", "w1@host", json.dumps(
+            {"name": "w1@host", "state": state, "last_heartbeat": at, "started_at": started}))  # fmt: skip
+
+    beat("online", now)
+    assert reconciler.tick(app, now) == 0
+    beat("online", now + 1)
+    assert reconciler.tick(app, now + 1) == 0 and reconciler.look_at is None
+    beat("stalled", now + 2)  # the watchdog's verdict, from its heartbeat
+    assert reconciler.tick(app, now + 2) == 0 and reconciler.look_at == now + 4
+    assert reconciler.tick(app, now + 4.5) == 8
+    found = {k for m in redis_client.lrange(keys.ARTICLES_QUEUE, 0, -1)
+             for k in task_entry_keys(json.loads(m))}  # fmt: skip
+    assert found == {entry_key(e) for e in lost}
+    beat("online", now + 20, started=2000.0)  # restarted: a new worker, nothing more lost
+    reconciler.tick(app, now + 20)
+    assert reconciler.tick(app, now + 30) == 0  # held in the queue now: not doubled

@@ -1,4 +1,4 @@
-"""Reconcile: after Redis restarts (a new run_id), entries the broker lost are enqueued again.
+"""Reconcile: after Redis restarts or a worker dies, entries the broker lost are enqueued again.
 
 Celery's Redis transport takes a task off its queue (BRPOP) before it records it as unacked;
 a Redis crash in between loses the task. The pending ledger would bring it back after
@@ -9,7 +9,9 @@ knows it too). When it changed, it waits for the workers to reconnect and give b
 they hold, then looks at every pending entry: one that is neither in an articles queue nor
 held unacked by a worker is lost, and is enqueued again at once. A feed claimed for a poll
 whose task the broker no longer holds is made due at once, instead of after its claim.
-Nothing waiting is doubled.
+Nothing waiting is doubled. A worker that stops consuming (stalled, killed, restarted: its
+heartbeat says) triggers the same look two seconds later: one that dies between BRPOP and
+its unacked record loses the task just as a Redis crash there does.
 """
 
 import base64
@@ -24,6 +26,7 @@ from kombu.transport.redis import PRIORITY_STEPS, Channel
 from newswire.schemas.feed import FeedEntry
 from newswire.services import keys
 from newswire.services.broker import redis_errors
+from newswire.services.ops.status import WORKER_STALE
 from newswire.services.polling.pending import PendingLedger, entry_key
 from newswire.services.polling.registry import Registry
 from newswire.workers.celery_app import ENTRIES_TASK, ENTRY_TASK, POLL_BATCH_TASK, POLL_TASK
@@ -31,6 +34,8 @@ from newswire.workers.celery_app import ENTRIES_TASK, ENTRY_TASK, POLL_BATCH_TAS
 log = logging.getLogger(__name__)
 
 SETTLE = 15.0  # seconds after a restart is seen before looking: workers reconnect, restore
+# After a worker stops consuming, its unacked tasks are already recorded: a short wait suffices.
+WORKER_SETTLE = 2.0
 GRACE = 10.0  # an entry added this recently may be between the ledger and its enqueue
 CHUNK = 1000  # queue messages read per round trip
 
@@ -98,6 +103,8 @@ class Reconciler:
         self._key = keys.scheduler_run_id(prefix)
         self.pending = pending
         self.look_at: float | None = None
+        self._workers_key = keys.workers(prefix)
+        self._consuming: dict[str, float | None] = {}  # worker name -> its start time
 
     def tick(self, app: Celery, now: float) -> int:
         """Note a restart, and once it has settled, enqueue what it lost; how many."""
@@ -108,11 +115,39 @@ class Reconciler:
         if seen is not None and seen.decode() != run_id:
             log.warning("Redis restarted (new run_id): looking for lost entries in %.0fs", SETTLE)
             self.look_at = now + SETTLE
+        if (gone := self._workers_gone(now)) and self.look_at is None:
+            log.warning("worker %s stopped consuming (stalled, killed or restarted): looking for "
+                        "entries it took off the queue in %.0fs", gone, WORKER_SETTLE)  # fmt: skip
+            self.look_at = now + WORKER_SETTLE
         if self.look_at is None or now < self.look_at:
             return 0
         found = self.reconcile(app, now)  # Redis away again: the next tick looks again
         self.look_at = None
         return found
+
+    def _workers_gone(self, now: float) -> str | None:
+        """A worker that was consuming at the last tick and is not now (stalled, silent,
+        stopped, or started again): the name of one, else None. A worker that dies between
+        taking a task off its queue (BRPOP) and recording it unacked loses it, as a Redis
+        crash there does, and the same look finds it."""
+        with redis_errors("HGETALL workers"):
+            raw: Any = self._redis.hgetall(self._workers_key)
+        consuming: dict[str, float | None] = {}
+        for value in raw.values():
+            try:
+                info = json.loads(value)
+                beat = float(info.get("last_heartbeat") or 0)
+            except (ValueError, TypeError):
+                continue
+            if now - beat < WORKER_STALE and info.get("state", "online") == "online":
+                consuming[str(info.get("name"))] = info.get("started_at")
+        gone = next(
+            (name for name, started in self._consuming.items()
+             if name not in consuming or consuming[name] != started),
+            None,
+        )  # fmt: skip
+        self._consuming = consuming
+        return gone
 
     def messages(self, queue: str) -> Iterator[dict[str, Any]]:
         """Every message the broker holds for `queue`'s tasks: queued (all priorities, read
