@@ -130,25 +130,6 @@ def intervals(site: Site, path: str) -> list[float]:
     return [b - a for a, b in itertools.pairwise(times)]
 
 
-def test_worker_killed_mid_batch_nothing_lost_or_doubled(
-    procs: Processes, redis_client: redis.Redis, site: Site
-) -> None:
-    feeds, distinct = news_network(site, stories=24, feeds=4, per_feed=6, page_delay=0.5)
-    register(redis_client, feeds, interval=600)
-    victim = procs.worker("victim")
-    procs.scheduler()
-
-    wait_for(lambda: redis_client.xlen(STREAM) >= 3, 60, "the first stories")
-    procs.kill(victim)
-    published_at_kill = redis_client.xlen(STREAM)
-    assert published_at_kill < len(distinct), "the kill must land mid-batch"
-    procs.worker("rescuer")
-
-    wait_for(lambda: redis_client.xlen(STREAM) >= len(distinct), 120, "all stories after the kill")
-    wait_for(lambda: queues_empty(redis_client), 60, "queues to drain")
-    assert_exactly_once(redis_client, distinct)
-
-
 def test_redis_killed_and_restarted_nothing_lost_or_doubled(site: Site, tmp_path: Path) -> None:
     server = RedisServer(tmp_path / "redis")
     server.start()

@@ -50,7 +50,10 @@ def roles(settings: Settings, group: str = "*") -> list[Role]:
         Role("worker", f"{prefix}-worker", "Celery workers: poll, fetch, extract, publish",
              (*_keys(families, worker), "&*", *WORKING)),
         Role("scheduler", f"{prefix}-scheduler", "`newswire beat`: claims due feeds, enqueues",
-             (*_keys(families, scheduler), "resetchannels", *WORKING, "+info")),
+             # The workers' heartbeats, read only: a worker that stops consuming triggers the
+             # look for tasks it lost (workers/reconcile.py).
+             (*_keys(families, scheduler), *_keys(families, ["workers"], "%R"),
+              "resetchannels", *WORKING, "+info")),
         Role("monitor", f"{prefix}-monitor", "`newswire monitor` and `status`: reads only",
              (*_keys(families, everything, "%R"), "resetchannels", "-@all", "+@read",
               "+@transaction", *CONNECT)),
