@@ -160,6 +160,7 @@ def freeze_once() -> None:
     global _frozen  # noqa: PLW0603 -- once per process, by design
     if not _frozen:
         _frozen = True
+        gc.collect()  # the first batch's garbage first: frozen, it would never be freed
         gc.freeze()
 
 
