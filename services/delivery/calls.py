@@ -8,6 +8,7 @@ from typing import Any
 
 from newswire.schemas.article import Article
 from newswire.services import keys
+from newswire.services.delivery.stories import text
 from newswire.services.errors import BrokerError
 from newswire.services.identity.revisions import Known
 from newswire.services.identity.urls import identity_site, site_of
@@ -17,12 +18,6 @@ from pydantic import BaseModel
 EVENT_ARTICLE = "article.published"
 EVENT_UPDATED = "article.updated"
 EVENT_REJECTED = "link.rejected"
-
-
-def _text(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 Arg = str | int | float | bytes
@@ -42,7 +37,7 @@ class Reply:
 
     @classmethod
     def parse(cls, raw: list[Any]) -> "Reply":
-        status, *rest = (_text(v) for v in raw)
+        status, *rest = (text(v) for v in raw)
         if status == "published":
             return cls(status, entry_id=rest[0], cluster=rest[1] if len(rest) > 1 else "")
         if status == "known":
