@@ -36,6 +36,7 @@ from bench import (
 )
 from bench.corpus import corpus_root, load_pages
 from bench.extraction import run as extraction_run
+from bench.fundus import learned_titles as fundus_titles
 from bench.fundus import root as fundus_root
 from bench.fundus import run as fundus_run
 from bench.fundus import table as fundus_table
@@ -133,6 +134,16 @@ def main() -> int:
                     f"title **{ours['title']:.3f}**, authors **{ours['authors']:.3f}**, date "
                     f"**{ours['date']:.3f}**, image {ours['image']:.3f}, language "
                     f"{ours['language']:.3f}, body F1 **{ours['body']:.3f}**",
+                ))  # fmt: skip
+                learned = fundus_titles()
+                rows.append((
+                    "Fundus title without a feed title: the consensus rule / the site's learned "
+                    "headline source (learned from its other pages here, their true titles "
+                    "standing in for feed titles)",
+                    f"all {learned['all']['pages']:.0f} pages: {learned['all']['rule']:.3f} / "
+                    f"**{learned['all']['learned']:.3f}**; the {learned['learnable']['pages']:.0f}"
+                    f" pages whose site has another page: {learned['learnable']['rule']:.3f} / "
+                    f"**{learned['learnable']['learned']:.3f}**",
                 ))  # fmt: skip
                 sections.append(
                     "## Metadata on the Fundus pages\n\nnewswire (**bold**) beside `trafilatura."

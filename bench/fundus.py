@@ -4,11 +4,12 @@ publication time, lead image, body). newswire beside trafilatura alone, per fiel
 language group. Run alone: `python -m bench.fundus [--misses FIELD]`."""
 
 import argparse
+import contextlib
 import gzip
 import json
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -21,9 +22,11 @@ import trafilatura
 from newswire.schemas.feed import FeedEntry
 from newswire.services.extract.metadata import jsonld_objects
 from newswire.services.extract.normalize import build_article
-from newswire.services.extract.page import ExtractionError, extract
+from newswire.services.extract.page import Extracted, ExtractionError, extract
 from newswire.services.extract.reconcile import AGENCIES, ORGANIZATION, names_the_site
 from newswire.services.extract.sitenames import letters
+from newswire.services.extract.titlehabit import SEEN, TitleHabit, agreeing
+from newswire.services.identity.urls import site_of
 
 from bench.corpus import shared_corpus
 from bench.metric import page_counts, precision_recall
@@ -317,6 +320,55 @@ def run(base: Path | None = None) -> dict[str, dict[str, dict[str, float]]]:
     return result
 
 
+def learned_titles(base: Path | None = None) -> dict[str, dict[str, float]]:
+    """Title accuracy when the page has no feed title: the consensus rule alone, and with
+    the habit learned from the site's other pages in the corpus (their true titles stand in
+    for the feed titles the service learns from; the page itself is never evidence).
+    {"all"|"learnable": {"pages", "rule", "learned"}}; "learnable": pages whose site has
+    another page here (a site with one page has nothing to learn from)."""
+    cases = load_cases(base or root())
+    pages: dict[str, Extracted] = {}
+    for case in cases:
+        with contextlib.suppress(ExtractionError):
+            pages[case.name] = extract(case.html, case.url)
+    evidence: dict[str, list[str]] = {}
+    by_site: dict[str, list[Case]] = defaultdict(list)
+    for case in cases:
+        by_site[site_of(case.url)].append(case)
+        if (page := pages.get(case.name)) is not None:
+            meta = page.meta
+            truth = case.truth.get("title") or ""
+            evidence[case.name] = agreeing(truth, meta.title_claims, meta.source, case.url)
+    scores: dict[str, dict[str, float]] = {k: defaultdict(float) for k in ("all", "learnable")}
+    entry = FeedEntry(feed_url="https://feed.example/", link="https://feed.example/")
+    for site_cases in by_site.values():
+        for case in site_cases:
+            others = [c for c in site_cases if c is not case and c.name in evidence]
+            counts: Counter[str] = Counter({SEEN: len(others)})
+            for other in others:
+                counts.update(evidence[other.name])
+            habit = TitleHabit.from_counts(counts)
+            page = pages.get(case.name)
+            got = {}
+            for how, used in (("rule", None), ("learned", habit)):
+                title = ""
+                if page is not None:
+                    title = build_article(
+                        entry, fetched_url=case.url, page=page, error=None, now=case.crawled,
+                        title_habit=used,
+                    ).title  # fmt: skip
+                got[how] = float(norm(title) == norm(case.truth.get("title") or ""))
+            for group in ("all", "learnable") if others else ("all",):
+                scores[group]["pages"] += 1
+                scores[group]["rule"] += got["rule"]
+                scores[group]["learned"] += got["learned"]
+    return {
+        group: {"pages": s["pages"], "rule": s["rule"] / s["pages"],
+                "learned": s["learned"] / s["pages"]}
+        for group, s in scores.items()
+    }  # fmt: skip
+
+
 def misses(field: str) -> None:
     for case in load_cases(root()):
         found = newswire(case)
@@ -359,3 +411,6 @@ if __name__ == "__main__":
         misses(args.misses)
     else:
         print("\n".join(table(run())))
+        for group, row in learned_titles().items():
+            print(f"title without a feed title, {group} ({int(row['pages'])} pages): "
+                  f"rule {row['rule']:.3f}, learned habit {row['learned']:.3f}")  # fmt: skip

@@ -71,6 +71,12 @@ def websub_rate(prefix: str, feed_id: str, minute: int) -> str:
     return f"{prefix}:websub:rate:{feed_id}:{minute}"
 
 
+# -- what is learned of sites ----------------------------------------------------------------
+def site_titles(prefix: str, site: str) -> str:
+    """Hash: which headline candidate a site's feed titles agree with, counted (TitleHabit)."""
+    return f"{prefix}:site:{site}:titles"
+
+
 # -- fetching --------------------------------------------------------------------------------
 def host_limits(prefix: str, host: str) -> tuple[str, str, str]:
     """A host's token bucket, its back-off deadline (Retry-After) and its crawl delay."""
@@ -157,6 +163,7 @@ def patterns(prefix: str, stream: str, rejected_stream: str) -> dict[str, tuple[
         "pending": (pending_entries(prefix), pending_due(prefix)),
         "websub": (websub(prefix, "*"),),  # the subscriptions, their due index, push rates
         "fetching": (*host_limits(prefix, "*"), robots(prefix, "*")),
+        "sites": (site_titles(prefix, "*"),),
         "metrics": (metrics(prefix),),
         "backfill": (backfill(prefix),),
         "articles": (stream,),

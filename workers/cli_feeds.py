@@ -13,6 +13,8 @@ import redis
 from newswire.schemas.feed import FeedOptions
 from newswire.services.errors import ConfigError, FetchError, RefusedURL
 from newswire.services.fetch.client import Fetcher
+from newswire.services.identity.urls import site_of
+from newswire.services.ingest.titlehabits import describe as title_habits
 from newswire.services.polling.registry import Registry
 from newswire.services.push.subscriptions import Subscriptions
 from newswire.services.redact import redact_url
@@ -119,14 +121,19 @@ def cmd_feeds_remove(args: FeedsRemoveArgs) -> int:
 
 
 def cmd_feeds_list(args: FeedsListArgs) -> int:
-    _client, registry = _registry(load_settings())
+    settings = load_settings()
+    client, registry = _registry(settings)
     feeds = registry.all()
     if args.json:
+        # The site a feed's stories come from: the one it says it is of, else its own host.
+        sites = [site_of(f.site_url or f.url) for f in feeds]
+        habits = title_habits(client, settings.key_prefix, sorted(set(sites)))
         shown = [
             f.model_dump(mode="json")
-            | {"url": redact_url(f.url), "options": f.options.redacted().model_dump(mode="json")}
-            for f in feeds
-        ]
+            | {"url": redact_url(f.url), "options": f.options.redacted().model_dump(mode="json"),
+               "site": site, "title_habit": habits[site]}
+            for f, site in zip(feeds, sites, strict=True)
+        ]  # fmt: skip
         print(json.dumps(shown, indent=2))
         return EXIT_OK
     if not feeds:

@@ -17,6 +17,7 @@ from newswire.services.fetch.robots import RobotsCache
 from newswire.services.identity.revisions import RevisionPolicy
 from newswire.services.ingest.archive import LocalArchive
 from newswire.services.ingest.pipeline import Pipeline
+from newswire.services.ingest.titlehabits import TitleHabits
 from newswire.services.metrics import Metrics
 from newswire.services.polling.pending import PendingLedger
 from newswire.services.polling.registry import Registry, feed_id
@@ -81,6 +82,9 @@ class Runtime:
         )
 
     def close(self) -> None:
+        if self.pipeline.titles is not None:
+            with contextlib.suppress(BrokerError):
+                self.pipeline.titles.flush()
         if self.pipeline.metrics is not None:
             with contextlib.suppress(BrokerError):
                 self.pipeline.metrics.close()
@@ -111,6 +115,7 @@ def build_runtime(settings: Settings) -> Runtime:
         archive=LocalArchive(settings.archive_path, settings.archive_ttl_days)
         if settings.archive
         else None,
+        titles=TitleHabits(client, settings.key_prefix),
     )
     registry = Registry(client, settings.key_prefix, settings.poll_interval)
     pending = PendingLedger(client, settings.key_prefix, settings.entry_redeliver_seconds)

@@ -137,14 +137,8 @@ def hand_on(task: Task, rt: Runtime, later: list[Later], seen_at: float | None) 
     def send() -> None:
         with task.app.producer_or_acquire() as producer:
             for item, wait in waits:
-                try:
-                    process_entry.apply_async(
-                        args=(item.entry.model_dump(mode="json"), item.attempt, seen_at),
-                        countdown=wait, producer=producer, retry=False,
-                        argsrepr=repr(item.entry.link), kwargsrepr="{}",
-                    )  # fmt: skip
-                except OperationalError as exc:
-                    raise BrokerError(f"Redis enqueue failed: {exc}") from exc
+                args = (item.entry.model_dump(mode="json"), item.attempt, seen_at)
+                send_task(process_entry, producer, args, repr(item.entry.link), delay=wait)
 
     with_broker(send, settings)
 
@@ -175,8 +169,7 @@ def fetch_pool(settings: Settings) -> ThreadPoolExecutor:
 
 def entry_sender(producer: Any, seen_at: float, batch: int) -> Callable[[list[FeedEntry]], None]:
     """Hands entries on through `producer` (a poll's, a push's), `batch` to a task (one alone
-    as process_entry): no per-message retry wrapper (a failed publish fails the caller, which
-    is retried whole: entries are deduplicated) and no repr of every entry for the logs.
+    as process_entry), with no repr of every entry for the logs.
     `seen_at` is when the entries were seen: their latency to the stream starts there."""
 
     def enqueue(entries: list[FeedEntry]) -> None:
@@ -187,12 +180,21 @@ def entry_sender(producer: Any, seen_at: float, batch: int) -> Callable[[list[Fe
                 if len(chunk) == 1
                 else (process_entries, (chunk, seen_at))
             )
-            try:
-                task.apply_async(
-                    args=args, producer=producer, retry=False,
-                    argsrepr=f"{len(chunk)} entries", kwargsrepr="{}",
-                )  # fmt: skip
-            except OperationalError as exc:  # kombu's word for "the broker is down"
-                raise BrokerError(f"Redis enqueue failed: {exc}") from exc
+            send_task(task, producer, args, f"{len(chunk)} entries")
 
     return enqueue
+
+
+def send_task(
+    task: Task, producer: Any, args: tuple[Any, ...], shown: str, delay: float | None = None
+) -> None:
+    """One message through `producer`, with no per-message retry wrapper (a failed publish
+    fails the caller, which is retried whole: entries are deduplicated), after `delay`
+    seconds if given; `shown` stands for the arguments in logs."""
+    try:
+        task.apply_async(
+            args=args, producer=producer, retry=False, countdown=delay,
+            argsrepr=shown, kwargsrepr="{}",
+        )  # fmt: skip
+    except OperationalError as exc:  # kombu's word for "the broker is down"
+        raise BrokerError(f"Redis enqueue failed: {exc}") from exc

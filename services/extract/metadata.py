@@ -70,7 +70,8 @@ class PageMeta:
     """The page's own claims about itself. `titles` holds every headline candidate."""
 
     titles: list[str] = field(default_factory=list)
-    # (source, text) of every headline candidate: social (og/twitter), jsonld, h1, title.
+    # (source, text) of every headline candidate: og:title, twitter:title, headline,
+    # parsely-title (together the "social" source), jsonld, h1, title.
     title_claims: list[tuple[str, str]] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
     published: Timestamp | None = None
@@ -309,7 +310,9 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     def ld_values(key: str) -> list[object]:
         return [o[key] for o in ld if o.get(key)]
 
-    claims = [("social", t) for t in first(TITLE_KEYS)]
+    # Each social claim keeps its tag's name: a site's learned title source may be one of
+    # them (services/extract/titlehabit.py); the vote counts them as one "social" source.
+    claims = [(key, t) for key in TITLE_KEYS for t in meta.get(key, [])]
     claims += [("jsonld", str(v)) for v in ld_values("headline") if isinstance(v, str)]
     claims += [("h1", _inline_text(h)) for h in found["h1"][:2]]
     claims += [("title", " ".join(t.itertext())) for t in found["title"][:1]]

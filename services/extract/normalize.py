@@ -13,6 +13,7 @@ from newswire.services.extract.reconcile import (
     pick_title,
     pick_updated,
 )
+from newswire.services.extract.titlehabit import TitleHabit
 from newswire.services.identity.urls import canonical_url, clean_url, site_of, story_id, web_url
 from newswire.services.redact import redact_url
 
@@ -52,8 +53,11 @@ def build_article(
     error: str | None,
     now: datetime,
     aliases: list[str] | None = None,
+    title_habit: TitleHabit | None = None,
 ) -> Article:
-    """The Article for a story: the page's body when `page` is given, else the feed's text."""
+    """The Article for a story: the page's body when `page` is given, else the feed's text.
+    The title: the feed's own; else the page's candidate its site is known to use for
+    headlines (`title_habit`); else the candidate the page's sources agree on."""
     canonical, article_id = article_identity(entry, fetched_url, page)
     url = fetched_url or entry.link
     meta = page.meta if page is not None else PageMeta()
@@ -74,7 +78,9 @@ def build_article(
         canonical_url=canonical,
         feed_url=redact_url(entry.feed_url),
         guid=entry.guid,
-        title=entry.title or pick_title(meta.title_claims, meta.source, url),
+        title=entry.title
+        or (title_habit and title_habit.title(meta.title_claims, meta.source, url))
+        or pick_title(meta.title_claims, meta.source, url),
         body=body,
         summary=entry.summary or meta.description,
         authors=authors,

@@ -9,7 +9,8 @@ trailing part names the site (og:site_name, publisher, or the host's name), is a
 byline; HTML entities and invisible characters go. The text most sources agree on wins (a
 claim that is another plus a trailing section label, "X - News", backs X); ties go to the
 <h1>, then JSON-LD, social, <title>. A feed's own title beats them all (it is written for
-readers).
+readers); where the source has none, the candidate the site is known to use for its headlines
+beats the vote (services/extract/titlehabit.py).
 
 Publication time. Evidence: the page's published time (article:published_time, JSON-LD
 datePublished, <meta> dates, <time datetime>), the feed entry's date, and a date in the URL
@@ -35,7 +36,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from newswire.services.extract.metadata import NOT_A_NAME, Timestamp, is_address
+from newswire.services.extract.metadata import NOT_A_NAME, TITLE_KEYS, Timestamp, is_address
 from newswire.services.extract.sitenames import letters, names_the_site
 
 # -- titles ----------------------------------------------------------------------------------
@@ -67,9 +68,25 @@ def clean_title(title: str, site: str | None, url: str | None) -> str:
 SOURCE_ORDER = ("h1", "jsonld", "social", "title")  # ties go to the first
 
 
+def family(source: str) -> str:
+    """The source a title claim votes as: og:title, twitter:title and the like are one."""
+    return "social" if source in TITLE_KEYS else source
+
+
 def _heads(text: str) -> list[str]:
     """What is left of a headline when a trailing label ("... - Politik") is cut off."""
     return [head for cut in SEPARATOR.finditer(text) if (head := text[: cut.start()].strip())]
+
+
+def cleaned_claims(
+    claims: list[tuple[str, str]], site: str | None, url: str | None
+) -> list[tuple[str, str, str]]:
+    """(tag, cleaned text, its letters) of each title claim, in order."""
+    cleaned = []
+    for tag, raw in claims:
+        text = clean_title(raw, site, url)
+        cleaned.append((tag, text, letters(text)))
+    return cleaned
 
 
 def pick_title(claims: list[tuple[str, str]], site: str | None, url: str | None) -> str:
@@ -81,27 +98,28 @@ def pick_title(claims: list[tuple[str, str]], site: str | None, url: str | None)
     beside "X") supports that other claim too: a section name is not part of the headline.
     (A leading kicker, "Nahost: X" beside "X", is not cut: publishers count it in the title
     as often as not.)"""
+    return vote(cleaned_claims(claims, site, url))
+
+
+def vote(cleaned: list[tuple[str, str, str]]) -> str:
+    """`pick_title` on claims cleaned already (`cleaned_claims`)."""
+    cleaned = [claim for claim in cleaned if claim[2]]  # no letters, no title
     votes: dict[str, set[str]] = {}
     text_of: dict[str, str] = {}
     rank: dict[str, int] = {}
-    cleaned: list[tuple[str, str, str]] = []
-    for source, raw in claims:
-        text = clean_title(raw, site, url)
-        key = letters(text)
-        if not key:
-            continue
-        cleaned.append((source, text, key))
+    for tag, text, key in cleaned:
+        source = family(tag)
         votes.setdefault(key, set()).add(source)
         text_of.setdefault(key, text)
         order = SOURCE_ORDER.index(source) if source in SOURCE_ORDER else len(SOURCE_ORDER)
         rank[key] = min(rank.get(key, order), order)
     if not votes:
         return ""
-    for source, text, key in cleaned:
+    for tag, text, key in cleaned:
         for form in _heads(text):
             inner = letters(form)
             if inner != key and inner in votes:
-                votes[inner].add(source)
+                votes[inner].add(family(tag))
                 rank[inner] = min(rank[inner], rank[key])
     best = max(votes, key=lambda k: (len(votes[k]), -rank[k]))
     return text_of[best]

@@ -34,6 +34,7 @@ from newswire.services.ingest.story import (
     decide,
     extract_download,
 )
+from newswire.services.ingest.titlehabits import TitleHabits
 from newswire.services.metrics import Metrics
 from newswire.services.sources.kinds import SourceOptions
 
@@ -56,6 +57,7 @@ class Pipeline:
         robots_default: bool = True,
         archive: PageArchive | None = None,
         extractors: Executor | None = None,
+        titles: TitleHabits | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.publisher = publisher
@@ -70,6 +72,7 @@ class Pipeline:
         # A process pool for one-shot ingest: pages are extracted on every core while this
         # thread publishes in feed order (workers leave it None: Celery runs the processes).
         self.extractors = extractors
+        self.titles = titles
 
     # Entry points.
 
@@ -232,7 +235,8 @@ class Pipeline:
 
     def _story(self, entry: FeedEntry, got: Download) -> EntryResult:
         extraction = extract_download(entry, got)
-        decision = decide(entry, got, extraction, self._clock())
+        habit = self.titles.consult(entry, extraction.page, got.result) if self.titles else None
+        decision = decide(entry, got, extraction, self._clock(), habit)
         result = carry_out(self.publisher, entry, got, decision, self._clock())
         return dataclasses.replace(
             result, extraction=extraction.result, extract_seconds=extraction.seconds

@@ -12,6 +12,7 @@ from newswire.schemas.feed import FeedEntry
 from newswire.services.errors import FetchKind, PermanentFetch, RefusedURL
 from newswire.services.extract.normalize import build_article, extraction_is_useful
 from newswire.services.extract.page import Extracted, ExtractionError, extract
+from newswire.services.extract.titlehabit import TitleHabit
 from newswire.services.fetch.charset import decode_page
 from newswire.services.fetch.client import FetchResult
 from newswire.services.ingest.downloader import Download
@@ -105,9 +106,15 @@ class Decision:
     story_id: str | None = None
 
 
-def decide(entry: FeedEntry, got: Download, extraction: Extraction, now: datetime) -> Decision:
-    """The one place that says what an entry becomes, from what was downloaded and extracted;
-    no I/O."""
+def decide(
+    entry: FeedEntry,
+    got: Download,
+    extraction: Extraction,
+    now: datetime,
+    title_habit: TitleHabit | None = None,
+) -> Decision:
+    """The one place that says what an entry becomes, from what was downloaded and extracted
+    (and, for an untitled entry, which headline candidate its site uses); no I/O."""
     link = entry.link
     if got.duplicate:
         return Decision(Action.DUPLICATE, link)
@@ -132,6 +139,7 @@ def decide(entry: FeedEntry, got: Download, extraction: Extraction, now: datetim
         error=error,
         now=now,
         aliases=got.aliases,
+        title_habit=title_habit,
     )
     if got.known is None:
         return Decision(Action.PUBLISH, link, article, error, kind)

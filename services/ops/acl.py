@@ -42,8 +42,8 @@ def roles(settings: Settings, group: str = "*") -> list[Role]:
     families = keys.patterns(settings.key_prefix, settings.stream, settings.rejected_stream)
     everything = list(families)
     prefix = settings.key_prefix
-    worker = ["registry", "workers", "pending", "websub", "fetching", "metrics", "backfill",
-              "articles", "identity", "rejected", "queues"]  # fmt: skip
+    worker = ["registry", "workers", "pending", "websub", "fetching", "sites", "metrics",
+              "backfill", "articles", "identity", "rejected", "queues"]  # fmt: skip
     scheduler = ["registry", "scheduler", "pending", "websub", "queues", "metrics"]
     stream, dead = settings.stream, keys.dead_letters(settings.stream)
     return [
