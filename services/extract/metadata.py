@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from htmldate import find_date
 from lxml.html import HtmlElement
 from newswire.services.extract.bylines import byline_names, bylines, cms_account, co_authors
+from newswire.services.extract.dateline import dateline_time, title_day
 from newswire.services.extract.sitenames import names_a_site
 
 # A credit that is an address, not a name: a URL, an e-mail address, a number.
@@ -151,17 +152,27 @@ def time_claims(times: list[HtmlElement]) -> list[str]:
     return found[:3]
 
 
-def guess_date(tree: HtmlElement) -> Timestamp | None:
-    """A page without any published claim: htmldate's day from the markup and text (a date
-    only; it costs a few milliseconds, so only then)."""
-    try:
-        found = find_date(tree, extensive_search=False, original_date=True)
-    except Exception:  # htmldate on odd markup: no date rather than no article
-        return None
+def guess_date(tree: HtmlElement, titles: list[str]) -> Timestamp | None:
+    """A page without any published claim: the day its own title ends with, else htmldate's
+    day from the markup and text (it costs a few milliseconds, so only then); with the time
+    printed beside that day, if any."""
+    day = title_day(titles)
+    if day is not None:
+        found: str | None = day.isoformat()
+    else:
+        try:
+            found = find_date(tree, extensive_search=False, original_date=True)
+        except Exception:  # htmldate on odd markup: no date rather than no article
+            return None
     if not found:
         return None
     stamp = parse_timestamp(str(found))
-    return Timestamp(stamp.value, False) if stamp else None
+    if stamp is None:
+        return None
+    # The day as printed often has its time beside it ("25.04.24 | 14:07 Uhr"): a wall-clock
+    # time, read as UTC like any zoneless claim (the feed's zoned time beats it, reconcile).
+    when = dateline_time(tree, stamp.value.date())
+    return Timestamp(when.replace(tzinfo=UTC), True) if when else Timestamp(stamp.value, False)
 
 
 def _wrapped_json(text: str) -> object | None:
@@ -345,7 +356,7 @@ def read_meta(tree: HtmlElement) -> PageMeta:
         [str(v) for v in ld_values("datePublished")] + first(PUBLISHED_KEYS) + times
     )
     if published is None:
-        published = guess_date(tree)
+        published = guess_date(tree, titles)
     modified = best_timestamp([str(v) for v in ld_values("dateModified")] + first(MODIFIED_KEYS))
     if modified is not None and published is not None and published.offset is not None:
         modified = modified.in_zone(published.offset)

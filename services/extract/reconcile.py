@@ -15,11 +15,15 @@ beats the vote (services/extract/titlehabit.py).
 Publication time. Evidence: the page's published time (article:published_time, JSON-LD
 datePublished, <meta> dates, <time datetime>), the feed entry's date, and a date in the URL
 path (/2024/05/03/). A timestamp with a time of day beats a date without one; the page beats
-the feed when both have a time (the feed's may be the time of its last edit), and the feed's
-date is taken when the page has none. A date in the URL caps the result: a page that says
-another day than its own URL does is wrong about the day. A candidate later than the fetch
-(plus a day of clock skew) or before 1995 is not a publication date. Finally
-published_at <= updated_at: an update time earlier than the publication is dropped.
+the feed when both have a time (the feed's may be the time of its last edit), unless the
+page's time names no zone and the feed's is within 14 hours of it (a wall-clock time is off
+by the site's offset), and the feed's date is taken when the page has none. A date in the
+URL caps the result: a page that says another day than its own URL does is wrong about the
+day. A page with no claim at all gives the day its own title ends with ("... | DW |
+28.04.2023"), else htmldate's guess, with the time printed beside that day ("Do 25.04.24 |
+14:07 Uhr"; services/extract/dateline.py). A candidate later than the fetch (plus a day of
+clock skew) or before 1995 is not a publication date. Finally published_at <= updated_at: an
+update time earlier than the publication is dropped.
 
 Authors. The article's own JSON-LD credits first; a WebPage's author (the CMS user who posted
 it) and <meta> authors only when the article object names nobody (services/metadata.py).
@@ -128,6 +132,7 @@ def vote(cleaned: list[tuple[str, str, str]]) -> str:
 # -- publication time ------------------------------------------------------------------------
 EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before news sites; a date this old is junk
 SKEW = timedelta(days=1)  # servers' and publishers' clocks and time zones
+ZONES = timedelta(hours=14)  # the widest gap between a wall-clock time and UTC
 URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[^\d])")
 
 
@@ -156,7 +161,14 @@ def pick_published(
     page_value = page.value if page is not None and plausible(page.value, now) else None
     feed_value = feed if plausible(feed, now) else None
     on_url = url_date(url)
-    if page_value is not None and page is not None and page.has_time:
+    zoneless = page is not None and page.offset is None
+    if page_value is not None and zoneless and feed_value is not None:
+        # A wall-clock time without a zone is off by the site's offset; a feed time near it
+        # names the same moment exactly (or is a later edit, as off as the guess would be).
+        near_feed = abs(page_value - feed_value) <= ZONES
+    else:
+        near_feed = False
+    if page_value is not None and page is not None and page.has_time and not near_feed:
         chosen: datetime | None = page_value
     elif feed_value is not None:
         chosen = feed_value
