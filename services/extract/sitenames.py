@@ -1,14 +1,21 @@
 """Site names: whether a credit or a title's trailing part names the publication itself."""
 
+import re
 import unicodedata
 from urllib.parse import urlsplit
 
 HOST_NOISE = {"www", "m", "amp", "mobile", "news", "com", "co", "org", "net", "de", "uk", "at"}
 
 
+# Everything but letters and digits: \W is exactly "not str.isalnum()" plus the underscore
+# (checked over every code point), and a substitution in C is several times faster than a
+# test per character in Python.
+NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def letters(text: str) -> str:
     """The text's letters and digits, case-folded: what two spellings of a name share."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+    return NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def host_names(url: str | None) -> list[str]:
