@@ -109,12 +109,18 @@ def test_evidence_is_written_in_batches_with_a_ttl_and_halved_past_the_cap(
 def test_a_well_known_site_is_compared_on_a_sample_of_its_pages(
     redis_client: redis.Redis,
 ) -> None:
-    redis_client.hset(keys.site_titles("newswire", "known.example"),
-                      mapping={SEEN: KNOWN_PAGES, "og:title": KNOWN_PAGES})  # fmt: skip
     habits = TitleHabits(redis_client, "newswire")
+    for _ in range(KNOWN_PAGES):
+        habits.learn("known.example", ["og:title"])
+    assert all(habits.wants("known.example") for _ in range(50))  # not written yet
+    habits.flush()  # the write's reply says how many pages the site is known from
     assert all(habits.wants("new.example") for _ in range(50))
     sampled = sum(habits.wants("known.example") for _ in range(4000))
     assert 800 < sampled < 1200  # one page in SAMPLE (4)
+    # Another process learns the same from reading the site's habit.
+    other = TitleHabits(redis_client, "newswire")
+    other.habit("known.example")
+    assert sum(other.wants("known.example") for _ in range(4000)) < 1200
 
 
 def test_a_sitemaps_untitled_pages_get_the_headline_the_sites_feed_uses(

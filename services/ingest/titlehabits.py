@@ -53,6 +53,7 @@ class TitleHabits:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, TitleHabit]] = {}
         self._pending: dict[str, Counter[str]] = {}
+        self._seen: dict[str, int] = {}  # pages each site is known from, as Redis last said
         self._pages = 0
         self._written = clock()
 
@@ -66,6 +67,7 @@ class TitleHabits:
         with redis_errors("title habit read"):
             raw: Any = self._redis.hgetall(keys.site_titles(self._prefix, site))
         habit = counted(raw)
+        self._known(site, habit.seen)
         with self._lock:
             if len(self._cache) >= MAX_SITES:
                 self._cache.clear()
@@ -89,8 +91,18 @@ class TitleHabits:
         return None
 
     def wants(self, site: str) -> bool:
-        """Whether this titled page of `site` is worth comparing (see KNOWN_PAGES)."""
-        return self.habit(site).seen < KNOWN_PAGES or random.randrange(SAMPLE) == 0
+        """Whether this titled page of `site` is worth comparing (see KNOWN_PAGES). What is
+        known of the site's pages comes from the replies of earlier writes and reads: no
+        round trip is made to decide."""
+        with self._lock:
+            seen = self._seen.get(site, 0)
+        return seen < KNOWN_PAGES or random.randrange(SAMPLE) == 0
+
+    def _known(self, site: str, seen: int) -> None:
+        with self._lock:
+            if len(self._seen) >= MAX_SITES:
+                self._seen.clear()
+            self._seen[site] = seen
 
     def learn(self, site: str, agreed: list[str]) -> None:
         """One page of `site` compared with its feed title: `agreed` names the candidates
@@ -115,13 +127,16 @@ class TitleHabits:
         if not pending:
             return
         trip = RoundTrip(self._redis, "title habit write")
+        asked = []
         for site, counts in pending.items():
             pairs = [x for name, n in counts.items() for x in (name, n)]
-            trip.script(
+            asked.append(trip.script(
                 self._script, [keys.site_titles(self._prefix, site)], [TTL, HALVE_AFTER, *pairs]
-            )
+            ))  # fmt: skip
         try:
             trip.run()
+            for site, index in zip(pending, asked, strict=True):
+                self._known(site, int(trip.reply(index)))
         except BrokerError as exc:
             log.debug("title evidence kept for the next flush: %s", exc)
             with self._lock:
