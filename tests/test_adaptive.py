@@ -3,6 +3,7 @@ never below what the server asked; an identical feed body costs no parse."""
 
 import itertools
 import json
+import re
 import statistics
 import time
 from datetime import UTC, datetime
@@ -276,7 +277,10 @@ def test_a_fast_feed_is_learned_and_followed_by_real_workers(
         procs.stop_all()
         print(procs.logs())
     listed = newswire("feeds", "list", env={"NEWSWIRE_REDIS_URL": redis_server.url})
-    assert "(learned, a story every ~2s)" in listed.stdout, listed.stdout
+    # The learned gap is a smoothed measure of polls a second or so apart: 2 s, give or take
+    # one (as asserted on the state above), shown rounded.
+    shown = re.search(r"\(learned, a story every ~(\d+)s\)", listed.stdout)
+    assert shown is not None and 1 <= int(shown[1]) <= 3, listed.stdout
 
 
 def test_a_feed_whose_stories_are_all_known_learns_from_their_dates() -> None:
