@@ -4,6 +4,7 @@
 import json
 from datetime import UTC, datetime
 
+import pytest
 import redis
 from newswire.schemas.feed import FeedEntry
 from newswire.services import keys
@@ -121,6 +122,31 @@ def test_a_well_known_site_is_compared_on_a_sample_of_its_pages(
     other = TitleHabits(redis_client, "newswire")
     other.habit("known.example")
     assert sum(other.wants("known.example") for _ in range(4000)) < 1200
+
+
+def test_an_acl_without_the_sites_keys_costs_no_story(
+    redis_client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker user defined before this key family existed is refused its commands: the
+    rule titles the page and learning is dropped, with one warning, never a failed story."""
+    redis_client.acl_setuser("old-worker", enabled=True, passwords=["+pw"], keys=["~newswire:x"],
+                             commands=["+@all"])  # fmt: skip
+    kwargs = redis_client.connection_pool.connection_kwargs
+    old = redis.Redis(host=kwargs["host"], port=kwargs["port"], username="old-worker",
+                      password="pw")  # fmt: skip
+    try:
+        habits = TitleHabits(old, "newswire")
+        with caplog.at_level("WARNING"):
+            assert habits.habit("fixture.example") == TitleHabit()
+            habits.learn("fixture.example", ["og:title"])
+            habits.flush()
+            habits.learn("fixture.example", ["og:title"])
+            habits.flush()
+        warnings = [r for r in caplog.records if "title habits not kept" in r.getMessage()]
+        assert len(warnings) == 1
+    finally:
+        old.close()
+        redis_client.acl_deluser("old-worker")
 
 
 def test_a_sitemaps_untitled_pages_get_the_headline_the_sites_feed_uses(

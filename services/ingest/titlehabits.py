@@ -13,7 +13,7 @@ import redis
 from newswire.schemas.feed import FeedEntry
 from newswire.services import keys
 from newswire.services.broker import redis_errors
-from newswire.services.errors import BrokerError
+from newswire.services.errors import BrokerError, CommandRefused
 from newswire.services.extract.page import Extracted
 from newswire.services.extract.titlehabit import SEEN, TitleHabit, agreeing
 from newswire.services.fetch.client import FetchResult
@@ -56,6 +56,7 @@ class TitleHabits:
         self._seen: dict[str, int] = {}  # pages each site is known from, as Redis last said
         self._pages = 0
         self._written = clock()
+        self._warned = False
 
     def habit(self, site: str) -> TitleHabit:
         """The site's habit as Redis has it (at most CACHE_SECONDS old)."""
@@ -64,8 +65,14 @@ class TitleHabits:
             cached = self._cache.get(site)
         if cached is not None and cached[0] > now:
             return cached[1]
-        with redis_errors("title habit read"):
-            raw: Any = self._redis.hgetall(keys.site_titles(self._prefix, site))
+        try:
+            with redis_errors("title habit read"):
+                raw: Any = self._redis.hgetall(keys.site_titles(self._prefix, site))
+        except CommandRefused as exc:
+            # Refused, not away (an ACL written before this key family, say): the consensus
+            # rule titles the page; learning must never cost a story.
+            self._refused(exc)
+            raw = {}
         habit = counted(raw)
         self._known(site, habit.seen)
         with self._lock:
@@ -97,6 +104,15 @@ class TitleHabits:
         with self._lock:
             seen = self._seen.get(site, 0)
         return seen < KNOWN_PAGES or random.randrange(SAMPLE) == 0
+
+    def _refused(self, exc: CommandRefused) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "title habits not kept (%s): untitled entries get the consensus title; "
+                "run `newswire acl --apply` again if the Redis ACLs predate this version",
+                exc,
+            )
 
     def _known(self, site: str, seen: int) -> None:
         with self._lock:
@@ -137,6 +153,8 @@ class TitleHabits:
             trip.run()
             for site, index in zip(pending, asked, strict=True):
                 self._known(site, int(trip.reply(index)))
+        except CommandRefused as exc:
+            self._refused(exc)  # the evidence goes: sending it again is refused again
         except BrokerError as exc:
             log.debug("title evidence kept for the next flush: %s", exc)
             with self._lock:
