@@ -83,8 +83,7 @@ class Runtime:
 
     def close(self) -> None:
         if self.pipeline.titles is not None:
-            with contextlib.suppress(BrokerError):
-                self.pipeline.titles.flush()
+            self.pipeline.titles.flush()  # never raises: Redis away or refusing is handled inside
         if self.pipeline.metrics is not None:
             with contextlib.suppress(BrokerError):
                 self.pipeline.metrics.close()

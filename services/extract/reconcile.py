@@ -161,13 +161,12 @@ def pick_published(
     page_value = page.value if page is not None and plausible(page.value, now) else None
     feed_value = feed if plausible(feed, now) else None
     on_url = url_date(url)
-    zoneless = page is not None and page.offset is None
-    if page_value is not None and zoneless and feed_value is not None:
-        # A wall-clock time without a zone is off by the site's offset; a feed time near it
-        # names the same moment exactly (or is a later edit, as off as the guess would be).
-        near_feed = abs(page_value - feed_value) <= ZONES
-    else:
-        near_feed = False
+    # A wall-clock time without a zone is off by the site's offset; a feed time near it names
+    # the same moment exactly (or is a later edit, as off as the guess would be).
+    near_feed = (
+        page is not None and page.offset is None and page_value is not None
+        and feed_value is not None and abs(page_value - feed_value) <= ZONES
+    )  # fmt: skip
     if page_value is not None and page is not None and page.has_time and not near_feed:
         chosen: datetime | None = page_value
     elif feed_value is not None:
