@@ -24,11 +24,18 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a worker's batch opens more connections at
+    # once than that, the kernel drops the rest of the SYNs, and each of those fetches waits
+    # out the 1 s SYN retransmit, as no real web server would make it.
+    request_queue_size = 1024
+
+
 class LoopbackServer:
     """A threaded HTTP server on 127.0.0.1 (a free port by default), in a daemon thread."""
 
     def __init__(self, handler: Callable[..., BaseRequestHandler], port: int = 0) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server = _Server(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

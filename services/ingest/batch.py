@@ -1,11 +1,11 @@
 """Batch: the entries of one task admitted together (host tokens and known checks in one round
-trip), fetched concurrently, then extracted and published one after another."""
+trip), fetched concurrently, then extracted and published one after another as they arrive."""
 
 import logging
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -102,12 +102,15 @@ class EntryBatch:
         report.left = list(entries)
         admitted = self.guard(lambda: self._admit(entries, attempt))
         options = {e.feed_url: self.options_of(e.feed_url) for e, _k in admitted}
-        downloads = [
-            (entry, self.fetchers.submit(self._download, entry, options[entry.feed_url], known))
+        downloads = {
+            self.fetchers.submit(self._download, entry, options[entry.feed_url], known): entry
             for entry, known in admitted
-        ]
+        }
         final = attempt >= self.retries
-        for entry, future in downloads:
+        # The first page in is extracted first: a slow server holds only its own entry, and
+        # the process is not idle waiting for one page while others are ready.
+        for future in as_completed(downloads):
+            entry = downloads[future]
             report.drop(entry)
             report.current = entry
             try:
