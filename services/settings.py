@@ -178,6 +178,9 @@ class FetchSettings(_Group):
     """Burst allowed above that rate."""
     host_max_hold_seconds: float = Field(default=3600.0, ge=1, le=86400)
     """The longest a `Retry-After` holds all fetches to one server (host and port)."""
+    host_connections: int = Field(default=4, ge=1, le=64)
+    """Requests in flight at once to one server (host and port) from one worker process; the
+    rest of a batch waits its turn."""
 
     @property
     def allow_hosts(self) -> list[str]:

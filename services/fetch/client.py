@@ -20,6 +20,7 @@ from newswire.services.errors import (
 )
 from newswire.services.fetch.deadline import deadline as clock_limit
 from newswire.services.fetch.guard import AllowList, GuardedBackend, check_url, pick_address
+from newswire.services.fetch.slots import HostSlots
 from newswire.services.fetch.transport import GuardedTransport
 from newswire.services.hints import bounded_int
 from newswire.services.hints import retry_after as parse_retry_after
@@ -186,6 +187,7 @@ class Fetcher:
         self._client = self._new_client(None)
         self._proxied: dict[str, httpx.Client] = {}
         self._lock = threading.Lock()
+        self._slots = HostSlots(settings.host_connections)
 
     def _new_client(self, proxy: str | None) -> httpx.Client:
         allow = self._allow
@@ -249,7 +251,9 @@ class Fetcher:
         holds by the clock, whatever the server does: every socket operation (connect, TLS,
         headers, body) is bounded by what is left of it.
         """
-        with clock_limit(self._settings.fetch_deadline) as deadline:
+        # The server's slot is had before the clock starts: waiting one's turn behind a slow
+        # server's other pages is no fault of this fetch.
+        with self._slots.hold(url), clock_limit(self._settings.fetch_deadline) as deadline:
             try:
                 return self._get(
                     url,
