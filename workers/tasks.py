@@ -1,6 +1,5 @@
 """Thin Celery tasks: decode arguments, call the services, state the retry policy."""
 
-import gc
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from newswire.services.ingest.batch import EntryBatch, Later
 from newswire.services.outage import Outage
 from newswire.services.settings import Settings
 from newswire.workers.celery_app import ENTRIES_TASK, ENTRY_TASK
+from newswire.workers.memory import freeze_once
 from newswire.workers.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -144,18 +144,6 @@ def hand_on(task: Task, rt: Runtime, later: list[Later], seen_at: float | None) 
 
 
 _fetchers: ThreadPoolExecutor | None = None
-_frozen = False
-
-
-def freeze_once() -> None:
-    """After this process's first batch, everything it has loaded (libraries, the language
-    model, connections) is moved out of the garbage collector's sight: a full collection
-    would otherwise walk those millions of long-lived objects again and again."""
-    global _frozen  # noqa: PLW0603 -- once per process, by design
-    if not _frozen:
-        _frozen = True
-        gc.collect()  # the first batch's garbage first: frozen, it would never be freed
-        gc.freeze()
 
 
 def fetch_pool(settings: Settings) -> ThreadPoolExecutor:
