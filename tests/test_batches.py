@@ -44,7 +44,9 @@ def test_a_batch_killed_mid_way_loses_and_doubles_nothing(
     four again (they are known before any fetch)."""
     feed, links = feed_of(site, "b", [0.0] * 4 + [2.5] * 4)
     register(redis_client, [feed], interval=600)
-    victim = procs.worker("victim")
+    # Every page of the batch in flight at once: the quick ones do not queue behind the slow.
+    victim = procs._start("victim", "worker", "-n", "victim@%h",
+                          env={"NEWSWIRE_HOST_CONNECTIONS": "8"})  # fmt: skip
     procs.scheduler()
     wait_for(lambda: redis_client.xlen(STREAM) >= 4, 60, "the quick half of the batch")
     published_at_kill = redis_client.xlen(STREAM)

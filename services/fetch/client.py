@@ -281,7 +281,7 @@ class Fetcher:
             check_url(url)
             try:
                 with self._client.stream("POST", url, data=form, timeout=timeout) as resp:
-                    body = self._read_capped(url, resp, deadline, prefix=REPLY_BYTES)
+                    body = read_capped(url, resp, deadline, limits.fetch_max_bytes, REPLY_BYTES)
                     return FetchResult(url, resp.status_code, dict(resp.headers), body)
             except Exception as exc:
                 raise fetch_error(url, exc) from None
@@ -339,7 +339,7 @@ class Fetcher:
                             current, f"unsupported content type {content_type}",
                             kind=FetchKind.NOT_HTML,
                         )  # fmt: skip
-                    body = self._read_capped(current, resp, deadline, prefix)
+                    body = read_capped(current, resp, deadline, settings.fetch_max_bytes, prefix)
                     return FetchResult(
                         current, resp.status_code, dict(resp.headers), body, moved_to, redirects
                     )
@@ -353,27 +353,28 @@ class Fetcher:
             url, f"more than {settings.fetch_max_redirects} redirects", kind=FetchKind.REDIRECTS
         )
 
-    def _read_capped(
-        self, url: str, resp: httpx.Response, deadline: float, prefix: int | None = None
-    ) -> bytes:
-        """Read the decoded body in chunks; stop at the cap or the deadline, not after (or,
-        with `prefix`, once that many bytes are in: the rest is never read)."""
-        cap = self._settings.fetch_max_bytes if prefix is None else prefix
-        declared = bounded_int(resp.headers.get("content-length", ""))
-        if prefix is None and declared is not None and declared > cap:
-            raise PermanentFetch(
-                url, f"too large (declared {declared} bytes > {cap})", kind=FetchKind.TOO_LARGE
-            )
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in resp.iter_bytes(CHUNK):
-            size += len(chunk)
-            if size > cap and prefix is not None:
-                chunks.append(chunk)
-                break  # the first `prefix` bytes are all that is wanted
-            if size > cap:
-                raise PermanentFetch(url, f"too large (over {cap} bytes)", kind=FetchKind.TOO_LARGE)
-            if time.monotonic() > deadline:
-                raise TransientFetch(url, "deadline exceeded while reading", kind=FetchKind.TIMEOUT)
+
+def read_capped(
+    url: str, resp: httpx.Response, deadline: float, max_bytes: int, prefix: int | None = None
+) -> bytes:
+    """Read the decoded body in chunks; stop at `max_bytes` or the deadline, not after (or,
+    with `prefix`, once that many bytes are in: the rest is never read)."""
+    cap = max_bytes if prefix is None else prefix
+    declared = bounded_int(resp.headers.get("content-length", ""))
+    if prefix is None and declared is not None and declared > cap:
+        raise PermanentFetch(
+            url, f"too large (declared {declared} bytes > {cap})", kind=FetchKind.TOO_LARGE
+        )
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_bytes(CHUNK):
+        size += len(chunk)
+        if size > cap and prefix is not None:
             chunks.append(chunk)
-        return b"".join(chunks)[:cap]
+            break  # the first `prefix` bytes are all that is wanted
+        if size > cap:
+            raise PermanentFetch(url, f"too large (over {cap} bytes)", kind=FetchKind.TOO_LARGE)
+        if time.monotonic() > deadline:
+            raise TransientFetch(url, "deadline exceeded while reading", kind=FetchKind.TIMEOUT)
+        chunks.append(chunk)
+    return b"".join(chunks)[:cap]
