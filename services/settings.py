@@ -180,7 +180,7 @@ class FetchSettings(_Group):
     """The longest a `Retry-After` holds all fetches to one server (host and port)."""
     host_connections: int = Field(default=4, ge=1, le=64)
     """Requests in flight at once to one server (host and port) from one worker process; the
-    rest of a batch waits its turn."""
+    rest of a batch waits its turn (5 s at most, then goes anyway)."""
 
     @property
     def allow_hosts(self) -> list[str]:

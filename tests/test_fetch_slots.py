@@ -2,10 +2,12 @@
 other servers do not wait on it, and waiting one's turn does not eat the fetch's deadline
 (real HTTP to fixture sites)."""
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from newswire.services.fetch.client import Fetcher
+from newswire.services.fetch.slots import HostSlots
 from newswire.services.settings import Settings
 
 from tests.support.site import Site
@@ -42,3 +44,27 @@ def test_requests_to_one_server_overlap_at_most_host_connections(site: Site) -> 
         assert starts[4] - starts[3] > DELAY * 0.8, starts
     finally:
         other.close()
+
+
+def test_a_turn_is_waited_for_max_wait_at_most() -> None:
+    """A server whose one slot is held past `max_wait` (its page taking its whole deadline)
+    delays the next request by `max_wait`, not by the whole hold, so a batch stays within
+    its task's time limit; once both are done, nothing is kept."""
+    slots = HostSlots(1, max_wait=0.3)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_long() -> None:
+        with slots.hold("https://slow.example/a"):
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_long)
+    holder.start()
+    assert holding.wait(5)
+    started = time.monotonic()
+    with slots.hold("https://slow.example/b"):
+        waited = time.monotonic() - started
+    assert 0.25 < waited < 2, waited
+    release.set()
+    holder.join(5)
+    assert len(slots) == 0
