@@ -173,3 +173,34 @@ def test_a_malformed_stored_header_fails_without_its_value(
     [state] = registry.all()
     assert not state.enabled and "stored options are invalid" in (state.disabled_reason or "")
     assert "bad" not in (state.disabled_reason or "")
+
+
+def test_cookies_a_server_sets_are_kept_for_that_fetch_only(
+    settings: Settings, site: Site, other: Site
+) -> None:
+    """A session cookie a credentialed feed's server hands out is not sent to another
+    origin (cookies ignore ports: 127.0.0.1 is one cookie domain), nor on any later fetch;
+    within one fetch it follows the redirect hops, as a site's cookie check needs."""
+    settings = both_sites(settings, site, other)
+    site.routes["/feed.xml"] = Route(
+        body=b"<rss/>", headers={"Content-Type": "application/rss+xml",
+                                 "Set-Cookie": f"login={SECRET}; Path=/"},
+    )  # fmt: skip
+    # A cookie check: the first answer sets a cookie and sends the reader back to the page.
+    site.routes["/check"] = Route(status=302, headers={"Location": "/checked",
+                                                        "Set-Cookie": "seen=1; Path=/"})  # fmt: skip
+    site.routes["/checked"] = Route(
+        dynamic=lambda headers: (200 if "seen=1" in headers.get("cookie", "") else 403,
+                                 {"Content-Type": "text/html"}, b"<p>ok</p>"),
+    )  # fmt: skip
+    other.routes["/page"] = Route(body=b"<p>x</p>", headers={"Content-Type": "text/html"})
+    options = RequestOptions.from_feed(site.url("/feed.xml"), OPTIONS)
+    with Fetcher(settings) as fetcher:
+        fetcher.get(site.url("/feed.xml"), options=options)
+        fetcher.get(other.url("/page"))
+        assert fetcher.get(site.url("/check")).status == 200
+        with pytest.raises(FetchError):
+            fetcher.get(site.url("/checked"))  # a later fetch: the check's cookie is gone
+    assert leaked(other) == []
+    assert all("cookie" not in h.headers for h in other.hits)
+    assert [h.headers.get("cookie") for h in site.hits if h.path == "/checked"] == ["seen=1", None]

@@ -18,6 +18,7 @@ from newswire.services.errors import (
     RefusedURL,
     TransientFetch,
 )
+from newswire.services.fetch.cookies import HopCookies, KeepNone
 from newswire.services.fetch.deadline import deadline as clock_limit
 from newswire.services.fetch.guard import AllowList, GuardedBackend, check_url, pick_address
 from newswire.services.fetch.slots import HostSlots
@@ -202,6 +203,7 @@ class Fetcher:
             transport=GuardedTransport(GuardedBackend(allow), proxy),
             follow_redirects=False,
             trust_env=False,
+            cookies=KeepNone(),
             headers={
                 "User-Agent": self._settings.user_agent,
                 "Accept-Encoding": "gzip, deflate",
@@ -308,6 +310,7 @@ class Fetcher:
         redirects: list[str] = []
         permanent = True
         current = url
+        cookies = HopCookies()
         for _hop in range(settings.fetch_max_redirects + 1):
             check_url(current)
             remaining = deadline - time.monotonic()
@@ -318,11 +321,13 @@ class Fetcher:
                 connect=min(settings.fetch_connect_timeout, remaining),
             )
             hop_headers = {**headers, **options.headers_for(current)} if options else headers
+            hop_headers = cookies.add_to(current, hop_headers)
             try:
                 if options is not None and options.proxy:
                     precheck_proxied(current, self._allow)
                 with client.stream("GET", current, headers=hop_headers, timeout=timeout) as resp:
                     if resp.status_code in REDIRECTS and "location" in resp.headers:
+                        cookies.take(resp)
                         permanent = permanent and resp.status_code in PERMANENT_REDIRECTS
                         current = urljoin(current, resp.headers["location"])
                         redirects.append(current)
