@@ -330,7 +330,8 @@ def main() -> int:
                     f"{cpu['worker_ms_per_article_running'] / (1000 / ours_rate):.2f}x "
                     f"{1000 / ours_rate:.1f} ms / "
                     f"**{cpu['worker_ms_per_article_running'] / own_loaded:.2f}x** "
-                    f"{own_loaded:.1f} ms",
+                    f"{own_loaded:.1f} ms "
+                    f"({cpu['worker_system_ms_per_article_running']:.1f} ms of it in the kernel)",
                 ),
                 (
                     "Redis round trips per article, the whole worker (Celery included; "

@@ -24,14 +24,19 @@ from bench.throughput import stop_processes, write_copies
 # Frames that name a stage: the first one found walking a stack from its leaf up wins.
 STAGES = (
     ("fetch (httpx)", ("services/fetch/client.py", "httpx/", "httpcore/")),
-    ("publish + identity (Redis)", ("services/delivery/publish.py", "services/identity/")),
+    ("publish + identity (Redis)", ("services/delivery/", "services/identity/")),
     ("normalize", ("services/extract/normalize.py", "services/extract/reconcile.py")),
-    ("extract (trafilatura, metadata, cleanup)", ("services/extract/",)),
+    # story.py's extract_page: decoding, and the freeing of the page's trees when extract returns
+    (
+        "extract (decode, trafilatura, metadata, cleanup)",
+        ("services/extract/", "services/fetch/charset.py", "extract_page ("),
+    ),
     ("robots / politeness", ("services/fetch/robots.py", "services/fetch/politeness.py")),
     ("pending ledger / metrics", ("services/polling/pending.py", "services/metrics.py")),
     ("logging", ("logging/__init__.py",)),
     ("celery/kombu (prefork, events, messaging)", ("celery/", "kombu/", "billiard/")),
     ("redis-py", ("redis/",)),
+    ("ingest (batch, decisions)", ("services/ingest/", "services/polling/")),
 )
 
 
