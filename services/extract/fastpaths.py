@@ -158,6 +158,46 @@ def _article_body(p: list[re.Pattern[str]]) -> Matcher:
     return match
 
 
+def _story_container(p: list[re.Pattern[str]]) -> Matcher:
+    def match(tree: Any) -> Elements:
+        # `(...)[1]`: the first match in document order, if any
+        for el in _descendants(tree, "article", "div", "main", "section"):
+            get = el.get
+            id_, class_ = get("id", ""), get("class", "")
+            if (
+                get("role") == "article"
+                or id_ in ("article", "story")
+                or class_ in ("postarea", "art-postcontent", "text", "cell", "story")
+                or p[0].search(id_)
+                or p[1].search(class_)
+                or p[2].search(class_)
+            ):
+                return [el]
+        return []
+
+    return match
+
+
+def _content_container(p: list[re.Pattern[str]]) -> Matcher:
+    def match(tree: Any) -> Elements:
+        for el in _descendants(tree, "article", "div", "main", "section"):
+            get = el.get
+            id_, class_ = get("id", ""), get("class", "")
+            if (
+                id_ == "content"
+                or class_ == "content"
+                or p[0].search(id_)
+                or p[1].search(class_)
+                or "main-content" in id_.replace("C", "c").replace("M", "m")
+                or "main-content" in class_.replace("C", "c").replace("M", "m")
+                or "page-content" in class_.replace("C", "c").replace("P", "p")
+            ):
+                return [el]
+        return []
+
+    return match
+
+
 @dataclass(frozen=True)
 class Shape:
     """Where an expression sits in trafilatura.xpaths, the shape a stand-in was written for,
@@ -210,6 +250,23 @@ SHAPES = (
         "@class='entry' or @itemprop='articleBody' or @id='articleContent' or "
         "re:test(@id, ?) or re:test(@class, ?) ][1]",
         _article_body,
+    ),
+    Shape(
+        ("BODY_XPATH", 2),
+        "(.//*[self::article or self::div or self::main or self::section][ @role='article' or "
+        "@id='article' or @id='story' or @class='postarea' or @class='art-postcontent' or "
+        "@class='text' or @class='cell' or @class='story' or re:test(@id, ?) or "
+        "re:test(@class, ?) or re:test(@class, ?) ])[1]",
+        _story_container,
+    ),
+    Shape(
+        ("BODY_XPATH", 3),
+        "(.//*[self::article or self::div or self::main or self::section][ @id='content' or "
+        "@class='content' or re:test(@id, ?) or re:test(@class, ?) or "
+        "contains(translate(@id, 'CM','cm'), 'main-content') or "
+        "contains(translate(@class, 'CM','cm'), 'main-content') or "
+        "contains(translate(@class, 'CP','cp'), 'page-content') ])[1]",
+        _content_container,
     ),
 )
 
