@@ -11,8 +11,9 @@ from pathlib import Path
 
 import redis
 from newswire.schemas.article import Article
+from newswire.services.delivery.deadletters import dead_letters, requeue
 from newswire.services.delivery.publish import Publisher
-from newswire.services.delivery.subscribe import Consumer, dead_letters, requeue
+from newswire.services.delivery.subscribe import Consumer
 from newswire.services.settings import Settings
 
 from tests.support.pipeline import publish

@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler
 
 import redis
 from newswire.schemas.article import Article
+from newswire.services.delivery.deadletters import dead_letters
 from newswire.services.delivery.publish import Publisher
-from newswire.services.delivery.subscribe import dead_letters
 from newswire.services.extract.normalize import content_hash
 from newswire.services.settings import Settings
 from newswire.services.sinks.webhook import SIGNATURE_HEADER, verify

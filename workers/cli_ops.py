@@ -16,15 +16,9 @@ from datetime import UTC, datetime
 from newswire.schemas.status import WorkerStatus
 from newswire.services import keys
 from newswire.services.delivery.calls import EVENT_UPDATED
+from newswire.services.delivery.deadletters import ENTRY_ID, dead_letters, requeue
 from newswire.services.delivery.publish import Publisher
-from newswire.services.delivery.subscribe import (
-    ENTRY_ID,
-    Consumer,
-    Delivery,
-    dead_letters,
-    read,
-    requeue,
-)
+from newswire.services.delivery.subscribe import Consumer, Delivery, read
 from newswire.services.ops.status import StatusReader
 from newswire.services.settings import Settings
 from newswire.workers.cli_args import (
