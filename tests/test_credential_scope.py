@@ -3,11 +3,13 @@ for it, nowhere else; options are checked when set, and no error text carries a 
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import redis
 from newswire.schemas.feed import FeedOptions
 from newswire.services.errors import ConfigError, FetchError
 from newswire.services.fetch.client import Fetcher, RequestOptions
+from newswire.services.fetch.cookies import HopCookies
 from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
 from newswire.services.sources.feedlist import feed_options
@@ -204,3 +206,18 @@ def test_cookies_a_server_sets_are_kept_for_that_fetch_only(
     assert leaked(other) == []
     assert all("cookie" not in h.headers for h in other.hits)
     assert [h.headers.get("cookie") for h in site.hits if h.path == "/checked"] == ["seen=1", None]
+
+
+def test_a_hops_cookies_join_the_feeds_own_in_one_header() -> None:
+    cookies = HopCookies()
+    reply = httpx.Response(
+        302,
+        headers=[("Set-Cookie", "seen=1; Path=/"), ("Location", "/next")],
+        request=httpx.Request("GET", "https://news.example/check"),
+    )
+    cookies.take(reply)
+    headers = cookies.add_to(
+        "https://news.example/next", {"cookie": "session=abc", "Accept": "*/*"}
+    )
+    assert headers == {"Accept": "*/*", "Cookie": "session=abc; seen=1"}
+    assert cookies.add_to("https://other.example/", {"Accept": "*/*"}) == {"Accept": "*/*"}

@@ -314,7 +314,11 @@ def bare() -> Iterator[None]:
     for spec in SHAPES:
         name, index = spec.where
         expressions = getattr(trafilatura.xpaths, name, None)
-        if isinstance(expressions, list) and isinstance(expressions[index], FastPath):
+        if (
+            isinstance(expressions, list)
+            and index < len(expressions)
+            and isinstance(expressions[index], FastPath)
+        ):
             swapped.append((expressions, index, expressions[index]))
             expressions[index] = expressions[index].original
     try:

@@ -38,5 +38,8 @@ class HopCookies:
         value = probe.headers.get("cookie")
         if not value:
             return headers
-        own = headers.get("Cookie")
-        return {**headers, "Cookie": f"{own}; {value}" if own else value}
+        # The feed's own cookies may sit under any spelling of the name: one header, theirs first.
+        merged = {k: v for k, v in headers.items() if k.lower() != "cookie"}
+        own = "; ".join(v for k, v in headers.items() if k.lower() == "cookie" and v)
+        merged["Cookie"] = f"{own}; {value}" if own else value
+        return merged
