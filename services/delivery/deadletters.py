@@ -7,13 +7,9 @@ from typing import Any
 import redis
 from newswire.services import keys
 from newswire.services.broker import redis_errors
-from newswire.services.delivery.subscribe import REDELIVERY_FOR
+from newswire.services.delivery.subscribe import REDELIVERY_FOR, as_text
 
 ENTRY_ID = re.compile(r"[0-9]{1,20}(?:-[0-9]{1,20})?")
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 @dataclass(frozen=True)
@@ -39,14 +35,14 @@ def dead_letters(client: redis.Redis, stream: str, count: int | None = 100) -> l
         rows += got
         if len(got) < page:
             break
-        newest = "(" + _text(got[-1][0])  # exclusive: the page after the last one read
+        newest = "(" + as_text(got[-1][0])  # exclusive: the page after the last one read
     return [
         DeadLetter(
-            _text(eid),
-            _text(f.get(b"original_id", b"")),
-            _text(f.get(b"group", b"")),
-            _text(f.get(b"reason", b"")),
-            _text(f.get(b"id", b"")),
+            as_text(eid),
+            as_text(f.get(b"original_id", b"")),
+            as_text(f.get(b"group", b"")),
+            as_text(f.get(b"reason", b"")),
+            as_text(f.get(b"id", b"")),
         )
         for eid, f in rows
     ]
@@ -74,4 +70,4 @@ def requeue(client: redis.Redis, stream: str, dead_id: str) -> str | None:
         pipe.xadd(stream, fields)
         pipe.xdel(keys.dead_letters(stream), dead_id)
         new_id, _ = pipe.execute()
-    return _text(new_id)
+    return as_text(new_id)

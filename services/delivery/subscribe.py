@@ -236,7 +236,7 @@ class Consumer:
             entries = self._read(">", block_ms)
         batch = []
         for entry_id, fields in entries:
-            eid = _text(entry_id)
+            eid = as_text(entry_id)
             target = fields.get(REDELIVERY_FOR)
             if target is not None and target.decode() != self.group:
                 ack(self.client, self.stream, self.group, eid)
@@ -272,7 +272,7 @@ class Consumer:
             )
         claimed = [(eid, f) for eid, f in reply[1] if f]
         for deleted in reply[2] if len(reply) > 2 else []:
-            ack(self.client, self.stream, self.group, _text(deleted))
+            ack(self.client, self.stream, self.group, as_text(deleted))
         return claimed
 
     def _read(
@@ -298,7 +298,7 @@ class Consumer:
         handler: Callable[[Delivery], object],
         redelivered: bool,
     ) -> bool:
-        eid = _text(entry_id)
+        eid = as_text(entry_id)
         target = fields.get(REDELIVERY_FOR)
         if target is not None and target.decode() != self.group:
             ack(self.client, self.stream, self.group, eid)  # a requeue meant for another group
@@ -306,7 +306,7 @@ class Consumer:
         if redelivered and self._deliveries(entry_id) > self.max_deliveries:
             with redis_errors("HGET delivery errors"):
                 reason: Any = self.client.hget(self._errors_key, eid)
-            self._dead_letter(eid, fields, _text(reason) if reason else "too many deliveries")
+            self._dead_letter(eid, fields, as_text(reason) if reason else "too many deliveries")
             return False
         try:
             handler(decode(entry_id, fields))
@@ -331,5 +331,6 @@ class Consumer:
             pipe.execute()
 
 
-def _text(value: bytes | str) -> str:
+def as_text(value: bytes | str) -> str:
+    """A stream id or field as text (redis-py gives bytes unless told to decode)."""
     return value.decode() if isinstance(value, bytes) else value

@@ -158,44 +158,46 @@ def _article_body(p: list[re.Pattern[str]]) -> Matcher:
     return match
 
 
-def _story_container(p: list[re.Pattern[str]]) -> Matcher:
+def _first_match(test: Callable[[Any, str, str], bool]) -> Matcher:
+    """`(.//*[self::article or self::div or self::main or self::section][...])[1]`: the first
+    container in document order that passes `test(element, id, class)`, if any."""
+
     def match(tree: Any) -> Elements:
-        # `(...)[1]`: the first match in document order, if any
         for el in _descendants(tree, "article", "div", "main", "section"):
-            get = el.get
-            id_, class_ = get("id", ""), get("class", "")
-            if (
-                get("role") == "article"
-                or id_ in ("article", "story")
-                or class_ in ("postarea", "art-postcontent", "text", "cell", "story")
-                or p[0].search(id_)
-                or p[1].search(class_)
-                or p[2].search(class_)
-            ):
+            if test(el, el.get("id", ""), el.get("class", "")):
                 return [el]
         return []
 
     return match
+
+
+def _story_container(p: list[re.Pattern[str]]) -> Matcher:
+    def test(el: Any, id_: str, class_: str) -> bool:
+        return bool(
+            el.get("role") == "article"
+            or id_ in ("article", "story")
+            or class_ in ("postarea", "art-postcontent", "text", "cell", "story")
+            or p[0].search(id_)
+            or p[1].search(class_)
+            or p[2].search(class_)
+        )
+
+    return _first_match(test)
 
 
 def _content_container(p: list[re.Pattern[str]]) -> Matcher:
-    def match(tree: Any) -> Elements:
-        for el in _descendants(tree, "article", "div", "main", "section"):
-            get = el.get
-            id_, class_ = get("id", ""), get("class", "")
-            if (
-                id_ == "content"
-                or class_ == "content"
-                or p[0].search(id_)
-                or p[1].search(class_)
-                or "main-content" in id_.replace("C", "c").replace("M", "m")
-                or "main-content" in class_.replace("C", "c").replace("M", "m")
-                or "page-content" in class_.replace("C", "c").replace("P", "p")
-            ):
-                return [el]
-        return []
+    def test(_el: Any, id_: str, class_: str) -> bool:
+        return bool(
+            id_ == "content"
+            or class_ == "content"
+            or p[0].search(id_)
+            or p[1].search(class_)
+            or "main-content" in id_.replace("C", "c").replace("M", "m")
+            or "main-content" in class_.replace("C", "c").replace("M", "m")
+            or "page-content" in class_.replace("C", "c").replace("P", "p")
+        )
 
-    return match
+    return _first_match(test)
 
 
 @dataclass(frozen=True)
