@@ -4,7 +4,13 @@ import pytest
 import trafilatura
 from lxml.etree import XPath
 from lxml.html import HtmlElement
-from newswire.services.extract.bylines import NOT_MARKED, _is_marked, byline_names, bylines
+from newswire.services.extract.bylines import (
+    NOT_MARKED,
+    byline_names,
+    bylines,
+    first_h1,
+    is_marked,
+)
 from newswire.services.extract.metadata import PageMeta, read_meta
 from newswire.services.extract.page import parse_page
 from newswire.services.extract.reconcile import clean_authors
@@ -131,7 +137,7 @@ def test_searches_run_lazily_in_order_of_trust() -> None:
         '<span class="byline">Jane Doe</span><p>Text: Max Roe</p>'
         f"<p><b>Ann Poe</b></p><p>{LONG}</p>"
     )
-    assert list(bylines(tree)) == ["Jane Doe", "Max Roe", "Ann Poe"]
+    assert list(bylines(tree, first_h1(tree))) == ["Jane Doe", "Max Roe", "Ann Poe"]
 
 
 # The byline marks as one XPath: the walk in `bylines` must select the same elements.
@@ -149,7 +155,7 @@ def _walked(tree: HtmlElement) -> list[HtmlElement]:
     return [
         e
         for e in tree.iter()
-        if isinstance(e.tag, str) and e.tag not in NOT_MARKED and _is_marked(e)
+        if isinstance(e.tag, str) and e.tag not in NOT_MARKED and is_marked(e)
     ]
 
 

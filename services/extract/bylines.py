@@ -3,10 +3,9 @@
 import re
 from collections.abc import Iterator
 
-from lxml.etree import XPath
 from lxml.html import HtmlElement
+from newswire.services.extract.people import split_credit
 from newswire.services.extract.sitenames import host_names, letters, names_a_site
-from trafilatura.json_metadata import normalize_authors
 
 # Elements that say they hold a byline: rel/itemprop=author, a class or id naming an author
 # or byline, a link to an author page. Tested in Python on one walk that stops at the first
@@ -16,6 +15,15 @@ MARKS = ("author", "Author", "byline", "Byline")
 AUTHOR_PAGES = ("/author/", "/authors/", "/autor/", "/autoren/")
 NOT_MARKED = frozenset({"script", "meta", "link", "style"})
 MAX_BYLINE = 120  # longer is an author's biography or a teaser list, not a byline
+MAX_TWINS = 6  # marked elements side by side read as one byline
+# Containers of other stories' credits: rails, related stories, "most read", navigation. A
+# class or id word of its own ("c-related__list", not "node--promoted" or "has-sidebar").
+ASIDE = re.compile(
+    r"(?:^|[\s_]|(?<!has)(?<!with)-)(?:related|sidebar|rail|recommend\w*|trending|popular|"
+    r"most-?read|more-?stories|read-?next|newsletter|outbrain|taboola)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+ASIDE_TAGS = frozenset({"aside", "nav"})
 
 # WordPress's default account ("/author/admin/"): the CMS user who pressed publish.
 CMS_ACCOUNT = re.compile(r"/(?:author|authors|user|users|profile)/admin/?(?:[?#].*)?$")
@@ -32,6 +40,12 @@ LABEL = (
 LABEL_ONLY = re.compile(rf"^\(?{LABEL}\s*[:\uff1a]?$", re.IGNORECASE)
 LABEL_START = re.compile(rf"^\(?{LABEL}\s*[:\uff1a]", re.IGNORECASE)
 LABELLED = re.compile(rf"^\(?{LABEL}\s*[:\uff1a]\s*(.+?)\)?$", re.IGNORECASE)
+# "By Jane Doe" without a colon: only names may follow, and not an article ("By The Numbers").
+LABEL_WORD = re.compile(
+    r"^(?:by|von|par|por|door)\s+(?!(?:the|a|an|der|die|das|le|la|les|el|los|de)\s)(.+)$",
+    re.IGNORECASE,
+)
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title", "textarea"})
 
 # A paragraph that is only a name in bold: "<p><strong>Jane Doe/John Roe</strong></p>".
@@ -70,7 +84,7 @@ def _admin_link(element: HtmlElement) -> bool:
     return any(CMS_ACCOUNT.search(a.get("href") or "") for a in links)
 
 
-def _is_marked(element: HtmlElement) -> bool:
+def is_marked(element: HtmlElement) -> bool:
     get = element.get
     if get("rel") == "author" or get("itemprop") == "author":
         return True
@@ -81,21 +95,91 @@ def _is_marked(element: HtmlElement) -> bool:
     return element.tag == "a" and any(p in (get("href") or "") for p in AUTHOR_PAGES)
 
 
-def _marked(tree: HtmlElement) -> str | None:
-    """The first element marked as a byline, unless it credits the CMS's admin account."""
+def _place(element: HtmlElement, region: HtmlElement | None) -> str:
+    """Where an element sits: "in" the headline's article (`region`), "aside" in a rail, a
+    related-stories block or navigation below it or <body> (classes above those name the
+    page's layout), else "out"; a name in a rail credits another story."""
+    for parent in element.iterancestors():
+        if parent is region:
+            return "in"
+        if parent.tag == "body":
+            return "out"
+        if parent.tag in ASIDE_TAGS:
+            return "aside"
+        if any((v := parent.get(a)) and ASIDE.search(v) for a in ("class", "id")):
+            return "aside"
+    return "out"
+
+
+def aside(element: HtmlElement, region: HtmlElement | None) -> bool:
+    """Whether the element sits in a rail, a related-stories block or navigation."""
+    return _place(element, region) == "aside"
+
+
+def _in_article(found: Iterator[tuple[HtmlElement, str]], h1: HtmlElement | None) -> str | None:
+    """The first byline found inside the headline's article, else the first found elsewhere;
+    never one in a rail. One walk of the page: the article is part of it."""
+    region = article_region(h1)
+    elsewhere = None
+    for element, text in found:
+        place = _place(element, region)
+        if place == "in" or (place == "out" and region is None):
+            return text
+        if place == "out" and elsewhere is None:
+            elsewhere = text
+    return elsewhere
+
+
+def first_h1(tree: HtmlElement) -> HtmlElement | None:
+    """The page's first <h1>, its headline (read_meta has it from its one walk)."""
+    return next(tree.iter("h1"), None)
+
+
+def article_region(h1: HtmlElement | None) -> HtmlElement | None:
+    """The <article> or <main> that holds the page's headline (its first <h1>), if any."""
+    if h1 is None:
+        return None
+    return next((p for p in h1.iterancestors("article", "main")), None)
+
+
+def _short_text(element: HtmlElement) -> bool:
+    # All of its text at once (in C): most marked elements are empty or whole author boxes.
+    return 0 < len(" ".join(" ".join(element.itertext()).split())) <= MAX_BYLINE
+
+
+def _credits(element: HtmlElement) -> str:
+    """The byline text of a marked element, with the marked elements beside it of the same
+    tag and class ("<a rel=author>A</a> and <a rel=author>B</a>"), or, for a box of several
+    marked people, each of theirs: names joined with ";" so that none run into another."""
+    kind = (element.tag, element.get("class"))
+    inner: dict[tuple[object, ...], list[HtmlElement]] = {}
+    for child in element.iterdescendants():
+        if isinstance(child.tag, str) and is_marked(child):
+            inner.setdefault((child.getparent(), child.tag, child.get("class")), []).append(child)
+    boxes = next((group for group in inner.values() if len(group) > 1), None)
+    twins = [element] + [
+        s
+        for s in element.itersiblings()
+        if (s.tag, s.get("class")) == kind and is_marked(s) and _short_text(s)
+    ]
+    found = boxes or twins
+    return "; ".join(t for e in found[:MAX_TWINS] if (t := visible_text(e)))
+
+
+def _marked(tree: HtmlElement, h1: HtmlElement | None) -> str | None:
+    """The first element marked as a byline (in the headline's article first), unless it
+    credits the CMS's admin account."""
+    return _in_article(_marked_texts(tree), h1)
+
+
+def _marked_texts(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
     for element in tree.iter():
         if not isinstance(element.tag, str) or element.tag in NOT_MARKED:
             continue
-        if not _is_marked(element):
+        if not is_marked(element) or not _short_text(element) or _admin_link(element):
             continue
-        # All of its text first (in C): most marked elements are empty or whole author boxes.
-        if not 0 < len(" ".join(" ".join(element.itertext()).split())) <= MAX_BYLINE:
-            continue
-        if _admin_link(element):
-            continue
-        if text := visible_text(element):
-            return text
-    return None
+        if text := _credits(element):
+            yield element, text
 
 
 def _after(element: HtmlElement) -> str:
@@ -106,9 +190,14 @@ def _after(element: HtmlElement) -> str:
     return " ".join(" ".join(parts).split())
 
 
-def _labelled(tree: HtmlElement) -> str | None:
+def _labelled(tree: HtmlElement, h1: HtmlElement | None) -> str | None:
     """Names after a credit label: the label's own element ("<li>Von: <a>Name</a></li>"), the
-    text after a label element ("<strong>Autor</strong> Name"), or one text ("By: Name")."""
+    text after a label element ("<strong>Autor</strong> Name"), or one text ("By: Name"); in
+    the headline's article first."""
+    return _in_article(_labelled_texts(tree), h1)
+
+
+def _labelled_texts(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
     for element in tree.iter():
         if not isinstance(element.tag, str) or element.tag in SKIPPED:
             continue
@@ -120,17 +209,27 @@ def _labelled(tree: HtmlElement) -> str | None:
             rest = visible_text(element)[len(own) :] if len(element) else _after(element)
         elif LABEL_START.match(own) and (match := LABELLED.match(visible_text(element))):
             rest = match[1]
+        elif (
+            element.tag not in HEADINGS
+            and (match := LABEL_WORD.match(own))
+            and is_names(names := _names_part(match[1]))
+        ):
+            rest = names  # "By Jane Doe and John Roe": no colon, so only names may follow
         else:
             continue
         credit = rest.strip(" :\uff1a")
         if not credit or credit[0].islower():  # "<em>By</em> the time we arrived": prose
             continue
         if len(credit) <= MAX_BYLINE and not _admin_link(element):
-            return credit
-    return None
+            yield element, credit
 
 
-def _is_names(text: str) -> bool:
+def _names_part(text: str) -> str:
+    """A byline's text up to where its names end (a date, "Published", a separator)."""
+    return NAMES_END.sub("", text).strip(" |·•,-\u2013\u2014")
+
+
+def is_names(text: str) -> bool:
     """Whether the text is one to four names of 2-4 capitalised words each: "Jane Doe",
     "MTHOBISI SITHOLE", "Jane Doe/John Roe"."""
     names = [n for n in NAME_SEPARATORS.split(text) if n]
@@ -155,11 +254,11 @@ def _bold_only(p: HtmlElement) -> bool:
     )
 
 
-def _signed(tree: HtmlElement) -> str | None:
+def _signed(tree: HtmlElement, _h1: HtmlElement | None) -> str | None:
     """A name in bold as a paragraph of its own, opening the story before its first paragraph
     of prose, or signing it off after the last: the byline of many small publishers' CMSs."""
     for p in tree.iter("p"):
-        if not _bold_only(p) or not _is_names(text := visible_text(p)):
+        if not _bold_only(p) or not is_names(text := visible_text(p)):
             continue
         before = [visible_text(s) for s in p.itersiblings("p", preceding=True)]
         after = [visible_text(s) for s in p.itersiblings("p")]
@@ -172,13 +271,13 @@ def _signed(tree: HtmlElement) -> str | None:
     return None
 
 
-def bylines(tree: HtmlElement) -> Iterator[str]:
+def bylines(tree: HtmlElement, h1: HtmlElement | None) -> Iterator[str]:
     """Byline texts, most trusted first and each searched only if the caller asks for the
     next: the first element marked as a byline, the first labelled credit, the first bold
     name opening or closing the story. The caller takes the first that names a person (an
     author box may credit only the publication)."""
     for search in (_marked, _labelled, _signed):
-        if text := search(tree):
+        if text := search(tree, h1):
             yield text
 
 
@@ -190,13 +289,13 @@ def cms_account(value: object) -> bool:
 
 
 def byline_names(text: str, sites: list[str | None], url: str | None) -> list[str]:
-    """The people in a byline's text: cut where a date or "Published" starts, split as
-    trafilatura splits credits, a trailing publication name taken off ("Jane Doe USA TODAY"),
-    and credits that only name the publication dropped."""
+    """The people in a byline's text: cut where a date or "Published" starts, split into
+    names as written (services/extract/people.py), a trailing publication name taken off
+    ("Jane Doe USA TODAY"), and credits that only name the publication dropped."""
     keys = {letters(s) for s in sites if s} | {letters(h) for h in host_names(url)}
     keys.discard("")  # a site named only in symbols would match any punctuation
     names = []
-    for name in (normalize_authors(None, NAMES_END.sub("", text)) or "").split(";"):
+    for name in split_credit(NAMES_END.sub("", text)):
         words = name.split()
         # the longest trailing run of words that spells the publication's name goes
         cut = next((k for k in range(1, len(words)) if letters(" ".join(words[k:])) in keys), None)
@@ -204,36 +303,3 @@ def byline_names(text: str, sites: list[str | None], url: str | None) -> list[st
         if person and not names_a_site(person, sites, url):
             names.append(person)
     return names
-
-
-# Elements with microdata types: found in C (a walk in Python costs ~0.3 ms a page).
-WITH_ITEMTYPE = XPath("//*[@itemtype]")
-
-
-def _person_name(person: HtmlElement) -> str:
-    """The name of a schema.org Person in microdata: its `itemprop` name, else nothing."""
-    for element in person.iter():
-        if isinstance(element.tag, str) and "name" in (element.get("itemprop") or "").split():
-            return visible_text(element)
-    return ""
-
-
-def co_authors(tree: HtmlElement, credited: list[str]) -> list[str]:
-    """Everyone of the byline block that credits `credited` (the JSON-LD's authors): the
-    schema.org Persons marked in microdata side by side with one of them (siblings under one
-    parent), in page order. JSON-LD often names only the first of several authors that the
-    page's own byline shows; a block that names none of `credited` (a rail, a related story)
-    adds nobody."""
-    if len(credited) != 1:
-        return []  # nobody to go by, or JSON-LD already credits several
-    known = {letters(name) for name in credited}
-    blocks: dict[HtmlElement, list[str]] = {}
-    for element in WITH_ITEMTYPE(tree):
-        if (element.get("itemtype") or "").rstrip("/").endswith("schema.org/Person"):
-            parent = element.getparent()
-            if parent is not None and (name := _person_name(element)):
-                blocks.setdefault(parent, []).append(name)
-    for names in blocks.values():
-        if len(names) > 1 and known & {letters(n) for n in names}:
-            return names
-    return []

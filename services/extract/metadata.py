@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from htmldate import find_date
 from lxml.html import HtmlElement
-from newswire.services.extract.bylines import byline_names, bylines, cms_account, co_authors
+from newswire.services.extract.bylines import byline_names, bylines, cms_account
+from newswire.services.extract.coauthors import co_authors
 from newswire.services.extract.dateline import dateline_time, title_day
 from newswire.services.extract.sitenames import names_a_site
 
@@ -313,6 +314,7 @@ def read_meta(tree: HtmlElement) -> PageMeta:
         None,
     )
     ld = [o for o in objects if JSONLD_ARTICLE.search(str(o.get("@type", "")))]
+    h1 = next(iter(found["h1"]), None)  # the headline: bylines stand near it
     ids = {ref: o for o in objects if isinstance(ref := o.get("@id"), str)}
 
     def first(keys: tuple[str, ...]) -> list[str]:
@@ -333,7 +335,6 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     # posted it, and <meta> authors are a template's guess, so both only stand in for them.
     stories = [o for o in ld if not WEBPAGE.fullmatch(str(o.get("@type", "")))]
     authors = [n for o in stories for n in _names(o.get("author"), ids)]
-    authors = co_authors(tree, authors) or authors  # the page's byline names them all
     if not authors:
         authors = [n for v in ld_values("author") for n in _names(v, ids)]
         authors += first(AUTHOR_KEYS) + written_by(meta)
@@ -342,9 +343,11 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     url = canonical or next(iter(first(("og:url",))), None)
     site_names: list[str | None] = [*sites] or [None]  # the host alone, when nothing names it
     authors = [a for a in authors if not names_a_site(a, site_names, url)]
+    # one person named: the page's own byline may name them all
+    authors = co_authors(tree, h1, _unique(authors), site_names, url) or authors
     if all(map(is_address, authors)):
         # A byline in the markup: searched only when needed (~1.7 ms a page).
-        for byline in bylines(tree):
+        for byline in bylines(tree, h1):
             names = [a for a in byline_names(byline, site_names, url) if not is_address(a)]
             if names:
                 authors += names

@@ -41,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from newswire.services.extract.metadata import NOT_A_NAME, TITLE_KEYS, Timestamp, is_address
+from newswire.services.extract.people import HANDLE, as_written, is_markup
 from newswire.services.extract.sitenames import letters, names_the_site
 
 # -- titles ----------------------------------------------------------------------------------
@@ -270,7 +271,9 @@ def clean_authors(
     agencies: list[str] = []
     seen: set[str] = set()
     for claim in names:
-        text = " ".join(claim.split())
+        text = " ".join(as_written(claim).split())
+        if " " in text:  # "Jane Doe @janedoe"; an address alone is dropped just below
+            text = HANDLE.sub("", text).strip()
         if is_address(text):
             continue  # a profile URL or an e-mail address
         if swapped := LAST_FIRST.match(text):  # "You, Xiaoying" in citation meta
@@ -285,7 +288,7 @@ def clean_authors(
             ):
                 name = without_role  # but "Jane Reporter" is a name, not "Jane" and a role
             name = name.strip(" .,:;|-–()\"'")
-            if not name or NOT_A_NAME.search(name):
+            if not name or NOT_A_NAME.search(name) or is_markup(name):
                 continue
             key = _key(name)
             if len(key) < 2 or len(name.split()) > MAX_NAME_WORDS:

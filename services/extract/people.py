@@ -1,0 +1,78 @@
+"""People: the names in a credit's text, split and kept as written, and what is no person."""
+
+import html
+import re
+import unicodedata
+
+# Where one credit's names part: "A, B and C", "A / B", "A | B", "A & B", "A und B", and "A as
+# told to B" (a first-person piece credits its teller and its writer).
+SEPARATORS = re.compile(r"\s*(?:[/;,|&]|\s(?:and|und)\s|\bas\s+told\s+to\b)\s*", re.IGNORECASE)
+LABEL = re.compile(
+    r"^(?:(?:written|reported|words|text|story)\s+)?(?:by|von|from|par|por|di)\s*:?\s+",
+    re.IGNORECASE,
+)
+TAGS = re.compile(r"<[^>]*>")
+HANDLE = re.compile(r"\s*\(?@\w+\)?")  # "Jane Doe @janedoe": the handle is not the name
+# A nickname in double quotes or brackets ("Jane "JJ" Doe"). Not in apostrophes: they are
+# letters of names ("D'Arcy O'Brien").
+NICKNAME = re.compile(r"\s*[\"“”«»(\[{][^\"“”«»)\]}]*[\"“”«»)\]}]")
+# Lowercase prepositions (a case-sensitive test: "In" may be a name) and spaced dashes start
+# what is no longer the name: "Jane Doe in Paris", "for The Guardian", "Jane Doe - Reuters".
+AFTER_NAME = re.compile(r"\s+(?:am|on|for|at|in|to|from|of|via|with|[-\u2013\u2014])\s+.*$")
+DIGITS_ON = re.compile(r"\s*\d.*$")  # a date or a count after the names
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
+INITIAL_END = re.compile(r"(?:\b\w|\bJr|\bSr)\.$")  # "Jane D.", "John Roe Jr.": the dot is kept
+MAX_WORDLESS = 50  # a longer run without a space or hyphen is no name
+
+# Markup, CSS or script that a template put where a name belongs: "{{ author.name }}",
+# "byline__author-name", "author-name", "authorName", "[object Object]", "undefined".
+MARKUP = re.compile(
+    r"[{}<>=\[\]$#\\_]|^[a-z0-9]+(?:[-.][a-z0-9]+)+$|^[a-z]+[A-Z][A-Za-z]*$|"
+    r"^(?:undefined|null|none|nan|true|false|object)$"
+)
+
+
+def as_written(text: str) -> str:
+    """A credit with its HTML entities decoded and its letters composed (NFC): "Jos&eacute;"
+    and "Jose" plus a combining accent are both "José", which is how the name is written."""
+    if "&" in text:
+        text = html.unescape(text)
+    return unicodedata.normalize("NFC", text)
+
+
+def is_markup(name: str) -> bool:
+    """Whether a credited "name" is a token of markup, CSS or script rather than a person."""
+    return bool(MARKUP.search(name.strip()))
+
+
+def _end(name: str) -> str:
+    """The name without what trails it that is neither a letter, a digit, a combining mark
+    nor a dot (an initial's)."""
+    end = len(name)
+    while end and not (
+        name[end - 1].isalnum()
+        or name[end - 1] == "."
+        or unicodedata.category(name[end - 1]).startswith("M")
+    ):
+        end -= 1
+    return name[:end]
+
+
+def split_credit(text: str) -> list[str]:
+    """The names in a byline's text, as written: accents, apostrophes, hyphens and initials
+    kept ("D'Arcy O'Brien", "John F. Kennedy"), labels, handles, emoji, nicknames and what
+    follows a name ("in Paris", a date) taken off. Role phrases are left to the caller."""
+    text = TAGS.sub(" ", as_written(text))
+    names: list[str] = []
+    for part in SEPARATORS.split(text):
+        name = " ".join(EMOJI.sub("", HANDLE.sub("", part)).split())
+        name = LABEL.sub("", NICKNAME.sub("", name))
+        name = _end(DIGITS_ON.sub("", AFTER_NAME.sub("", name))).strip()
+        if name.endswith(".") and not INITIAL_END.search(name):
+            name = name[:-1]  # a sentence's full stop
+        if not name or (len(name) >= MAX_WORDLESS and " " not in name and "-" not in name):
+            continue
+        if name not in names:
+            names.append(name)
+    # the fullest form of each name only ("Jane" beside "Jane Doe" is the same person)
+    return [n for n in names if not any(n != m and n in m for m in names)]

@@ -1,0 +1,190 @@
+"""People as a page credits them: every co-author, names as written, no markup, the article's
+own byline rather than a rail's, role phrases cut. Each case is a general pattern."""
+
+import json
+import unicodedata
+
+import pytest
+import trafilatura
+from newswire.services.extract.metadata import read_meta
+from newswire.services.extract.people import is_markup, split_credit
+from newswire.services.extract.reconcile import clean_authors
+
+PROSE = "The council met on Tuesday and voted to close the old bridge for repairs next spring. " * 3
+URL = "https://www.planet.example/news/bridge"
+
+
+def _people(body: str, head: str = "", ld: object = None) -> list[str]:
+    if ld is not None:
+        text = ld if isinstance(ld, str) else json.dumps(ld, ensure_ascii=False)
+        head += f'<script type="application/ld+json">{text}</script>'
+    page = f"<html><head><title>Bridge closes</title>{head}</head><body>{body}</body></html>"
+    meta = read_meta(trafilatura.load_html(page))
+    return clean_authors(meta.authors, meta.source, URL)[0]
+
+
+def _article(byline: str) -> str:
+    """A story with its headline, byline and two paragraphs in an <article>."""
+    return f"<article><h1>Bridge closes</h1>{byline}<p>{PROSE}</p><p>{PROSE}</p></article>"
+
+
+def _person(name: str) -> dict[str, str]:
+    return {"@type": "Person", "name": name}
+
+
+@pytest.mark.parametrize(
+    ("byline", "people"),
+    [
+        # several marked elements side by side: spans, author-page links, rel=author
+        ('<div class="meta"><span class="author-name">Anna Smith</span> and '
+         '<span class="author-name">Bob Jones</span></div>', ["Anna Smith", "Bob Jones"]),
+        ('<div>By <a href="/author/anna-smith">Anna Smith</a>, '
+         '<a href="/author/bob-jones">Bob Jones</a></div>', ["Anna Smith", "Bob Jones"]),
+        ('<p>By <a rel="author" href="/a">Anna Smith</a> and '
+         '<a rel="author" href="/b">Bob Jones</a></p>', ["Anna Smith", "Bob Jones"]),
+        # a box of author cards: one name each, not "Anna Smith Bob Jones"
+        ('<div class="authors"><div class="author-card"><a href="/author/a">Anna Smith</a></div>'
+         '<div class="author-card"><a href="/author/b">Bob Jones</a></div></div>',
+         ["Anna Smith", "Bob Jones"]),
+        # "By A and B" with no colon and no marking
+        ("<p>By Anna Smith and Bob Jones</p>", ["Anna Smith", "Bob Jones"]),
+        ('<div class="byline">By Anna Smith, Bob Jones and Carla Díaz</div>',
+         ["Anna Smith", "Bob Jones", "Carla Díaz"]),
+    ],
+)  # fmt: skip
+def test_every_co_author_of_a_byline(byline: str, people: list[str]) -> None:
+    assert _people(_article(byline)) == people
+
+
+def test_json_ld_naming_one_of_several_gives_way_to_the_byline_naming_all() -> None:
+    ld = {"@type": "NewsArticle", "author": _person("Anna Smith")}
+    byline = '<div class="byline">By Anna Smith and Bob Jones | March 3, 2024</div>'
+    assert _people(_article(byline), ld=ld) == ["Anna Smith", "Bob Jones"]
+    # a byline naming someone else, or a list with a place in it, adds nobody
+    other = '<div class="byline">By Carla Díaz and Bob Jones</div>'
+    assert _people(_article(other), ld=ld) == ["Anna Smith"]
+    place = '<div class="byline">Anna Smith | Washington</div>'
+    assert _people(_article(place), ld=ld) == ["Anna Smith"]
+
+
+@pytest.mark.parametrize(
+    "ld",
+    [
+        {"@type": "NewsArticle", "author": [_person("Anna Smith"), _person("Bob Jones")]},
+        {"@graph": [
+            {"@type": "NewsArticle", "author": [{"@id": "#a"}, {"@id": "#b"}]},
+            {"@type": "Person", "@id": "#a", "name": "Anna Smith"},
+            {"@type": "Person", "@id": "#b", "name": "Bob Jones"},
+        ]},
+        {"@type": "NewsArticle", "author": _person("Anna Smith and Bob Jones")},
+    ],
+)  # fmt: skip
+def test_every_co_author_of_json_ld(ld: object) -> None:
+    assert _people(_article(""), ld=ld) == ["Anna Smith", "Bob Jones"]
+
+
+@pytest.mark.parametrize(
+    ("credit", "name"),
+    [
+        ("D'Arcy O'Brien", "D'Arcy O'Brien"),  # trafilatura's own cleaning gives "DBrien"
+        ("Seán O’Connor", "Seán O’Connor"),
+        ("John F. Kennedy", "John F. Kennedy"),  # not "John F Kennedy"
+        ("J.R.R. Tolkien", "J.R.R. Tolkien"),
+        ("Jean-Luc Picard-Smith", "Jean-Luc Picard-Smith"),
+        (unicodedata.normalize("NFD", "José Zoë"), "José Zoë"),  # decomposed accents composed
+        ("Ludwig van Beethoven", "Ludwig van Beethoven"),
+    ],
+)
+def test_names_are_kept_as_written(credit: str, name: str) -> None:
+    assert split_credit(f"By {credit}") == [name]
+    assert _people(_article(f'<div class="byline">By {credit}</div>')) == [name]
+    ld = {"@type": "NewsArticle", "author": _person(credit)}
+    assert _people(_article(""), ld=ld) == [name]
+
+
+def test_html_entities_in_json_ld_names_are_decoded() -> None:
+    # JSON-LD is script text: the HTML parser leaves its entities alone.
+    for escaped in ("Jos&eacute; Garc&iacute;a", "Jos&#233; Garc&#xED;a"):
+        ld = {"@type": "NewsArticle", "author": _person(escaped)}
+        assert _people(_article(""), ld=ld) == ["José García"]
+
+
+def test_what_trails_a_name_goes() -> None:
+    assert split_credit("By Jane Doe @janedoe") == ["Jane Doe"]
+    assert split_credit("By Jane Doe in Paris") == ["Jane Doe"]
+    assert split_credit('By Jane "JJ" Doe, 3 March 2024') == ["Jane Doe"]
+    assert split_credit("Jane Doe 🎉") == ["Jane Doe"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["{{ author.name }}", "byline__author-name", "author-name", "authorName", "[object Object]",
+     "undefined", "css-1q2w3e4"],
+)  # fmt: skip
+def test_markup_is_no_person(token: str) -> None:
+    assert is_markup(token)
+    assert _people(_article(""), head=f'<meta name="author" content="{token}">') == []
+    ld = {"@type": "NewsArticle", "author": _person(token)}
+    assert _people(_article(""), ld=ld) == []
+
+
+@pytest.mark.parametrize("name", ["Jean-Luc Picard", "D'Arcy O'Brien", "李明", "MTHOBISI SITHOLE"])
+def test_names_that_look_unusual_are_still_people(name: str) -> None:
+    assert not is_markup(name)
+
+
+RAIL = (
+    '<aside class="sidebar"><div class="popular"><a href="/x">Other story</a>'
+    '<span class="byline">By Rail Writer</span></div></aside>'
+)
+RELATED = (
+    '<section class="related-stories"><div class="card"><h3>Other</h3>'
+    '<span class="author">Card Writer</span></div></section>'
+)
+TEASERS = (
+    '<div class="trending"><article class="teaser"><h2>Other</h2>'
+    '<p class="byline">By Teaser Author</p></article></div>'
+)
+
+
+def test_the_byline_is_the_articles_own_not_a_rails() -> None:
+    byline = '<div class="byline">By Anna Smith</div>'
+    assert _people(RAIL + _article(byline)) == ["Anna Smith"]
+    assert _people(f"{TEASERS}<main>{_article(byline)}</main>") == ["Anna Smith"]
+    # a story without a byline takes none from a related story
+    assert _people(_article("") + RELATED) == []
+    # a teaser card before the story, in no rail: the headline's article still comes first
+    card = '<article class="card"><h2>Other</h2><p class="byline">By Card Writer</p></article>'
+    assert _people(card + _article(byline)) == ["Anna Smith"]
+
+
+def test_layout_classes_above_the_article_do_not_hide_its_byline() -> None:
+    # "has-sidebar", "node--promoted" on wrappers name the layout, not a rail
+    byline = '<div class="byline">By Anna Smith</div>'
+    page = f'<div class="layout has-sidebar"><div class="node--promoted">{_article(byline)}</div></div>'
+    assert _people(page) == ["Anna Smith"]
+
+
+@pytest.mark.parametrize(
+    ("byline", "people"),
+    [
+        ("By Jane Doe, Executive Content Editor", ["Jane Doe"]),
+        ("Von Anna Schmidt, Redakteurin", ["Anna Schmidt"]),
+        ("As told to Jane Doe", ["Jane Doe"]),
+        ("By Mary Smith, as told to Jane Doe", ["Mary Smith", "Jane Doe"]),
+    ],
+)
+def test_role_phrases_are_cut(byline: str, people: list[str]) -> None:
+    assert _people(_article(f'<div class="byline">{byline}</div>')) == people
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _article("<h2>By The Numbers</h2>"),  # a heading
+        _article("<p>By Tuesday Morning the bridge was closed to all traffic.</p>"),  # prose
+        _article("<p>By the way, the bridge is closed.</p>"),
+    ],
+)
+def test_a_label_word_without_a_colon_needs_names_after_it(body: str) -> None:
+    assert _people(body) == []
