@@ -30,8 +30,10 @@ it) and <meta> authors only when the article object names nobody (services/metad
 People only: "By", "Von", "Par", "Por" and roles ("Reporter", "Staff Writer",
 "Correspondent") are cut, lists split on "and"/"und"/"&"/","; a news agency (AP, Reuters,
 AFP, dpa...), a desk ("red.", "Redaktion") or the publication itself is a source, not an
-author; names that are URLs, e-mail addresses, a single letter or a byline's button
-("Folgen") are dropped; duplicates (case, accents) are merged.
+author; names that are URLs, e-mail addresses, a single letter, a byline's button ("Folgen")
+or a token of markup ("{{ author.name }}", "byline__name") are dropped; HTML entities are
+decoded and accents composed (NFC), names otherwise kept as written; duplicates (case,
+accents) are merged.
 """
 
 import html
