@@ -109,6 +109,12 @@ def test_html_entities_in_json_ld_names_are_decoded() -> None:
         assert _people(_article(""), ld=ld) == ["José García"]
 
 
+def test_labels_of_any_language_go() -> None:
+    assert split_credit("Текст: Венера Ерофеева") == ["Венера Ерофеева"]
+    assert split_credit("Posted by Jane Doe") == ["Jane Doe"]
+    assert split_credit("Berita Islami, on Desember 30") == ["Berita Islami"]
+
+
 def test_what_trails_a_name_goes() -> None:
     assert split_credit("By Jane Doe @janedoe") == ["Jane Doe"]
     assert split_credit("By Jane Doe in Paris") == ["Jane Doe"]
@@ -128,7 +134,9 @@ def test_markup_is_no_person(token: str) -> None:
     assert _people(_article(""), ld=ld) == []
 
 
-@pytest.mark.parametrize("name", ["Jean-Luc Picard", "D'Arcy O'Brien", "李明", "MTHOBISI SITHOLE"])
+@pytest.mark.parametrize(
+    "name", ["Jean-Luc Picard", "D'Arcy O'Brien", "李明", "MTHOBISI SITHOLE", "kei_eno", "jdoe"]
+)
 def test_names_that_look_unusual_are_still_people(name: str) -> None:
     assert not is_markup(name)
 
@@ -156,6 +164,20 @@ def test_the_byline_is_the_articles_own_not_a_rails() -> None:
     # a teaser card before the story, in no rail: the headline's article still comes first
     card = '<article class="card"><h2>Other</h2><p class="byline">By Card Writer</p></article>'
     assert _people(card + _article(byline)) == ["Anna Smith"]
+
+
+def test_a_sidebar_author_box_counts_when_the_story_has_no_other_byline() -> None:
+    box = (
+        '<div class="cell sidebar"><div class="author-info"><h4><a class="name" '
+        'href="/author/jose">Jose Altoveros</a></h4> View More Articles</div></div>'
+    )
+    assert _people(f"<div><h1>Bridge closes</h1><p>{PROSE}</p></div>{box}") == ["Jose Altoveros"]
+    # but a teaser card (an <article> of its own) in an <aside> credits another story
+    teaser = (
+        '<aside class="grid"><article class="card"><h3>Other</h3>'
+        "<p><span>Von Card Writer</span></p></article></aside>"
+    )
+    assert _people(f"<main><h1>Bridge closes</h1><p>{PROSE}</p></main>{teaser}") == []
 
 
 def test_layout_classes_above_the_article_do_not_hide_its_byline() -> None:

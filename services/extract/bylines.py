@@ -16,14 +16,16 @@ AUTHOR_PAGES = ("/author/", "/authors/", "/autor/", "/autoren/")
 NOT_MARKED = frozenset({"script", "meta", "link", "style"})
 MAX_BYLINE = 120  # longer is an author's biography or a teaser list, not a byline
 MAX_TWINS = 6  # marked elements side by side read as one byline
-# Containers of other stories' credits: rails, related stories, "most read", navigation. A
-# class or id word of its own ("c-related__list", not "node--promoted" or "has-sidebar").
-ASIDE = re.compile(
-    r"(?:^|[\s_]|(?<!has)(?<!with)-)(?:related|sidebar|rail|recommend\w*|trending|popular|"
-    r"most-?read|more-?stories|read-?next|newsletter|outbrain|taboola)(?:$|[\s_-])",
+# Containers of other stories' credits: related stories, "most read", navigation. A class or
+# id word of its own ("c-related__list", not "node--promoted"). A rail or sidebar column
+# (`<aside>`, "sidebar", "rail") may hold the story's own author box, so a byline there is
+# taken when the page has no other.
+OTHER_STORIES = re.compile(
+    r"(?:^|[\s_-])(?:related|recommend\w*|recirc\w*|trending|popular|most-?read|more-?stories|"
+    r"read-?next|newsletter|outbrain|taboola)(?:$|[\s_-])",
     re.IGNORECASE,
 )
-ASIDE_TAGS = frozenset({"aside", "nav"})
+COLUMN = re.compile(r"(?:^|[\s_]|(?<!has)(?<!with)-)(?:sidebar|rail)(?:$|[\s_-])", re.IGNORECASE)
 
 # WordPress's default account ("/author/admin/"): the CMS user who pressed publish.
 CMS_ACCOUNT = re.compile(r"/(?:author|authors|user|users|profile)/admin/?(?:[?#].*)?$")
@@ -57,6 +59,7 @@ LONG_PARAGRAPH = 100  # characters of prose that make a paragraph the story's te
 NAMES_END = re.compile(
     r"\s*(?:\b(?:published|updated|veröffentlicht|aktualisiert|publié|publicado)\b|"
     r"\b(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
+    r"\b(?:view\s+|see\s+)?(?:more|all)\s+(?:articles|stories|posts)\b|"
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|\d).*$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -96,38 +99,44 @@ def is_marked(element: HtmlElement) -> bool:
 
 
 def _place(element: HtmlElement, region: HtmlElement | None) -> str:
-    """Where an element sits: "in" the headline's article (`region`), "aside" in a rail, a
-    related-stories block or navigation below it or <body> (classes above those name the
-    page's layout), else "out"; a name in a rail credits another story."""
+    """Where an element sits: "in" the headline's article (`region`); "other" in a block of
+    other stories or navigation, "column" in a rail or sidebar, below the article or <body>
+    (classes above those name the page's layout); else "out"."""
+    card = False  # an <article> of its own inside a column is another story's teaser
     for parent in element.iterancestors():
         if parent is region:
             return "in"
         if parent.tag == "body":
             return "out"
-        if parent.tag in ASIDE_TAGS:
-            return "aside"
-        if any((v := parent.get(a)) and ASIDE.search(v) for a in ("class", "id")):
-            return "aside"
+        if parent.tag == "nav":
+            return "other"
+        words = " ".join(v for a in ("class", "id") if (v := parent.get(a)))
+        if words and OTHER_STORIES.search(words):
+            return "other"
+        if parent.tag == "aside" or (words and COLUMN.search(words)):
+            return "other" if card else "column"
+        card = card or parent.tag == "article"
     return "out"
 
 
-def aside(element: HtmlElement, region: HtmlElement | None) -> bool:
-    """Whether the element sits in a rail, a related-stories block or navigation."""
-    return _place(element, region) == "aside"
+def beside_the_story(element: HtmlElement, region: HtmlElement | None) -> bool:
+    """Whether the element sits in a block of other stories, navigation, a rail or a
+    sidebar: a name there may credit another story."""
+    return _place(element, region) in ("other", "column")
 
 
 def _in_article(found: Iterator[tuple[HtmlElement, str]], h1: HtmlElement | None) -> str | None:
-    """The first byline found inside the headline's article, else the first found elsewhere;
-    never one in a rail. One walk of the page: the article is part of it."""
+    """The first byline found inside the headline's article, else the first found elsewhere,
+    else the first in a rail or sidebar; never one among other stories. One walk of the
+    page: the article is part of it."""
     region = article_region(h1)
-    elsewhere = None
+    elsewhere: dict[str, str] = {}
     for element, text in found:
         place = _place(element, region)
         if place == "in" or (place == "out" and region is None):
             return text
-        if place == "out" and elsewhere is None:
-            elsewhere = text
-    return elsewhere
+        elsewhere.setdefault(place, text)
+    return elsewhere.get("out") or elsewhere.get("column")
 
 
 def first_h1(tree: HtmlElement) -> HtmlElement | None:

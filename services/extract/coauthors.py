@@ -11,7 +11,7 @@ from newswire.services.extract.bylines import (
     MAX_BYLINE,
     SKIPPED,
     article_region,
-    aside,
+    beside_the_story,
     byline_names,
     is_marked,
     is_names,
@@ -60,7 +60,11 @@ def _byline_block(element: HtmlElement, region: HtmlElement | None) -> str | Non
     """The text of the largest small block around a name that is a byline: marked as one
     (itself or an element inside it on the way up) or opening with a credit label, and not
     in a rail or a related story."""
-    if not isinstance(element.tag, str) or element.tag in SKIPPED or aside(element, region):
+    if (
+        not isinstance(element.tag, str)
+        or element.tag in SKIPPED
+        or beside_the_story(element, region)
+    ):
         return None
     found, marked = None, False
     for block in itertools.islice(itertools.chain([element], element.iterancestors()), MAX_LEVELS):

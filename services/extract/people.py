@@ -8,9 +8,11 @@ import unicodedata
 # told to B" (a first-person piece credits its teller and its writer).
 SEPARATORS = re.compile(r"\s*(?:[/;,|&]|\s(?:and|und)\s|\bas\s+told\s+to\b)\s*", re.IGNORECASE)
 LABEL = re.compile(
-    r"^(?:(?:written|reported|words|text|story)\s+)?(?:by|von|from|par|por|di)\s*:?\s+",
+    r"^(?:(?:written|reported|posted|words|text|story)\s+)?(?:by|von|from|par|por|di)\s*:?\s+",
     re.IGNORECASE,
 )
+# A label of any language before a colon ("Текст: Name", "Autorin: Name"): names hold no colon.
+COLON_LABEL = re.compile(r"^[^\W\d_]+(?:\s+[^\W\d_]+)?\s*[:\uff1a]\s*")
 TAGS = re.compile(r"<[^>]*>")
 HANDLE = re.compile(r"\s*\(?@\w+\)?")  # "Jane Doe @janedoe": the handle is not the name
 # A nickname in double quotes or brackets ("Jane "JJ" Doe"). Not in apostrophes: they are
@@ -18,18 +20,22 @@ HANDLE = re.compile(r"\s*\(?@\w+\)?")  # "Jane Doe @janedoe": the handle is not 
 NICKNAME = re.compile(r"\s*[\"“”«»(\[{][^\"“”«»)\]}]*[\"“”«»)\]}]")
 # Lowercase prepositions (a case-sensitive test: "In" may be a name) and spaced dashes start
 # what is no longer the name: "Jane Doe in Paris", "for The Guardian", "Jane Doe - Reuters".
-AFTER_NAME = re.compile(r"\s+(?:am|on|for|at|in|to|from|of|via|with|[-\u2013\u2014])\s+.*$")
+AFTER_NAME = re.compile(
+    r"(?:^|\s+)(?:am|on|for|at|in|to|from|of|via|with|[-\u2013\u2014])\s+.*$"
+)  # also a part that is only what follows a name ("on 3 March")
 DIGITS_ON = re.compile(r"\s*\d.*$")  # a date or a count after the names
 EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 INITIAL_END = re.compile(r"(?:\b\w|\bJr|\bSr)\.$")  # "Jane D.", "John Roe Jr.": the dot is kept
 MAX_WORDLESS = 50  # a longer run without a space or hyphen is no name
 
 # Markup, CSS or script that a template put where a name belongs: "{{ author.name }}",
-# "byline__author-name", "author-name", "authorName", "[object Object]", "undefined".
+# "byline__author-name", "author-name", "authorName", "css-1q2w3e", "[object Object]",
+# "undefined". A user name ("kei_eno", "jdoe") is kept: the site credits that account.
 MARKUP = re.compile(
-    r"[{}<>=\[\]$#\\_]|^[a-z0-9]+(?:[-.][a-z0-9]+)+$|^[a-z]+[A-Z][A-Za-z]*$|"
-    r"^(?:undefined|null|none|nan|true|false|object)$"
+    r"[{}<>=\[\]$#\\]|__|^[a-z]+[A-Z][A-Za-z]*$|^(?:undefined|null|none|nan|true|false|object)$"
 )
+TOKEN = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)+$")  # lowercase words joined without spaces
+TOKEN_SIGNS = re.compile(r"\d|author|byline|name|avatar|icon|meta|label|wrap|container")
 
 
 def as_written(text: str) -> str:
@@ -42,7 +48,8 @@ def as_written(text: str) -> str:
 
 def is_markup(name: str) -> bool:
     """Whether a credited "name" is a token of markup, CSS or script rather than a person."""
-    return bool(MARKUP.search(name.strip()))
+    name = name.strip()
+    return bool(MARKUP.search(name) or (TOKEN.match(name) and TOKEN_SIGNS.search(name)))
 
 
 def _end(name: str) -> str:
@@ -66,7 +73,7 @@ def split_credit(text: str) -> list[str]:
     names: list[str] = []
     for part in SEPARATORS.split(text):
         name = " ".join(EMOJI.sub("", HANDLE.sub("", part)).split())
-        name = LABEL.sub("", NICKNAME.sub("", name))
+        name = COLON_LABEL.sub("", LABEL.sub("", NICKNAME.sub("", name)))
         name = _end(DIGITS_ON.sub("", AFTER_NAME.sub("", name))).strip()
         if name.endswith(".") and not INITIAL_END.search(name):
             name = name[:-1]  # a sentence's full stop
