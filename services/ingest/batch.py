@@ -1,11 +1,12 @@
 """Batch: the entries of one task admitted together (host tokens and known checks in one round
-trip), fetched concurrently, then extracted and published one after another as they arrive."""
+trip), fetched concurrently, then extracted and published one after another as they arrive
+(those that arrive together once all of them are in)."""
 
 import logging
 import random
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor, as_completed
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, as_completed, wait
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 # A page that failed transiently: 15 s, doubling, six hours at most.
 PAGE_BACKOFF = Backoff(first=15.0, cap=21600.0)
+GATHER_AT_MOST = 0.25  # seconds the other pages of a batch are waited for after the first
 
 
 class Guard(Protocol):
@@ -58,6 +60,18 @@ class BatchReport:
     def drop(self, entry: FeedEntry) -> None:
         """`entry` is no longer left to start (by identity: two entries may be equal)."""
         self.left = [e for e in self.left if e is not entry]
+
+
+def gather(downloads: Iterable[Future[Download]]) -> None:
+    """Wait for the batch's pages that come in together before extracting any: extraction
+    beside fetch threads still at work is slower (they contend for the interpreter), ~5% of
+    a worker's throughput (`python -m bench.workers`). The wait ends when all are in, or as
+    long after the first page as that one took, at most GATHER_AT_MOST: a slow server still
+    holds only its own entry."""
+    started = time.monotonic()
+    _done, pending = wait(downloads, return_when=FIRST_COMPLETED)
+    if pending:
+        wait(pending, timeout=min(GATHER_AT_MOST, time.monotonic() - started))
 
 
 class EntryBatch:
@@ -107,6 +121,7 @@ class EntryBatch:
             for entry, known in admitted
         }
         final = attempt >= self.retries
+        gather(downloads)
         # The first page in is extracted first: a slow server holds only its own entry, and
         # the process is not idle waiting for one page while others are ready.
         for future in as_completed(downloads):
