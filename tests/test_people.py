@@ -210,3 +210,21 @@ def test_role_phrases_are_cut(byline: str, people: list[str]) -> None:
 )
 def test_a_label_word_without_a_colon_needs_names_after_it(body: str) -> None:
     assert _people(body) == []
+
+
+MANY = 20_000
+
+
+@pytest.mark.timeout(30)  # each search was once quadratic in these: minutes, not milliseconds
+@pytest.mark.parametrize(
+    "crowd",
+    [
+        "<div>" + '<span class="author">Rail Writer</span>' * MANY + "</div>",  # side by side
+        ('<span class="author">' * 250 + "Rail Writer" + "</span>" * 250) * 40,  # nested
+        "<div>" + "<p>By: Rail Writer</p>" * MANY + "</div>",  # labelled
+        "<div>" + "<p><strong>Rail Writer</strong></p>" * MANY + "</div>",  # bold names
+    ],
+)
+def test_thousands_of_would_be_bylines_cost_no_more_than_a_page(crowd: str) -> None:
+    byline = '<div class="byline">By Anna Smith</div>'
+    assert _people(crowd + _article(byline)) == ["Anna Smith"]

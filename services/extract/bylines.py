@@ -1,7 +1,8 @@
 """Bylines: who wrote a page, read from its markup when its tags and JSON-LD credit no one."""
 
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from lxml.html import HtmlElement
 from newswire.services.extract.people import split_credit
@@ -16,6 +17,11 @@ AUTHOR_PAGES = ("/author/", "/authors/", "/autor/", "/autoren/")
 NOT_MARKED = frozenset({"script", "meta", "link", "style"})
 MAX_BYLINE = 120  # longer is an author's biography or a teaser list, not a byline
 MAX_TWINS = 6  # marked elements side by side read as one byline
+# Bounds on the search, so that a page of thousands of marked elements costs no more than
+# a news page: the candidates weighed, the siblings and the descendants looked at for each.
+MAX_CANDIDATES = 30
+MAX_BESIDE = 12
+MAX_INSIDE = 300
 # Containers of other stories' credits: related stories, "most read", navigation. A class or
 # id word of its own ("c-related__list", not "node--promoted"). A rail or sidebar column
 # (`<aside>`, "sidebar", "rail") may hold the story's own author box, so a byline there is
@@ -54,6 +60,7 @@ SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title",
 NAME_WORD = re.compile("^[^\\W\\d_][\\w.'\u2019-]*$")
 NAME_SEPARATORS = re.compile(r"\s*(?:/|,|&|\band\b)\s*")
 LONG_PARAGRAPH = 100  # characters of prose that make a paragraph the story's text
+MAX_OPENING = 8  # short paragraphs (a kicker, a date) that may come before an opening byline
 
 # Where a byline's names end: "Published ...", "(on) Monday, ...", a date or a time.
 NAMES_END = re.compile(
@@ -125,13 +132,25 @@ def beside_the_story(element: HtmlElement, region: HtmlElement | None) -> bool:
     return _place(element, region) in ("other", "column")
 
 
-def _in_article(found: Iterator[tuple[HtmlElement, str]], h1: HtmlElement | None) -> str | None:
-    """The first byline found inside the headline's article, else the first found elsewhere,
-    else the first in a rail or sidebar; never one among other stories. One walk of the
-    page: the article is part of it."""
+def _in_article(
+    texts: Callable[[HtmlElement], Iterator[tuple[HtmlElement, str]]],
+    tree: HtmlElement,
+    h1: HtmlElement | None,
+) -> str | None:
+    """The first byline `texts` finds inside the headline's article, else the first found
+    elsewhere, else the first in a rail or sidebar; never one among other stories. One walk
+    of the page (the article is part of it), unless a crowd of would-be bylines before the
+    article ends it early: then the article is searched on its own."""
     region = article_region(h1)
     elsewhere: dict[str, str] = {}
-    for element, text in found:
+    for n, (element, text) in enumerate(texts(tree)):
+        if n == MAX_CANDIDATES:
+            if region is not None:
+                inside = itertools.islice(texts(region), MAX_CANDIDATES)
+                return next((t for e, t in inside if _place(e, region) == "in"), None) or (
+                    elsewhere.get("out") or elsewhere.get("column")
+                )
+            break
         place = _place(element, region)
         if place == "in" or (place == "out" and region is None):
             return text
@@ -162,13 +181,13 @@ def _credits(element: HtmlElement) -> str:
     marked people, each of theirs: names joined with ";" so that none run into another."""
     kind = (element.tag, element.get("class"))
     inner: dict[tuple[object, ...], list[HtmlElement]] = {}
-    for child in element.iterdescendants():
+    for child in itertools.islice(element.iterdescendants(), MAX_INSIDE):
         if isinstance(child.tag, str) and is_marked(child):
             inner.setdefault((child.getparent(), child.tag, child.get("class")), []).append(child)
     boxes = next((group for group in inner.values() if len(group) > 1), None)
     twins = [element] + [
         s
-        for s in element.itersiblings()
+        for s in itertools.islice(element.itersiblings(), MAX_BESIDE)
         if (s.tag, s.get("class")) == kind and is_marked(s) and _short_text(s)
     ]
     found = boxes or twins
@@ -178,7 +197,7 @@ def _credits(element: HtmlElement) -> str:
 def _marked(tree: HtmlElement, h1: HtmlElement | None) -> str | None:
     """The first element marked as a byline (in the headline's article first), unless it
     credits the CMS's admin account."""
-    return _in_article(_marked_texts(tree), h1)
+    return _in_article(_marked_texts, tree, h1)
 
 
 def _marked_texts(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
@@ -203,7 +222,7 @@ def _labelled(tree: HtmlElement, h1: HtmlElement | None) -> str | None:
     """Names after a credit label: the label's own element ("<li>Von: <a>Name</a></li>"), the
     text after a label element ("<strong>Autor</strong> Name"), or one text ("By: Name"); in
     the headline's article first."""
-    return _in_article(_labelled_texts(tree), h1)
+    return _in_article(_labelled_texts, tree, h1)
 
 
 def _labelled_texts(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
@@ -269,15 +288,22 @@ def _signed(tree: HtmlElement, _h1: HtmlElement | None) -> str | None:
     for p in tree.iter("p"):
         if not _bold_only(p) or not is_names(text := visible_text(p)):
             continue
-        before = [visible_text(s) for s in p.itersiblings("p", preceding=True)]
-        after = [visible_text(s) for s in p.itersiblings("p")]
-        before, after = [t for t in before if t], [t for t in after if t]
-        opens = all(len(t) < LONG_PARAGRAPH for t in before) and after
-        if opens and len(after[0]) >= LONG_PARAGRAPH:
+        # the nearest paragraphs only: a page of thousands of them costs no more than one
+        before = list(
+            itertools.islice(_texts(p.itersiblings("p", preceding=True)), MAX_OPENING + 1)
+        )
+        after = next(_texts(p.itersiblings("p")), None)
+        opens = len(before) <= MAX_OPENING and all(len(t) < LONG_PARAGRAPH for t in before)
+        if opens and after is not None and len(after) >= LONG_PARAGRAPH:
             return text
-        if not after and before and len(before[0]) >= LONG_PARAGRAPH:
+        if after is None and before and len(before[0]) >= LONG_PARAGRAPH:
             return text
     return None
+
+
+def _texts(paragraphs: Iterator[HtmlElement]) -> Iterator[str]:
+    """The visible texts of the paragraphs that have any."""
+    return (t for p in paragraphs if (t := visible_text(p)))
 
 
 def bylines(tree: HtmlElement, h1: HtmlElement | None) -> Iterator[str]:
