@@ -64,7 +64,7 @@ class BatchReport:
 
 def gather(downloads: Iterable[Future[Download]]) -> None:
     """Wait for the batch's pages that come in together before extracting any: extraction
-    beside fetch threads still at work is slower (they contend for the interpreter), ~5% of
+    beside fetch threads still at work is slower (they contend for the interpreter), ~3% of
     a worker's throughput (`python -m bench.workers`). The wait ends when all are in, or as
     long after the first page as that one took, at most GATHER_AT_MOST: a slow server still
     holds only its own entry."""
