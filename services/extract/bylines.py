@@ -147,20 +147,14 @@ def _in_article(
         if n == MAX_CANDIDATES:
             if region is not None:
                 inside = itertools.islice(texts(region), MAX_CANDIDATES)
-                return next((t for e, t in inside if _place(e, region) == "in"), None) or (
-                    elsewhere.get("out") or elsewhere.get("column")
-                )
+                if found := next((t for e, t in inside if _place(e, region) == "in"), None):
+                    return found
             break
         place = _place(element, region)
         if place == "in" or (place == "out" and region is None):
             return text
         elsewhere.setdefault(place, text)
     return elsewhere.get("out") or elsewhere.get("column")
-
-
-def first_h1(tree: HtmlElement) -> HtmlElement | None:
-    """The page's first <h1>, its headline (read_meta has it from its one walk)."""
-    return next(tree.iter("h1"), None)
 
 
 def article_region(h1: HtmlElement | None) -> HtmlElement | None:
@@ -170,8 +164,9 @@ def article_region(h1: HtmlElement | None) -> HtmlElement | None:
     return next((p for p in h1.iterancestors("article", "main")), None)
 
 
-def _short_text(element: HtmlElement) -> bool:
-    # All of its text at once (in C): most marked elements are empty or whole author boxes.
+def short_text(element: HtmlElement) -> bool:
+    """Whether the element has text, at most a byline's length. All of it at once (in C):
+    most marked elements are empty or whole author boxes."""
     return 0 < len(" ".join(" ".join(element.itertext()).split())) <= MAX_BYLINE
 
 
@@ -188,7 +183,7 @@ def _credits(element: HtmlElement) -> str:
     twins = [element] + [
         s
         for s in itertools.islice(element.itersiblings(), MAX_BESIDE)
-        if (s.tag, s.get("class")) == kind and is_marked(s) and _short_text(s)
+        if (s.tag, s.get("class")) == kind and is_marked(s) and short_text(s)
     ]
     found = boxes or twins
     return "; ".join(t for e in found[:MAX_TWINS] if (t := visible_text(e)))
@@ -204,7 +199,7 @@ def _marked_texts(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
     for element in tree.iter():
         if not isinstance(element.tag, str) or element.tag in NOT_MARKED:
             continue
-        if not is_marked(element) or not _short_text(element) or _admin_link(element):
+        if not is_marked(element) or not short_text(element) or _admin_link(element):
             continue
         if text := _credits(element):
             yield element, text

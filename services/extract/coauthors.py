@@ -8,13 +8,13 @@ from lxml.html import HtmlElement
 from newswire.services.extract.bylines import (
     LABEL_START,
     LABEL_WORD,
-    MAX_BYLINE,
     SKIPPED,
     article_region,
     beside_the_story,
     byline_names,
     is_marked,
     is_names,
+    short_text,
     visible_text,
 )
 from newswire.services.extract.sitenames import letters
@@ -69,7 +69,7 @@ def _byline_block(element: HtmlElement, region: HtmlElement | None) -> str | Non
     found, marked = None, False
     for block in itertools.islice(itertools.chain([element], element.iterancestors()), MAX_LEVELS):
         marked = marked or is_marked(block)
-        if len(" ".join(" ".join(block.itertext()).split())) > MAX_BYLINE:
+        if not short_text(block):  # it holds the name, so it has text: too long
             break
         text = visible_text(block)
         if marked or LABEL_START.match(text) or LABEL_WORD.match(text):
