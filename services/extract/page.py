@@ -10,8 +10,10 @@ from lxml import etree
 from newswire.services.errors import NewswireError
 from newswire.services.extract import fastpaths
 from newswire.services.extract.cleanup import clean_body
+from newswire.services.extract.flight import flight_article
 from newswire.services.extract.linklists import drop_link_lists
 from newswire.services.extract.metadata import PageMeta, read_meta
+from newswire.services.extract.secondpass import SHORT_BODY, better, missed_story
 from newswire.services.extract.splitbody import join_split_body
 from newswire.services.extract.walls import Wall, detect_wall, word_count
 from trafilatura.settings import Document
@@ -104,6 +106,18 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(SPACES.sub(" ", line).strip() for line in text.splitlines() if line.strip())
 
 
+def _trafilatura(tree: lxml.html.HtmlElement, url: str, fast: bool) -> str:
+    """trafilatura's text of the page ("" when it finds none); it works on a copy of `tree`.
+    `fast`: without its fallback extractors (see services/extract/secondpass.py)."""
+    try:
+        doc = trafilatura.bare_extraction(
+            tree, url=url, fast=fast, favor_recall=True, include_comments=False, include_tables=True
+        )
+    except Exception as exc:
+        raise ExtractionError(f"trafilatura failed: {type(exc).__name__}: {exc}") from exc
+    return str(doc.text) if isinstance(doc, Document) and doc.text else ""
+
+
 def extract(html: str, url: str, clean: bool = False) -> Extracted:
     """Body and metadata of decoded page HTML; ExtractionError when there is no article text.
 
@@ -119,15 +133,16 @@ def extract(html: str, url: str, clean: bool = False) -> Extracted:
     meta = read_meta(tree)
     drop_link_lists(tree)  # "latest stories", "read next": navigation inside the body
     join_split_body(tree)  # a body that ads cut into pieces: trafilatura would keep the first
-    try:
-        doc = trafilatura.bare_extraction(
-            tree, url=url, fast=True, favor_recall=True, include_comments=False, include_tables=True
-        )
-    except Exception as exc:
-        raise ExtractionError(f"trafilatura failed: {type(exc).__name__}: {exc}") from exc
-    if not isinstance(doc, Document) or not doc.text:
+    text = _trafilatura(tree, url, fast=True)
+    if missed_story(text, tree):  # rare: the thorough pass costs ~4x the fast one
+        thorough = _trafilatura(tree, url, fast=False)
+        text = thorough if better(text, thorough) else text
+    if len(text) < SHORT_BODY and (article := flight_article(tree)) is not None:
+        rendered = _trafilatura(article, url, fast=True)  # a story the browser renders
+        text = rendered if better(text, rendered) else text
+    if not text:
         raise ExtractionError("no article text found")
-    body = _paragraphs(clean_body(str(doc.text), meta.titles))
+    body = _paragraphs(clean_body(text, meta.titles))
     if not body:
         raise ExtractionError("no article text left after removing page furniture")
     language = meta.language or detect_language(body)
