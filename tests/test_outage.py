@@ -2,17 +2,23 @@
 so once, carry on by themselves when Redis is back, and lose nothing."""
 
 import json
+import logging
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+import pytest
 import redis
+from celery import Task
+from celery.app.trace import build_tracer
+from celery.exceptions import Reject
 from newswire.schemas.article import Article
 from newswire.services.delivery.publish import Publisher
 from newswire.services.delivery.subscribe import Consumer
 from newswire.services.settings import Settings
+from newswire.workers.celery_app import make_app
 
 from tests.support.monitor import get, start_monitor
 from tests.support.processes import Processes, wait_for
@@ -108,3 +114,22 @@ def test_everything_rides_out_a_redis_outage(tmp_path: Path) -> None:
         assert text.count("Redis unreachable") == 1, text
         assert text.count("Redis reachable again after") == 1, text
         assert "Traceback" not in text, text
+
+
+def test_a_task_that_gives_its_message_back_logs_one_line_without_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A task rejects its message (requeued) when Redis stays away: Celery's own tracer logs
+    that as a warning naming the reason, without a traceback that reads like a crash."""
+    app = make_app(Settings(redis_url="redis://127.0.0.1:1/0"))  # never connected to
+
+    @app.task(name="tests.gives_back", bind=True)
+    def gives_back(self: Task) -> None:
+        raise Reject("Redis unavailable: Connection refused", requeue=True)
+
+    trace = build_tracer(gives_back.name, gives_back, app=app)
+    with caplog.at_level(logging.WARNING, logger="celery.app.trace"):
+        trace("c0ffee", (), {}, {"id": "c0ffee", "hostname": "w1", "delivery_info": {}})
+    rejected = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
+    assert len(rejected) == 1 and rejected[0].levelno == logging.WARNING
+    assert rejected[0].exc_info is None and "Traceback" not in caplog.text

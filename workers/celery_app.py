@@ -1,5 +1,6 @@
 """The Celery app, configured for this workload from the one Settings object."""
 
+import logging
 import ssl
 import warnings
 from typing import Any
@@ -51,6 +52,22 @@ def kombu_tls(settings: Settings) -> dict[str, Any]:
         if name in tls:
             options[name] = tls[name]
     return options
+
+
+class RequeuesWithoutTraceback(logging.Filter):
+    """A task's deliberate `Reject` (its message given back while Redis stays away) is logged
+    as Celery logs it, a warning naming the task and the reason, but without the traceback
+    Celery's policy adds: in an outage's log that read like a crash, once per task."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        data = getattr(record, "data", None)
+        if isinstance(data, dict) and data.get("description") == "rejected":
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+REQUEUES_WITHOUT_TRACEBACK = RequeuesWithoutTraceback()
 
 
 def make_app(settings: Settings) -> Celery:
@@ -119,6 +136,7 @@ def make_app(settings: Settings) -> Celery:
         category=CPendingDeprecationWarning,
         message=r"\s*In Celery 5.1 we introduced an optional breaking change",
     )
+    logging.getLogger("celery.app.trace").addFilter(REQUEUES_WITHOUT_TRACEBACK)  # once
     app.steps["consumer"].add(ConsumerLiveness)
     app.conf.newswire_settings = settings
     return app
