@@ -15,6 +15,7 @@ from newswire.services.extract.page import parse_page
 from newswire.services.extract.reconcile import clean_authors
 
 from bench.corpus import corpus_root, load_pages
+from tests.support.people import credited
 
 LONG = "The council met on Tuesday and voted to close the old bridge for repairs next spring. " * 2
 
@@ -25,11 +26,6 @@ def _tree(body: str, head: str = "") -> HtmlElement:
 
 def _meta(body: str, head: str = "") -> PageMeta:
     return read_meta(_tree(body, head))
-
-
-def _people(body: str, head: str = "") -> list[str]:
-    meta = _meta(body, head)
-    return clean_authors(meta.authors, meta.source, meta.canonical)[0]
 
 
 @pytest.mark.parametrize(
@@ -49,27 +45,27 @@ def _people(body: str, head: str = "") -> list[str]:
     ],
 )  # fmt: skip
 def test_labelled_credits(body: str, people: list[str]) -> None:
-    assert _people(body + f"<p>{LONG}</p>") == people
+    assert credited(body + f"<p>{LONG}</p>") == people
 
 
 def test_a_label_word_starting_prose_is_not_a_credit() -> None:
     # No colon and no label element: "Von der Leyen ..." and "By the way" are sentences.
     body = f"<p>Von der Leyen sagte am Montag etwas.</p><p>By the way, {LONG}</p>"
     body += "<p><em>By</em> the time we arrived, the bridge was closed.</p>"
-    assert _people(body) == []
+    assert credited(body) == []
 
 
 def test_a_bold_name_opening_or_closing_the_story_is_its_byline() -> None:
     opening = (
         f"<p>&nbsp;</p><p><strong>Mathatisi Sebusi/Mohalenyane Phakela</strong></p><p>{LONG}</p>"
     )
-    assert _people(opening) == ["Mathatisi Sebusi", "Mohalenyane Phakela"]
+    assert credited(opening) == ["Mathatisi Sebusi", "Mohalenyane Phakela"]
     shouting = f"<p><strong>MTHOBISI SITHOLE&nbsp;</strong></p><p>{LONG}</p>"
-    assert _people(shouting) == ["MTHOBISI SITHOLE"]
+    assert credited(shouting) == ["MTHOBISI SITHOLE"]
     closing = (
         f'<p>{LONG}</p><p>{LONG}</p><p style="text-align:right"><strong>Lê Phương</strong></p>'
     )
-    assert _people(closing) == ["Lê Phương"]
+    assert credited(closing) == ["Lê Phương"]
 
 
 @pytest.mark.parametrize(
@@ -82,7 +78,7 @@ def test_a_bold_name_opening_or_closing_the_story_is_its_byline() -> None:
     ],
 )
 def test_bold_text_that_is_no_byline(body: str) -> None:
-    assert _people(body) == []
+    assert credited(body) == []
 
 
 def test_the_cms_admin_account_is_nobody_and_the_byline_says_who_wrote_it() -> None:
@@ -92,7 +88,7 @@ def test_the_cms_admin_account_is_nobody_and_the_byline_says_who_wrote_it() -> N
         '<p>by <span class="author vcard"><a href="https://news.example/author/admin/" '
         f'rel="author">News D</a></span> | 5 November 2024</p><p><b>Thandi Dlamini</b></p><p>{LONG}</p>'
     )
-    assert _people(body, head) == ["Thandi Dlamini"]
+    assert credited(body, head) == ["Thandi Dlamini"]
 
 
 def test_screen_reader_text_is_not_part_of_the_byline() -> None:
@@ -100,13 +96,13 @@ def test_screen_reader_text_is_not_part_of_the_byline() -> None:
         '<div class="authors"><span class="u-visually-hidden">capital</span>'
         "<span>von</span> <span>Jemima Kelly</span></div>"
     )
-    assert _people(body, '<meta property="og:site_name" content="Stern">') == ["Jemima Kelly"]
+    assert credited(body, '<meta property="og:site_name" content="Stern">') == ["Jemima Kelly"]
 
 
 def test_an_author_box_naming_only_the_site_gives_way_to_the_next_byline() -> None:
     head = '<meta property="og:site_name" content="Lesotho Times">'
     box = '<div class="author-info"><a rel="author" href="/profile/x">Lesotho Times</a></div>'
-    assert _people(f"<p><strong>Mohloai Mpesi</strong></p><p>{LONG}</p>{box}", head) == [
+    assert credited(f"<p><strong>Mohloai Mpesi</strong></p><p>{LONG}</p>{box}", head) == [
         "Mohloai Mpesi"
     ]
 

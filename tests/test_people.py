@@ -5,10 +5,9 @@ import json
 import unicodedata
 
 import pytest
-import trafilatura
-from newswire.services.extract.metadata import read_meta
 from newswire.services.extract.people import is_markup, split_credit
-from newswire.services.extract.reconcile import clean_authors
+
+from tests.support.people import credited
 
 PROSE = "The council met on Tuesday and voted to close the old bridge for repairs next spring. " * 3
 URL = "https://www.planet.example/news/bridge"
@@ -18,9 +17,7 @@ def _people(body: str, head: str = "", ld: object = None) -> list[str]:
     if ld is not None:
         text = ld if isinstance(ld, str) else json.dumps(ld, ensure_ascii=False)
         head += f'<script type="application/ld+json">{text}</script>'
-    page = f"<html><head><title>Bridge closes</title>{head}</head><body>{body}</body></html>"
-    meta = read_meta(trafilatura.load_html(page))
-    return clean_authors(meta.authors, meta.source, URL)[0]
+    return credited(body, "<title>Bridge closes</title>" + head, URL)
 
 
 def _article(byline: str) -> str:
