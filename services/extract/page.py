@@ -103,7 +103,8 @@ def parse_page(html: str, clean: bool = False) -> lxml.html.HtmlElement | None:
 
 def _paragraphs(text: str) -> str:
     """One block per line from trafilatura; the contract wants blank lines between them."""
-    return "\n\n".join(SPACES.sub(" ", line).strip() for line in text.splitlines() if line.strip())
+    lines = SPACES.sub(" ", text).splitlines()  # one pass: a pass per line costs 20x the calls
+    return "\n\n".join(stripped for line in lines if (stripped := line.strip()))
 
 
 def _trafilatura(tree: lxml.html.HtmlElement, url: str, fast: bool) -> str:
