@@ -161,6 +161,13 @@ def test_the_byline_is_the_articles_own_not_a_rails() -> None:
     # a teaser card before the story, in no rail: the headline's article still comes first
     card = '<article class="card"><h2>Other</h2><p class="byline">By Card Writer</p></article>'
     assert _people(card + _article(byline)) == ["Anna Smith"]
+    # nor from a reader's comment under it, inside the story's own article
+    comment = (
+        '<section id="comments" class="comments-area"><ol><li class="comment">'
+        '<div class="comment-author"><span class="author">Mary Reader</span></div>'
+        "<p>Great news for us.</p></li></ol></section>"
+    )
+    assert _people(_article("").replace("</article>", comment + "</article>")) == []
 
 
 def test_a_sidebar_author_box_counts_when_the_story_has_no_other_byline() -> None:

@@ -85,6 +85,24 @@ def test_a_short_story_above_teasers_is_not_a_missed_story() -> None:
     assert own in extract(html, URL).body
 
 
+def test_readers_comments_are_not_the_story_s_text() -> None:
+    """A short brief under a long thread of readers' comments: the comments are not text the
+    fast pass missed (nor is a commenter's name a byline)."""
+    comments = "".join(
+        f'<li class="comment"><span class="author">Reader Number{i}</span>'
+        f"<p>{_paragraph(200 + i, 3)}</p></li>"
+        for i in range(30)
+    )
+    own = _paragraph(70, 4)
+    html = f"""<html><body><article><h1>Short brief</h1><p>{own}</p>
+<section id="comments" class="comments-area"><ol>{comments}</ol></section></article>
+</body></html>"""
+    tree = parse_page(html)
+    assert tree is not None
+    assert secondpass.story_text(tree) == len(own)
+    assert not secondpass.missed_story(own, tree)
+
+
 def _push(chunk: str) -> str:
     return f"<script>self.__next_f.push({json.dumps([1, chunk])})</script>"
 

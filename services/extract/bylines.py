@@ -28,7 +28,7 @@ MAX_INSIDE = 300
 # taken when the page has no other.
 OTHER_STORIES = re.compile(
     r"(?:^|[\s_-])(?:related|recommend\w*|recirc\w*|trending|popular|most-?read|more-?stories|"
-    r"read-?next|newsletter|outbrain|taboola)(?:$|[\s_-])",
+    r"read-?next|newsletter|outbrain|taboola|comments?|disqus\w*)(?:$|[\s_-])",
     re.IGNORECASE,
 )
 COLUMN = re.compile(r"(?:^|[\s_]|(?<!has)(?<!with)-)(?:sidebar|rail)(?:$|[\s_-])", re.IGNORECASE)
