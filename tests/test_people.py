@@ -189,6 +189,10 @@ def test_layout_classes_above_the_article_do_not_hide_its_byline() -> None:
     byline = '<div class="byline">By Anna Smith</div>'
     page = f'<div class="layout has-sidebar"><div class="node--promoted">{_article(byline)}</div></div>'
     assert _people(page) == ["Anna Smith"]
+    # flags on a story's wrapper that name its comments, on a page without <article>/<main>
+    story = f"<h1>Bridge closes</h1>{byline}<p>{PROSE}</p>"
+    for flags in ("post has-comments", "entry comments-open", "story with-comments"):
+        assert _people(f'<div class="{flags}">{story}</div>') == ["Anna Smith"], flags
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,9 @@ MAX_INSIDE = 300
 # taken when the page has no other.
 OTHER_STORIES = re.compile(
     r"(?:^|[\s_-])(?:related|recommend\w*|recirc\w*|trending|popular|most-?read|more-?stories|"
-    r"read-?next|newsletter|outbrain|taboola|comments?|disqus\w*)(?:$|[\s_-])",
+    r"read-?next|newsletter|outbrain|taboola|disqus\w*|"
+    # readers' comments; not a flag on a story's wrapper ("has-comments", "comments-open")
+    r"(?<!has-)(?<!with-)(?<!no-)comments?(?!-(?:open|closed|count|link|number)))(?:$|[\s_-])",
     re.IGNORECASE,
 )
 COLUMN = re.compile(r"(?:^|[\s_]|(?<!has)(?<!with)-)(?:sidebar|rail)(?:$|[\s_-])", re.IGNORECASE)
