@@ -6,6 +6,7 @@ import unicodedata
 
 import pytest
 from newswire.services.extract.people import is_markup, split_credit
+from newswire.services.extract.reconcile import clean_authors
 
 from tests.support.people import credited
 
@@ -202,10 +203,32 @@ def test_layout_classes_above_the_article_do_not_hide_its_byline() -> None:
         ("Von Anna Schmidt, Redakteurin", ["Anna Schmidt"]),
         ("As told to Jane Doe", ["Jane Doe"]),
         ("By Mary Smith, as told to Jane Doe", ["Mary Smith", "Jane Doe"]),
+        ("Analysis by Chris Doe", ["Chris Doe"]),
+        ("Opinion by Jane Doe", ["Jane Doe"]),
+        # degrees after a name are no people; a surname that reads like one is still a name
+        ("By Rachael Link, MS, RD", ["Rachael Link"]),
+        ("By Jane Doe, M.D., and John Roe, Ph.D.", ["Jane Doe", "John Roe"]),
+        ("By Ilana Roe MS RDN", ["Ilana Roe"]),
+        ("By Jack Ma and Anh Do", ["Jack Ma", "Anh Do"]),
+        # the publication's editorial desk is nobody
+        ("By The Editorial Board", []),
     ],
 )
 def test_role_phrases_are_cut(byline: str, people: list[str]) -> None:
     assert _people(_article(f'<div class="byline">{byline}</div>')) == people
+
+
+@pytest.mark.parametrize(
+    ("credit", "people", "agencies"),
+    [
+        ("By ROBERT BURNS, AP National Security Writer", ["ROBERT BURNS"], ["AP"]),
+        ("Jane Doe, Reuters Health Correspondent", ["Jane Doe"], ["Reuters"]),
+    ],
+)
+def test_an_agency_desk_after_a_name_is_the_agency(
+    credit: str, people: list[str], agencies: list[str]
+) -> None:
+    assert clean_authors([credit]) == (people, agencies)
 
 
 @pytest.mark.parametrize(

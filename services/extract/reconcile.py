@@ -197,7 +197,8 @@ def pick_updated(
 
 # -- authors ---------------------------------------------------------------------------------
 BY = re.compile(
-    r"^(?:(?:written|reported|text|texte|fotos?|photos?)\s+)?(?:by|von|par|por|di|av|af|door|"
+    r"^(?:(?:written|reported|reporting|text|texte|fotos?|photos?|analysis|commentary|opinion|"
+    r"review|interview)\s+)?(?:by|von|par|por|di|av|af|door|"
     r"autor(?:in)?|author|redaktion|text|quelle|source|fuente|as\s+told\s+to)\s*:?\s+",
     re.IGNORECASE,
 )
@@ -214,6 +215,13 @@ ROLE = re.compile(
 # Korean bylines put the role after the one-word name ("신현주 기자", reporter; 특파원,
 # correspondent; 논설위원, editorial writer): a name alone is left.
 KOREAN_ROLE = re.compile(r"\s+(?:선임|객원|인턴|수습)?(?:기자|특파원|논설위원|편집위원)(?:\s.*)?$")
+# Degrees and post-nominals written after a name ("Rachael Link, MS, RD"): no person. As
+# written (case and dots), so that a surname such as "Ma" or "Do" is still one.
+CREDENTIAL = re.compile(
+    r"^(?:Ph\.?\s?D|M\.?D|D\.?O|R\.?N|N\.?P|PA-C|M\.?S|MSc|M\.?A|MBA|MPH|MSN|BSN|R\.?D|RDN|"
+    r"LDN?|CPT|CSCS|CNS|DrPH|PharmD|DDS|DMD|DVM|J\.?D|LCSW|LMFT|PsyD|EdD|FACS|FACP|FRCP|CRNP|"
+    r"CDCES|CDE|IBCLC|OBE|MBE|CBE|FRS|Esq|CPA|CFA|CFP)\.?$"
+)
 SPLIT = re.compile(r"\s*(?:;|,|、|，|\s&\s|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b|/)\s*")
 AGENCIES = {
     "ap", "associated press", "the associated press", "reuters", "afp", "agence france-presse",
@@ -226,8 +234,8 @@ PARENTHESES = re.compile(r"\s*\([^)]*\)?\s*$")  # "Jane Doe (jd)", a trailing "(
 # Words that make a credit an organization or a desk, not a person.
 ORGANIZATION = re.compile(
     r"\b(?:gmbh|ag|ltd|inc|llc|plc|s\.a|media|medien|verlag|redaktion|nachrichten|news|"
-    r"newsroom|desk|staff|team|online|digital|agenturen|agencies|agences|agencias|istock\w*|"
-    r"getty|shutterstock|imago|picture alliance|condé nast|conde nast)\b",
+    r"newsroom|desk|staff|team|editorial|online|digital|agenturen|agencies|agences|agencias|"
+    r"istock\w*|getty|shutterstock|imago|picture alliance|condé nast|conde nast)\b",
     re.IGNORECASE,
 )
 # Buttons and labels that sit in a byline's markup ("Folgen", "Veröffentlicht"): not names.
@@ -248,6 +256,27 @@ def _key(name: str) -> str:
 
 AGENCY_KEYS = frozenset(_key(a) for a in AGENCIES)
 AGENCY_IN = re.compile(r"\s+in\s+[^\W\d][\w .'-]*$")  # "Associated Press in Valencia"
+
+
+def _agency_desk(credit: str) -> str | None:
+    """The agency of a credit that is an agency's desk or role ("AP National Security
+    Writer", "Reuters Health Correspondent"): the agency's name, else None."""
+    words = credit.split()
+    if len(words) < 2 or not ROLE.search(" " + " ".join(words[1:])):
+        return None
+    for k in range(1, min(3, len(words) - 1) + 1):
+        head = " ".join(words[:k])
+        if (key := _key(head)) in AGENCY_KEYS and (len(key) >= 3 or head.isupper()):
+            return head
+    return None
+
+
+def _without_credentials(name: str) -> str:
+    """The name without the degrees written after it ("Rachael Link MS RD")."""
+    words = name.split()
+    while len(words) > 2 and CREDENTIAL.match(words[-1].strip(".,")):
+        words.pop()
+    return " ".join(words)
 
 
 def _split_agency(name: str) -> tuple[str, str | None]:
@@ -281,7 +310,14 @@ def clean_authors(
         if swapped := LAST_FIRST.match(text):  # "You, Xiaoying" in citation meta
             text = f"{swapped[2]} {swapped[1]}"
         for part in SPLIT.split(BY.sub("", text)):
+            if CREDENTIAL.match(part.strip(" .")):
+                continue  # a degree after the name before it: "Rachael Link, MS, RD"
+            if (desk := _agency_desk(part.strip())) is not None:
+                if desk not in agencies:
+                    agencies.append(desk)
+                continue
             name = KOREAN_ROLE.sub("", PARENTHESES.sub("", BY.sub("", part)))
+            name = _without_credentials(name)
             without_role = ROLE.sub("", name)
             if (
                 len(without_role.split()) >= 2
