@@ -223,9 +223,14 @@ def test_role_phrases_are_cut(byline: str, people: list[str]) -> None:
     [
         ("By ROBERT BURNS, AP National Security Writer", ["ROBERT BURNS"], ["AP"]),
         ("Jane Doe, Reuters Health Correspondent", ["Jane Doe"], ["Reuters"]),
+        # an agency's dateline: the place is no person, nor is "Last, First" read into it
+        ("AFP, MANILA", [], ["AFP"]),
+        ("Reuters, London", [], ["Reuters"]),
+        ("Jane Doe, AP, Washington", ["Jane Doe"], ["AP"]),
+        ("You, Xiaoying", ["Xiaoying You"], []),
     ],
 )
-def test_an_agency_desk_after_a_name_is_the_agency(
+def test_an_agency_desk_or_dateline_is_the_agency(
     credit: str, people: list[str], agencies: list[str]
 ) -> None:
     assert clean_authors([credit]) == (people, agencies)

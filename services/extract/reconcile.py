@@ -271,6 +271,12 @@ def _agency_desk(credit: str) -> str | None:
     return None
 
 
+def _dateline_place(parts: list[str], n: int) -> bool:
+    """Whether a credit's part `n` is the place of a dateline: one word after an agency's
+    name ("AFP, MANILA", "Jane Doe, AP, Washington")."""
+    return n > 0 and len(parts[n].split()) == 1 and _key(parts[n - 1]) in AGENCY_KEYS
+
+
 def _without_credentials(name: str) -> str:
     """The name without the degrees written after it ("Rachael Link MS RD")."""
     words = name.split()
@@ -307,11 +313,13 @@ def clean_authors(
             text = HANDLE.sub("", text).strip()
         if is_address(text):
             continue  # a profile URL or an e-mail address
-        if swapped := LAST_FIRST.match(text):  # "You, Xiaoying" in citation meta
+        swapped = LAST_FIRST.match(text)  # "You, Xiaoying" in citation meta
+        if swapped and not {_key(swapped[1]), _key(swapped[2])} & AGENCY_KEYS:  # "AFP, Manila"
             text = f"{swapped[2]} {swapped[1]}"
-        for part in SPLIT.split(BY.sub("", text)):
-            if CREDENTIAL.match(part.strip(" .")):
-                continue  # a degree after the name before it: "Rachael Link, MS, RD"
+        parts = SPLIT.split(BY.sub("", text))
+        for n, part in enumerate(parts):
+            if CREDENTIAL.match(part.strip(" .")) or _dateline_place(parts, n):
+                continue  # a degree after the name ("Rachael Link, MS, RD"), a place
             if (desk := _agency_desk(part.strip())) is not None:
                 if desk not in agencies:
                     agencies.append(desk)
