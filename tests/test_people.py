@@ -228,6 +228,7 @@ def test_role_phrases_are_cut(byline: str, people: list[str]) -> None:
         ("Reuters, London", [], ["Reuters"]),
         ("Jane Doe, AP, Washington", ["Jane Doe"], ["AP"]),
         ("You, Xiaoying", ["Xiaoying You"], []),
+        ("Jane Doe, PTI", ["Jane Doe"], ["PTI"]),  # Press Trust of India
     ],
 )
 def test_an_agency_desk_or_dateline_is_the_agency(

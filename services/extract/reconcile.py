@@ -228,7 +228,8 @@ AGENCIES = {
     "dpa", "dpa-afx", "epd", "kna", "apa", "sda", "ansa", "efe", "europa press", "ntb", "tt",
     "ritzau", "pap", "ctk", "anadolu", "bloomberg", "upi", "pa", "pa media", "aap", "sapa",
     "xinhua", "kyodo", "yonhap", "tass", "ria novosti", "afp/dpa", "dpa/afp", "reuters/dpa",
-    "sid", "anadolu agency", "anadolu ajansı", "aa", "belga", "anp", "cna",
+    "sid", "anadolu agency", "anadolu ajansı", "aa", "belga", "anp", "cna", "pti",
+    "press trust of india", "ians",
 }  # fmt: skip
 PARENTHESES = re.compile(r"\s*\([^)]*\)?\s*$")  # "Jane Doe (jd)", a trailing "(Reuters)"
 # Words that make a credit an organization or a desk, not a person.
