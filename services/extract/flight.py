@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterator
 
 import lxml.html
+from lxml import etree
 from lxml.html import HtmlElement
 from newswire.services.extract.secondpass import STORY_TEXT, paragraph_chars
 
@@ -49,7 +50,10 @@ def flight_article(tree: HtmlElement) -> HtmlElement | None:
     for the extractor; None when the page carries no such payload, or none a story's length."""
     best, most = None, STORY_TEXT - 1
     for html in _text_rows(_payload(tree)):
-        page = lxml.html.fromstring(f"<html><body><article>{html}</article></body></html>")
+        try:
+            page = lxml.html.fromstring(f"<html><body><article>{html}</article></body></html>")
+        except (ValueError, etree.LxmlError):
+            continue  # a row lxml refuses is not the story
         if (chars := paragraph_chars(page)) > most:
             best, most = page, chars
     return best
