@@ -3,8 +3,10 @@ in the page's React payload; a short story is not taken for a missed one; hostil
 give nothing."""
 
 import json
+from typing import Any
 
 import pytest
+import trafilatura
 from newswire.services.extract import secondpass
 from newswire.services.extract.flight import flight_article
 from newswire.services.extract.page import ExtractionError, extract, parse_page
@@ -68,6 +70,23 @@ def test_without_the_second_look_the_story_is_cut(monkeypatch: pytest.MonkeyPatc
     assert not any(p in body for p in STORY)
 
 
+def test_a_thorough_pass_that_fails_leaves_the_fast_pass_s_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """trafilatura's fallback extractors failing on a page (here made to) cost the page its
+    second look, not its text."""
+    bare = trafilatura.bare_extraction
+
+    def failing(*args: object, **kwargs: Any) -> object:
+        if not kwargs.get("fast"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return bare(*args, **kwargs)
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", failing)
+    body = extract(_hidden_story(), URL).body
+    assert _paragraph(40, 6) in body
+
+
 def test_a_short_story_above_teasers_is_not_a_missed_story() -> None:
     """A one-paragraph story above a block of other stories' teasers: the teasers are not
     the story's text, so its short body is not taken for a missed story."""
@@ -125,6 +144,28 @@ def test_a_story_the_browser_renders_from_the_react_payload_is_read() -> None:
         extract(_rendered_in_the_browser("<span>x</span>"), URL)
     body = extract(_rendered_in_the_browser(story), URL).body
     assert body.split("\n\n") == paragraphs  # multi-byte text cut at the row's byte length
+
+
+CUP = "Fans queued overnight outside the stadium as ticket sales for the final opened"
+
+
+def _cup(i: int) -> str:
+    """A sentence of another story, on its own words."""
+    words = CUP.split(" ")
+    return " ".join(words[i % 13 :] + words[: i % 13])
+
+
+def test_another_story_in_the_react_payload_is_not_taken_for_the_page_s() -> None:
+    """A short story in the markup, and a longer other story the page preloads in its
+    payload: the payload's story does not hold the page's opening, so it is not this one."""
+    other = "".join(f"<p>{_cup(i)}, {i}. {_cup(i + 5)}, {i + 50}.</p>" for i in range(24))
+    row = f"2c:T{len(other.encode('utf-8')):x},{other}"
+    brief = _paragraph(80, 4)
+    html = f"""<html><head>{_push(row + chr(10))}</head><body><article><h1>Short brief</h1>
+<p>{brief}</p></article></body></html>"""
+    tree = parse_page(html)
+    assert tree is not None and flight_article(tree) is not None  # the payload has a story
+    assert extract(html, URL).body == brief
 
 
 @pytest.mark.parametrize(

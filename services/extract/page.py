@@ -119,6 +119,21 @@ def _trafilatura(tree: lxml.html.HtmlElement, url: str, fast: bool) -> str:
     return str(doc.text) if isinstance(doc, Document) and doc.text else ""
 
 
+def _second_look(tree: lxml.html.HtmlElement, url: str, text: str) -> str:
+    """The story where the fast pass's `text` is a part of it (services/extract/secondpass.py):
+    trafilatura's thorough pass, else the page's React payload; else `text` as it is."""
+    try:
+        if missed_story(text, tree):  # rare: the thorough pass costs ~4x the fast one
+            thorough = _trafilatura(tree, url, fast=False)
+            text = thorough if better(text, thorough) else text
+        if len(text) < SHORT_BODY and (article := flight_article(tree)) is not None:
+            rendered = _trafilatura(article, url, fast=True)  # a story the browser renders
+            text = rendered if better(text, rendered) else text
+    except ExtractionError:
+        pass  # a second look that fails leaves the fast pass's text
+    return text
+
+
 def extract(html: str, url: str, clean: bool = False) -> Extracted:
     """Body and metadata of decoded page HTML; ExtractionError when there is no article text.
 
@@ -134,13 +149,7 @@ def extract(html: str, url: str, clean: bool = False) -> Extracted:
     meta = read_meta(tree)
     drop_link_lists(tree)  # "latest stories", "read next": navigation inside the body
     join_split_body(tree)  # a body that ads cut into pieces: trafilatura would keep the first
-    text = _trafilatura(tree, url, fast=True)
-    if missed_story(text, tree):  # rare: the thorough pass costs ~4x the fast one
-        thorough = _trafilatura(tree, url, fast=False)
-        text = thorough if better(text, thorough) else text
-    if len(text) < SHORT_BODY and (article := flight_article(tree)) is not None:
-        rendered = _trafilatura(article, url, fast=True)  # a story the browser renders
-        text = rendered if better(text, rendered) else text
+    text = _second_look(tree, url, _trafilatura(tree, url, fast=True))
     if not text:
         raise ExtractionError("no article text found")
     body = _paragraphs(clean_body(text, meta.titles))
