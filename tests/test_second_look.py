@@ -12,23 +12,8 @@ from newswire.services.extract.flight import flight_article
 from newswire.services.extract.page import ExtractionError, extract, parse_page
 
 URL = "https://www.paper.example/news/budget"
-WORDS = [
-    "The",
-    "council",
-    "voted",
-    "on",
-    "the",
-    "new",
-    "budget",
-    "after",
-    "a",
-    "long",
-    "debate",
-    "about",
-    "schools",
-    "and",
-    "roads",
-]
+COUNCIL = "The council voted on the new budget after a long debate about schools and roads"
+WORDS = COUNCIL.split(" ")
 
 
 def _sentence(i: int) -> str:
