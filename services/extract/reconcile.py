@@ -321,18 +321,14 @@ def clean_authors(
         for n, part in enumerate(parts):
             if CREDENTIAL.match(part.strip(" .")) or _dateline_place(parts, n):
                 continue  # a degree after the name ("Rachael Link, MS, RD"), a place
-            if (desk := _agency_desk(part.strip())) is not None:
+            name = KOREAN_ROLE.sub("", PARENTHESES.sub("", BY.sub("", part)))
+            if (desk := _agency_desk(name)) is not None:  # "AP Sports Writer": the agency
                 if desk not in agencies:
                     agencies.append(desk)
                 continue
-            name = KOREAN_ROLE.sub("", PARENTHESES.sub("", BY.sub("", part)))
             name = _without_credentials(name)
             without_role = ROLE.sub("", name)
-            if (
-                len(without_role.split()) >= 2
-                or len(name.split()) < 2
-                or _key(without_role) in AGENCY_KEYS  # "AP Sports Writer": the agency's
-            ):
+            if len(without_role.split()) >= 2 or len(name.split()) < 2:
                 name = without_role  # but "Jane Reporter" is a name, not "Jane" and a role
             name = name.strip(" .,:;|-–()\"'")
             if not name or NOT_A_NAME.search(name) or is_markup(name):

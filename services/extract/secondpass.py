@@ -1,7 +1,7 @@
 """The second look: trafilatura's thorough pass for the rare page its fast pass reads in part."""
 
 from lxml.html import HtmlElement
-from newswire.services.extract.bylines import article_region, beside_the_story
+from newswire.services.extract.bylines import article_region, beside_the_story, text_length
 
 # trafilatura's fast pass skips its fallback extractors (readability, jusText): a fifth of
 # the cost, and the same body on nearly every page. It misses the story when the body sits
@@ -22,11 +22,7 @@ LINE = 60  # characters: shorter lines (a headline, a kicker, a caption) are not
 def paragraph_chars(scope: HtmlElement, region: HtmlElement | None = None) -> int:
     """Characters of paragraph text in `scope`, leaving out blocks of other stories,
     navigation, rails and sidebars (`region`: the headline's article, if known)."""
-    total = 0
-    for p in scope.iter("p"):
-        if not beside_the_story(p, region):
-            total += len(" ".join(" ".join(p.itertext()).split()))
-    return total
+    return sum(text_length(p) for p in scope.iter("p") if not beside_the_story(p, region))
 
 
 def story_text(tree: HtmlElement) -> int:
