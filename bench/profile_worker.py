@@ -54,6 +54,7 @@ def main() -> int:
     parser.add_argument("--copies", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=25)
     parser.add_argument("--pool", default="prefork")
+    parser.add_argument("--keep", type=Path, help="also write py-spy's raw stacks to this file")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     pages = load_pages(corpus_root())
@@ -91,6 +92,8 @@ def main() -> int:
                             "--duration", str(int(args.seconds)), "--format", "raw", "-o", str(raw),
                             "--nonblocking", "--gil"], check=True, capture_output=True)  # fmt: skip
             done = client.xlen("newswire:articles") - before
+            if args.keep:
+                shutil.copyfile(raw, args.keep)
             commands = {
                 k.removeprefix("cmdstat_"): v["calls"]
                 for k, v in client.info("commandstats").items()

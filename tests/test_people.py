@@ -238,6 +238,43 @@ def test_an_agency_desk_or_dateline_is_the_agency(
 
 
 @pytest.mark.parametrize(
+    ("credits", "people"),
+    [
+        # a full stop after a full name ends the credit; an initial's or a title's does not
+        (["Finian Cunningham. Sputnik International"], ["Finian Cunningham"]),
+        (["Troy L. Smith"], ["Troy L. Smith"]),
+        (["Prof. Jane Doe"], ["Prof. Jane Doe"]),
+        # one word after a name of several: a dateline's place or the writer's outlet
+        (["Victor Tangermann, Futurism"], ["Victor Tangermann"]),
+        (["Anna Martel, Lea Wagner, Nairobi"], ["Anna Martel", "Lea Wagner"]),
+        (["ssi, dan, amw"], ["ssi", "dan", "amw"]),  # names of one word each are people
+        (["박준석 기자, 김태연"], ["박준석", "김태연"]),
+        # phrases, a leading article, a CMS's default account
+        (["The Russian and Syrian defense ministries"], []),
+        (["The Water Coolest"], []),
+        (["admin"], []),
+        (["Ludwig van Beethoven", "Bashar al-Assad", "Ana d'Souza de la Cruz"],
+         ["Ludwig van Beethoven", "Bashar al-Assad", "Ana d'Souza de la Cruz"]),
+        (["Jane doe", "danah boyd"], ["Jane doe", "danah boyd"]),
+        # an account name beside the full name of the same person
+        (["Kevin Rebong", "kevin-r"], ["Kevin Rebong"]),
+        (["jdoe", "Jane Doe"], ["Jane Doe"]),
+        (["Jane Doe", "rmb"], ["Jane Doe", "rmb"]),
+    ],
+)  # fmt: skip
+def test_credits_shaped_like_no_person_are_left_out(credits: list[str], people: list[str]) -> None:
+    assert clean_authors(credits)[0] == people
+
+
+def test_the_author_of_a_claim_a_fact_check_reviews_is_not_the_byline() -> None:
+    statement = (
+        '<div class="statement"><div class="statement-author"><h4 class="author">'
+        "The Russian and Syrian defense ministries</h4></div></div>"
+    )
+    assert _people(_article(statement)) == []
+
+
+@pytest.mark.parametrize(
     "body",
     [
         _article("<h2>By The Numbers</h2>"),  # a heading

@@ -36,6 +36,19 @@ MARKUP = re.compile(
 )
 TOKEN = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)+$")  # lowercase words joined without spaces
 TOKEN_SIGNS = re.compile(r"\d|author|byline|name|avatar|icon|meta|label|wrap|container")
+# The accounts a CMS installs, credited when nobody set a byline: no person.
+CMS_DEFAULTS = {"admin", "administrator", "webmaster", "webadmin", "siteadmin", "superuser"}
+# Lower-case words a name may hold ("Ludwig van Beethoven", "Osama bin Laden", "al-Assad",
+# "d'Souza"); two other lower-case words beside capitalised ones make a phrase ("Syrian
+# defense ministries"). One may be a name typed carelessly ("Jane doe").
+PARTICLES = {
+    "van", "von", "der", "den", "de", "del", "della", "dei", "di", "da", "das", "do", "dos",
+    "du", "la", "le", "les", "lo", "bin", "binti", "bint", "ibn", "al", "el", "ul", "ter",
+    "ten", "te", "zu", "y", "e", "i", "af", "av", "vom", "zum", "zur", "st",
+}  # fmt: skip
+APOSTROPHE_OR_HYPHEN = re.compile("['\u2019-]")
+FULL_STOP = re.compile(r"(?<=[^\W\d_]{3})\.\s+(?=\S)")  # after a word of three letters or more
+TITLES = {"prof", "gen", "col", "capt", "sgt", "rev", "hon", "gov", "sen", "rep", "mrs", "mme"}
 
 
 def as_written(text: str) -> str:
@@ -50,6 +63,54 @@ def is_markup(name: str) -> bool:
     """Whether a credited "name" is a token of markup, CSS or script rather than a person."""
     name = name.strip()
     return bool(MARKUP.search(name) or (TOKEN.match(name) and TOKEN_SIGNS.search(name)))
+
+
+def is_no_person(name: str) -> bool:
+    """Whether a credit, cleaned of labels and roles, is shaped like no person's name: a
+    CMS's default account, a phrase with an article ("The Water Coolest") or with lower-case
+    words beside capitalised ones ("Syrian defense ministries"). A name in one case
+    throughout ("danah boyd", "rmb") is kept as written."""
+    words = name.split()
+    if name.casefold() in CMS_DEFAULTS or (len(words) >= 2 and words[0] == "The"):
+        return True
+    lower = [w for w in words if w[0].islower() and not _particle(w)]
+    return len(lower) >= 2 and any(w[0].isupper() for w in words)
+
+
+def _particle(word: str) -> bool:
+    head = APOSTROPHE_OR_HYPHEN.split(word.casefold(), maxsplit=1)
+    return head[0] in PARTICLES or (len(head) > 1 and len(head[0]) <= 2)
+
+
+def first_sentence(credit: str) -> str:
+    """A credit up to a full stop after a full name ("Finian Cunningham. Sputnik
+    International"): what follows is about the writer. An initial's dot ("Troy L. Smith"), a
+    title's ("Prof. Jane Doe", "Gen. Mark Roe") or a stop after one word does not end it."""
+    for stop in FULL_STOP.finditer(credit):
+        before = credit[: stop.start()].split()
+        if len(before) >= 2 and before[-1].casefold() not in TITLES:
+            return credit[: stop.start()]
+    return credit
+
+
+def same_person(handle: str, names: list[str]) -> bool:
+    """Whether a one-word credit is the account name of a person credited in full beside
+    it: "kevin-r" or "jdoe" beside "Kevin Rebong" or "Jane Doe"."""
+    if " " in handle or handle != handle.lower():
+        return False
+    key = _letters(handle)
+    for name in names:
+        words = name.split()
+        if len(words) < 2 or len(key) < 3:
+            continue
+        full = _letters(name)
+        if full.startswith(key) or key == _letters(words[0])[:1] + _letters(words[-1]):
+            return True
+    return False
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def _end(name: str) -> str:

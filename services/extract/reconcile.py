@@ -43,7 +43,14 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from newswire.services.extract.metadata import NOT_A_NAME, TITLE_KEYS, Timestamp, is_address
-from newswire.services.extract.people import HANDLE, as_written, is_markup
+from newswire.services.extract.people import (
+    HANDLE,
+    as_written,
+    first_sentence,
+    is_markup,
+    is_no_person,
+    same_person,
+)
 from newswire.services.extract.sitenames import letters, names_the_site
 
 # -- titles ----------------------------------------------------------------------------------
@@ -278,6 +285,13 @@ def _dateline_place(parts: list[str], n: int) -> bool:
     return n > 0 and len(parts[n].split()) == 1 and _key(parts[n - 1]) in AGENCY_KEYS
 
 
+def _after_a_full_name(name: str, before: str) -> bool:
+    """Whether a credit's part is one word after a name of several: the dateline's place or
+    the outlet the writer works for ("Anna Martel, Lea Wagner, Nairobi"), no person. Names
+    of one word each ("ssi, dan", "박준석 기자, 김태연") are people."""
+    return len(name.split()) == 1 and len(before.split()) >= 2
+
+
 def _without_credentials(name: str) -> str:
     """The name without the degrees written after it ("Rachael Link MS RD")."""
     words = name.split()
@@ -317,7 +331,8 @@ def clean_authors(
         swapped = LAST_FIRST.match(text)  # "You, Xiaoying" in citation meta
         if swapped and not {_key(swapped[1]), _key(swapped[2])} & AGENCY_KEYS:  # "AFP, Manila"
             text = f"{swapped[2]} {swapped[1]}"
-        parts = SPLIT.split(BY.sub("", text))
+        parts = SPLIT.split(BY.sub("", first_sentence(text)))
+        cleaned = [""] * len(parts)  # each part's name, its role and degrees cut
         for n, part in enumerate(parts):
             if CREDENTIAL.match(part.strip(" .")) or _dateline_place(parts, n):
                 continue  # a degree after the name ("Rachael Link, MS, RD"), a place
@@ -330,7 +345,7 @@ def clean_authors(
             without_role = ROLE.sub("", name)
             if len(without_role.split()) >= 2 or len(name.split()) < 2:
                 name = without_role  # but "Jane Reporter" is a name, not "Jane" and a role
-            name = name.strip(" .,:;|-–()\"'")
+            name = cleaned[n] = name.strip(" .,:;|-–()\"'")
             if not name or NOT_A_NAME.search(name) or is_markup(name):
                 continue
             key = _key(name)
@@ -339,16 +354,16 @@ def clean_authors(
             name, agency = _split_agency(name)
             if agency and agency not in agencies:
                 agencies.append(agency)
-            if not name:
-                continue
+            if not name or (n > 0 and _after_a_full_name(name, cleaned[n - 1])):
+                continue  # a place or an outlet after a name ("Jane Doe, Futurism")
             key = _key(name)
             if names_the_site(name, site, url) or ORGANIZATION.search(name) or key in DESKS:
                 continue  # the publication credited as the author, an organization, a desk
-            if name.casefold() in BYLINE_WORDS:
+            if name.casefold() in BYLINE_WORDS or is_no_person(name):
                 continue
             if ROLE.sub("", " " + name).strip() == "":  # a role alone ("Journalist")
                 continue
             if key not in seen:
                 seen.add(key)
                 people.append(name)
-    return people, agencies
+    return [p for p in people if not same_person(p, people)], agencies
