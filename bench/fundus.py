@@ -264,14 +264,15 @@ def people(names: list[str] | tuple[str, ...], case: Case) -> set[str]:
     publisher or its host), which newswire records apart or leaves out (as the issue asks);
     both sides are compared without them, by their letters ("Dr. Max" and "Dr Max" alike).
     Some parsers also keep a dateline's place as the last credit ("Anna Martel, Lea Wagner,
-    Nairobi"): one word after a name of several, which newswire leaves out, is left out on
-    both sides too."""
+    Nairobi", "AFP, MANILA"): one word after a name of several, or after an agency, which
+    newswire leaves out, is left out on both sides too."""
     sites = [case.site, *case.publishers]
     return {
         letters(a)
         for n, a in enumerate(names)
         if not (n > 0 and len(a.split()) == 1 and len(names[n - 1].split()) >= 2)
         and norm(a) not in AGENCIES
+        and norm(a.split(",")[0]) not in AGENCIES  # an agency with its dateline: "AFP, MANILA"
         and not ORGANIZATION.search(a)
         and not any(names_the_site(a, site, case.url) for site in sites)
     }

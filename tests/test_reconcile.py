@@ -198,6 +198,13 @@ def test_the_publication_is_not_its_own_author() -> None:
         ["Dirk Knop"], [],
     )  # fmt: skip
     assert clean_authors(["mdr.de"], None, "https://www.mdr.de/x") == ([], [])
+    # by its initials in capitals, with or without its article; initials in lower case or
+    # of another name are someone's
+    for credit in ("TPN", "PN"):
+        assert clean_authors([credit, "Ana Lopes"], "The Portugal News") == (["Ana Lopes"], [])
+    assert clean_authors(["FAZ"], "Frankfurter Allgemeine Zeitung") == ([], [])
+    assert clean_authors(["tpn"], "The Portugal News") == (["tpn"], [])
+    assert clean_authors(["KL"], "The Portugal News") == (["KL"], [])
 
 
 def _meta(head: str, body: str = "") -> PageMeta:

@@ -11,6 +11,8 @@ HOST_NOISE = {"www", "m", "amp", "mobile", "news", "com", "co", "org", "net", "d
 # (checked over every code point), and a substitution in C is several times faster than a
 # test per character in Python.
 NOT_ALNUM = re.compile(r"[\W_]+")
+WORD = re.compile(r"[^\W_]+")
+ARTICLES = {"the", "der", "die", "das", "le", "la", "les", "el", "il", "de", "het"}
 
 
 def letters(text: str) -> str:
@@ -23,11 +25,24 @@ def host_names(url: str | None) -> list[str]:
     return [label for label in host.split(".") if label and label not in HOST_NOISE]
 
 
+def initials(name: str) -> set[str]:
+    """A name's initials, case-folded, with and without a leading article: "The Portugal
+    News" gives "tpn" and "pn", "Frankfurter Allgemeine Zeitung" "faz"."""
+    words = WORD.findall(name)
+    found = {"".join(w[0] for w in words).casefold()}
+    if len(words) > 2 and words[0].casefold() in ARTICLES:
+        found.add("".join(w[0] for w in words[1:]).casefold())
+    return {i for i in found if len(i) >= 2}
+
+
 def names_the_site(part: str, site: str | None, url: str | None) -> bool:
-    """Whether a credit or a title's trailing part is the publication's name."""
+    """Whether a credit or a title's trailing part is the publication's name, or its
+    initials in capitals ("TPN" on The Portugal News)."""
     own = letters(part)
     if not own:
         return False
+    if site and part.strip().isupper() and len(own) <= 5 and own in initials(site):
+        return True
     site_letters = letters(site or "")
     if site_letters and (
         site_letters == own
