@@ -1,12 +1,18 @@
 """The raw page archive and replay: pages kept compressed with a TTL, re-extracted without any
 fetch, a new version published only where the body changed."""
 
+import hashlib
 import json
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import redis
 import zstandard
+from newswire.schemas.feed import FeedEntry
+from newswire.services.errors import ArchiveError
 from newswire.services.ingest.archive import LocalArchive
 from newswire.services.ingest.outcomes import Outcome
 from newswire.services.ingest.replay import replay
@@ -43,12 +49,16 @@ def test_fetched_pages_are_archived_compressed(
     records = list(archive.records())
     assert sorted(r.url for r in records) == sorted(pages[:2])
     for record in records:
-        stored = tmp_path / "archive" / record.day / f"{record.sha256}.zst"
         raw = archive.get(record)
         assert raw is not None and b"Archived" in raw
-        assert stored.stat().st_size < len(raw)  # compressed
-        assert zstandard.ZstdDecompressor().decompress(stored.read_bytes()) == raw
+        assert record.length < len(raw)  # compressed
+        # one zstd frame per page at its offset of the segment: readable without newswire
+        segment = (tmp_path / "archive" / record.day / record.segment).read_bytes()
+        frame = segment[record.offset : record.offset + record.length]
+        assert zstandard.ZstdDecompressor().decompress(frame) == raw
         assert record.entry.feed_url == a and record.content_type == "text/html; charset=utf-8"
+    # one process wrote both pages to one segment
+    assert len({r.segment for r in records}) == 1
 
 
 def test_replay_publishes_only_changed_bodies_and_fetches_nothing(
@@ -99,8 +109,8 @@ def test_replay_of_one_story_and_expired_pages(
         runtime.pipeline.ingest_feed(a)
         story = next(art.id for _e, art in events(redis_client) if art.url == pages[0])
         only = replay(archive, runtime.pipeline, story_id=story)
-        for record in archive.records():  # the pages expired, their index lines stay
-            (tmp_path / "archive" / record.day / f"{record.sha256}.zst").unlink()
+        for segment in (tmp_path / "archive").glob("*/*.zseg"):  # the pages expired, their
+            segment.unlink()  # index lines stay
         expired = replay(archive, runtime.pipeline)
         removed = archive.prune(datetime.now(UTC) + timedelta(days=8))
     finally:
@@ -146,3 +156,74 @@ def test_a_full_disk_costs_the_archive_copy_not_the_story(
     finally:
         runtime.close()
     assert report.counts[Outcome.NEW] == 2, report.line()
+
+
+def _entry(name: str) -> FeedEntry:
+    return FeedEntry(feed_url="https://feed.example/rss", link=f"https://site.example/{name}")
+
+
+def _page(name: str) -> bytes:
+    return f"<html><body><p>Page {name}.</p></body></html>".encode() * 100
+
+
+def _put_many(archive: LocalArchive, child: int) -> None:
+    names = [f"{child}-{n}" for n in range(40)]
+    with ThreadPoolExecutor(4) as threads:  # threads of one process share its segment
+        list(threads.map(lambda n: archive.put(_entry(n), n, "text/html", _page(n)), names))
+
+
+def test_processes_forked_from_one_archive_append_to_segments_of_their_own(
+    tmp_path: Path,
+) -> None:
+    archive = LocalArchive(tmp_path, 7)
+    archive.put(_entry("parent"), "parent", None, _page("parent"))  # opened before the fork
+    fork = multiprocessing.get_context("fork")
+    children = [fork.Process(target=_put_many, args=(archive, k)) for k in range(3)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    assert [c.exitcode for c in children] == [0, 0, 0]
+    records = list(LocalArchive(tmp_path, 7).records())
+    assert len(records) == 1 + 3 * 40
+    assert all(archive.get(r) == _page(r.url) for r in records)  # each page whole, its own
+    assert len({r.segment for r in records}) == 4
+
+
+def test_pages_archived_one_file_each_before_segments_are_still_read(tmp_path: Path) -> None:
+    day = tmp_path / "2026-12-01"
+    day.mkdir()
+    lines = []
+    for name, content in (("old", _page("old")), ("mislabelled", b"another page")):
+        digest = hashlib.sha256(_page(name)).hexdigest()  # the second's file holds another
+        (day / f"{digest}.zst").write_bytes(zstandard.ZstdCompressor().compress(content))
+        lines.append(json.dumps({
+            "entry": _entry(name).model_dump(mode="json"), "url": name,
+            "content_type": "text/html", "fetched_at": 1.0, "sha256": digest, "day": day.name,
+        }))  # fmt: skip
+    (day / "index.jsonl").write_text("\n".join(lines) + "\n")
+    archive = LocalArchive(tmp_path, 7)
+    old, mislabelled = archive.records()
+    assert archive.get(old) == _page("old")
+    with pytest.raises(ArchiveError, match="does not match"):
+        archive.get(mislabelled)
+
+
+def test_an_index_line_cannot_point_a_replay_outside_the_archive(tmp_path: Path) -> None:
+    archive = LocalArchive(tmp_path / "archive", 7)
+    good = archive.put(_entry("good"), "good", None, _page("good"))
+    (tmp_path / "secret.zseg").write_bytes(zstandard.ZstdCompressor().compress(b"secret"))
+    line = json.loads(good.to_json())
+    hostile = [
+        {**line, "segment": "../../secret.zseg"},
+        {**line, "day": "../.."},
+        {**line, "segment": "", "sha256": "../secret"},
+        {**line, "offset": -1},
+        {**line, "length": 0},
+        {**line, "length": 10**12},
+    ]
+    with (tmp_path / "archive" / good.day / "index.jsonl").open("a") as index:
+        index.writelines(json.dumps(h) + "\n" for h in hostile)
+    reader = LocalArchive(tmp_path / "archive", 7)
+    assert [r.url for r in reader.records()] == ["good"]
+    assert reader.unreadable_lines == len(hostile)

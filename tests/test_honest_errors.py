@@ -106,7 +106,9 @@ def test_replay_skips_and_counts_a_cut_index_line_and_a_corrupt_page(
     ingest(settings, feed)
     [day] = [p for p in archive_dir.iterdir() if p.is_dir()]
     records = list(LocalArchive(archive_dir, 7).records())
-    (day / f"{records[0].sha256}.zst").write_bytes(b"\x28\xb5\x2f\xfd garbage")
+    with (day / records[0].segment).open("r+b") as segment:  # a page's middle damaged
+        segment.seek(records[0].offset + records[0].length // 2)
+        segment.write(b"garbage")
     with (day / "index.jsonl").open("a") as index:
         index.write('{"entry": {"feed_url": "x", "link": "http://a/')  # what a full disk leaves
 
