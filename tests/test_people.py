@@ -229,6 +229,9 @@ def test_role_phrases_are_cut(byline: str, people: list[str]) -> None:
         ("Jane Doe, AP, Washington", ["Jane Doe"], ["AP"]),
         ("You, Xiaoying", ["Xiaoying You"], []),
         ("Jane Doe, PTI", ["Jane Doe"], ["PTI"]),  # Press Trust of India
+        # agencies by their full names
+        ("Jane Doe, Deutsche Presse-Agentur", ["Jane Doe"], ["Deutsche Presse-Agentur"]),
+        ("The Canadian Press", [], ["The Canadian Press"]),
     ],
 )
 def test_an_agency_desk_or_dateline_is_the_agency(
@@ -264,6 +267,16 @@ def test_an_agency_desk_or_dateline_is_the_agency(
 )  # fmt: skip
 def test_credits_shaped_like_no_person_are_left_out(credits: list[str], people: list[str]) -> None:
     assert clean_authors(credits)[0] == people
+
+
+def test_an_author_block_holding_only_the_section_credits_nobody() -> None:
+    section = (
+        '<div class="article_details_author_container"><a href="/news/category/29/misc/">'
+        "<span>Miscellaneous</span></a></div>"
+    )
+    assert _people(_article(section)) == []
+    byline = '<div class="author">By Anna Smith in <a href="/category/politics/">Politics</a></div>'
+    assert _people(_article(byline)) == ["Anna Smith"]
 
 
 def test_the_author_of_a_claim_a_fact_check_reviews_is_not_the_byline() -> None:

@@ -37,6 +37,13 @@ COLUMN = re.compile(r"(?:^|[\s_]|(?<!has)(?<!with)-)(?:sidebar|rail)(?:$|[\s_-])
 
 # WordPress's default account ("/author/admin/"): the CMS user who pressed publish.
 CMS_ACCOUNT = re.compile(r"/(?:author|authors|user|users|profile)/admin/?(?:[?#].*)?$")
+# Links to a section's or a tag's page: what an "author" block holding only them names is the
+# story's section ("<div class='article_author'><a href='/news/category/29/...'>Misc</a>").
+SECTION_PAGE = re.compile(
+    r"/(?:category|categories|section|sections|tag|tags|topic|topics|rubrik|ressort|thema|"
+    r"themen|kategorie|categoria|categorie|rubrique)/",
+    re.IGNORECASE,
+)
 # Text for screen readers only ("<span class='u-visually-hidden'>capital</span>" naming the
 # magazine inside a byline): not part of the byline a reader sees.
 HIDDEN = re.compile(r"visually-?hidden|sr-only|screen-reader", re.IGNORECASE)
@@ -94,6 +101,15 @@ def visible_text(element: HtmlElement) -> str:
 def _admin_link(element: HtmlElement) -> bool:
     links = [element, *element.iter("a")]
     return any(CMS_ACCOUNT.search(a.get("href") or "") for a in links)
+
+
+def _only_sections(element: HtmlElement, text: str) -> bool:
+    """Whether a marked element's text is all in links to section or tag pages."""
+    links = [a for a in element.iter("a") if SECTION_PAGE.search(a.get("href") or "")]
+    if not links:
+        return False
+    names = {visible_text(a) for a in links}
+    return not letters(" ".join(part for part in text.split("; ") if part not in names))
 
 
 def is_marked(element: HtmlElement) -> bool:
@@ -208,7 +224,7 @@ def _marked_texts(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
             continue
         if not is_marked(element) or not short_text(element) or _admin_link(element):
             continue
-        if text := _credits(element):
+        if (text := _credits(element)) and not _only_sections(element, text):
             yield element, text
 
 

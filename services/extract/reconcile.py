@@ -237,6 +237,14 @@ AGENCIES = {
     "xinhua", "kyodo", "yonhap", "tass", "ria novosti", "afp/dpa", "dpa/afp", "reuters/dpa",
     "sid", "anadolu agency", "anadolu ajansı", "aa", "belga", "anp", "cna", "pti",
     "press trust of india", "ians",
+    # agencies' full names, as bylines spell them out
+    "deutsche presse-agentur", "austria presse agentur", "schweizerische depeschenagentur",
+    "keystone-sda", "katholische nachrichten-agentur", "evangelischer pressedienst",
+    "sport-informations-dienst", "agencia efe", "the canadian press", "canadian press",
+    "australian associated press", "press association", "united press international",
+    "agenzia nazionale stampa associata", "polska agencja prasowa", "kyodo news",
+    "algemeen nederlands persbureau", "norsk telegrambyrå", "tidningarnas telegrambyrå",
+    "yonhap news agency", "xinhua news agency", "agenzia italia", "dapd",
 }  # fmt: skip
 PARENTHESES = re.compile(r"\s*\([^)]*\)?\s*$")  # "Jane Doe (jd)", a trailing "(Reuters)"
 # Words that make a credit an organization or a desk, not a person.
