@@ -256,6 +256,8 @@ def test_an_agency_desk_or_dateline_is_the_agency(
         (["The Russian and Syrian defense ministries"], []),
         (["The Water Coolest"], []),
         (["admin"], []),
+        # a public body whose press release the page runs
+        (["PMJS - Coordenadoria de TI", "Polizei Berlin", "Prefeitura de Jaraguá do Sul"], []),
         (["Ludwig van Beethoven", "Bashar al-Assad", "Ana d'Souza de la Cruz"],
          ["Ludwig van Beethoven", "Bashar al-Assad", "Ana d'Souza de la Cruz"]),
         (["Jane doe", "danah boyd"], ["Jane doe", "danah boyd"]),

@@ -251,7 +251,11 @@ PARENTHESES = re.compile(r"\s*\([^)]*\)?\s*$")  # "Jane Doe (jd)", a trailing "(
 ORGANIZATION = re.compile(
     r"\b(?:gmbh|ag|ltd|inc|llc|plc|s\.a|media|medien|verlag|redaktion|nachrichten|news|"
     r"newsroom|desk|staff|team|editorial|online|digital|agenturen|agencies|agences|agencias|"
-    r"istock\w*|getty|shutterstock|imago|picture alliance|condé nast|conde nast)\b",
+    r"istock\w*|getty|shutterstock|imago|picture alliance|condé nast|conde nast|"
+    # public bodies whose press releases a page runs as they came
+    r"assessoria|coordenadoria|secretaria|prefeitura|departamento|department|ministry|"
+    r"minist[eéè]rio|ministère|ministerium|pressestelle|polizei|police|pol[ií]c[ií]a|"
+    r"government|governo|gobierno)\b",
     re.IGNORECASE,
 )
 # Buttons and labels that sit in a byline's markup ("Folgen", "Veröffentlicht"): not names.
