@@ -227,3 +227,18 @@ def test_an_index_line_cannot_point_a_replay_outside_the_archive(tmp_path: Path)
     reader = LocalArchive(tmp_path / "archive", 7)
     assert [r.url for r in reader.records()] == ["good"]
     assert reader.unreadable_lines == len(hostile)
+
+
+def test_a_page_cut_short_by_a_crash_is_named_by_no_index_line(tmp_path: Path) -> None:
+    archive = LocalArchive(tmp_path, 7)
+    first = archive.put(_entry("first"), "first", None, _page("first"))
+    # a process killed while writing leaves part of a frame after its last page, and no line
+    partial = zstandard.ZstdCompressor().compress(_page("lost"))[:100]
+    with (tmp_path / first.day / first.segment).open("ab") as segment:
+        segment.write(partial)
+    later = LocalArchive(tmp_path, 7)  # the restarted process
+    second = later.put(_entry("second"), "second", None, _page("second"))
+    assert second.segment != first.segment
+    reader = LocalArchive(tmp_path, 7)
+    assert [reader.get(r) for r in reader.records()] == [_page("first"), _page("second")]
+    assert reader.unreadable_lines == 0
