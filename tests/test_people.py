@@ -48,6 +48,11 @@ def _person(name: str) -> dict[str, str]:
         ("<p>By Anna Smith and Bob Jones</p>", ["Anna Smith", "Bob Jones"]),
         ('<div class="byline">By Anna Smith, Bob Jones and Carla Díaz</div>',
          ["Anna Smith", "Bob Jones", "Carla Díaz"]),
+        # "by" in other languages, marked or not, and a label before it
+        ('<div class="byline">Av Per Hansen og Kari Nordmann</div>', ["Per Hansen", "Kari Nordmann"]),
+        ("<p>Door Anna de Vries</p>", ["Anna de Vries"]),
+        ("<p>Di Mario Rossi</p>", ["Mario Rossi"]),
+        ('<div class="byline">Photos by Anna Smith</div>', ["Anna Smith"]),
     ],
 )  # fmt: skip
 def test_every_co_author_of_a_byline(byline: str, people: list[str]) -> None:

@@ -5,7 +5,8 @@ import re
 from collections.abc import Callable, Iterator
 
 from lxml.html import HtmlElement
-from newswire.services.extract.people import split_credit
+from newswire.services.extract import labels
+from newswire.services.extract.people import is_particle, split_credit
 from newswire.services.extract.sitenames import host_names, letters, names_a_site
 
 # Elements that say they hold a byline: rel/itemprop=author, a class or id naming an author
@@ -50,18 +51,12 @@ HIDDEN = re.compile(r"visually-?hidden|sr-only|screen-reader", re.IGNORECASE)
 
 # A credit label: "Von:", "By:", "<strong>Autorin/Autor</strong> Name", "(责编\uff1aName)"
 # (Chinese pages write a full-width colon, U+FF1A).
-LABEL = (
-    r"(?:von|by|autor(?:in)?(?:\s*/\s*autor(?:in)?)?|authors?|texte?|por|par|af|av|door|"
-    r"作者|责编|責編|记者|記者)"
-)
+LABEL = rf"(?:{labels.BY}|{labels.AUTHOR}|{labels.CJK})"
 LABEL_ONLY = re.compile(rf"^\(?{LABEL}\s*[:\uff1a]?$", re.IGNORECASE)
 LABEL_START = re.compile(rf"^\(?{LABEL}\s*[:\uff1a]", re.IGNORECASE)
 LABELLED = re.compile(rf"^\(?{LABEL}\s*[:\uff1a]\s*(.+?)\)?$", re.IGNORECASE)
 # "By Jane Doe" without a colon: only names may follow, and not an article ("By The Numbers").
-LABEL_WORD = re.compile(
-    r"^(?:by|von|par|por|door)\s+(?!(?:the|a|an|der|die|das|le|la|les|el|los|de)\s)(.+)$",
-    re.IGNORECASE,
-)
+LABEL_WORD = re.compile(rf"^{labels.BY}\s+(?!{labels.ARTICLE}\s)(.+)$", re.IGNORECASE)
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title", "textarea"})
 
@@ -285,7 +280,11 @@ def is_names(text: str) -> bool:
         words = name.split()
         if not 2 <= len(words) <= 4:
             return False
-        if not all(NAME_WORD.match(w) and w[0].isupper() for w in words):
+        inner = words[1:-1]  # "Anna de Vries": a particle inside a name
+        if not all(
+            NAME_WORD.match(w) and (w[0].isupper() or (w in inner and is_particle(w)))
+            for w in words
+        ):
             return False
     return True
 

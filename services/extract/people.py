@@ -4,13 +4,12 @@ import html
 import re
 import unicodedata
 
+from newswire.services.extract import labels
+
 # Where one credit's names part: "A, B and C", "A / B", "A | B", "A & B", "A und B", and "A as
 # told to B" (a first-person piece credits its teller and its writer).
 SEPARATORS = re.compile(r"\s*(?:[/;,|&]|\s(?:and|und)\s|\bas\s+told\s+to\b)\s*", re.IGNORECASE)
-LABEL = re.compile(
-    r"^(?:(?:written|reported|posted|words|text|story)\s+)?(?:by|von|from|par|por|di)\s*:?\s+",
-    re.IGNORECASE,
-)
+LABEL = re.compile(rf"^(?:{labels.LEAD}\s+)?(?:{labels.BY}|from)\s*:?\s+", re.IGNORECASE)
 # A label of any language before a colon ("Текст: Name", "Autorin: Name"): names hold no colon.
 COLON_LABEL = re.compile(r"^[^\W\d_]+(?:\s+[^\W\d_]+)?\s*[:\uff1a]\s*")
 TAGS = re.compile(r"<[^>]*>")
@@ -73,11 +72,12 @@ def is_no_person(name: str) -> bool:
     words = name.split()
     if name.casefold() in CMS_DEFAULTS or (len(words) >= 2 and words[0] == "The"):
         return True
-    lower = [w for w in words if w[0].islower() and not _particle(w)]
+    lower = [w for w in words if w[0].islower() and not is_particle(w)]
     return len(lower) >= 2 and any(w[0].isupper() for w in words)
 
 
-def _particle(word: str) -> bool:
+def is_particle(word: str) -> bool:
+    """Whether a lower-case word is one a name may hold ("van", "bin", "al-Assad", "d'Souza")."""
     head = APOSTROPHE_OR_HYPHEN.split(word.casefold(), maxsplit=1)
     return head[0] in PARTICLES or (len(head) > 1 and len(head[0]) <= 2)
 

@@ -42,6 +42,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from newswire.services.extract import labels
 from newswire.services.extract.metadata import NOT_A_NAME, TITLE_KEYS, Timestamp, is_address
 from newswire.services.extract.people import (
     HANDLE,
@@ -57,7 +58,7 @@ from newswire.services.extract.sitenames import letters, names_the_site
 # A trailing part after a separator: " | x", " - x", " – x", " — x", " · x", " * x", "｜x", "：x".
 SEPARATOR = re.compile(r"\s+[|\-–—·•*:]{1,2}\s+|\s*[｜|ㅣ]\s*|\s*：\s*|(?<=\S)-(?=[^\s-]+$)")
 DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
-BYLINE_PART = re.compile(r"^(?:by|von|par|por|di)\s+\S", re.IGNORECASE)
+BYLINE_PART = re.compile(rf"^{labels.BY}\s+\S", re.IGNORECASE)
 INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")  # soft hyphen, zero widths
 
 
@@ -204,9 +205,8 @@ def pick_updated(
 
 # -- authors ---------------------------------------------------------------------------------
 BY = re.compile(
-    r"^(?:(?:written|reported|reporting|text|texte|fotos?|photos?|analysis|commentary|opinion|"
-    r"review|interview)\s+)?(?:by|von|par|por|di|av|af|door|"
-    r"autor(?:in)?|author|redaktion|text|quelle|source|fuente|as\s+told\s+to)\s*:?\s+",
+    rf"^(?:{labels.LEAD}\s+)?(?:{labels.BY}|{labels.AUTHOR}|{labels.SOURCE}|as\s+told\s+to)"
+    r"\s*:?\s+",
     re.IGNORECASE,
 )
 ROLE = re.compile(
