@@ -11,8 +11,8 @@ page after 0.2 s. Once a fifth of the stories are out, the fault:
 - redis_kill: Redis SIGKILLed and restarted on its file 1 s later;
 - redis_restarts: that, four times, 8 s apart;
 - consumer_wedge: the worker's task consumer hangs while the process lives (SIGUSR2 through
-  tests/support/faults); the stall watchdog makes it exit after 90 s and it is restarted, as
-  compose restarts it.
+  tests/support/faults); the watchdog makes it exit after 45 s (it is not consuming while
+  Redis answers: NEWSWIRE_WORKER_WEDGE_SECONDS) and it is restarted, as compose restarts it.
 
 A run passes when every story is on the stream exactly once and the last one arrived within
 120 s of the last fault. Writes bench/results/faults.md."""

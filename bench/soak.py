@@ -280,7 +280,7 @@ def run(minutes: float, feeds: int, every: float, fault_every: float, seed: int)
 Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores; `make soak` (bench/soak.py,
 seed {seed}). Two workers (`--concurrency 2`) and one scheduler, restarted when they exit (as
 compose's `restart: unless-stopped` does), default settings (`NEWSWIRE_WORKER_STALL_SECONDS`
-90); Redis with an append-only file fsynced always.
+90, `NEWSWIRE_WORKER_WEDGE_SECONDS` 45); Redis with an append-only file fsynced always.
 {feeds} feeds polled every 10 s, each publishing a new story every {every:.0f} s.
 
 | | |

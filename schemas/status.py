@@ -5,7 +5,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 # online: consuming tasks; reconnecting: its consumer lost the broker and is getting it back;
-# stalled: not consuming for longer than NEWSWIRE_WORKER_STALL_SECONDS (it exits); offline: no
+# stalled: not consuming for longer than NEWSWIRE_WORKER_STALL_SECONDS, or than
+# NEWSWIRE_WORKER_WEDGE_SECONDS while Redis answers (it exits); offline: no
 # heartbeat for a while (dead or cut off); stopped: shut down cleanly.
 WorkerState = Literal["online", "reconnecting", "stalled", "offline", "stopped"]
 FeedHealth = Literal["healthy", "backing_off", "failing", "disabled"]

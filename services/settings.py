@@ -277,6 +277,11 @@ class WorkerSettings(_Group):
     worker_stall_seconds: float = Field(default=90.0, ge=5)
     """A worker whose task consumer has not consumed for this long is `stalled`: it says so for 5
     s, then exits (code 70) for its supervisor to replace it."""
+    worker_wedge_seconds: float = Field(default=45.0, ge=5)
+    """Sooner, a worker whose consumer has not consumed for this long while Redis answers its
+    heartbeats is `stalled` too: the broker is there, the consumer does not use it (Celery
+    reconnects within 30 s of Redis's return, so an outage alone never ends a worker before
+    NEWSWIRE_WORKER_STALL_SECONDS)."""
     metrics_flush_seconds: float = Field(default=1.0, ge=0)
     """Workers write their counters to Redis at most this often (0: after every entry)."""
     task_events: bool = False

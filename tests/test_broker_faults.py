@@ -81,6 +81,8 @@ def worker_state(client: redis.Redis, pid: int) -> object:
     return info and info["state"]
 
 
+# A wedged consumer with Redis answering: stalled after NEWSWIRE_WORKER_WEDGE_SECONDS (the
+# stall limit, for a consumer that cannot reach Redis, is set far beyond the test's time).
 STALL = 12.0  # above LOOP_STALE + a heartbeat, so `reconnecting` shows before `stalled`
 
 
@@ -89,7 +91,8 @@ def fault_env(redis_server: RedisServer, site: Site) -> dict[str, str]:
     return stack_env(
         redis_server.url,
         site,
-        NEWSWIRE_WORKER_STALL_SECONDS=str(STALL),
+        NEWSWIRE_WORKER_WEDGE_SECONDS=str(STALL),
+        NEWSWIRE_WORKER_STALL_SECONDS="600",
         **faults("wedge"),
     )
 

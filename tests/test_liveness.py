@@ -36,3 +36,24 @@ def test_without_an_event_loop_running_is_enough() -> None:
     """Solo and thread pools have no hub to tick: the step's state alone counts."""
     live = Liveness(running=True, has_loop=False, last_loop=time.monotonic() - 10 * LOOP_STALE)
     assert live.state(STALL) == "consuming"
+
+
+WEDGE = 10.0
+
+
+def test_not_consuming_while_redis_answers_is_stalled_sooner() -> None:
+    now = time.time()
+    live = Liveness(running=False, has_loop=True)
+    # Redis has answered all along: the consumer is wedged, not waiting for the broker
+    assert live.state(STALL, now, reachable_since=now - 600, wedge_seconds=WEDGE) == (
+        "reconnecting"
+    )
+    assert live.state(STALL, now + WEDGE + 1, now - 600, WEDGE) == "stalled"
+    # Redis unreachable (no answer since): only the stall limit applies
+    assert live.state(STALL, now + WEDGE + 1, None, WEDGE) == "reconnecting"
+    # Redis back a moment ago: the consumer has Celery's reconnect time from then
+    back = now + 30
+    assert live.state(STALL, back + WEDGE - 1, back, WEDGE) == "reconnecting"
+    assert back + WEDGE + 1 < now + STALL
+    assert live.state(STALL, back + WEDGE + 1, back, WEDGE) == "stalled"
+    assert live.state(STALL, now + STALL + 1, None, WEDGE) == "stalled"

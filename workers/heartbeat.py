@@ -55,22 +55,36 @@ def _loop(settings: Settings, controller: Any) -> None:
     key = keys.workers(settings.key_prefix)
     outage = Outage(log)
     stalled_at: float | None = None
+    reachable_since: float | None = None  # Redis has answered every beat since then
     while not _stop.wait(INTERVAL):
-        consumer = LIVENESS.state(settings.worker_stall_seconds)
+        consumer = LIVENESS.state(
+            settings.worker_stall_seconds,
+            reachable_since=reachable_since,
+            wedge_seconds=settings.worker_wedge_seconds,
+        )
         try:
             _beat(client, key, STATE_NAMES[consumer])
             outage.ok()
+            reachable_since = reachable_since or time.time()
         except redis.RedisError as exc:
             outage.failed(exc)
+            reachable_since = None
         if consumer != "stalled":
             stalled_at = None
         elif stalled_at is None:
             stalled_at = time.monotonic()
+            silent = time.time() - (LIVENESS.not_consuming_since or time.time())
+            why = (
+                f"NEWSWIRE_WORKER_STALL_SECONDS={settings.worker_stall_seconds:g}"
+                if silent > settings.worker_stall_seconds
+                else f"while Redis answers; NEWSWIRE_WORKER_WEDGE_SECONDS="
+                f"{settings.worker_wedge_seconds:g}"
+            )
             log.critical(
-                "the task consumer has not consumed for %.0fs (NEWSWIRE_WORKER_STALL_SECONDS="
-                "%g): exiting in %.0fs so that the supervisor starts a fresh worker",
-                time.time() - (LIVENESS.not_consuming_since or time.time()),
-                settings.worker_stall_seconds,
+                "the task consumer has not consumed for %.0fs (%s): exiting in %.0fs so that "
+                "the supervisor starts a fresh worker",
+                silent,
+                why,
                 STALLED_GRACE,
             )
         elif time.monotonic() - stalled_at >= STALLED_GRACE:

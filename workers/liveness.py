@@ -36,8 +36,17 @@ class Liveness:
     not_consuming_since: float | None = None  # time.time(); None while consuming
     fault: str = ""  # fault injection: what happens to the consumer on its next loop tick
 
-    def state(self, stall_seconds: float, now: float | None = None) -> ConsumerState:
-        """consuming, reconnecting (for less than `stall_seconds`) or stalled."""
+    def state(
+        self,
+        stall_seconds: float,
+        now: float | None = None,
+        reachable_since: float | None = None,
+        wedge_seconds: float | None = None,
+    ) -> ConsumerState:
+        """consuming, reconnecting (for less than `stall_seconds`) or stalled. With
+        `reachable_since` (time.time() since which Redis has answered without a break; None
+        while it does not), not consuming for `wedge_seconds` of that time is stalled too:
+        the consumer is wedged, not waiting for Redis."""
         now = time.time() if now is None else now
         consuming = self.running and (
             not self.has_loop or time.monotonic() - self.last_loop < LOOP_STALE
@@ -49,7 +58,14 @@ class Liveness:
             # A loop that went silent stopped consuming at its last tick, not when noticed.
             silent = time.monotonic() - self.last_loop if self.running and self.has_loop else 0.0
             self.not_consuming_since = now - silent
-        return "stalled" if now - self.not_consuming_since > stall_seconds else "reconnecting"
+        if now - self.not_consuming_since > stall_seconds:
+            return "stalled"
+        wedged = (
+            reachable_since is not None
+            and wedge_seconds is not None
+            and now - max(self.not_consuming_since, reachable_since) > wedge_seconds
+        )
+        return "stalled" if wedged else "reconnecting"
 
 
 LIVENESS = Liveness(not_consuming_since=time.time())  # this worker process's consumer
