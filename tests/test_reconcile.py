@@ -42,6 +42,10 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
         ("Climate change: Labor on track", "West Australian", None, "Climate change: Labor on track"),
         ("Epstein case - then a second claim", "Daily Star", "https://dailystar.co.uk/x",
          "Epstein case - then a second claim"),
+        # Headlines may end in a part starting with a word that is "by" in another language.
+        ("Game review - Door Kickers 2", None, None, "Game review - Door Kickers 2"),
+        ("Home cinema guide - AV receivers compared", None, None,
+         "Home cinema guide - AV receivers compared"),
         # A kicker before the headline is not a site suffix.
         ("Vierschanzentournee | Skisprung-Zoff", "Tageblatt", None, "Vierschanzentournee | Skisprung-Zoff"),
         # Korean sites separate the site with a standalone jamo; entities and invisible

@@ -58,7 +58,9 @@ from newswire.services.extract.sitenames import letters, names_the_site
 # A trailing part after a separator: " | x", " - x", " – x", " — x", " · x", " * x", "｜x", "：x".
 SEPARATOR = re.compile(r"\s+[|\-–—·•*:]{1,2}\s+|\s*[｜|ㅣ]\s*|\s*：\s*|(?<=\S)-(?=[^\s-]+$)")
 DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
-BYLINE_PART = re.compile(rf"^{labels.BY}\s+\S", re.IGNORECASE)
+# A byline ending a title ("... | by Jane Doe"). Not every word of labels.BY: "Door", "AV"
+# and "Af" also start headlines ("Review - Door Kickers 2", "Guide - AV receivers").
+BYLINE_PART = re.compile(r"^(?:by|von|par|por|di)\s+\S", re.IGNORECASE)
 INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")  # soft hyphen, zero widths
 
 
