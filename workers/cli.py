@@ -27,6 +27,7 @@ from newswire.workers.cli_output import (
 )
 from newswire.workers.extract_pool import LazyProcessPool
 from newswire.workers.runtime import build_runtime, load_settings
+from newswire.workers.stopping import stop_on
 
 PASSTHROUGH = frozenset({"worker", "up"})
 SUPERVISE_EVERY = 1.0  # seconds between `newswire up`'s looks at its children
@@ -115,8 +116,7 @@ def cmd_beat(args: BeatArgs) -> int:
 
     settings = load_settings()
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop_on(stop, signal.SIGINT, signal.SIGTERM)
     run_scheduler(settings, make_app(settings), stop)
     return EXIT_OK
 
@@ -128,8 +128,7 @@ def cmd_up(args: UpArgs) -> int:
     # Ctrl-C, and SIGTERM from systemd or a container runtime, stop the children too; set
     # explicitly, since a parent may have started us with SIGINT ignored.
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop_on(stop, signal.SIGINT, signal.SIGTERM)
     redis_url = os.environ.get("NEWSWIRE_REDIS_URL")
     env = {"NEWSWIRE_FEEDS_FILE": str(Path(args.feeds).resolve())} if args.feeds else {}
     stack = Stack(

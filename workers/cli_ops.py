@@ -40,6 +40,7 @@ from newswire.workers.cli_output import (
     print_table,
 )
 from newswire.workers.runtime import load_settings
+from newswire.workers.stopping import stop_on
 from newswire.workers.timefmt import ago, span
 
 
@@ -194,7 +195,7 @@ Serve = Callable[[Settings, str, int, threading.Event], None]
 def serve_until_stopped(serve: Serve, settings: Settings, host: str, port: int) -> int:
     """Run an HTTP service (the monitor, the WebSub receiver) until SIGTERM or Ctrl-C."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop_on(stop, signal.SIGTERM)
     with contextlib.suppress(KeyboardInterrupt):
         serve(settings, host, port, stop)
     return EXIT_OK

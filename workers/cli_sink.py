@@ -22,6 +22,7 @@ from newswire.services.sinks.webhook import WebhookSink
 from newswire.workers.cli_args import SearchArgs, SinkArgs, bind
 from newswire.workers.cli_output import EXIT_CONFIG, EXIT_OK, connect
 from newswire.workers.runtime import load_settings
+from newswire.workers.stopping import stop_on
 
 SINKS = ("postgres", "webhook", "nats")
 
@@ -37,7 +38,7 @@ def cmd_sink(args: SinkArgs) -> int:
     metrics = Metrics(client, settings.key_prefix, settings.metrics_flush_seconds)
     runner = SinkRunner(consumer, write, args.kind, metrics)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop_on(stop, signal.SIGTERM)
     print(f"newswire sink {args.kind}: {settings.stream} as group {group!r} (member {name!r}) "
           f"into {redact_url(target)}; Ctrl-C to stop", flush=True)  # fmt: skip
     started = time.monotonic()
