@@ -5,6 +5,7 @@ import re
 import unicodedata
 
 from newswire.services.extract import labels
+from newswire.services.extract.sitenames import letters
 
 # Where one credit's names part: "A, B and C", "A / B", "A | B", "A & B", "A und B", and "A as
 # told to B" (a first-person piece credits its teller and its writer).
@@ -98,19 +99,15 @@ def same_person(handle: str, names: list[str]) -> bool:
     it: "kevin-r" or "jdoe" beside "Kevin Rebong" or "Jane Doe"."""
     if " " in handle or handle != handle.lower():
         return False
-    key = _letters(handle)
+    key = letters(handle)
     for name in names:
         words = name.split()
         if len(words) < 2 or len(key) < 3:
             continue
-        full = _letters(name)
-        if full.startswith(key) or key == _letters(words[0])[:1] + _letters(words[-1]):
+        full = letters(name)
+        if full.startswith(key) or key == letters(words[0])[:1] + letters(words[-1]):
             return True
     return False
-
-
-def _letters(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def _end(name: str) -> str:
