@@ -104,14 +104,15 @@ class PageArchive(Protocol):
 
 
 @dataclass
-class _Segment:
-    """The segment this process appends to: its day, name, descriptor and size so far."""
+class _Appending:
+    """A file this process appends to (a segment, the day's index): its day, name, descriptor
+    and, for a segment, its size so far."""
 
     day: str
     pid: int
     name: str
     fd: int
-    size: int
+    size: int = 0
 
 
 class LocalArchive:
@@ -123,8 +124,8 @@ class LocalArchive:
         self._lock = threading.Lock()
         self._pruned = 0.0
         self._local = threading.local()  # a compressor per thread (they are not thread-safe)
-        self._index: tuple[str, int, int] | None = None  # (day, pid, fd) of the open index
-        self._segment: _Segment | None = None
+        self._index: _Appending | None = None
+        self._segment: _Appending | None = None
         self.unreadable_lines = 0  # index lines `records` skipped
 
     def _compressor(self) -> zstandard.ZstdCompressor:
@@ -138,32 +139,19 @@ class LocalArchive:
     def _index_fd(self, day: str, folder: Path) -> int:
         """The day's index, opened once per process (O_APPEND: each record is one write at
         the end of the file, also with other processes appending). Held under the lock."""
-        pid = os.getpid()
-        if self._index is None or self._index[:2] != (day, pid):
-            folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(folder / "index.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            if self._index is not None and self._index[1] == pid:
-                os.close(self._index[2])  # a forked child leaves its parent's open
-            self._index = (day, pid, fd)
-        return self._index[2]
+        index = self._index
+        if index is None or not _current(index, day):
+            index = self._index = _reopen(index, day, folder, "index.jsonl")
+        return index.fd
 
-    def _segment_for(self, day: str, folder: Path) -> _Segment:
+    def _segment_for(self, day: str, folder: Path) -> _Appending:
         """This process's segment of the day (a forked child begins its own: offsets are
         counted here, so no two processes may append to one). Held under the lock."""
-        pid = os.getpid()
-        current = self._segment
-        if (
-            current is None
-            or (current.day, current.pid) != (day, pid)
-            or current.size >= SEGMENT_LIMIT
-        ):
-            folder.mkdir(parents=True, exist_ok=True)
-            name = f"{pid}-{secrets.token_hex(4)}.zseg"
-            fd = os.open(folder / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o644)
-            if current is not None and current.pid == pid:
-                os.close(current.fd)
-            current = self._segment = _Segment(day, pid, name, fd, 0)
-        return current
+        segment = self._segment
+        if segment is None or not _current(segment, day) or segment.size >= SEGMENT_LIMIT:
+            name = f"{os.getpid()}-{secrets.token_hex(4)}.zseg"
+            segment = self._segment = _reopen(segment, day, folder, name, new=True)
+        return segment
 
     def put(
         self, entry: FeedEntry, url: str, content_type: str | None, content: bytes
@@ -256,6 +244,26 @@ class LocalArchive:
         if not self.root.exists():
             return []
         return [p for p in self.root.iterdir() if p.is_dir() and len(p.name) == 10]
+
+
+def _current(file: _Appending, day: str) -> bool:
+    """Whether `file` is open for `day` by this process (not by a parent it was forked from)."""
+    return (file.day, file.pid) == (day, os.getpid())
+
+
+def _reopen(
+    previous: _Appending | None, day: str, folder: Path, name: str, new: bool = False
+) -> _Appending:
+    """`name` in `folder` opened for appending (`new`: created here, never shared) in place
+    of `previous`, which is closed if this process opened it (a forked child leaves its
+    parent's open)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | (os.O_EXCL if new else 0)
+    fd = os.open(folder / name, flags, 0o644)
+    pid = os.getpid()
+    if previous is not None and previous.pid == pid:
+        os.close(previous.fd)
+    return _Appending(day, pid, name, fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
