@@ -210,3 +210,69 @@ def test_every_person_of_the_byline_block_is_credited_not_only_the_json_ld_one()
 )
 def test_korean_role_suffixes_are_cut_from_the_name(credit: str, people: list[str]) -> None:
     assert clean_authors([credit])[0] == people
+
+
+STORY = f"<h1>The bridge closes for repairs</h1>{{byline}}<p>{LONG}</p><p>{LONG}</p>{{footer}}"
+LD_AUTHOR = """<script type="application/ld+json">{"@type": "NewsArticle", "headline":
+  "The bridge closes", "author": {"@type": "Person", "name": "Rina Putri"}}</script>"""
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        'Editor : <a class="author" href="/author/112/rina-putri">Rina Putri</a>',
+        "Edited by <span><b>Rina Putri</b></span>",
+        "Redaktur: <strong>Rina Putri</strong>",
+        "Editado por <a href='/autor/rina'>Rina Putri</a>",
+    ],
+)
+def test_tags_crediting_the_editor_the_page_labels_give_way_to_its_byline(label: str) -> None:
+    page = STORY.format(
+        byline='<div class="author-2">Naufal Zuhdi</div>', footer=f"<div>{label}</div>"
+    )
+    assert credited(page, LD_AUTHOR) == ["Naufal Zuhdi"]
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "<div>Editor : <a>Budi Santoso</a></div>",  # someone else edited it
+        "<p>The editor Rina Putri said the bridge would reopen in May.</p>",  # prose
+        "<div>Author : <a>Rina Putri</a></div>",  # credited as what the tags say
+    ],
+)
+def test_the_tags_credit_stands_unless_the_page_labels_that_person_editor(footer: str) -> None:
+    page = STORY.format(byline='<div class="author-2">Naufal Zuhdi</div>', footer=footer)
+    assert credited(page, LD_AUTHOR) == ["Rina Putri"]
+
+
+def test_an_editor_credited_by_a_page_naming_no_one_else_stays_credited() -> None:
+    page = STORY.format(byline="", footer="<div>Editor: <a>Rina Putri</a></div>")
+    assert credited(page, LD_AUTHOR) == ["Rina Putri"]
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        '<div><span>Sehernur Karsu &nbsp;|</span><span class="x">05.04.2025 - Update</span></div>',
+        "<div><time>2025-04-05</time> · <span>Jane Doe</span></div>",
+        "<p><span>Jane Doe, John Roe</span> <span>April 5, 2025</span></p>",
+        "<p><span>Jane Doe</span><span>5. April 2025, 14:02</span></p>",
+    ],
+)
+def test_names_beside_the_date_under_the_headline_are_its_byline(byline: str) -> None:
+    found = credited(STORY.format(byline=byline, footer=""))
+    assert found and set(found) <= {"Sehernur Karsu", "Jane Doe", "John Roe"}
+
+
+@pytest.mark.parametrize(
+    ("byline", "footer"),
+    [
+        ("<div><span>Jane Doe</span><span>Opinion</span></div>", ""),  # beside no date
+        ('<div><a href="/region/me">Middle East</a><span>05.04.2025</span></div>', ""),  # a link
+        ("", f"<p>{LONG}</p>" * 3 + "<div><span>Jane Doe</span><span>05.04.2025</span></div>"),
+        ("<div><span>Jane Doe said on</span><span>05.04.2025</span></div>", ""),  # prose
+    ],
+)
+def test_names_and_dates_that_are_no_byline(byline: str, footer: str) -> None:
+    assert credited(STORY.format(byline=byline, footer=footer)) == []

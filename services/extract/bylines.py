@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 from lxml.html import HtmlElement
 from newswire.services.extract import labels
+from newswire.services.extract.headline import NEAR_ELEMENTS, near_headline
 from newswire.services.extract.people import is_particle, split_credit
 from newswire.services.extract.sitenames import host_names, letters, names_a_site
 
@@ -65,6 +66,12 @@ NAME_WORD = re.compile("^[^\\W\\d_][\\w.'\u2019-]*$")
 NAME_SEPARATORS = re.compile(r"\s*(?:/|,|&|\band\b)\s*")
 LONG_PARAGRAPH = 100  # characters of prose that make a paragraph the story's text
 MAX_OPENING = 8  # short paragraphs (a kicker, a date) that may come before an opening byline
+# A date as a byline's neighbour writes it: "05.04.2025", "2025-04-05", "5 April 2025",
+# "April 5, 2025".
+DATE_TEXT = re.compile(
+    r"^\W*(?:\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}\.?\s+[^\W\d_]{3,}\.?\s+\d{4}|"
+    r"[^\W\d_]{3,}\.?\s+\d{1,2},?\s+\d{4})"
+)
 
 # Where a byline's names end: "Published ...", "(on) Monday, ...", a date or a time.
 NAMES_END = re.compile(
@@ -318,6 +325,30 @@ def _signed(tree: HtmlElement, _h1: HtmlElement | None) -> str | None:
     return None
 
 
+def _dated(element: HtmlElement | None) -> bool:
+    """Whether an element is the story's date: a <time>, or text that opens with one."""
+    if element is None or not isinstance(element.tag, str):
+        return False
+    return element.tag == "time" or bool(DATE_TEXT.match(visible_text(element)))
+
+
+def _beside_date(_tree: HtmlElement, h1: HtmlElement | None) -> str | None:
+    """Names alone in an element beside the story's date under its headline, unmarked:
+    "<span>Jane Doe |</span><span>05.04.2025</span>". Not a link: beside a date, that is the
+    story's section ("Middle East")."""
+    for element in itertools.islice(near_headline(h1), NEAR_ELEMENTS):
+        if not isinstance(element.tag, str) or element.tag in SKIPPED or len(element):
+            continue
+        if element.tag == "a" or next(element.iterancestors("a"), None) is not None:
+            continue
+        text = visible_text(element).strip(" |·•,-\u2013\u2014\xa0")
+        if not text or not is_names(text):
+            continue
+        if _dated(element.getnext()) or _dated(element.getprevious()):
+            return text
+    return None
+
+
 def _texts(paragraphs: Iterator[HtmlElement]) -> Iterator[str]:
     """The visible texts of the paragraphs that have any."""
     return (t for p in paragraphs if (t := visible_text(p)))
@@ -326,9 +357,9 @@ def _texts(paragraphs: Iterator[HtmlElement]) -> Iterator[str]:
 def bylines(tree: HtmlElement, h1: HtmlElement | None) -> Iterator[str]:
     """Byline texts, most trusted first and each searched only if the caller asks for the
     next: the first element marked as a byline, the first labelled credit, the first bold
-    name opening or closing the story. The caller takes the first that names a person (an
-    author box may credit only the publication)."""
-    for search in (_marked, _labelled, _signed):
+    name opening or closing the story, names beside the date under the headline. The caller
+    takes the first that names a person (an author box may credit only the publication)."""
+    for search in (_marked, _labelled, _signed, _beside_date):
         if text := search(tree, h1):
             yield text
 

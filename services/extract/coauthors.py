@@ -17,17 +17,11 @@ from newswire.services.extract.bylines import (
     short_text,
     visible_text,
 )
+from newswire.services.extract.headline import NEAR_ELEMENTS, near_headline
 from newswire.services.extract.sitenames import letters
 
 # Elements with microdata types: found in C (a walk in Python costs ~0.3 ms a page).
 WITH_ITEMTYPE = XPath("//*[@itemtype]")
-# Where a byline stands: beside the headline, or beside the block holding it (a header), up
-# to this many levels up and siblings away. Searched in Python: a search of the whole page
-# for the name, even in C, costs ~0.1-0.25 ms, more than a page's other metadata.
-NEAR_LEVELS = 3
-NEAR_AFTER = 3
-NEAR_BEFORE = 2
-NEAR_ELEMENTS = 150  # a sibling may be the whole story: its first elements are enough
 MAX_HITS = 4  # the byline comes early; later mentions are the story's prose
 MAX_LEVELS = 4  # the name's element and three above it: a byline's block is small
 
@@ -77,23 +71,9 @@ def _byline_block(element: HtmlElement, region: HtmlElement | None) -> str | Non
     return found
 
 
-def _near_headline(h1: HtmlElement | None) -> Iterator[HtmlElement]:
-    """The elements near the page's first <h1>: the siblings just after and before it, and
-    just after and before each of its nearest ancestors, with everything inside them."""
-    node = h1
-    for _ in range(NEAR_LEVELS):
-        if node is None or node.tag == "body":
-            return
-        for sibling in itertools.islice(node.itersiblings(), NEAR_AFTER):
-            yield from sibling.iter()
-        for sibling in itertools.islice(node.itersiblings(preceding=True), NEAR_BEFORE):
-            yield from sibling.iter()
-        node = node.getparent()
-
-
 def _naming(h1: HtmlElement | None, name: str) -> Iterator[HtmlElement]:
     """The elements near the headline whose own text (or tail) holds the name."""
-    for element in itertools.islice(_near_headline(h1), NEAR_ELEMENTS):
+    for element in itertools.islice(near_headline(h1), NEAR_ELEMENTS):
         if name in (element.text or ""):
             yield element
         elif name in (element.tail or "") and (parent := element.getparent()) is not None:

@@ -10,6 +10,7 @@ from lxml.html import HtmlElement
 from newswire.services.extract.bylines import byline_names, bylines, cms_account
 from newswire.services.extract.coauthors import co_authors
 from newswire.services.extract.dateline import dateline_time, title_day
+from newswire.services.extract.editors import writers_instead
 from newswire.services.extract.sitenames import names_a_site
 
 # A credit that is an address, not a name: a URL, an e-mail address, a number.
@@ -296,8 +297,9 @@ def written_by(meta: dict[str, list[str]]) -> list[str]:
     return names
 
 
-def read_meta(tree: HtmlElement) -> PageMeta:
-    """Everything from <meta>, JSON-LD, <title>, <h1>, rel=canonical and lang, cheaply."""
+def read_meta(tree: HtmlElement, html: str = "") -> PageMeta:
+    """Everything from <meta>, JSON-LD, <title>, <h1>, rel=canonical and lang, cheaply (the
+    page's `html` for a look at how it labels a credit)."""
     # One walk over the tree for every element read here (each XPath or iter() is a walk of
     # its own, ~0.15 ms on a news page).
     found: dict[str, list[HtmlElement]] = {tag: [] for tag in SCANNED}
@@ -345,6 +347,7 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     authors = [a for a in authors if not names_a_site(a, site_names, url)]
     # one person named: the page's own byline may name them all
     authors = co_authors(tree, h1, _unique(authors), site_names, url) or authors
+    authors = writers_instead(tree, h1, authors, html=html, sites=site_names, url=url) or authors
     if all(map(is_address, authors)):
         # A byline in the markup: searched only when needed (~1.7 ms a page).
         for byline in bylines(tree, h1):

@@ -146,7 +146,7 @@ def extract(html: str, url: str, clean: bool = False) -> Extracted:
     tree = parse_page(html, clean)
     if tree is None:
         raise ExtractionError("page is not parseable HTML")
-    meta = read_meta(tree)
+    meta = read_meta(tree, html)
     drop_link_lists(tree)  # "latest stories", "read next": navigation inside the body
     join_split_body(tree)  # a body that ads cut into pieces: trafilatura would keep the first
     text = _second_look(tree, url, _trafilatura(tree, url, fast=True))
