@@ -1,6 +1,7 @@
 """Per-feed credentials go to the feed's origin (scheme, host and port) and the origins listed
 for it, nowhere else; options are checked when set, and no error text carries a secret."""
 
+from base64 import b64encode
 from collections.abc import Iterator
 
 import httpx
@@ -221,3 +222,16 @@ def test_a_hops_cookies_join_the_feeds_own_in_one_header() -> None:
     )
     assert headers == {"Accept": "*/*", "Cookie": "session=abc; seen=1"}
     assert cookies.add_to("https://other.example/", {"Accept": "*/*"}) == {"Accept": "*/*"}
+
+
+def test_credentials_in_a_url_go_to_that_url_only(
+    settings: Settings, site: Site, other: Site
+) -> None:
+    settings = both_sites(settings, site, other)
+    site.routes["/feed"] = Route(status=302, headers={"Location": other.url("/feed")})
+    other.add("/feed", rss2([]), "application/rss+xml")
+    with Fetcher(settings) as fetcher:
+        fetcher.get(site.url("/feed").replace("http://", "http://reader:pa%40ss@"))
+    [asked] = [h for h in site.hits if h.path == "/feed"]
+    assert asked.headers.get("authorization") == "Basic " + b64encode(b"reader:pa@ss").decode()
+    assert leaked(other) == []  # the hop the redirect led to carries no userinfo

@@ -1,9 +1,13 @@
-"""Decoding: a body's content-encoding undone chunk by chunk, never past the size cap."""
+"""Decoding: a body read in chunks, its content-encoding undone, never past the size cap."""
 
+import time
 import zlib
 from collections.abc import Callable
+from itertools import chain
 
-from newswire.services.errors import FetchKind, PermanentFetch
+import httpx
+from newswire.services.errors import FetchKind, PermanentFetch, TransientFetch
+from newswire.services.hints import bounded_int
 
 # What we ask servers for (the Accept-Encoding we send): what `Decoder` undoes.
 ACCEPTED = "gzip, deflate"
@@ -96,3 +100,34 @@ class Decoder:
             return call()
         except zlib.error as exc:
             raise Undecodable(self._url, str(exc)) from None
+
+
+def read_capped(
+    url: str, resp: httpx.Response, deadline: float, max_bytes: int, prefix: int | None = None
+) -> bytes:
+    """Read the body in chunks, its content-encoding undone; stop at `max_bytes` decoded bytes
+    or the deadline, not after (or, with `prefix`, once that many bytes are in: the rest is
+    never read nor inflated)."""
+    cap = max_bytes if prefix is None else prefix
+    declared = bounded_int(resp.headers.get("content-length", ""))
+    if prefix is None and declared is not None and declared > cap:
+        raise PermanentFetch(
+            url, f"too large (declared {declared} bytes > {cap})", kind=FetchKind.TOO_LARGE
+        )
+    assert isinstance(resp.stream, httpx.SyncByteStream)
+    decoder = Decoder(url, resp.headers.get("content-encoding", ""))
+    chunks: list[bytes] = []
+    size = 0
+    for raw in chain(resp.stream, [None]):  # None: the body is all in, the decoder's rest
+        room = cap - size + 1  # one byte over the cap says "too large"
+        chunk = decoder.end(room) if raw is None else decoder.feed(raw, room)
+        size += len(chunk)
+        if size > cap and prefix is not None:
+            chunks.append(chunk)
+            break  # the first `prefix` bytes are all that is wanted
+        if size > cap:
+            raise PermanentFetch(url, f"too large (over {cap} bytes)", kind=FetchKind.TOO_LARGE)
+        if time.monotonic() > deadline:
+            raise TransientFetch(url, "deadline exceeded while reading", kind=FetchKind.TIMEOUT)
+        chunks.append(chunk)
+    return b"".join(chunks)[:cap]
