@@ -4,7 +4,7 @@ being inflated, broken or unasked codings reported as undecodable, never passed 
 import gzip
 import tracemalloc
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from newswire.services.errors import FetchKind, PermanentFetch
@@ -66,6 +66,15 @@ def test_encoded_bodies_are_read_as_sent(site: Site, coding: str, encode: object
 def test_concatenated_gzip_members_are_all_read(site: Site) -> None:
     half = len(PAGE) // 2
     assert fetch(site, gzip.compress(PAGE[:half]) + gzip.compress(PAGE[half:]), "gzip") == PAGE
+
+
+@pytest.mark.parametrize(
+    ("coding", "encode"), [("gzip", gzip.compress), ("deflate", zlib.compress)]
+)
+def test_padding_after_the_end_of_the_stream_is_left_out(
+    site: Site, coding: str, encode: Callable[[bytes], bytes]
+) -> None:
+    assert fetch(site, encode(PAGE) + bytes(100) + b"junk", coding) == PAGE
 
 
 def test_a_gzip_bomb_stops_at_the_cap_without_being_inflated(site: Site) -> None:

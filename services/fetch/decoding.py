@@ -30,6 +30,7 @@ class _Inflate:
     def __init__(self, coding: str) -> None:
         self._coding = coding
         self._first = True
+        self._ended = False  # what follows the stream's end is padding, not text
         self._z = self._new()
 
     def _new(self, raw: bool = False) -> "zlib._Decompress":
@@ -40,6 +41,8 @@ class _Inflate:
     def feed(self, data: bytes, room: int) -> bytes:
         """At most `room` bytes of output for `data` (more would be over the cap: the caller
         stops there, so the rest of a bomb is never inflated)."""
+        if self._ended:
+            return b""
         try:
             out = self._z.decompress(data, room)
         except zlib.error:
@@ -49,10 +52,19 @@ class _Inflate:
             out = self._z.decompress(data, room)
         self._first = False
         # A gzip stream may hold several members: the next one starts where this one ended.
+        # Bytes after the end that start no member (NUL padding, junk after a deflate
+        # stream) are left out, as browsers and httpx leave them.
         while self._z.eof and self._z.unused_data and len(out) < room:
-            rest = self._z.unused_data
-            self._z = self._new()
-            out += self._z.decompress(rest, room - len(out))
+            following = self._new()
+            try:
+                if self._coding == "deflate":
+                    raise zlib.error("a deflate stream has one member")
+                more = following.decompress(self._z.unused_data, room - len(out))
+            except zlib.error:
+                self._ended = True
+                break
+            self._z = following
+            out += more
         return out
 
     def end(self) -> bytes:
