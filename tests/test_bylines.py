@@ -276,3 +276,8 @@ def test_names_beside_the_date_under_the_headline_are_its_byline(byline: str) ->
 )
 def test_names_and_dates_that_are_no_byline(byline: str, footer: str) -> None:
     assert credited(STORY.format(byline=byline, footer=footer)) == []
+
+
+def test_a_kicker_beside_the_date_above_the_headline_is_no_byline() -> None:
+    kicker = "<div>\n<span>Breaking Story</span>\n<span>05.04.2025</span>\n</div>\n"
+    assert credited(kicker + STORY.format(byline="", footer="")) == []

@@ -335,9 +335,13 @@ def _dated(element: HtmlElement | None) -> bool:
 def _beside_date(_tree: HtmlElement, h1: HtmlElement | None) -> str | None:
     """Names alone in an element beside the story's date under its headline, unmarked:
     "<span>Jane Doe |</span><span>05.04.2025</span>". Not a link: beside a date, that is the
-    story's section ("Middle East")."""
+    story's section ("Middle East"); not above the headline: that is its kicker ("Breaking
+    Story")."""
+    top = h1.sourceline if h1 is not None else None
     for element in itertools.islice(near_headline(h1), NEAR_ELEMENTS):
         if not isinstance(element.tag, str) or element.tag in SKIPPED or len(element):
+            continue
+        if top is not None and element.sourceline is not None and element.sourceline < top:
             continue
         if element.tag == "a" or next(element.iterancestors("a"), None) is not None:
             continue
