@@ -2,6 +2,7 @@
 with the documented scheme, every event once by its Idempotency-Key also across a SIGKILL,
 retries on 503 and 429, a 400 dead-lettered with the response, and the SSRF guard."""
 
+import gzip
 import hashlib
 import json
 import os
@@ -9,18 +10,22 @@ import signal
 import subprocess
 import sys
 import threading
+import tracemalloc
 from collections import Counter
 from datetime import UTC, datetime
 from functools import partial
 from http.server import BaseHTTPRequestHandler
 
+import pytest
 import redis
 from newswire.schemas.article import Article
 from newswire.services.delivery.deadletters import dead_letters
 from newswire.services.delivery.publish import Publisher
+from newswire.services.delivery.subscribe import Delivery
 from newswire.services.extract.normalize import content_hash
 from newswire.services.settings import Settings
-from newswire.services.sinks.webhook import SIGNATURE_HEADER, verify
+from newswire.services.sinks.runner import Refused
+from newswire.services.sinks.webhook import SIGNATURE_HEADER, WebhookSink, verify
 from newswire.workers.site_server import LoopbackServer
 
 from tests.support.processes import newswire, wait_for
@@ -144,3 +149,37 @@ def test_the_ssrf_guard_refuses_a_private_receiver_unless_allowed(
     no_secret = newswire("sink", "webhook", "https://hooks.example/x", "--secret", "plain",
                          env=env)  # fmt: skip
     assert no_secret.returncode == 2 and "env:NAME" in no_secret.stderr
+
+
+def test_a_refusal_is_read_capped_and_never_inflated() -> None:
+    """A receiver that refuses with an endless or a gzip-bomb body costs the sink its first
+    bytes, not the body."""
+    bomb = gzip.compress(bytes(64 * 1024 * 1024), 9)
+
+    class Bomb(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(400)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(bomb)))
+            self.end_headers()
+            self.wfile.write(bomb)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = LoopbackServer(Bomb)
+    sink = WebhookSink(server.url("/hook"), SECRET.encode(), allow=[server.host_port])
+    delivery = Delivery("1-0", article(1).model_dump_json().encode(), article(1))
+    tracemalloc.start()
+    try:
+        with pytest.raises(Refused) as refused:
+            sink.write([delivery])
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        sink.close()
+        server.close()
+    [(_delivery, reason)] = refused.value.events
+    assert reason.startswith("HTTP 400: ") and len(reason) <= 510
+    assert peak < 8 * 1024 * 1024  # inflated, the answer alone is 64 MiB

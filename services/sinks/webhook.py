@@ -24,6 +24,9 @@ TOLERANCE_SECONDS = 300
 # Within one batch: 4 tries of the events a receiver asked to retry (1 s, doubling, at most the
 # Retry-After it gave, capped at a minute); then the batch goes back to the runner's backoff.
 TRIES = 4
+# Of a receiver's answer, only a refusal's first bytes are kept (its reason, dead-lettered):
+# the rest is never read, and nothing is inflated, whatever the receiver sends.
+REPLY_BYTES = 4096
 RETRY = Backoff(first=1.0, cap=60.0)
 
 
@@ -86,7 +89,8 @@ class WebhookSink:
         self.client = httpx.Client(
             transport=GuardedTransport(GuardedBackend(AllowList.parse(entries))),
             follow_redirects=False, trust_env=False, timeout=timeout,
-            headers={"User-Agent": user_agent, "Content-Type": "application/json"},
+            headers={"User-Agent": user_agent, "Content-Type": "application/json",
+                     "Accept-Encoding": "identity"},
         )  # fmt: skip
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhook")
 
@@ -120,11 +124,22 @@ class WebhookSink:
             "Idempotency-Key": f"{delivery.article.id}:{delivery.article.version}",
         }
         try:
-            response = self.client.post(self.url, content=body, headers=headers)
+            with self.client.stream("POST", self.url, content=body, headers=headers) as response:
+                if response.is_success:
+                    return Answer(done=True)
+                if response.status_code == 429 or response.status_code >= 500:
+                    return Answer(retry=True, wait=retry_after(response.headers.get("retry-after")))
+                said = _first_bytes(response).decode("utf-8", "replace")
+                return Answer(refusal=f"HTTP {response.status_code}: {said[:500]}")
         except (httpx.HTTPError, RefusedURL):  # a timeout, a refused connection, the guard
             return Answer(retry=True)
-        if response.is_success:
-            return Answer(done=True)
-        if response.status_code == 429 or response.status_code >= 500:
-            return Answer(retry=True, wait=retry_after(response.headers.get("retry-after")))
-        return Answer(refusal=f"HTTP {response.status_code}: {response.text[:500]}")
+
+
+def _first_bytes(response: httpx.Response) -> bytes:
+    """The first REPLY_BYTES of the answer's body as sent (a refusal's reason)."""
+    kept = b""
+    for chunk in response.iter_raw():
+        kept += chunk
+        if len(kept) >= REPLY_BYTES:
+            break
+    return kept[:REPLY_BYTES]
