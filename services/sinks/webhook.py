@@ -125,11 +125,12 @@ class WebhookSink:
         }
         try:
             with self.client.stream("POST", self.url, content=body, headers=headers) as response:
+                # read, if short, to its end: the connection then serves the next event
+                said = _first_bytes(response).decode("utf-8", "replace")
                 if response.is_success:
                     return Answer(done=True)
                 if response.status_code == 429 or response.status_code >= 500:
                     return Answer(retry=True, wait=retry_after(response.headers.get("retry-after")))
-                said = _first_bytes(response).decode("utf-8", "replace")
                 return Answer(refusal=f"HTTP {response.status_code}: {said[:500]}")
         except (httpx.HTTPError, RefusedURL):  # a timeout, a refused connection, the guard
             return Answer(retry=True)
