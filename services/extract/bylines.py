@@ -73,6 +73,9 @@ DATE_TEXT = re.compile(
     r"[^\W\d_]{3,}\.?\s+\d{1,2},?\s+\d{4})"
 )
 
+# What stands between a byline's names and what is beside them: "Jane Doe | 5 April".
+SEPARATORS = " |·•,-\u2013\u2014"
+
 # Where a byline's names end: "Published ...", "(on) Monday, ...", a date or a time.
 NAMES_END = re.compile(
     r"\s*(?:\b(?:published|updated|veröffentlicht|aktualisiert|publié|publicado)\b|"
@@ -274,7 +277,7 @@ def _labelled_texts(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
 
 def _names_part(text: str) -> str:
     """A byline's text up to where its names end (a date, "Published", a separator)."""
-    return NAMES_END.sub("", text).strip(" |·•,-\u2013\u2014")
+    return NAMES_END.sub("", text).strip(SEPARATORS)
 
 
 def is_names(text: str) -> bool:
@@ -345,7 +348,7 @@ def _beside_date(_tree: HtmlElement, h1: HtmlElement | None) -> str | None:
             continue
         if element.tag == "a" or next(element.iterancestors("a"), None) is not None:
             continue
-        text = visible_text(element).strip(" |·•,-\u2013\u2014\xa0")
+        text = visible_text(element).strip(SEPARATORS)  # its spaces are folded: \xa0 too
         if not text or not is_names(text):
             continue
         if _dated(element.getnext()) or _dated(element.getprevious()):

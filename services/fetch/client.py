@@ -126,8 +126,7 @@ class RequestOptions:
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if self.auth:
-            token = base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
+            headers["Authorization"] = basic_auth(*self.auth)
         return headers
 
 
@@ -377,6 +376,10 @@ def get_request(
     request = httpx.Request("GET", url, headers=headers, extensions={"timeout": timeout})
     user, password = request.url.username, request.url.password
     if (user or password) and "authorization" not in request.headers:
-        token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        request.headers["Authorization"] = f"Basic {token}"
+        request.headers["Authorization"] = basic_auth(user, password)
     return request
+
+
+def basic_auth(user: str, password: str) -> str:
+    """The Authorization header's value for HTTP Basic credentials."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
