@@ -343,6 +343,15 @@ def main() -> int:
                     f"({cpu['worker_system_ms_per_article_running']:.1f} ms of it in the kernel)",
                 ),
                 (
+                    "The same, against the CPU the worker's own extraction took in this run "
+                    "(decode + `extract()`, the extracting thread's CPU, from "
+                    "`newswire_extraction_cpu_seconds_total`): the VM's drift between runs "
+                    "left out",
+                    f"{cpu['worker_ms_per_article_running']:.1f} ms = "
+                    f"**{cpu['worker_ms_per_article_running'] / cpu['extraction_cpu_ms_per_article']:.2f}x** "
+                    f"{cpu['extraction_cpu_ms_per_article']:.1f} ms",
+                ),
+                (
                     "Redis round trips per article, the whole worker (Celery included; "
                     "bench/roundtrips), by first command",
                     f"**{sum(trips.values()):.2f}**: "

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import redis
+from newswire.services.metrics import EXTRACT_CPU, EXTRACT_SECONDS, HISTOGRAM_PREFIX, Metrics
 from newswire.services.polling.registry import Registry
 
 from bench.corpus import Page, page_path
@@ -166,6 +167,15 @@ def workers_run(
                 1000 * (parents - parents_at_first) / max(done - at_first, 1)
             )
             cpu["scheduler_ms_per_article"] = 1000 * cpu_seconds(procs[-1].pid) / max(done, 1)
+            # What the workers' extraction itself cost, measured by them in this same run
+            # (newswire_extraction_cpu_seconds_total): the yardstick for the rest of their CPU
+            # that a VM whose speed drifts between runs cannot skew.
+            time.sleep(1.5)  # the workers' last metrics flushed (at most once a second)
+            counts = Metrics(client).read()
+            extractions = counts.get(f"{HISTOGRAM_PREFIX}{EXTRACT_SECONDS.name}:count", 0)
+            cpu["extraction_cpu_ms_per_article"] = (
+                counts.get(EXTRACT_CPU, 0) / 1000 / max(extractions, 1)
+            )
         if pending:
             memory[pending.pop(0)] = per_process_rss(procs[:-1])
         if roundtrips is not None:

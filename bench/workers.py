@@ -106,10 +106,12 @@ if __name__ == "__main__":
         + ")"
     )
     running = cpu["worker_ms_per_article_running"]
+    inside = cpu["extraction_cpu_ms_per_article"]
     print(
         f"newswire extract() {own:.1f} ms a page alone, {loaded:.1f} ms with both cores busy; "
         f"the worker's CPU per article while running {running:.1f} ms = {running / own:.2f}x / "
-        f"{running / loaded:.2f}x its own extraction"
+        f"{running / loaded:.2f}x its own extraction; {running / inside:.2f}x the "
+        f"{inside:.1f} ms its own extraction took in this run"
     )
     for count, rss in memory.items():
         print(

@@ -28,6 +28,9 @@ PUSHES = "websub_pushes"  # label: outcome (fat|light|unsigned|bad_signature|too
 INTENTS = "websub_verifications"  # label: mode (subscribe|unsubscribe|denied), result
 HUB_REQUESTS = "websub_requests"  # label: mode (subscribe|unsubscribe), result
 SINK_EVENTS = "sink_events"  # label: sink (postgres|...), outcome (written|dead_letter|retried)
+# Microseconds of CPU the extracting threads spent (integers, so HINCRBY adds them exactly);
+# exported in seconds as newswire_extraction_cpu_seconds_total.
+EXTRACT_CPU = "extraction_cpu_us"
 
 
 @dataclass(frozen=True)

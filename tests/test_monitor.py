@@ -128,6 +128,9 @@ def test_monitor_status_metrics_and_page(
         # end-to-end latency of each story (poll saw it -> on the stream), within the test.
         assert before[("newswire_fetch_duration_seconds_count", (("kind", "page"),))] == 6
         assert before[("newswire_extraction_duration_seconds_count", ())] == 6
+        # The extracting threads' CPU: some for six pages, never more than the clock said.
+        cpu = before[("newswire_extraction_cpu_seconds_total", ())]
+        assert 0 < cpu <= before[("newswire_extraction_duration_seconds_sum", ())]
         assert before[("newswire_publish_duration_seconds_count", ())] == 6
         assert before[("newswire_entry_latency_seconds_count", ())] == 6
         assert 0 < before[("newswire_entry_latency_seconds_sum", ())] < 6 * 60

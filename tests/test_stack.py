@@ -3,13 +3,18 @@
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
+import pytest
 import redis
 from newswire.services.polling.registry import Registry
+from newswire.workers.site_server import SiteServer
 
 from tests.support.processes import wait_for
 
@@ -73,3 +78,29 @@ def test_demo_prints_articles_and_summary() -> None:
     printed = [line for line in lines if line.startswith("  + ")]
     assert len(printed) == int(match.group(1))
     assert all("words, full)" in line for line in printed)
+
+
+def test_demo_site_is_quiet_when_a_client_goes_away(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fetcher that drops its connection (a killed worker, a fetch deadline) is no error of
+    the demo's site: no traceback on the terminal. A real error still prints."""
+    (tmp_path / "a.html").write_text("<p>hello</p>")
+    server = SiteServer(tmp_path)
+    try:
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", server.port)) as conn:
+                conn.sendall(b"GET /a.html HTTP/1.1\r\nHost: x\r\n")  # no blank line yet
+                # Close with a reset (linger 0), as the kernel does for a killed process's socket.
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with urllib.request.urlopen(server.url("/a.html"), timeout=10) as reply:
+            assert reply.read() == b"<p>hello</p>"
+        time.sleep(0.5)  # the reset connections' threads have long met the reset
+        assert "Traceback" not in capsys.readouterr().err
+        try:
+            raise ValueError("a bug in a handler")
+        except ValueError:
+            server._server.handle_error(None, ("127.0.0.1", 1))  # type: ignore[arg-type]
+        assert "a bug in a handler" in capsys.readouterr().err
+    finally:
+        server.close()

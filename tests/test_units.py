@@ -185,6 +185,7 @@ def test_metrics_collector_exports_counters_exactly_and_cumulative_histograms() 
     raw: dict[str, int] = {
         "fetches|kind=page|result=ok": 12_345_678_901,
         "robots_disallowed|kind=page": 3,
+        "extraction_cpu_us": 1_250_000,
     }
     for seconds in (0.003, 0.02, 0.02, 7.0):  # 0.005 bucket, 0.025 bucket twice, 10.0 bucket
         for key, n in EXTRACT_SECONDS.fields(seconds, {}):
@@ -206,6 +207,7 @@ def test_metrics_collector_exports_counters_exactly_and_cumulative_histograms() 
     assert samples[(bucket, (("le", "+Inf"),))] == 4
     assert samples[("newswire_extraction_duration_seconds_count", ())] == 4
     assert samples[("newswire_extraction_duration_seconds_sum", ())] == pytest.approx(7.043)
+    assert samples[("newswire_extraction_cpu_seconds_total", ())] == 1.25  # kept in µs
     assert samples[("newswire_stream_max_length", ())] == 1_000_000
 
 

@@ -1,5 +1,6 @@
 """A static web site on loopback: serves a directory for the demo and the benchmarks."""
 
+import sys
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -29,6 +30,14 @@ class _Server(ThreadingHTTPServer):
     # once than that, the kernel drops the rest of the SYNs, and each of those fetches waits
     # out the 1 s SYN retransmit, as no real web server would make it.
     request_queue_size = 1024
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that went away mid-request (a worker killed, a fetch deadline passed, a
+        # pooled connection reset) is the client's business: socketserver would print a
+        # traceback on the demo's terminal for each.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class LoopbackServer:

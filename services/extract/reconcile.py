@@ -272,6 +272,10 @@ MAX_NAME_WORDS = 5  # "Name, professor of the faculty of human studies at..." is
 
 
 def _key(name: str) -> str:
+    """A credit's letters and digits, case-folded and without accents: "José Pérez" and "Jose
+    Perez" are one person, "Agência Brasil" one agency, whoever typed them. `sitenames.letters`
+    keeps accents (NFKC): it compares copies of one text (a feed's title and the page's, a
+    site's name and a credit naming it), which carry the same ones."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return "".join(ch for ch in decomposed if ch.isalnum())
 

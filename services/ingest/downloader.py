@@ -25,6 +25,7 @@ from newswire.services.identity.revisions import Known, RevisionPolicy
 from newswire.services.identity.urls import clean_url
 from newswire.services.ingest.archive import PageArchive
 from newswire.services.ingest.meter import Meter
+from newswire.services.ingest.outcomes import Spent
 from newswire.services.metrics import ROBOTS
 from newswire.services.redact import redact_url
 
@@ -46,7 +47,7 @@ class Download:
     error: FetchError | None = None
     duplicate: bool = False
     known: Known | None = None  # set when this is a re-fetch of a published story
-    extracted: "Future[tuple[Extracted, float]] | None" = None  # extraction running elsewhere
+    extracted: "Future[tuple[Extracted, Spent]] | None" = None  # extraction running elsewhere
 
 
 class Gate:

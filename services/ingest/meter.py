@@ -8,6 +8,7 @@ from newswire.services.ingest.outcomes import ON_STREAM, EntryResult
 from newswire.services.metrics import (
     CUTS,
     ENTRIES,
+    EXTRACT_CPU,
     EXTRACT_SECONDS,
     EXTRACTIONS,
     FETCH_SECONDS,
@@ -47,6 +48,8 @@ class Meter:
             self.metrics.incr(EXTRACTIONS, result=result.extraction)
         if result.extract_seconds is not None:
             self.metrics.observe(EXTRACT_SECONDS, result.extract_seconds)
+        if result.extract_cpu_seconds is not None:
+            self.metrics.add(EXTRACT_CPU, round(result.extract_cpu_seconds * 1e6), {})
         if result.publish_seconds is not None:
             self.metrics.observe(PUBLISH_SECONDS, result.publish_seconds)
         for cut in result.cuts:

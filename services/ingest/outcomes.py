@@ -22,6 +22,16 @@ ON_STREAM = frozenset({Outcome.NEW, Outcome.FELL_BACK, Outcome.UPDATED})
 
 
 @dataclass(frozen=True)
+class Spent:
+    """What one extraction took: seconds on the clock, and CPU seconds of the thread that ran
+    it. On a busy worker the clock also counts the wait for a core; the CPU does not, so it is
+    what says how much of a worker's CPU goes to extraction."""
+
+    seconds: float
+    cpu: float
+
+
+@dataclass(frozen=True)
 class EntryResult:
     """One entry's outcome, and what the steps on the way measured (read by the Meter)."""
 
@@ -34,6 +44,7 @@ class EntryResult:
     kind: str | None = None
     extraction: str | None = None  # full, wall, too_short or failed, when a page was extracted
     extract_seconds: float | None = None
+    extract_cpu_seconds: float | None = None  # of the thread that extracted (story.Spent)
     publish_seconds: float | None = None
     cuts: tuple[str, ...] = ()  # fields the publisher cut to fit the stream entry
     published_at: float | None = None  # the story's own publication time (Unix), if known

@@ -239,5 +239,8 @@ class Pipeline:
         decision = decide(entry, got, extraction, self._clock(), habit)
         result = carry_out(self.publisher, entry, got, decision, self._clock())
         return dataclasses.replace(
-            result, extraction=extraction.result, extract_seconds=extraction.seconds
+            result,
+            extraction=extraction.result,
+            extract_seconds=extraction.seconds,
+            extract_cpu_seconds=extraction.cpu_seconds,
         )

@@ -16,6 +16,7 @@ from newswire.services.extract.titlehabit import TitleHabit
 from newswire.services.fetch.charset import decode_page
 from newswire.services.fetch.client import FetchResult
 from newswire.services.ingest.downloader import Download
+from newswire.services.ingest.outcomes import Spent
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +26,19 @@ def looks_like_html(text: str) -> bool:
     return head.startswith("<") or "<html" in head or "<body" in head or "<p" in head
 
 
-def extract_page(result: FetchResult) -> tuple[Extracted, float]:
-    """Decode and extract a fetched page, and the seconds it took; PermanentFetch when it is
-    not HTML after all. A plain function, so a process pool can run it."""
-    started = time.perf_counter()
+def extract_page(result: FetchResult) -> tuple[Extracted, Spent]:
+    """Decode and extract a fetched page, and what it took; PermanentFetch when it is not
+    HTML after all. A plain function, so a process pool can run it."""
+    started, cpu = time.perf_counter(), time.thread_time()
     html, clean = decode_page(result.content, result.headers.get("content-type"))
     if not looks_like_html(html):
         raise PermanentFetch(
             result.url, f"not HTML ({result.content_type or 'undeclared'})",
             kind=FetchKind.NOT_HTML,
         )  # fmt: skip
-    return extract(html, result.url, clean), time.perf_counter() - started
+    page = extract(html, result.url, clean)
+    cpu = time.thread_time() - cpu  # read first: the CPU's window lies inside the clock's
+    return page, Spent(time.perf_counter() - started, cpu)
 
 
 @dataclass(frozen=True)
@@ -48,19 +51,21 @@ class Extraction:
     kind: str | None = None
     result: str | None = None
     seconds: float | None = None
+    cpu_seconds: float | None = None
 
 
-def judge(entry: FeedEntry, page: Extracted, seconds: float) -> Extraction:
+def judge(entry: FeedEntry, page: Extracted, spent: Spent) -> Extraction:
     """Whether an extracted page is the story: a wall's text is not (the feed's own text is
     published instead; a paywalled teaser is the story's own opening, though, kept and
     flagged when the feed has no text to offer), nor is a page too short to be one."""
     if page.wall is not None:
         keep = page.wall.kind == "paywalled teaser" and not entry.summary.strip()
-        return Extraction(page if keep else None, page.wall.reason(), None, "wall", seconds)
+        kept = page if keep else None
+        return Extraction(kept, page.wall.reason(), None, "wall", spent.seconds, spent.cpu)
     if not extraction_is_useful(page, entry):
         why = f"extraction too short ({len(page.body.split())} words)"
-        return Extraction(None, why, None, "too_short", seconds)
-    return Extraction(page, None, None, "full", seconds)
+        return Extraction(None, why, None, "too_short", spent.seconds, spent.cpu)
+    return Extraction(page, None, None, "full", spent.seconds, spent.cpu)
 
 
 def failed_extraction(exc: PermanentFetch | ExtractionError, seconds: float) -> Extraction:

@@ -8,6 +8,7 @@ from newswire.services.metrics import (
     CAPPED,
     CUTS,
     ENTRIES,
+    EXTRACT_CPU,
     EXTRACTIONS,
     FETCHES,
     HISTOGRAM_PREFIX,
@@ -142,6 +143,14 @@ class NewswireCollector(Collector):
             "newswire_articles_published",
             "Articles published (full or from the feed's text).",
             value=published,
+        )
+        yield CounterMetricFamily(
+            "newswire_extraction_cpu_seconds",
+            "CPU seconds the extracting threads spent decoding and extracting pages. Beside "
+            "newswire_extraction_duration_seconds_sum (the clock, which also counts waiting for "
+            "a core) it shows how oversubscribed the workers are; beside the workers' own CPU, "
+            "what share of it extraction takes.",
+            value=fields.get(EXTRACT_CPU, {}).get((), 0) / 1e6,
         )
 
     def _gauges(self, status: Status) -> Iterator[Metric]:
