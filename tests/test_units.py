@@ -4,6 +4,7 @@ import ipaddress
 from datetime import UTC, datetime
 
 import pytest
+from newswire.schemas.feed import FeedEntry
 from newswire.schemas.status import FeedsStatus, SchedulerStatus, Status
 from newswire.services.backoff import Backoff
 from newswire.services.errors import (
@@ -13,7 +14,9 @@ from newswire.services.errors import (
     RefusedURL,
     TransientFetch,
 )
-from newswire.services.extract.metadata import parse_timestamp
+from newswire.services.extract.metadata import PageMeta, parse_timestamp
+from newswire.services.extract.normalize import content_hash, extraction_is_useful, words_hash
+from newswire.services.extract.page import Extracted
 from newswire.services.fetch.charset import decode_html
 from newswire.services.fetch.client import parse_retry_after
 from newswire.services.fetch.guard import AllowList, check_url, is_public, pick_address
@@ -226,3 +229,31 @@ def test_backoff_waits_restart_after_a_success() -> None:
     waits = policy.waits()
     assert [next(waits) for _ in range(4)] == [0.5, 1.0, 2.0, 2.0]
     assert next(policy.waits()) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("body_words", "summary_words", "useful"),
+    [
+        (25, 400, True),  # a story's worth of words, whatever the feed has
+        (24, 400, False),  # fewer, and the feed says more: extraction missed the story
+        (24, 24, True),  # as much as the feed's own text
+        (30, 0, True),
+        (3, 4, False),
+        (4, 3, True),
+        (0, 0, True),  # nothing either way: the page is no worse than the feed
+    ],
+)
+def test_extraction_is_useful_against_the_feeds_text(
+    body_words: int, summary_words: int, useful: bool
+) -> None:
+    body = "\n  ".join(f"word{n}" for n in range(body_words)) + "\n"
+    summary = " ".join(["feed"] * summary_words)
+    entry = FeedEntry(feed_url="https://news.example/rss", summary=summary)
+    assert extraction_is_useful(Extracted(body=body, meta=PageMeta()), entry) is useful
+
+
+def test_content_hash_ignores_reflowing() -> None:
+    text = "One  story,\n\tits words\u00a0reflowed. "
+    assert content_hash(text) == content_hash("One story, its words reflowed.")
+    assert content_hash(text) == words_hash(text.split())
+    assert content_hash(text) != content_hash("One story, its words reflowed!")

@@ -23,13 +23,19 @@ MIN_BODY_WORDS = 25
 
 def content_hash(text: str) -> str:
     """sha256 of the text with whitespace normalized, so reflowed copies hash alike."""
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+    return words_hash(text.split())
+
+
+def words_hash(words: list[str]) -> str:
+    """`content_hash` of a text already split into its words."""
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
 
 
 def extraction_is_useful(page: Extracted, entry: FeedEntry) -> bool:
     """False when the page gave next to nothing while the feed itself has more to say."""
-    words = len(page.body.split())
-    return words >= MIN_BODY_WORDS or words >= len(entry.summary.split())
+    wanted = min(MIN_BODY_WORDS, len(entry.summary.split()))
+    # Split no further than the words wanted: the body is a whole story, ~0.1 ms to split.
+    return len(page.body.split(None, wanted)) >= wanted
 
 
 def article_identity(
@@ -67,6 +73,7 @@ def build_article(
     else:
         body = entry.summary
         extraction = "feed_summary"
+    words = body.split()  # once, for the count and the hash
     language = meta.language or entry.language
     if language is None and page is None:
         language = detect_language(body)
@@ -92,8 +99,8 @@ def build_article(
         source=meta.source or (site_of(url) if url else None),
         tags=list(dict.fromkeys([*entry.tags, *meta.tags])),
         image=web_url(meta.image, url) or entry.image,
-        word_count=len(body.split()),
-        content_hash=content_hash(body),
+        word_count=len(words),
+        content_hash=words_hash(words),
         extraction=extraction,
         extraction_error=error,
         cluster_id=article_id,
