@@ -54,7 +54,13 @@ def test_lists_with_prose_and_single_links_stay() -> None:
         "<li>Critics called it rushed, <a href='/b'>according to a letter</a> sent Monday.</li></ul>"
     )
     single = '<ul><li><a href="/read">Read the full report</a></li></ul>'
-    for extra in (steps, sourced, single):
+    # Items of one link each, but with words of their own beside it, or links with no text.
+    beside = "<ul>" + "".join(f"<li>Day {i}: <a href='/d{i}'>the vote</a></li>" for i in range(3))
+    beside += "</ul><ul>" + "".join(
+        f"<li><a href='/t{i}'>Vote {i}</a> passed</li>" for i in range(3)
+    )
+    empty = "</ul><ul>" + "<li><a href='/x'> </a></li>" * 3 + "</ul>"
+    for extra in (steps, sourced, single, beside + empty):
         tree = parse_page(page(STORY + extra))
         assert tree is not None
         before = etree.tostring(tree)

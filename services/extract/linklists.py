@@ -19,6 +19,10 @@ HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 def _is_link(item: HtmlElement) -> bool:
+    if len(item) == 1 and item[0].tag == "a" and not _has_text(item.text, item[0].tail):
+        # <li><a>...</a></li>, most items of a menu: the link's text is all the item's, so
+        # one walk for it instead of two (the item's, the link's); an empty one is no link.
+        return bool(item[0].text_content().strip())
     total = len(item.text_content().strip())
     if total == 0:
         return False
@@ -30,6 +34,10 @@ def _is_link(item: HtmlElement) -> bool:
         h.find(".//a") is not None or next(h.iterancestors("a"), None) is not None
         for h in item.iter(*HEADINGS)
     )
+
+
+def _has_text(*texts: str | None) -> bool:
+    return any(t and not t.isspace() for t in texts)
 
 
 def drop_link_lists(tree: HtmlElement) -> int:
