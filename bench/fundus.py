@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import lxml.html
 import trafilatura
 from newswire.schemas.feed import FeedEntry
-from newswire.services.extract.metadata import jsonld_objects
+from newswire.services.extract.jsonld import jsonld_objects
 from newswire.services.extract.normalize import build_article
 from newswire.services.extract.page import Extracted, ExtractionError, extract
 from newswire.services.extract.reconcile import AGENCIES, ORGANIZATION, names_the_site

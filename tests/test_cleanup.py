@@ -4,6 +4,7 @@ import pytest
 import trafilatura
 from newswire.services.extract.cleanup import clean_body, is_boilerplate, is_headline
 from newswire.services.extract.metadata import read_meta
+from newswire.services.extract.page import extract
 
 
 @pytest.mark.parametrize(
@@ -112,3 +113,39 @@ def test_read_meta_survives_junk_jsonld_and_missing_everything() -> None:
         and meta.published is None
         and meta.language is None
     )
+
+
+STORY = (
+    "<p>" + "The council met on Tuesday and argued about the budget and the buses. " * 6 + "</p>"
+)
+SANE = '{"@type": "NewsArticle", "headline": "Council", "author": {"name": "Ann Smith"}}'
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "[" * 5000 + "]" * 5000,  # past json's own recursion limit
+        "<![CDATA[" + '{"a":' * 5000 + "1" + "}" * 5000 + "]]>",  # the same, wrapped
+        # JSON that parses, nested past what the readers of authors and images recurse into
+        '{"@type": "NewsArticle", "author": ' + "[" * 950 + '"Jane Doe"' + "]" * 950 + "}",
+        '{"@type": "NewsArticle", "image": ' + '{"url": ' * 950 + '"/a.jpg"' + "}" * 950 + "}",
+        '{"@type": "NewsArticle", "publisher": ' + "[" * 950 + '"X"' + "]" * 950 + "}",
+    ],
+)
+def test_jsonld_nested_past_any_publishers_is_junk_not_a_crash(script: str) -> None:
+    html = (
+        f'<html><head><script type="application/ld+json">{script}</script>'
+        f'<script type="application/ld+json">{SANE}</script>'
+        f"</head><body><article><h1>Council</h1>{STORY * 4}</article></body></html>"
+    )
+    page = extract(html, "https://news.example/council")
+    assert page.meta.authors == ["Ann Smith"]  # the page's sane JSON-LD is still read
+    assert "argued about the budget" in page.body
+
+
+def test_react_payload_nested_past_the_parsers_limit_is_not_a_crash() -> None:
+    """A Next.js page's payload chunk (`self.__next_f.push([...])`) that json cannot parse
+    for its depth is the page's own script, as any chunk that is not JSON."""
+    push = f"<script>self.__next_f.push({'[' * 5000}{']' * 5000})</script>"
+    html = f"<html><head>{push}</head><body><article><h1>Council</h1>{STORY * 4}</article></body></html>"
+    assert "argued about the budget" in extract(html, "https://news.example/council").body

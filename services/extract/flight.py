@@ -28,8 +28,8 @@ def _payload(tree: HtmlElement) -> bytes:
             continue
         try:
             pushed = json.loads(found[1])
-        except ValueError:
-            continue  # a chunk that is not JSON: the page's own script, not the payload
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit:
+            continue  # the page's own script, not the payload
         if isinstance(pushed, list) and len(pushed) == 2 and pushed[0] == 1:  # [1, "chunk"]
             chunks.append(pushed[1] if isinstance(pushed[1], str) else "")
     return "".join(chunks).encode("utf-8", "surrogatepass")

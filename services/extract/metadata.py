@@ -1,12 +1,12 @@
 """Metadata: what a page says about itself in <meta> tags, JSON-LD and <html lang>, in one pass."""
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from htmldate import find_date
 from lxml.html import HtmlElement
+from newswire.services.extract import jsonld
 from newswire.services.extract.bylines import byline_names, bylines, cms_account
 from newswire.services.extract.coauthors import co_authors
 from newswire.services.extract.dateline import dateline_time, title_day
@@ -177,52 +177,6 @@ def guess_date(tree: HtmlElement, titles: list[str]) -> Timestamp | None:
     return Timestamp(when.replace(tzinfo=UTC), True) if when else Timestamp(stamp.value, False)
 
 
-def _wrapped_json(text: str) -> object | None:
-    """JSON-LD inside a CDATA section or behind comments ("//<![CDATA[ {...} //]]>"): the
-    outermost object or array in the text, or None."""
-    text = text.replace("<![CDATA[", "").replace("]]>", "")
-    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
-    end = max(text.rfind("}"), text.rfind("]"))
-    if not starts or end < min(starts):
-        return None
-    try:
-        value: object = json.loads(text[min(starts) : end + 1])
-    except ValueError:
-        return None
-    return value
-
-
-def jsonld_objects(tree: HtmlElement) -> list[dict[str, object]]:
-    """Every JSON-LD object on the page, @graph members flattened; junk is skipped."""
-    return _jsonld(list(tree.iter("script")))
-
-
-def _jsonld(scripts: list[HtmlElement]) -> list[dict[str, object]]:
-    objects: list[dict[str, object]] = []
-    for element in scripts:
-        script = element.text
-        if element.get("type") != "application/ld+json" or not script:
-            continue
-        try:
-            data = json.loads(script)
-        except ValueError:
-            data = _wrapped_json(script)
-            if data is None:
-                continue
-        stack = list(reversed(data)) if isinstance(data, list) else [data]
-        while stack:
-            item = stack.pop()  # document order: the stack holds what is left, reversed
-            if isinstance(item, dict):
-                objects.append(item)
-                for key in ("@graph", "mainEntity"):  # an article nested in a WebPage
-                    nested = item.get(key)
-                    if isinstance(nested, list):
-                        stack.extend(reversed(nested))
-                    elif isinstance(nested, dict):
-                        stack.append(nested)
-    return objects
-
-
 def _meta_tags(metas: list[HtmlElement]) -> dict[str, list[str]]:
     """<meta> content by lower-cased property/name/itemprop, in document order."""
     found: dict[str, list[str]] = {}
@@ -306,7 +260,7 @@ def read_meta(tree: HtmlElement, html: str = "") -> PageMeta:
     for element in tree.iter(*SCANNED):
         found[element.tag].append(element)
     meta = _meta_tags(found["meta"])
-    objects = _jsonld(found["script"])
+    objects = jsonld.objects(found["script"])
     canonical = next(
         (
             str(h).strip()
