@@ -55,6 +55,11 @@ def pending_due(prefix: str) -> str:
     return f"{prefix}:pending:due"
 
 
+def handed_out(prefix: str, task_id: str) -> str:
+    """Counter (a day's TTL): how many times the broker handed out one task's message again."""
+    return f"{prefix}:pending:handed:{task_id}"
+
+
 # -- WebSub push ------------------------------------------------------------------------------
 def websub(prefix: str, feed_id: str) -> str:
     """Hash: one feed's WebSub subscription (services/push/subscriptions.py)."""

@@ -92,6 +92,10 @@ def make_app(settings: Settings) -> Celery:
         # A task is acked only once done; a worker that dies mid-task gives it back.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        # And one that outran the hard time limit: given back too, not acked. Either way the
+        # message comes back marked redelivered and is counted (tasks.MAX_HANDED_OUT), instead
+        # of waiting ten minutes for the pending ledger, and then again, forever.
+        task_acks_on_timeout=False,
         # Fetching is slow and uneven: one task at a time per process, no hoarding.
         worker_prefetch_multiplier=1,
         task_soft_time_limit=settings.task_soft_time_limit,

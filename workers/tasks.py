@@ -14,6 +14,7 @@ from newswire.services.backoff import Backoff
 from newswire.services.errors import BrokerError
 from newswire.services.ingest.batch import EntryBatch, Later
 from newswire.services.outage import Outage
+from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
 from newswire.workers.celery_app import ENTRIES_TASK, ENTRY_TASK
 from newswire.workers.memory import freeze_once
@@ -27,6 +28,10 @@ T = TypeVar("T")
 MAX_COUNTDOWN_SHARE = 0.75
 # A task waiting out a Redis outage (bounded by broker_patience): quick, short retries.
 BROKER_BACKOFF = Backoff(first=0.25, cap=2.0)
+# A message the broker has handed out this many times without it finishing is not run as it
+# was again: a page that kills its worker (memory) or outruns the hard time limit would come
+# back forever. A fault hands a message out twice at most (tests/test_poison.py).
+MAX_HANDED_OUT = 3
 
 _runtime: Runtime | None = None
 _outage = Outage(log)
@@ -101,6 +106,11 @@ def run_batch(
     rt = runtime(task)
     settings = rt.settings
     items = [FeedEntry.model_validate(e) for e in entries]
+    handed = 1
+    if (task.request.delivery_info or {}).get("redelivered"):  # given back by the broker
+        handed = with_broker(lambda: rt.pending.handed_again(task.request.id), settings)
+    if handed > MAX_HANDED_OUT:
+        return give_up(task, items, seen_at, attempt=attempt, handed=handed)
     batch = EntryBatch(
         client=rt.redis, pipeline=rt.pipeline, limiter=rt.limiter, fetchers=fetch_pool(settings),
         guard=lambda call: with_broker(call, settings),
@@ -122,6 +132,25 @@ def run_batch(
     with_broker(lambda: rt.pending.settle(*(e for e, _r in report.done)), settings)
     outcomes = {id(e): r.outcome.value for e, r in report.done}
     return [outcomes.get(id(e), "later") for e in items]
+
+
+def give_up(
+    task: Task, items: list[FeedEntry], seen_at: float | None, *, attempt: int, handed: int
+) -> list[str]:
+    """A message handed out `handed` times without finishing. A batch goes apart, each entry
+    alone (what it published is known: only the rest is done again), so one page holds up no
+    other; an entry alone is published from the feed's own text, its page left alone."""
+    rt = runtime(task)
+    reason = f"handed out {handed} times without finishing (its page kills or outruns a worker)"
+    if len(items) > 1:
+        log.warning("a batch of %d entries %s: each goes alone", len(items), reason)
+        hand_on(task, rt, [Later(e, 0.0, attempt, reason) for e in items], seen_at)
+        return ["later"] * len(items)
+    entry = items[0]
+    log.warning("%s %s: published from the feed's text", redact_url(entry.link or ""), reason)
+    result = with_broker(lambda: rt.pipeline.fall_back(entry, reason), rt.settings)
+    with_broker(lambda: rt.pending.settle(entry), rt.settings)
+    return [result.outcome.value]
 
 
 def hand_on(task: Task, rt: Runtime, later: list[Later], seen_at: float | None) -> None:

@@ -19,6 +19,8 @@ from newswire.services.broker import redis_errors
 from newswire.services.polling.schedule import claim_due
 from newswire.services.scripts import register
 
+HANDED_TTL = 86400  # a message handed out again is long done or given up within a day
+
 
 def entry_key(entry: FeedEntry) -> str:
     """A stable name for an entry: its link, else its guid, else its feed and title."""
@@ -31,6 +33,7 @@ class PendingLedger:
 
     def __init__(self, client: redis.Redis, prefix: str, redeliver_after: float) -> None:
         self._redis = client
+        self.prefix = prefix
         self.entries_key = keys.pending_entries(prefix)
         self.due_key = keys.pending_due(prefix)
         self.redeliver_after = redeliver_after
@@ -62,6 +65,18 @@ class PendingLedger:
             for entry, until in retries:
                 pipe.zadd(self.due_key, {entry_key(entry): until + self.redeliver_after}, xx=True)
             pipe.execute()
+
+    def handed_again(self, task_id: str) -> int:
+        """Count one more hand-out of a task's message the broker gave back (its worker was
+        killed or timed out, Redis restarted): how many times it has been handed out, the
+        first included. One round trip, and only for messages that came back."""
+        key = keys.handed_out(self.prefix, task_id)
+        with redis_errors("pending ledger write"):
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.incr(key)
+            pipe.expire(key, HANDED_TTL)
+            count, _ = pipe.execute()
+        return int(count) + 1
 
     def settle(self, *entries: FeedEntry) -> None:
         """The entries are done (one round trip for all)."""
