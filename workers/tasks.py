@@ -30,7 +30,8 @@ MAX_COUNTDOWN_SHARE = 0.75
 BROKER_BACKOFF = Backoff(first=0.25, cap=2.0)
 # A message the broker has handed out this many times without it finishing is not run as it
 # was again: a page that kills its worker (memory) or outruns the hard time limit would come
-# back forever. A fault hands a message out twice at most (tests/test_poison.py).
+# back forever (tests/test_poison.py). A fault gives a message back once, a storm of them
+# maybe twice: a third time is the message's own doing.
 MAX_HANDED_OUT = 3
 
 _runtime: Runtime | None = None
