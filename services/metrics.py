@@ -28,6 +28,7 @@ PUSHES = "websub_pushes"  # label: outcome (fat|light|unsigned|bad_signature|too
 INTENTS = "websub_verifications"  # label: mode (subscribe|unsubscribe|denied), result
 HUB_REQUESTS = "websub_requests"  # label: mode (subscribe|unsubscribe), result
 SINK_EVENTS = "sink_events"  # label: sink (postgres|...), outcome (written|dead_letter|retried)
+GIVEN_UP = "tasks_given_up"  # label: what (batch|entry): handed out too often (poison pages)
 # Microseconds of CPU the extracting threads spent (integers, so HINCRBY adds them exactly);
 # exported in seconds as newswire_extraction_cpu_seconds_total.
 EXTRACT_CPU = "extraction_cpu_us"

@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 import redis
+from newswire.services.metrics import Metrics
 from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
 from newswire.workers.celery_app import make_app
@@ -57,6 +58,8 @@ def test_a_page_that_kills_its_worker_is_published_from_the_feed_and_holds_up_no
         assert site.paths_hit().count("/poison") == 2 * MAX_HANDED_OUT
         assert worker.poll() is None, "the worker itself died"
         assert redis_client.zcard("newswire:pending:due") == 0  # every entry settled
+        counts = Metrics(redis_client).read()
+        assert counts["tasks_given_up|what=batch"] == counts["tasks_given_up|what=entry"] == 1
     except AssertionError:
         print(procs.logs())
         raise

@@ -13,6 +13,7 @@ from newswire.schemas.feed import FeedEntry
 from newswire.services.backoff import Backoff
 from newswire.services.errors import BrokerError
 from newswire.services.ingest.batch import EntryBatch, Later
+from newswire.services.metrics import GIVEN_UP
 from newswire.services.outage import Outage
 from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
@@ -143,6 +144,7 @@ def give_up(
     other; an entry alone is published from the feed's own text, its page left alone."""
     rt = runtime(task)
     reason = f"handed out {handed} times without finishing (its page kills or outruns a worker)"
+    rt.pipeline.count(GIVEN_UP, what="batch" if len(items) > 1 else "entry")
     if len(items) > 1:
         log.warning("a batch of %d entries %s: each goes alone", len(items), reason)
         hand_on(task, rt, [Later(e, 0.0, attempt, reason) for e in items], seen_at)

@@ -11,6 +11,7 @@ from newswire.services.metrics import (
     EXTRACT_CPU,
     EXTRACTIONS,
     FETCHES,
+    GIVEN_UP,
     HISTOGRAM_PREFIX,
     HISTOGRAMS,
     HUB_REQUESTS,
@@ -65,6 +66,12 @@ COUNTERS = {
         "Subscription requests sent to WebSub hubs, by mode and result (accepted, refused, "
         "failed).",
         ("mode", "result"),
+    ),
+    GIVEN_UP: (
+        "Task messages the broker handed out more than 3 times without them finishing (a page "
+        "that kills or outruns its worker), by what: a batch, split into single entries; an "
+        "entry, published from the feed's own text without its page.",
+        ("what",),
     ),
     SINK_EVENTS: (
         "Stream events a sink handled, by sink and outcome (written: confirmed by the target; "
