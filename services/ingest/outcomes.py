@@ -1,4 +1,4 @@
-"""Outcomes: what became of each entry (EntryResult) and of each feed poll (FeedReport)."""
+"""Outcomes: what became of each entry (EntryResult, Spent on extraction) and poll (FeedReport)."""
 
 from collections import Counter
 from dataclasses import dataclass, field
