@@ -7,7 +7,6 @@ a page someone else fetched (`from_archive`), an archived page extracted again (
 an entry out of tries (`fall_back`).
 """
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -238,9 +237,4 @@ class Pipeline:
         habit = self.titles.consult(entry, extraction.page, got.result) if self.titles else None
         decision = decide(entry, got, extraction, self._clock(), habit)
         result = carry_out(self.publisher, entry, got, decision, self._clock())
-        return dataclasses.replace(
-            result,
-            extraction=extraction.result,
-            extract_seconds=extraction.seconds,
-            extract_cpu_seconds=extraction.cpu_seconds,
-        )
+        return extraction.onto(result)

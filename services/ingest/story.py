@@ -1,5 +1,6 @@
 """Story: the pure decision step, (entry, download, extraction) to what is published, or why not."""
 
+import dataclasses
 import logging
 import time
 from concurrent.futures import BrokenExecutor
@@ -16,7 +17,7 @@ from newswire.services.extract.titlehabit import TitleHabit
 from newswire.services.fetch.charset import decode_page
 from newswire.services.fetch.client import FetchResult
 from newswire.services.ingest.downloader import Download
-from newswire.services.ingest.outcomes import Spent
+from newswire.services.ingest.outcomes import EntryResult, Spent
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,13 @@ class Extraction:
     result: str | None = None
     seconds: float | None = None
     cpu_seconds: float | None = None
+
+    def onto(self, result: EntryResult) -> EntryResult:
+        """`result` with this extraction's class and what it took (for the Meter)."""
+        return dataclasses.replace(
+            result, extraction=self.result, extract_seconds=self.seconds,
+            extract_cpu_seconds=self.cpu_seconds,
+        )  # fmt: skip
 
 
 def judge(entry: FeedEntry, page: Extracted, spent: Spent) -> Extraction:
