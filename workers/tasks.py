@@ -144,7 +144,8 @@ def give_up(
     other; an entry alone is published from the feed's own text, its page left alone."""
     rt = runtime(task)
     reason = f"handed out {handed} times without finishing (its page kills or outruns a worker)"
-    rt.pipeline.count(GIVEN_UP, what="batch" if len(items) > 1 else "entry")
+    what = "batch" if len(items) > 1 else "entry"
+    with_broker(lambda: rt.pipeline.count(GIVEN_UP, what=what), rt.settings)
     if len(items) > 1:
         log.warning("a batch of %d entries %s: each goes alone", len(items), reason)
         hand_on(task, rt, [Later(e, 0.0, attempt, reason) for e in items], seen_at)

@@ -4,7 +4,7 @@ import re
 
 from newswire.schemas.article import Article
 from newswire.schemas.rejected import RejectedLink
-from newswire.services.extract.normalize import content_hash
+from newswire.services.extract.normalize import words_hash
 
 LINK_CHARS = 8192  # the SSRF guard refuses longer links; a longer page claim is dropped
 GUID_CHARS = 2048
@@ -108,10 +108,8 @@ def fit_article(article: Article, max_bytes: int) -> Article:
         return article
     final: dict[str, object] = {"truncated": cuts}
     if fitted.body != article.body:
-        final |= {
-            "word_count": len(fitted.body.split()),
-            "content_hash": content_hash(fitted.body),
-        }
+        words = fitted.body.split()  # once, for the count and the hash, as build_article does
+        final |= {"word_count": len(words), "content_hash": words_hash(words)}
     return fitted.model_copy(update=final)
 
 

@@ -44,7 +44,7 @@ class EntryResult:
     kind: str | None = None
     extraction: str | None = None  # full, wall, too_short or failed, when a page was extracted
     extract_seconds: float | None = None
-    extract_cpu_seconds: float | None = None  # of the thread that extracted (story.Spent)
+    extract_cpu_seconds: float | None = None  # of the thread that extracted (Spent.cpu)
     publish_seconds: float | None = None
     cuts: tuple[str, ...] = ()  # fields the publisher cut to fit the stream entry
     published_at: float | None = None  # the story's own publication time (Unix), if known
