@@ -80,6 +80,7 @@ def make_app(settings: Settings) -> Celery:
             "newswire.workers.poll_tasks",
             "newswire.workers.push_tasks",
             "newswire.workers.heartbeat",
+            "newswire.workers.warmup",  # loads, before the pool forks, what every child needs
         ],
     )
     app.conf.update(

@@ -29,9 +29,10 @@ _frozen = False
 
 
 def freeze_once() -> None:
-    """After this process's first batch, everything it has loaded (libraries, the language
-    model, connections) is moved out of the garbage collector's sight: a full collection
-    would otherwise walk those millions of long-lived objects again and again."""
+    """After this process's first batch, everything it has loaded since the fork (connections,
+    caches; the libraries and the language model were frozen before it, `warmup.py`) is moved
+    out of the garbage collector's sight: a full collection would otherwise walk those
+    long-lived objects again and again."""
     global _frozen  # noqa: PLW0603 -- once per process, by design
     if not _frozen:
         _frozen = True

@@ -47,6 +47,14 @@ def detect_language(text: str) -> str | None:
     return str(code)
 
 
+def load_language_model() -> None:
+    """Load py3langid's model now, not on the first page that needs it (~0.5 s): a worker's
+    pool parent does, so that its children share one copy and no story waits for it."""
+    import py3langid  # noqa: PLC0415 -- only processes that extract load it
+
+    py3langid.classify("")
+
+
 # trafilatura's parser settings, with lxml's element class chosen in C: lxml.html's own parser
 # asks a Python function for each element's class (FormElement, InputElement...), a call per
 # element each time the tree is walked (~5% of extraction, paired A/B); trafilatura only needs

@@ -1,5 +1,7 @@
 """Transport: httpx requests carried by an httpcore pool built on the guarded network backend."""
 
+import functools
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -60,6 +62,14 @@ class _Body(httpx.SyncByteStream):
             self._response.close()
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The system's certificate store, loaded once a process (~35 ms a time): shared by every
+    pool (an SSLContext is thread-safe), and by a worker's pool children when built before
+    the fork (`workers/warmup.py`)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class GuardedTransport(httpx.BaseTransport):
     """An httpx transport whose pool (direct, HTTP proxy or SOCKS proxy) is handed `backend`
     through httpcore's public `network_backend` parameter: every TCP connection, including
@@ -67,9 +77,8 @@ class GuardedTransport(httpx.BaseTransport):
 
     def __init__(self, backend: httpcore.NetworkBackend, proxy: str | None = None) -> None:
         self.backend = backend
-        ssl_context = httpx.create_ssl_context(trust_env=False)
         common: dict[str, Any] = {
-            "ssl_context": ssl_context,
+            "ssl_context": tls_context(),
             "max_connections": LIMITS.max_connections,
             "max_keepalive_connections": LIMITS.max_keepalive_connections,
             "keepalive_expiry": LIMITS.keepalive_expiry,
