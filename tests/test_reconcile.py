@@ -87,6 +87,14 @@ def test_a_trailing_section_label_backs_the_headline_without_it() -> None:
     assert pick_title(kicker, None, None) == "Nationaler Veteranentag: Orden"
 
 
+def test_on_a_tie_the_headline_beats_itself_with_a_section_label() -> None:
+    # The social title and <title> carry a section ("-Politik"); a meta headline (social
+    # too) is the headline alone. Both tie on two sources, since the labelled form backs X.
+    claims = [("og:title", "Storm hits the coast-Politik"), ("headline", "Storm hits the coast"),
+              ("title", "Storm hits the coast-Politik | Daily")]  # fmt: skip
+    assert pick_title(claims, "Daily", None) == "Storm hits the coast"
+
+
 def test_timestamps_keep_precision_and_zone() -> None:
     naive = parse_timestamp("2025-06-30T15:59:30")
     assert naive is not None and naive.quality == 2 and naive.offset is None

@@ -112,9 +112,9 @@ def pick_title(claims: list[tuple[str, str]], site: str | None, url: str | None)
     JSON-LD headline, the social title, <title>.
 
     A claim that is another claim plus a trailing label ("X - Politik", "X | World News"
-    beside "X") supports that other claim too: a section name is not part of the headline.
-    (A leading kicker, "Nahost: X" beside "X", is not cut: publishers count it in the title
-    as often as not.)"""
+    beside "X") supports that other claim too, and loses a tie with it: a section name is
+    not part of the headline. (A leading kicker, "Nahost: X" beside "X", is not cut:
+    publishers count it in the title as often as not.)"""
     return vote(cleaned_claims(claims, site, url))
 
 
@@ -132,13 +132,16 @@ def vote(cleaned: list[tuple[str, str, str]]) -> str:
         rank[key] = min(rank.get(key, order), order)
     if not votes:
         return ""
+    heads: set[str] = set()  # claims that another claim is, plus a trailing label
     for tag, text, key in cleaned:
         for form in _heads(text):
             inner = letters(form)
             if inner != key and inner in votes:
                 votes[inner].add(family(tag))
                 rank[inner] = min(rank[inner], rank[key])
-    best = max(votes, key=lambda k: (len(votes[k]), -rank[k]))
+                heads.add(inner)
+    # On a tie, "X" beats "X-정치": every source behind the labelled form is behind X too.
+    best = max(votes, key=lambda k: (len(votes[k]), -rank[k], k in heads))
     return text_of[best]
 
 
