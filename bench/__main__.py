@@ -375,14 +375,15 @@ def main() -> int:
                     f"{ceiling:.2f}x bare trafilatura in 1 process",
                 ),
                 (
-                    "RSS of each worker process (the prefork parent; its 2 pool processes) after "
+                    "RSS of each worker process (the prefork parent; its 2 pool processes), and "
+                    "their PSS in all (shared pages split between them), after "
                     + ", ".join(f"{n:,}" for n in memory)
                     + " articles",
                     "; ".join(
                         f"{rss[0] / 1024:.0f} MiB; "
                         + ", ".join(f"{k / 1024:.0f}" for k in rss[1:])
-                        + " MiB"
-                        for rss in memory.values()
+                        + f" MiB (PSS {pss / 1024:.0f})"
+                        for rss, pss in memory.values()
                     ),
                 ),
             ]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import redis
 from newswire.services.metrics import EXTRACT_CPU, EXTRACT_SECONDS, HISTOGRAM_PREFIX, Metrics
@@ -68,8 +69,25 @@ def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
         p.wait(30)
 
 
-def per_process_rss(procs: list[subprocess.Popen[bytes]]) -> list[int]:
-    return [rss_kib(p) for w in procs for p in tree_pids(w.pid)]
+class Memory(NamedTuple):
+    """The workers' memory at a checkpoint, KiB: each process's RSS (the prefork parent first,
+    then its pool processes), and their PSS summed (each shared page split between the
+    processes sharing it: what the workers take from the machine)."""
+
+    rss: list[int]
+    pss: int
+
+
+def workers_memory(procs: list[subprocess.Popen[bytes]]) -> Memory:
+    pids = [p for w in procs for p in tree_pids(w.pid)]
+    return Memory([rss_kib(p) for p in pids], sum(pss_kib(p) for p in pids))
+
+
+def pss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
 
 
 def rss_kib(pid: int) -> int:
@@ -96,10 +114,9 @@ def workers_run(
     pool: str = "prefork",
     cpu: dict[str, float] | None = None,
     roundtrips: dict[str, float] | None = None,
-) -> tuple[float, dict[int, list[int]]]:
+) -> tuple[float, dict[int, Memory]]:
     """Articles/s of `processes` processes working, measured from the first article to the
-    last; the RSS (KiB) of each worker process (the prefork parent first, then its pool
-    processes) at each checkpoint count.
+    last; the workers' memory at each checkpoint count.
 
     prefork (the default pool): one worker with `--concurrency processes`, as compose runs
     it. solo: `processes` workers of one process each. `roundtrips`, when given, is filled
@@ -129,7 +146,7 @@ def workers_run(
     procs.append(subprocess.Popen([sys.executable, "-m", "newswire.workers.cli", "beat"], env={**os.environ, **env},
                                   stdout=sched_log, stderr=sched_log, start_new_session=True))  # fmt: skip
     sched_log.close()
-    memory: dict[int, list[int]] = {}
+    memory: dict[int, Memory] = {}
     try:
         time.sleep(3)  # workers up before the clock starts
         for url in feeds:
@@ -145,7 +162,7 @@ def workers_run(
         pending = list(checkpoints)
         while (n := client.xlen("newswire:articles")) < expected and time.monotonic() < deadline:
             if pending and n >= pending[0]:
-                memory[pending.pop(0)] = per_process_rss(procs[:-1])
+                memory[pending.pop(0)] = workers_memory(procs[:-1])
             time.sleep(0.05)
         elapsed = time.monotonic() - first
         done = client.xlen("newswire:articles")
@@ -177,7 +194,7 @@ def workers_run(
                 counts.get(EXTRACT_CPU, 0) / 1000 / max(extractions, 1)
             )
         if pending:
-            memory[pending.pop(0)] = per_process_rss(procs[:-1])
+            memory[pending.pop(0)] = workers_memory(procs[:-1])
         if roundtrips is not None:
             time.sleep(1.5)  # the last counts written (every half second)
             after = read_tally(tally)

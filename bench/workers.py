@@ -113,7 +113,8 @@ if __name__ == "__main__":
         f"{running / loaded:.2f}x its own extraction; {running / inside:.2f}x the "
         f"{inside:.1f} ms its own extraction took in this run"
     )
-    for count, rss in memory.items():
+    for count, (rss, pss) in memory.items():
         print(
-            f"RSS after {count:,} articles: " + ", ".join(f"{k / 1024:.0f}" for k in rss) + " MiB"
-        )
+            f"RSS after {count:,} articles: " + ", ".join(f"{k / 1024:.0f}" for k in rss)
+            + f" MiB; PSS in all {pss / 1024:.0f} MiB"
+        )  # fmt: skip
