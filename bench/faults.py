@@ -19,6 +19,7 @@ A run passes when every story is on the stream exactly once and the last one arr
 
 import argparse
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -116,10 +117,15 @@ def one_run(kind: str, copies: int, tmp: Path) -> Run:
         (f[b"data"].split(b'"url":"', 1)[1].split(b'"', 1)[0]).decode() for _i, f in entries
     )
     last = max(int(i.split(b"-")[0]) for i, _f in entries) / 1000 if entries else 0.0
-    return Run(
-        kind, len(expected), len(expected - set(urls)), sum(1 for n in urls.values() if n > 1),
-        last - last_fault,
-    )  # fmt: skip
+    missing, doubled = expected - set(urls), {u for u, n in urls.items() if n > 1}
+    if missing or doubled:  # for the post-mortem: which stories, and their entries
+        shown = [(i.decode(), f[b"data"].decode()) for i, f in entries
+                 if any(u in f[b"data"].decode() for u in missing | doubled)]  # fmt: skip
+        (tmp / "verdict.txt").write_text(
+            f"last fault at {last_fault:.3f}\nmissing: {sorted(missing)}\n"
+            f"doubled: {sorted(doubled)}\n" + "".join(f"{i} {d}\n" for i, d in shown)
+        )
+    return Run(kind, len(expected), len(missing), len(doubled), last - last_fault)
 
 
 def links_of(feed: str) -> list[str]:
@@ -165,11 +171,15 @@ def main() -> int:
     runs: list[Run] = []
     for kind in args.kinds.split(","):
         for n in range(args.runs):
-            with tempfile.TemporaryDirectory(prefix="newswire-faults-") as tmp:
-                run = one_run(kind, args.copies, Path(tmp))
+            tmp = Path(tempfile.mkdtemp(prefix="newswire-faults-"))
+            run = one_run(kind, args.copies, tmp)
             runs.append(run)
             log(f"{kind} {n + 1}/{args.runs}: missing {run.missing}, doubled {run.doubled}, "
                 f"last story {run.late_s:.1f} s after the last fault {'ok' if run.ok else 'FAILED'}")  # fmt: skip
+            if run.ok:
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:  # the logs, Redis' file and verdict.txt (which stories) kept
+                log(f"kept {tmp} for a post-mortem")
     rows = []
     for kind in args.kinds.split(","):
         mine = [r for r in runs if r.kind == kind]
