@@ -16,7 +16,7 @@ from pathlib import Path
 import redis
 import trafilatura
 from newswire.services.extract import fastpaths
-from newswire.services.extract.page import detect_language, extract
+from newswire.services.extract.page import extract, load_language_model
 from newswire.services.fetch.charset import decode_html
 from newswire.services.polling.adaptive import Learning
 from newswire.services.settings import Settings
@@ -182,7 +182,7 @@ def main() -> int:
             ))  # fmt: skip
             bare_rate = len(pages) / quality.bare_seconds
             htmls = [decode_html(p.html) for p in pages]
-            detect_language("warm up the language model " * 5)  # loaded once per process
+            load_language_model()  # loaded once per process
             best = float("inf")
             for _ in range(3):  # best of 3, as for bare trafilatura
                 started = time.perf_counter()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import trafilatura
 from newswire.services.extract import fastpaths
-from newswire.services.extract.page import ExtractionError, detect_language, extract
+from newswire.services.extract.page import ExtractionError, extract, load_language_model
 from newswire.services.fetch.charset import decode_page
 
 from bench.corpus import corpus_root, load_pages
@@ -31,7 +31,7 @@ def cpu_ms(
 def saving(passes: int = 4) -> dict[str, tuple[float, float]]:
     """Median CPU ms a page of newswire's `extract()` and of bare `trafilatura.extract()`,
     with trafilatura's own expressions and with the stand-ins, passes alternated."""
-    detect_language("warm up the language model " * 5)
+    load_language_model()
     pages = []
     for page in load_pages(corpus_root()):
         html, clean = decode_page(page.html, "text/html")

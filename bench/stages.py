@@ -10,7 +10,7 @@ from typing import TypeVar
 import redis
 from newswire.services.delivery.publish import Publisher
 from newswire.services.extract.normalize import build_article
-from newswire.services.extract.page import detect_language, extract
+from newswire.services.extract.page import extract, load_language_model
 from newswire.services.fetch.charset import decode_html
 from newswire.services.fetch.client import Fetcher
 from newswire.services.identity.urls import clean_url
@@ -40,7 +40,7 @@ def stage_costs(
             cpu[stage] += time.thread_time() - started
 
     count = 0
-    detect_language("warm up the language model " * 5)  # a one-time load, not a per-article cost
+    load_language_model()  # a one-time load, not a per-article cost
     try:
         feeds = write_site(pages, site_dir, server.base)
         fetcher = Fetcher(settings.model_copy(update={"fetch_allow_hosts": server.host_port}))

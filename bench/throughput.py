@@ -84,15 +84,17 @@ def workers_memory(procs: list[subprocess.Popen[bytes]]) -> Memory:
 
 
 def pss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1])
-    return 0
+    return proc_kib(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+    return proc_kib(f"/proc/{pid}/status", "VmRSS:")
+
+
+def proc_kib(path: str, field: str) -> int:
+    """A `field: N kB` line of a /proc file, in KiB (0 when absent)."""
+    for line in Path(path).read_text().splitlines():
+        if line.startswith(field):
             return int(line.split()[1])
     return 0
 

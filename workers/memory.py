@@ -36,8 +36,13 @@ def freeze_once() -> None:
     global _frozen  # noqa: PLW0603 -- once per process, by design
     if not _frozen:
         _frozen = True
-        gc.collect()  # the first batch's garbage first: frozen, it would never be freed
-        gc.freeze()
+        freeze()
+
+
+def freeze() -> None:
+    """Collect, then move every object left out of the garbage collector's sight."""
+    gc.collect()  # the garbage first: frozen, it would never be freed
+    gc.freeze()
 
 
 def trim_heap(now: float | None = None) -> bool:

@@ -1,9 +1,9 @@
 """Worker start-up: what each pool child would load on its first task, loaded before the fork."""
 
-import gc
 from typing import Any
 
 from celery.signals import worker_init
+from newswire.workers.memory import freeze
 
 
 def warm() -> None:
@@ -22,8 +22,7 @@ def warm() -> None:
 
     load_language_model()
     tls_context()
-    gc.collect()
-    gc.freeze()
+    freeze()
 
 
 def _before_pool(**_kw: Any) -> None:
