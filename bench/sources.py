@@ -15,7 +15,7 @@ from newswire.services.settings import Settings
 from newswire.workers.runtime import build_runtime
 
 from bench.corpus import Page
-from bench.throughput import marked
+from bench.throughput import marked, proc_kib
 
 SITEMAP_PROBE = r"""
 import json, sys, time
@@ -79,10 +79,7 @@ def sitemap_cost(kind: str, urls: int = 50_000, cap: int = 500) -> SitemapCost:
 
 
 def _rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return proc_kib("/proc/self/status", "VmRSS:") / 1024
 
 
 def write_warc(pages: list[Page], path: Path, copies: int) -> int:
