@@ -17,12 +17,16 @@ from celery.exceptions import Reject
 from newswire.schemas.article import Article
 from newswire.services.delivery.publish import Publisher
 from newswire.services.delivery.subscribe import Consumer
+from newswire.services.polling.registry import Registry
 from newswire.services.settings import Settings
 from newswire.workers.celery_app import make_app
 
 from tests.support.monitor import get, start_monitor
-from tests.support.processes import Processes, wait_for
+from tests.support.pages import article_page, item, paragraphs, rss2
+from tests.support.pipeline import stream
+from tests.support.processes import Processes, stack_env, wait_for
 from tests.support.redis_server import RedisServer
+from tests.support.site import Route, Site
 
 OUTAGE = 8.0
 
@@ -133,3 +137,52 @@ def test_a_task_that_gives_its_message_back_logs_one_line_without_traceback(
     rejected = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
     assert len(rejected) == 1 and rejected[0].levelno == logging.WARNING
     assert rejected[0].exc_info is None and "Traceback" not in caplog.text
+
+
+def pool_children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return sorted(int(p) for p in path.read_text().split()) if path.exists() else []
+
+
+def test_a_worker_keeps_its_pool_processes_through_an_outage_longer_than_a_time_limit(
+    tmp_path: Path,
+) -> None:
+    """Its tasks end during the outage while the main process reconnects; back, it fires their
+    soft time limits before it reads that they ended. The idle pool processes live on."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    client = redis.Redis.from_url(server.url)
+    site = Site()
+    # A soft time limit of 13 s (the fetch deadline + 10); the page's task waits out the outage
+    # for 8 s of it, then gives its message back, well before Redis returns.
+    procs = Processes(stack_env(server.url, site), tmp_path)
+    worker = procs.worker("w1", concurrency=1)
+    outage_began: list[float] = []
+
+    def redis_dies_while_fetched(_headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if not outage_began:
+            server.kill()
+            outage_began.append(time.monotonic())
+        return 200, {"Content-Type": "text/html"}, article_page("Slow", paragraphs("s")).encode()
+
+    site.routes["/story"] = Route(dynamic=redis_dies_while_fetched)
+    feed = site.add("/feed.xml", rss2([item(site.url("/story"), "Slow")]), "application/rss+xml")
+    try:
+        wait_for(lambda: len(pool_children(worker.pid)) == 1, 60, "the worker's pool process")
+        children = pool_children(worker.pid)
+        Registry(client).add(feed, 3600)
+        procs.scheduler()
+        wait_for(lambda: bool(outage_began), 60, "the page fetched")
+        time.sleep(max(0.0, outage_began[0] + 20 - time.monotonic()))  # past the soft limit
+        server.start()  # same port, same append-only file
+        wait_for(lambda: len(stream(client)) == 1, 120, "the story after the outage")
+        time.sleep(2)  # a late soft limit arrives as soon as the main process is back
+        assert pool_children(worker.pid) == children, procs.logs()
+        assert "SoftTimeLimitExceeded" not in procs.logs(), procs.logs()
+        assert "a task this process already finished; ignored" in procs.logs()  # it came
+        assert [a.title for a in stream(client)] == ["Slow"]
+    finally:
+        procs.stop_all()
+        client.close()
+        site.close()
+        server.stop()

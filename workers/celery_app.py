@@ -81,6 +81,7 @@ def make_app(settings: Settings) -> Celery:
             "newswire.workers.push_tasks",
             "newswire.workers.heartbeat",
             "newswire.workers.warmup",  # loads, before the pool forks, what every child needs
+            "newswire.workers.softlimit",  # a late soft time limit spares an idle process
         ],
     )
     app.conf.update(
