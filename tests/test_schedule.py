@@ -31,6 +31,34 @@ def test_backoff_grows_with_jitter_and_is_capped(errors: int, low: float, high: 
         assert low <= backoff_seconds(errors, lambda r=r: r) <= high
 
 
+@pytest.mark.parametrize(
+    ("interval", "errors", "low", "high"),
+    [
+        (10, 1, 45, 75),  # never below the first minute
+        (10, 5, 60, 80),  # a feed read every 10 s: at most 8 of its intervals
+        (600, 20, 3600, 4800),
+        (21600, 20, 64800, 86400),  # a feed read every 6 hours: still up to the day
+    ],
+)
+def test_backoff_is_capped_at_eight_of_the_feeds_intervals(
+    interval: int, errors: int, low: float, high: float
+) -> None:
+    for r in (0.0, 0.5, 0.999):
+        assert low <= backoff_seconds(errors, lambda r=r: r, interval) <= high
+
+
+def test_a_busy_feed_is_asked_again_within_minutes_after_errors_in_a_row() -> None:
+    """Four retries that each met the site's hiccups must not leave it unread for ten
+    minutes once the site is fine (make soak saw 531 s)."""
+    failing = after_poll(
+        state(interval=10, error_count=4),
+        PollResult("timeout", error="timeout", transient=True),
+        NOW,
+        lambda: 0.999,
+    )
+    assert failing.error_count == 5 and failing.next_due <= NOW + 80
+
+
 def test_success_resets_errors_and_stores_validators() -> None:
     before = state(error_count=3, last_error="HTTP 500", backoff_until=NOW - 1)
     after = after_poll(before, PollResult("200", etag='"x"', last_modified="lm"), NOW)

@@ -2,7 +2,7 @@
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import redis
@@ -19,6 +19,12 @@ from redis.commands.core import Script
 # permanent give-up by itself).
 FEED_BACKOFF = Backoff(first=60.0, cap=86400.0)
 BACKOFF_CAP = FEED_BACKOFF.cap
+# ... and never more than this many of the feed's own intervals. A few unlucky retries, each
+# landing in a site's hiccups (a CDN's 502s, a slow minute), took a feed read every 10 s to
+# 10 minutes of waiting after its site was fine again (make soak). Scaled so, a busy feed is
+# back within minutes of its site, and a server is asked at most an eighth as often as it
+# is when well; a feed read hourly or less still rests up to the day.
+ERROR_WAIT_INTERVALS = 8
 
 # The scripts: services/lua/claim_due.lua, extend_claim.lua and lead.lua.
 
@@ -54,9 +60,16 @@ class Pushed:
     interval: int
 
 
-def backoff_seconds(error_count: int, rng: Callable[[], float] = random.random) -> float:
-    """The wait after a feed's `error_count`-th error in a row (FEED_BACKOFF)."""
-    return FEED_BACKOFF.delay(error_count, rng)
+def backoff_seconds(
+    error_count: int, rng: Callable[[], float] = random.random, interval: float | None = None
+) -> float:
+    """The wait after a feed's `error_count`-th error in a row (FEED_BACKOFF), at most
+    ERROR_WAIT_INTERVALS of the feed's `interval` (never below the first wait)."""
+    backoff = FEED_BACKOFF
+    if interval is not None:
+        scaled = max(FEED_BACKOFF.first, ERROR_WAIT_INTERVALS * interval)
+        backoff = replace(FEED_BACKOFF, cap=min(FEED_BACKOFF.cap, scaled))
+    return backoff.delay(error_count, rng)
 
 
 def after_poll(
@@ -86,7 +99,7 @@ def after_poll(
         return state.model_copy(update=update)
     if result.error is not None:
         errors = state.error_count + 1
-        wait = backoff_seconds(errors, rng)
+        wait = backoff_seconds(errors, rng, state.interval)
         if result.retry_after is not None:
             asked = cap(result.retry_after, max_wait, "Retry-After")
             wait = max(asked.seconds, state.interval)
