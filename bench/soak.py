@@ -1,7 +1,8 @@
 """`make soak`: the chaos soak. The whole stack runs for a while over feeds that keep publishing,
 with a random fault every ~20 s (worker SIGKILL, scheduler SIGKILL, Redis SIGKILL + restart, a
 worker's consumer wedged, the site answering 500s or timing out); then every story must be on
-the stream exactly once, no worker stalled, memory flat. Writes bench/results/soak.md."""
+the stream exactly once, the last within 2 minutes of the faults' end, no worker stalled,
+memory flat. Writes bench/results/soak.md."""
 
 import argparse
 import contextlib
@@ -40,6 +41,9 @@ FAULTS = (
     "site_500",
     "site_slow",
 )
+
+
+LATE_BOUND = 120  # seconds: the promise of docs/delivery.md
 
 
 def log(message: str) -> None:
@@ -302,9 +306,19 @@ Worker memory (MiB, main process + pool), by minute:
 | minute | w1 | w2 |
 |---|---|---|
 """ + "".join(f"| {m:.1f} | {a:.0f} | {b:.0f} |\n" for m, a, b in memory)
-    ok = not missing and not doubled and not stalled_now
-    report += f"\nVerdict: {'every story exactly once' if ok else 'FAILED'}"
-    report += "" if ok else f" (missing: {sorted(missing)[:10]}, doubled: {list(doubled)[:10]})"
+    # Nothing late: once the faults end, the last story is out within LATE_BOUND (a worker's
+    # tasks come back after the 50 s visibility timeout, a feed's error backoff is at most
+    # eight of its 10 s intervals).
+    ok = not missing and not doubled and not stalled_now and drained <= LATE_BOUND
+    report += f"\nVerdict: {'every story exactly once, none late' if ok else 'FAILED'}"
+    report += (
+        ""
+        if ok
+        else (
+            f" (missing: {sorted(missing)[:10]}, doubled: {list(doubled)[:10]}, "
+            f"drained in {drained:.0f} s of {LATE_BOUND} allowed)"
+        )
+    )
     return report + "\n"
 
 
