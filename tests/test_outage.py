@@ -24,7 +24,7 @@ from newswire.workers.celery_app import make_app
 from tests.support.monitor import get, start_monitor
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
-from tests.support.processes import Processes, stack_env, wait_for
+from tests.support.processes import Processes, pool_children, stack_env, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
 
@@ -137,11 +137,6 @@ def test_a_task_that_gives_its_message_back_logs_one_line_without_traceback(
     rejected = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
     assert len(rejected) == 1 and rejected[0].levelno == logging.WARNING
     assert rejected[0].exc_info is None and "Traceback" not in caplog.text
-
-
-def pool_children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return sorted(int(p) for p in path.read_text().split()) if path.exists() else []
 
 
 def test_a_worker_keeps_its_pool_processes_through_an_outage_longer_than_a_time_limit(

@@ -15,14 +15,15 @@ from newswire.workers.tasks import MAX_HANDED_OUT
 
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
-from tests.support.processes import DEFAULT_TIMING, Processes, stack_env, wait_for
+from tests.support.processes import (
+    DEFAULT_TIMING,
+    Processes,
+    pool_children,
+    stack_env,
+    wait_for,
+)
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
-
-
-def pool_children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
 def test_a_page_that_kills_its_worker_is_published_from_the_feed_and_holds_up_no_other(

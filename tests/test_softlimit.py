@@ -1,9 +1,9 @@
 """A soft time limit (SIGUSR1 from the worker's main process) stops a pool process's running
 task, and is ignored, with one line, when it arrives after the task ended."""
 
-import subprocess
-import sys
 import textwrap
+
+from tests.support.processes import fresh_python
 
 # In a fresh process: it installs a SIGUSR1 handler, which the test process should not keep.
 POOL_CHILD = textwrap.dedent(
@@ -36,10 +36,7 @@ POOL_CHILD = textwrap.dedent(
 
 
 def test_a_soft_limit_stops_a_running_task_and_spares_an_idle_process() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", POOL_CHILD],
-        check=False, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = fresh_python(POOL_CHILD)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["stopped", "idle process lives"], done.stdout
     assert done.stderr.count("a task this process already finished; ignored") == 1, done.stderr

@@ -1,12 +1,12 @@
 """A worker loads, before its pool forks, what each child would otherwise load on its first
 task: the language model (~0.5 s), the certificate store, and a first full collection."""
 
-import subprocess
-import sys
 import textwrap
 
 from newswire.services.fetch.guard import AllowList, GuardedBackend
 from newswire.services.fetch.transport import GuardedTransport, tls_context
+
+from tests.support.processes import fresh_python
 
 # Run in a fresh process: the worker's start-up freezes the garbage collector's objects and
 # loads a 75 MiB model, neither of which the test process should carry.
@@ -33,10 +33,7 @@ WORKER_START = textwrap.dedent(
 
 
 def test_the_worker_loads_what_its_pool_children_need_before_forking() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", WORKER_START],
-        check=False, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = fresh_python(WORKER_START)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "warm"
 

@@ -57,6 +57,21 @@ def newswire(
     )
 
 
+def fresh_python(script: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`script` run by a new interpreter: for what must not stay in the test process (a frozen
+    garbage collector, a signal handler, a 75 MiB model)."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        check=False, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def pool_children(pid: int) -> list[int]:
+    """The pool processes of the worker whose main process is `pid`."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return sorted(int(p) for p in path.read_text().split()) if path.exists() else []
+
+
 def wait_for(
     condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.2
 ) -> None:
