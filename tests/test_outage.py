@@ -140,14 +140,13 @@ def test_a_task_that_gives_its_message_back_logs_one_line_without_traceback(
 
 
 def test_a_worker_keeps_its_pool_processes_through_an_outage_longer_than_a_time_limit(
-    tmp_path: Path,
+    site: Site, tmp_path: Path
 ) -> None:
     """Its tasks end during the outage while the main process reconnects; back, it fires their
     soft time limits before it reads that they ended. The idle pool processes live on."""
     server = RedisServer(tmp_path / "redis")
     server.start()
     client = redis.Redis.from_url(server.url)
-    site = Site()
     # A soft time limit of 13 s (the fetch deadline + 10); the page's task waits out the outage
     # for 8 s of it, then gives its message back, well before Redis returns.
     procs = Processes(stack_env(server.url, site), tmp_path)
@@ -179,5 +178,4 @@ def test_a_worker_keeps_its_pool_processes_through_an_outage_longer_than_a_time_
     finally:
         procs.stop_all()
         client.close()
-        site.close()
         server.stop()

@@ -10,7 +10,8 @@ POOL_CHILD = textwrap.dedent(
     """
     import os, signal, time
     from celery.exceptions import SoftTimeLimitExceeded
-    from celery.signals import task_postrun, task_prerun, worker_process_init
+    from billiard.pool import soft_timeout_sighandler
+    from celery.signals import task_postrun, task_prerun
     from newswire.services.settings import Settings
     from newswire.workers.celery_app import make_app
 
@@ -19,7 +20,7 @@ POOL_CHILD = textwrap.dedent(
     task_prerun.send(sender=None)  # not a pool child (a solo worker): Celery's handler stays
     assert signal.getsignal(signal.SIGUSR1) is before
     task_postrun.send(sender=None)
-    worker_process_init.send(sender=None)  # what billiard's child sends, then sets its handler
+    signal.signal(signal.SIGUSR1, soft_timeout_sighandler)  # what a billiard pool process has
     task_prerun.send(sender=None)
     try:
         os.kill(os.getpid(), signal.SIGUSR1)

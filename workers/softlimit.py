@@ -5,8 +5,9 @@ import signal
 from types import FrameType
 from typing import Any
 
+from billiard.pool import soft_timeout_sighandler
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import task_postrun, task_prerun, worker_process_init
+from celery.signals import task_postrun, task_prerun
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 # results that say those tasks ended long ago. billiard's handler then raises in a process
 # that sits idle waiting for work, and the process dies with a traceback (it is replaced, but
 # its warm state goes with it). Outside a task, the late signal is said once and ignored.
-_state = {"pool_child": False, "running": False}
+_state = {"running": False}
 
 
 def _on_soft_limit(_signum: int, _frame: FrameType | None) -> None:
@@ -25,15 +26,12 @@ def _on_soft_limit(_signum: int, _frame: FrameType | None) -> None:
     log.warning("a soft time limit arrived for a task this process already finished; ignored")
 
 
-def _in_pool_child(**_kw: Any) -> None:
-    _state["pool_child"] = True
-
-
 def _task_starts(**_kw: Any) -> None:
     _state["running"] = True
-    # billiard installs its own handler after worker_process_init, so ours goes in here, once.
-    # Only in a pool child: a solo worker's main process keeps Celery's SIGUSR1 (dump threads).
-    if _state["pool_child"] and signal.getsignal(signal.SIGUSR1) is not _on_soft_limit:
+    # billiard installs its handler in a pool process after worker_process_init, so ours
+    # takes its place here, at the first task. Only billiard's: a solo worker's main process
+    # keeps Celery's own SIGUSR1 (dump threads).
+    if signal.getsignal(signal.SIGUSR1) is soft_timeout_sighandler:
         signal.signal(signal.SIGUSR1, _on_soft_limit)
 
 
@@ -41,6 +39,5 @@ def _task_ends(**_kw: Any) -> None:
     _state["running"] = False
 
 
-worker_process_init.connect(_in_pool_child, weak=False)
 task_prerun.connect(_task_starts, weak=False)
 task_postrun.connect(_task_ends, weak=False)
