@@ -36,6 +36,15 @@ LEAD_BINS = 32
 LEAD_ROWS = 3
 LEAD_BANDS = 10
 WORD = re.compile(r"\w+")
+# Marks that news text often has and that are never word characters: replaced by spaces, they
+# leave most English bodies ASCII, whose words a byte table finds ten times faster than WORD.
+MARKS = tuple(
+    "\u2019\u2018\u201c\u201d\u2014\u2013\u2026\u00ab\u00bb\u201e\u201a\u00a0\u2022\u00b7"
+    "\u2039\u203a\u2032\u2033\u00ad\u20ac\u00a3\u00b0\u00a9\u00ae\u2122\u00a7\u00d7\u2010"
+    "\u2011\u2012\u2015\u200b\u2002\u2003\u2009\u202f"
+)
+# Each ASCII byte that is not a word character (letters, digits, underscore) becomes a space.
+ASCII_WORDS = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(256))
 MASK = (1 << 64) - 1
 EMPTY = MASK
 U = np.uint64
@@ -58,27 +67,28 @@ def _mix_all(h: "np.ndarray[Any, np.dtype[np.uint64]]") -> "np.ndarray[Any, np.d
     return h ^ (h >> U(31))
 
 
-def minhash(text: str) -> list[int] | None:
-    """BINS MinHash values of the text's word 3-shingles; None when the text is too short."""
-    words = WORD.findall(text.lower())
-    if len(words) < max(MIN_WORDS, SHINGLE):
-        return None
-    return _signature(_shingles(words), BINS)
+def tokens(text: str) -> list[bytes]:
+    """The lowercased text's words (what WORD finds), UTF-8 encoded, as shingles hash them."""
+    lowered = text.lower()
+    if not lowered.isascii():
+        for mark in MARKS:
+            if mark in lowered:
+                lowered = lowered.replace(mark, " ")
+        if not lowered.isascii():
+            return [word.encode() for word in WORD.findall(lowered)]
+    return lowered.encode("ascii").translate(ASCII_WORDS).split()
 
 
-def _shingles(words: list[str]) -> "np.ndarray[Any, np.dtype[np.uint64]]":
-    """A 64-bit hash of each of the words' 3-shingles, in order."""
-    # Each distinct word is hashed once (a well-mixed 64-bit value and its rotations); a
-    # shingle's hash is the XOR of its words' at three rotations (tabulation-style). numpy
-    # does the mixing and the XORs for all of them at once: a third of the pure-Python time.
-    index: dict[str, int] = {}
-    order = [index.setdefault(word, len(index)) for word in words]
-    crcs = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in index), dtype=U, count=len(index))
+def _shingles(words: list[bytes]) -> "np.ndarray[Any, np.dtype[np.uint64]]":
+    """A 64-bit hash of each of the (UTF-8) words' 3-shingles, in order."""
+    # Each word is hashed (crc32, then mixed to a well-spread 64-bit value); a shingle's hash
+    # is the XOR of its words' at three rotations (tabulation-style). numpy mixes and XORs all
+    # of them at once; hashing a repeated word again costs less than looking it up.
+    crcs = np.fromiter(map(zlib.crc32, words), dtype=U, count=len(words))
     h = _mix_all(crcs * U(MIX_A))
     second = (h << U(21)) | (h >> U(43))
     third = (h << U(42)) | (h >> U(22))
-    at = np.asarray(order, dtype=np.intp)
-    shingles: np.ndarray[Any, np.dtype[np.uint64]] = h[at[:-2]] ^ second[at[1:-1]] ^ third[at[2:]]
+    shingles: np.ndarray[Any, np.dtype[np.uint64]] = h[:-2] ^ second[1:-1] ^ third[2:]
     return shingles
 
 
@@ -110,7 +120,7 @@ def _densify(mins: list[int]) -> list[int]:
 def bands(text: str) -> list[bytes]:
     """The text's LSH band keys (1 byte band number + 7 bytes of the band's hash): BANDS of
     the whole body, then LEAD_BANDS of its lead; empty when the text is too short to compare."""
-    words = WORD.findall(text.lower())
+    words = tokens(text)
     if len(words) < max(MIN_WORDS, SHINGLE):
         return []
     shingles = _shingles(words)
