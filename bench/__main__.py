@@ -20,6 +20,7 @@ from newswire.services.extract.page import extract, load_language_model
 from newswire.services.fetch.charset import decode_html
 from newswire.services.polling.adaptive import Learning
 from newswire.services.settings import Settings
+from newswire.workers import allocator
 from newswire.workers.site_server import SiteServer
 from newswire.workers.stack import RedisProcess
 
@@ -34,6 +35,7 @@ from bench import (
     sinks,
     sources,
     unchanged,
+    yardstick,
 )
 from bench.corpus import corpus_root, load_pages
 from bench.extraction import run as extraction_run
@@ -46,7 +48,6 @@ from bench.metadata import run as metadata_run
 from bench.stages import STAGES, stage_costs
 from bench.throughput import oneshot_run, workers_run, write_copies
 from bench.walls import run as walls_run
-from bench.workers import own_ms_loaded
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Stories timed from poll to stream on an idle worker: the goal bounds the slowest, and a
@@ -327,21 +328,30 @@ def main() -> int:
             )
             server.close()
             ceiling = bare_parallel_scaling(pages)
-            own_loaded = own_ms_loaded([(decode_html(p.html), p.original_url) for p in pages])
+            # The worker runs under mimalloc where installed: its CPU is compared with extraction
+            # under the same allocator, its speed with bare trafilatura both as shipped and so.
+            same = yardstick.measure(os.environ.get(allocator.ENV, allocator.DEFAULT))
+            own_loaded = same.own_loaded_ms
             log(f"one story from poll to stream on an idle worker, {IDLE_STORIES} times")
             idle_delays = idle.run(IDLE_STORIES)
             rows += [
                 (
-                    f"One worker, `--concurrency 2` as compose runs it ({os.cpu_count()} cores, prefork pool, no task events, INFO logs), {expected} articles",
-                    f"{rate:.1f} articles/s = **{rate / bare_rate:.2f}x** bare trafilatura on 1 core",
+                    f"Bare `trafilatura.extract` / newswire `extract()` alone, 1 core, under {same.allocator} (the workers' allocator)",
+                    f"{1000 / same.bare_ms:.1f} / {1000 / same.own_ms:.1f} articles/s "
+                    f"({same.bare_ms:.1f} / {same.own_ms:.1f} ms each)",
+                ),
+                (
+                    f"One worker, `--concurrency 2` as compose runs it ({os.cpu_count()} cores, prefork pool, {same.allocator}, no task events, INFO logs), {expected} articles",
+                    f"{rate:.1f} articles/s = **{rate / bare_rate:.2f}x** bare trafilatura on 1 core "
+                    f"as shipped ({rate * same.bare_ms / 1000:.2f}x under {same.allocator} too)",
                 ),
                 (
                     "The worker's CPU per article while running (prefork parent and pool), "
                     "against newswire's own `extract()` alone / in 2 processes at once (as "
-                    "the pool runs it)",
+                    "the pool runs it), under the worker's allocator",
                     f"{cpu['worker_ms_per_article_running']:.1f} ms = "
-                    f"{cpu['worker_ms_per_article_running'] / (1000 / ours_rate):.2f}x "
-                    f"{1000 / ours_rate:.1f} ms / "
+                    f"{cpu['worker_ms_per_article_running'] / same.own_ms:.2f}x "
+                    f"{same.own_ms:.1f} ms / "
                     f"**{cpu['worker_ms_per_article_running'] / own_loaded:.2f}x** "
                     f"{own_loaded:.1f} ms "
                     f"({cpu['worker_system_ms_per_article_running']:.1f} ms of it in the kernel)",

@@ -2,56 +2,17 @@
 [--copies N]` (the same measure as `make bench`, alone: about two minutes)."""
 
 import argparse
-import contextlib
-import multiprocessing
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
-import trafilatura
-from newswire.services.extract import fastpaths
-from newswire.services.extract.page import ExtractionError, extract, load_language_model
-from newswire.services.fetch.charset import decode_html
+from newswire.workers import allocator
 from newswire.workers.site_server import SiteServer
 from newswire.workers.stack import RedisProcess
 
+from bench import yardstick
 from bench.corpus import corpus_root, load_pages
 from bench.throughput import workers_run, write_copies
-
-
-def own_ms(pages: list[tuple[str, str]]) -> float:
-    """CPU ms per page of newswire's own `extract()` (the best of two passes)."""
-    load_language_model()
-    best = float("inf")
-    for _ in range(2):
-        started = time.process_time()
-        for html, url in pages:
-            with contextlib.suppress(ExtractionError):
-                extract(html, url)
-        best = min(best, time.process_time() - started)
-    return 1000 * best / len(pages)
-
-
-def own_ms_loaded(pages: list[tuple[str, str]], processes: int = 2) -> float:
-    """`own_ms` with `processes` of it running at once, as the worker's pool processes run:
-    where cores share caches (or are SMT siblings) each runs slower than alone, and the
-    worker's CPU per article is measured under that load, so it is compared with this."""
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        return statistics.mean(pool.map(own_ms, [pages] * processes))
-
-
-def bare_rate(htmls: list[str]) -> float:
-    best = float("inf")
-    for _ in range(2):
-        started = time.perf_counter()
-        with fastpaths.bare():  # trafilatura as it ships
-            for html in htmls:
-                trafilatura.extract(html)
-        best = min(best, time.perf_counter() - started)
-    return len(htmls) / best
-
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
@@ -60,9 +21,9 @@ if __name__ == "__main__":
     parser.add_argument("--rss", action="store_true", help="RSS of each process every 2,500")
     args = parser.parse_args()
     pages = load_pages(corpus_root())
-    bare = bare_rate([decode_html(p.html) for p in pages])
-    own = own_ms([(decode_html(p.html), p.original_url) for p in pages])
-    loaded = own_ms_loaded([(decode_html(p.html), p.original_url) for p in pages])
+    # Bare trafilatura as it ships, and everything under the allocator the workers run under.
+    shipped = yardstick.measure("system")
+    same = yardstick.measure(os.environ.get(allocator.ENV, allocator.DEFAULT))
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         os.environ["NEWSWIRE_DATA_DIR"] = str(tmp / "data")
@@ -97,8 +58,10 @@ if __name__ == "__main__":
         finally:
             server.close()
             redis_proc.stop()
-    print(f"bare trafilatura 1 core {bare:.1f}/s ({1000 / bare:.1f} ms each); workers "
-          f"({args.pool}) {rate:.1f}/s = {rate / bare:.2f}x; CPU per article: "
+    bare, same_bare = 1000 / shipped.bare_ms, 1000 / same.bare_ms
+    print(f"bare trafilatura 1 core {bare:.1f}/s ({shipped.bare_ms:.1f} ms each, as shipped), "
+          f"{same_bare:.1f}/s under {same.allocator}; workers ({args.pool}, {same.allocator}) "
+          f"{rate:.1f}/s = {rate / bare:.2f}x / {rate / same_bare:.2f}x; CPU per article: "
           + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))  # fmt: skip
     print(
         f"Redis round trips per article: {sum(trips.values()):.2f} ("
@@ -107,11 +70,13 @@ if __name__ == "__main__":
     )
     running = cpu["worker_ms_per_article_running"]
     inside = cpu["extraction_cpu_ms_per_article"]
+    own, loaded = same.own_ms, same.own_loaded_ms
     print(
-        f"newswire extract() {own:.1f} ms a page alone, {loaded:.1f} ms with both cores busy; "
-        f"the worker's CPU per article while running {running:.1f} ms = {running / own:.2f}x / "
-        f"{running / loaded:.2f}x its own extraction; {running / inside:.2f}x the "
-        f"{inside:.1f} ms its own extraction took in this run"
+        f"newswire extract() under {same.allocator} {own:.1f} ms a page alone, {loaded:.1f} ms "
+        f"with both cores busy ({shipped.own_ms:.1f} / {shipped.own_loaded_ms:.1f} ms under "
+        f"{shipped.allocator}); the worker's CPU per article while running {running:.1f} ms = "
+        f"{running / own:.2f}x / {running / loaded:.2f}x its own extraction; "
+        f"{running / inside:.2f}x the {inside:.1f} ms its own extraction took in this run"
     )
     for count, (rss, pss) in memory.items():
         print(

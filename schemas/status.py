@@ -26,6 +26,9 @@ class WorkerStatus(BaseModel):
         default=None, description="While reconnecting or stalled: since when (unix time)."
     )
     restarts: int = Field(default=0, description="Times `newswire up` restarted this worker.")
+    allocator: str | None = Field(
+        default=None, description="The memory allocator it runs under: mimalloc, jemalloc, system."
+    )
 
 
 class QueueStatus(BaseModel):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from newswire.workers.cli import build_parser
+from newswire.workers.cli_main import build_parser
 from newswire.workers.cli_output import close_clients
 
 from tests.support.pages import article_page, item, paragraphs, rss2

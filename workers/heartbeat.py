@@ -20,6 +20,7 @@ from newswire.services import keys
 from newswire.services.broker import open_redis
 from newswire.services.outage import Outage
 from newswire.services.settings import Settings
+from newswire.workers import allocator
 from newswire.workers.liveness import (
     EXIT,
     LIVENESS,
@@ -98,7 +99,9 @@ def _loop(settings: Settings, controller: Any) -> None:
 def _start(sender: Any, **_: Any) -> None:
     settings: Settings = sender.app.conf.newswire_settings
     _info.update(name=sender.hostname, pid=os.getpid(), pool=sender.controller.concurrency,
-                 started_at=time.time(), restarts=restarts_so_far())  # fmt: skip
+                 started_at=time.time(), restarts=restarts_so_far(),
+                 allocator=allocator.active())  # fmt: skip
+    log.info("memory allocator: %s", _info["allocator"])
     thread = threading.Thread(
         target=_loop, args=(settings, sender.controller), daemon=True, name="heartbeat"
     )

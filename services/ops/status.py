@@ -145,6 +145,7 @@ class StatusReader:
                     last_heartbeat=beat,
                     not_consuming_since=info.get("not_consuming_since") if fresh else None,
                     restarts=info.get("restarts", 0),
+                    allocator=info.get("allocator"),
                 )
             )
         return sorted(result, key=lambda w: w.name)

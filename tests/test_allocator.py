@@ -1,0 +1,89 @@
+"""A worker runs under mimalloc where it is installed: its entry starts it again with the
+library preloaded (same pid), its heartbeat says so, and a choice that cannot hold stops it."""
+
+import json
+from pathlib import Path
+
+import pytest
+import redis
+from newswire.services import keys
+from newswire.services.errors import ConfigError
+from newswire.workers import allocator
+
+from tests.support.processes import Processes, newswire, pool_children, stack_env, wait_for
+from tests.support.redis_server import RedisServer
+from tests.support.site import Site
+
+
+def fake_libraries(tmp_path: Path, *names: str) -> list[Path]:
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    return [tmp_path]
+
+
+def test_auto_prefers_mimalloc_then_jemalloc(tmp_path: Path) -> None:
+    dirs = fake_libraries(tmp_path, "libjemalloc.so.2")
+    assert allocator.library("auto", dirs) == tmp_path / "libjemalloc.so.2"
+    fake_libraries(tmp_path, "libmimalloc.so.2")
+    assert allocator.library("auto", dirs) == tmp_path / "libmimalloc.so.2"
+    assert allocator.library("jemalloc", dirs) == tmp_path / "libjemalloc.so.2"
+    assert allocator.library("system", dirs) is None
+    assert allocator.library("tcmalloc", dirs) is None
+
+
+def test_the_preload_is_added_once_and_never_over_the_users_own(tmp_path: Path) -> None:
+    dirs = fake_libraries(tmp_path, "libmimalloc.so.2")
+    env = allocator.preloaded_env({"LD_PRELOAD": "/opt/libfaketime.so", "A": "b"}, dirs)
+    assert env is not None
+    assert env["LD_PRELOAD"] == f"{tmp_path}/libmimalloc.so.2 /opt/libfaketime.so"
+    assert env["A"] == "b"
+    # Started again with it: no second start, even when the loader refused the library.
+    assert allocator.preloaded_env(env, dirs) is None
+    assert allocator.preloaded_env({"LD_PRELOAD": "/x/libjemalloc.so.2"}, dirs) is None
+    assert allocator.preloaded_env({allocator.ENV: "system"}, dirs) is None
+    assert allocator.preloaded_env({allocator.ENV: "jemalloc"}, dirs) is None  # not installed
+    assert allocator.preloaded_env({}, [tmp_path / "empty"]) is None
+
+
+def test_a_choice_not_in_effect_is_a_configuration_error() -> None:
+    assert allocator.check("auto") == allocator.active()
+    with pytest.raises(ConfigError, match="no file"):
+        allocator.check("/nowhere/libmalloc.so")
+
+
+def test_the_worker_command_refuses_an_allocator_it_cannot_run_under() -> None:
+    done = newswire("worker", env={allocator.ENV: "/nowhere/libmalloc.so"}, timeout=60)
+    assert done.returncode != 0
+    assert "NEWSWIRE_WORKER_ALLOCATOR=/nowhere/libmalloc.so" in done.stderr
+    done = newswire("worker", env={allocator.ENV: "tcmalloc2"}, timeout=60)
+    assert done.returncode != 0 and "is no allocator" in done.stderr
+
+
+def test_a_worker_and_its_pool_run_under_mimalloc(
+    redis_client: redis.Redis, redis_server: RedisServer, site: Site, tmp_path: Path
+) -> None:
+    if allocator.library("mimalloc") is None:
+        pytest.fail("libmimalloc.so.2 is not installed: sudo apt-get install -y libmimalloc2.0")
+    procs = Processes(stack_env(redis_server.url, site), tmp_path)
+    try:
+        worker = procs.worker("alloc")
+
+        def heartbeat() -> dict[str, object] | None:
+            for raw in redis_client.hvals(keys.workers("newswire")):
+                info = json.loads(raw)
+                if info.get("pid") == worker.pid and info.get("state") == "online":
+                    return info
+            return None
+
+        # Started again under mimalloc, the worker kept the pid its parent knows it by.
+        wait_for(lambda: heartbeat() is not None, 60, "the worker's heartbeat")
+        assert (heartbeat() or {})["allocator"] == "mimalloc"
+        children = pool_children(worker.pid)
+        assert len(children) == 2
+        for pid in [worker.pid, *children]:
+            assert "libmimalloc" in Path(f"/proc/{pid}/maps").read_text()
+    except AssertionError:
+        print(procs.logs())
+        raise
+    finally:
+        procs.stop_all()
