@@ -328,7 +328,7 @@ def main() -> int:
             )
             server.close()
             ceiling = bare_parallel_scaling(pages)
-            # The worker runs under mimalloc where installed: its CPU is compared with extraction
+            # The worker runs under jemalloc where installed: its CPU is compared with extraction
             # under the same allocator, its speed with bare trafilatura both as shipped and so.
             same = yardstick.measure(os.environ.get(allocator.ENV, allocator.DEFAULT))
             own_loaded = same.own_loaded_ms

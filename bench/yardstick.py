@@ -1,7 +1,7 @@
 """Yardsticks: bare trafilatura and newswire's own `extract()`, timed in a fresh interpreter
 under a chosen memory allocator (`python -m bench.yardstick` prints them as JSON).
 
-A worker runs under mimalloc where it is installed (workers/allocator.py), and the allocator
+A worker runs under jemalloc where it is installed (workers/allocator.py), and the allocator
 alone changes extraction's CPU by ~10%: a worker is compared with extraction under its own
 allocator, and with bare trafilatura as it ships (the C library's allocator) too."""
 

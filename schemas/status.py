@@ -27,7 +27,7 @@ class WorkerStatus(BaseModel):
     )
     restarts: int = Field(default=0, description="Times `newswire up` restarted this worker.")
     allocator: str | None = Field(
-        default=None, description="The memory allocator it runs under: mimalloc, jemalloc, system."
+        default=None, description="The memory allocator it runs under: jemalloc, mimalloc, system."
     )
 
 

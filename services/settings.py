@@ -287,18 +287,18 @@ class WorkerSettings(_Group):
     task_events: bool = False
     """Send Celery task events from the start (Flower turns them on by itself)."""
     worker_allocator: str = "auto"
-    """The memory allocator a worker runs under: `auto` (mimalloc, else jemalloc, where
-    installed: Debian's `libmimalloc2.0`), `mimalloc`, `jemalloc`, `system` (the C library's) or
-    a library file's path. Under mimalloc, extraction takes ~10% less CPU (docs/benchmarks.md);
+    """The memory allocator a worker runs under: `auto` (jemalloc, else mimalloc, where
+    installed: Debian's `libjemalloc2`), `jemalloc`, `mimalloc`, `system` (the C library's) or
+    a library file's path. Under jemalloc, extraction takes ~10% less CPU (docs/benchmarks.md);
     a choice named but not in effect stops the worker with an error."""
 
     @field_validator("worker_allocator")
     @classmethod
     def _known_allocator(cls, value: str) -> str:
         value = value.strip()
-        if value not in ("auto", "mimalloc", "jemalloc", "system") and not value.startswith("/"):
+        if value not in ("auto", "jemalloc", "mimalloc", "system") and not value.startswith("/"):
             raise ValueError(
-                f"{value!r} is no allocator: choose auto, mimalloc, jemalloc, system or the "
+                f"{value!r} is no allocator: choose auto, jemalloc, mimalloc, system or the "
                 "absolute path of a malloc library"
             )
         return value

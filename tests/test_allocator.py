@@ -1,4 +1,4 @@
-"""A worker runs under mimalloc where it is installed: its entry starts it again with the
+"""A worker runs under jemalloc where it is installed: its entry starts it again with the
 library preloaded (same pid), its heartbeat says so, and a choice that cannot hold stops it."""
 
 import json
@@ -21,27 +21,27 @@ def fake_libraries(tmp_path: Path, *names: str) -> list[Path]:
     return [tmp_path]
 
 
-def test_auto_prefers_mimalloc_then_jemalloc(tmp_path: Path) -> None:
-    dirs = fake_libraries(tmp_path, "libjemalloc.so.2")
-    assert allocator.library("auto", dirs) == tmp_path / "libjemalloc.so.2"
-    fake_libraries(tmp_path, "libmimalloc.so.2")
+def test_auto_prefers_jemalloc_then_mimalloc(tmp_path: Path) -> None:
+    dirs = fake_libraries(tmp_path, "libmimalloc.so.2")
     assert allocator.library("auto", dirs) == tmp_path / "libmimalloc.so.2"
-    assert allocator.library("jemalloc", dirs) == tmp_path / "libjemalloc.so.2"
+    fake_libraries(tmp_path, "libjemalloc.so.2")
+    assert allocator.library("auto", dirs) == tmp_path / "libjemalloc.so.2"
+    assert allocator.library("mimalloc", dirs) == tmp_path / "libmimalloc.so.2"
     assert allocator.library("system", dirs) is None
     assert allocator.library("tcmalloc", dirs) is None
 
 
 def test_the_preload_is_added_once_and_never_over_the_users_own(tmp_path: Path) -> None:
-    dirs = fake_libraries(tmp_path, "libmimalloc.so.2")
+    dirs = fake_libraries(tmp_path, "libjemalloc.so.2")
     env = allocator.preloaded_env({"LD_PRELOAD": "/opt/libfaketime.so", "A": "b"}, dirs)
     assert env is not None
-    assert env["LD_PRELOAD"] == f"{tmp_path}/libmimalloc.so.2 /opt/libfaketime.so"
+    assert env["LD_PRELOAD"] == f"{tmp_path}/libjemalloc.so.2 /opt/libfaketime.so"
     assert env["A"] == "b"
     # Started again with it: no second start, even when the loader refused the library.
     assert allocator.preloaded_env(env, dirs) is None
-    assert allocator.preloaded_env({"LD_PRELOAD": "/x/libjemalloc.so.2"}, dirs) is None
+    assert allocator.preloaded_env({"LD_PRELOAD": "/x/libmimalloc.so.2"}, dirs) is None
     assert allocator.preloaded_env({allocator.ENV: "system"}, dirs) is None
-    assert allocator.preloaded_env({allocator.ENV: "jemalloc"}, dirs) is None  # not installed
+    assert allocator.preloaded_env({allocator.ENV: "mimalloc"}, dirs) is None  # not installed
     assert allocator.preloaded_env({}, [tmp_path / "empty"]) is None
 
 
@@ -59,11 +59,11 @@ def test_the_worker_command_refuses_an_allocator_it_cannot_run_under() -> None:
     assert done.returncode != 0 and "is no allocator" in done.stderr
 
 
-def test_a_worker_and_its_pool_run_under_mimalloc(
+def test_a_worker_and_its_pool_run_under_jemalloc(
     redis_client: redis.Redis, redis_server: RedisServer, site: Site, tmp_path: Path
 ) -> None:
-    if allocator.library("mimalloc") is None:
-        pytest.fail("libmimalloc.so.2 is not installed: sudo apt-get install -y libmimalloc2.0")
+    if allocator.library("jemalloc") is None:
+        pytest.fail("libjemalloc.so.2 is not installed: sudo apt-get install -y libjemalloc2")
     procs = Processes(stack_env(redis_server.url, site), tmp_path)
     try:
         worker = procs.worker("alloc")
@@ -75,13 +75,13 @@ def test_a_worker_and_its_pool_run_under_mimalloc(
                     return info
             return None
 
-        # Started again under mimalloc, the worker kept the pid its parent knows it by.
+        # Started again under jemalloc, the worker kept the pid its parent knows it by.
         wait_for(lambda: heartbeat() is not None, 60, "the worker's heartbeat")
-        assert (heartbeat() or {})["allocator"] == "mimalloc"
+        assert (heartbeat() or {})["allocator"] == "jemalloc"
         children = pool_children(worker.pid)
         assert len(children) == 2
         for pid in [worker.pid, *children]:
-            assert "libmimalloc" in Path(f"/proc/{pid}/maps").read_text()
+            assert "libjemalloc" in Path(f"/proc/{pid}/maps").read_text()
     except AssertionError:
         print(procs.logs())
         raise

@@ -1,4 +1,4 @@
-"""Allocator: a worker re-executes itself under mimalloc (or jemalloc) where one is installed."""
+"""Allocator: a worker re-executes itself under jemalloc (or mimalloc) where one is installed."""
 
 import os
 import sys
@@ -15,11 +15,14 @@ ENV = "NEWSWIRE_WORKER_ALLOCATOR"
 DEFAULT = "auto"
 # What each choice preloads, in the order `auto` tries them. libxml2 (lxml) calls malloc and
 # free for every node of every page: glibc's malloc and free were 14% of a worker's CPU
-# (perf), and under mimalloc extraction takes ~10% less CPU, bare trafilatura's too
-# (docs/benchmarks.md).
-LIBRARIES = {"mimalloc": "libmimalloc.so.2", "jemalloc": "libjemalloc.so.2"}
-PACKAGES = {"mimalloc": "libmimalloc2.0", "jemalloc": "libjemalloc2"}  # Debian's and Ubuntu's
-KNOWN = ("libmimalloc", "libjemalloc", "libtcmalloc")  # one of these preloaded: leave it be
+# (perf), and under either extraction takes ~10% less CPU, bare trafilatura's too
+# (docs/benchmarks.md). jemalloc comes first although mimalloc was a little faster: a prefork
+# worker forks new pool processes while its threads run, and jemalloc takes its locks around
+# a fork (pthread_atfork), as Redis relies on for every snapshot; mimalloc 2 registers no
+# such handler, so a child forked while another thread holds one of its locks could hang.
+LIBRARIES = {"jemalloc": "libjemalloc.so.2", "mimalloc": "libmimalloc.so.2"}
+PACKAGES = {"jemalloc": "libjemalloc2", "mimalloc": "libmimalloc2.0"}  # Debian's and Ubuntu's
+KNOWN = ("libjemalloc", "libmimalloc", "libtcmalloc")  # one of these preloaded: leave it be
 # Marks the environment of the re-executed process, so that a library the loader could not
 # preload after all (it says why on stderr) costs one more start, never a loop.
 TRIED = "NEWSWIRE_ALLOCATOR_TRIED"
@@ -33,7 +36,7 @@ def search_dirs() -> list[Path]:
 
 
 def library(choice: str, dirs: list[Path] | None = None) -> Path | None:
-    """The library file that `choice` (auto, mimalloc, jemalloc, system, or a file's path)
+    """The library file that `choice` (auto, jemalloc, mimalloc, system, or a file's path)
     names, when it exists; None for the system's own allocator or none found."""
     if choice.startswith("/"):
         return Path(choice) if Path(choice).is_file() else None
@@ -69,7 +72,7 @@ def start_under_preferred() -> None:
 
 
 def active() -> str:
-    """The allocator this process runs under: mimalloc, jemalloc, tcmalloc or system."""
+    """The allocator this process runs under: jemalloc, mimalloc, tcmalloc or system."""
     try:
         maps = Path("/proc/self/maps").read_text()
     except OSError:

@@ -7,7 +7,7 @@ from newswire.workers import allocator
 
 def main() -> int:
     # Before the commands load (a second or more of imports): a worker that starts again
-    # under mimalloc pays only this module's start twice.
+    # under jemalloc pays only this module's start twice.
     if sys.argv[1:2] == ["worker"]:
         allocator.start_under_preferred()
     from newswire.workers.cli_main import main as run_command  # noqa: PLC0415
