@@ -2,6 +2,9 @@
 library preloaded (same pid), its heartbeat says so, and a choice that cannot hold stops it."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,6 +52,23 @@ def test_a_choice_not_in_effect_is_a_configuration_error() -> None:
     assert allocator.check("auto") == allocator.active()
     with pytest.raises(ConfigError, match="no file"):
         allocator.check("/nowhere/libmalloc.so")
+
+
+def test_a_named_allocator_is_checked_against_the_one_preloaded() -> None:
+    jemalloc = allocator.library("jemalloc")
+    if jemalloc is None:
+        pytest.fail("libjemalloc.so.2 is not installed: sudo apt-get install -y libjemalloc2")
+    script = (
+        "from newswire.workers import allocator\n"
+        f"print(allocator.check({str(jemalloc)!r}), allocator.check('jemalloc'))\n"
+        "allocator.check('mimalloc')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env={**os.environ, "LD_PRELOAD": str(jemalloc)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.stdout.split() == ["jemalloc", "jemalloc"]
+    assert "NEWSWIRE_WORKER_ALLOCATOR=mimalloc, but it runs under jemalloc" in done.stderr
 
 
 def test_the_worker_command_refuses_an_allocator_it_cannot_run_under() -> None:

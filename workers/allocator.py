@@ -89,10 +89,15 @@ def check(choice: str) -> str:
     running = active()
     if choice in ("auto", "system") or running == choice:
         return running
-    if choice.startswith("/") and choice in Path("/proc/self/maps").read_text():
-        return running
+    if (
+        choice.startswith("/")
+        and str(Path(choice).resolve()) in Path("/proc/self/maps").read_text()
+    ):
+        return running if running != "system" else Path(choice).name
     found = library(choice)
-    if found is not None:
+    if running != "system":
+        why = f"it runs under {running}, preloaded by LD_PRELOAD already"
+    elif found is not None:
         why = f"the loader did not preload {found} (its reason is printed above)"
     elif choice in PACKAGES:
         why = f"{LIBRARIES[choice]} is not installed (Debian: apt install {PACKAGES[choice]})"
