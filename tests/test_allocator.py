@@ -11,6 +11,7 @@ import pytest
 import redis
 from newswire.services import keys
 from newswire.services.errors import ConfigError
+from newswire.services.settings import Settings, default
 from newswire.workers import allocator
 
 from tests.support.processes import Processes, newswire, pool_children, stack_env, wait_for
@@ -46,6 +47,15 @@ def test_the_preload_is_added_once_and_never_over_the_users_own(tmp_path: Path) 
     assert allocator.preloaded_env({allocator.ENV: "system"}, dirs) is None
     assert allocator.preloaded_env({allocator.ENV: "mimalloc"}, dirs) is None  # not installed
     assert allocator.preloaded_env({}, [tmp_path / "empty"]) is None
+
+
+def test_the_settings_know_every_choice_the_entry_reads() -> None:
+    # The entry reads the variable before Settings loads; Settings documents and checks it.
+    assert default("worker_allocator") == allocator.DEFAULT
+    for choice in ["auto", "system", *allocator.LIBRARIES, "/usr/lib/libfoo.so"]:
+        assert Settings(worker_allocator=choice).worker_allocator == choice
+    with pytest.raises(ValueError, match="is no allocator"):
+        Settings(worker_allocator="tcmalloc")
 
 
 def test_a_choice_not_in_effect_is_a_configuration_error() -> None:
