@@ -35,6 +35,18 @@ def test_auto_prefers_jemalloc_then_mimalloc(tmp_path: Path) -> None:
     assert allocator.library("tcmalloc", dirs) is None
 
 
+def test_a_python_built_without_multiarch_still_looks_where_debian_installs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    debian = sorted(Path("/usr/lib").glob("*-linux-gnu*"))
+    if not debian:
+        pytest.fail("no /usr/lib/<triplet> here: this test expects a Debian or Ubuntu machine")
+    monkeypatch.setattr(allocator.sysconfig, "get_config_var", lambda name: None)
+    dirs = allocator.search_dirs()
+    assert set(debian) <= set(dirs)
+    assert len(dirs) == len(set(dirs))
+
+
 def test_the_preload_is_added_once_and_never_over_the_users_own(tmp_path: Path) -> None:
     dirs = fake_libraries(tmp_path, "libjemalloc.so.2")
     env = allocator.preloaded_env({"LD_PRELOAD": "/opt/libfaketime.so", "A": "b"}, dirs)

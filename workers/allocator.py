@@ -29,10 +29,14 @@ TRIED = "NEWSWIRE_ALLOCATOR_TRIED"
 
 
 def search_dirs() -> list[Path]:
-    """Where Debian, Ubuntu, Fedora and hand-built installs keep shared libraries."""
+    """Where Debian, Ubuntu, Fedora and hand-built installs keep shared libraries: this
+    interpreter's own multiarch directory first, any other after (a Python built without
+    one, as some images' are, still finds Debian's packages)."""
     multiarch = sysconfig.get_config_var("MULTIARCH") or ""
-    dirs = ["/usr/lib64", "/usr/lib", "/usr/local/lib"]
-    return [Path(d) for d in ([f"/usr/lib/{multiarch}"] if multiarch else []) + dirs]
+    own = [Path(f"/usr/lib/{multiarch}")] if multiarch else []
+    others = sorted(Path("/usr/lib").glob("*-linux-gnu*"))
+    common = map(Path, ("/usr/lib64", "/usr/lib", "/usr/local/lib"))
+    return list(dict.fromkeys([*own, *others, *common]))
 
 
 def library(choice: str, dirs: list[Path] | None = None) -> Path | None:
