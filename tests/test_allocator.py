@@ -1,7 +1,6 @@
 """A worker runs under jemalloc where it is installed: its entry starts it again with the
 library preloaded (same pid), its heartbeat says so, and a choice that cannot hold stops it."""
 
-import json
 import os
 import subprocess
 import sys
@@ -9,12 +8,18 @@ from pathlib import Path
 
 import pytest
 import redis
-from newswire.services import keys
 from newswire.services.errors import ConfigError
 from newswire.services.settings import Settings, default
 from newswire.workers import allocator
 
-from tests.support.processes import Processes, newswire, pool_children, stack_env, wait_for
+from tests.support.processes import (
+    Processes,
+    newswire,
+    pool_children,
+    stack_env,
+    wait_for,
+    worker_info,
+)
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
 
@@ -110,16 +115,12 @@ def test_a_worker_and_its_pool_run_under_jemalloc(
     try:
         worker = procs.worker("alloc")
 
-        def heartbeat() -> dict[str, object] | None:
-            for raw in redis_client.hvals(keys.workers("newswire")):
-                info = json.loads(raw)
-                if info.get("pid") == worker.pid and info.get("state") == "online":
-                    return info
-            return None
+        def online() -> bool:
+            return (worker_info(redis_client, worker.pid) or {}).get("state") == "online"
 
         # Started again under jemalloc, the worker kept the pid its parent knows it by.
-        wait_for(lambda: heartbeat() is not None, 60, "the worker's heartbeat")
-        assert (heartbeat() or {})["allocator"] == "jemalloc"
+        wait_for(online, 60, "the worker's heartbeat")
+        assert (worker_info(redis_client, worker.pid) or {})["allocator"] == "jemalloc"
         children = pool_children(worker.pid)
         assert len(children) == 2
         for pid in [worker.pid, *children]:

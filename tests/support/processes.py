@@ -1,5 +1,6 @@
 """Real newswire worker and scheduler processes for the integration tests."""
 
+import json
 import os
 import signal
 import subprocess
@@ -7,6 +8,8 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import redis
 
 from tests.support.site import Site
 
@@ -70,6 +73,15 @@ def pool_children(pid: int) -> list[int]:
     """The pool processes of the worker whose main process is `pid`."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return sorted(int(p) for p in path.read_text().split()) if path.exists() else []
+
+
+def worker_info(client: redis.Redis, pid: int) -> dict[str, object] | None:
+    """The heartbeat of the worker whose main process is `pid`, if it has sent one."""
+    for raw in client.hgetall("newswire:workers").values():
+        info = json.loads(raw)
+        if info.get("pid") == pid:
+            return info  # type: ignore[no-any-return]
+    return None
 
 
 def wait_for(
