@@ -1,5 +1,5 @@
 """Worker throughput beside bare trafilatura, measured in one run: `python -m bench.workers
-[--copies N]` (the same measure as `make bench`, alone: about two minutes)."""
+[--copies N] [--corpus aeb|fundus|both]` (`make bench`'s measure, alone: about two minutes)."""
 
 import argparse
 import os
@@ -11,7 +11,7 @@ from newswire.workers.site_server import SiteServer
 from newswire.workers.stack import RedisProcess
 
 from bench import yardstick
-from bench.corpus import corpus_root, load_pages
+from bench.corpus import CORPORA, bench_pages
 from bench.throughput import workers_run, write_copies
 
 if __name__ == "__main__":
@@ -19,11 +19,13 @@ if __name__ == "__main__":
     parser.add_argument("--copies", type=int, default=8)
     parser.add_argument("--pool", default="prefork")
     parser.add_argument("--rss", action="store_true", help="RSS of each process every 2,500")
+    parser.add_argument("--corpus", choices=CORPORA, default=CORPORA[0],
+                        help="the extraction benchmark's pages, Fundus's (25 languages), both")  # fmt: skip
     args = parser.parse_args()
-    pages = load_pages(corpus_root())
+    pages = bench_pages(args.corpus)
     # Bare trafilatura as it ships, and everything under the allocator the workers run under.
-    shipped = yardstick.measure("system")
-    same = yardstick.measure(os.environ.get(allocator.ENV, allocator.DEFAULT))
+    shipped = yardstick.measure("system", args.corpus)
+    same = yardstick.measure(os.environ.get(allocator.ENV, allocator.DEFAULT), args.corpus)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         os.environ["NEWSWIRE_DATA_DIR"] = str(tmp / "data")
@@ -58,8 +60,10 @@ if __name__ == "__main__":
         finally:
             server.close()
             redis_proc.stop()
+    arrived = int(cpu.pop("articles"))
     bare, same_bare = 1000 / shipped.bare_ms, 1000 / same.bare_ms
-    print(f"bare trafilatura 1 core {bare:.1f}/s ({shipped.bare_ms:.1f} ms each, as shipped), "
+    print(f"{len(pages)} pages ({args.corpus}) x {args.copies}, {arrived} stories arrived: "
+          f"bare trafilatura 1 core {bare:.1f}/s ({shipped.bare_ms:.1f} ms each, as shipped), "
           f"{same_bare:.1f}/s under {same.allocator}; workers ({args.pool}, {same.allocator}) "
           f"{rate:.1f}/s = {rate / bare:.2f}x / {rate / same_bare:.2f}x; CPU per article: "
           + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))  # fmt: skip

@@ -21,7 +21,7 @@ from newswire.services.extract.page import ExtractionError, extract, load_langua
 from newswire.services.fetch.charset import decode_html
 from newswire.workers import allocator
 
-from bench.corpus import corpus_root, load_pages
+from bench.corpus import CORPORA, bench_pages
 
 
 def own_ms(pages: list[tuple[str, str]]) -> float:
@@ -67,20 +67,21 @@ class Yardstick:
     own_loaded_ms: float
 
 
-def measure(choice: str) -> Yardstick:
-    """The yardsticks in a fresh interpreter under `choice` (auto, system, ...), as a worker
-    with NEWSWIRE_WORKER_ALLOCATOR=`choice` would run."""
+def measure(choice: str, corpus: str = "aeb") -> Yardstick:
+    """The yardsticks on `corpus` (one of bench.corpus.CORPORA) in a fresh interpreter under
+    `choice` (auto, system, ...), as a worker with NEWSWIRE_WORKER_ALLOCATOR=`choice` would run."""
     env = {**os.environ, allocator.ENV: choice}
     env = allocator.preloaded_env(env) or env
     out = subprocess.run(
-        [sys.executable, "-m", "bench.yardstick"], env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "bench.yardstick", corpus], env=env, capture_output=True, text=True,
         check=True,
     )  # fmt: skip
     return Yardstick(**json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
-    pages = [(decode_html(p.html), p.original_url) for p in load_pages(corpus_root())]
+    corpus = sys.argv[1] if len(sys.argv) > 1 else CORPORA[0]
+    pages = [(decode_html(p.html), p.original_url) for p in bench_pages(corpus)]
     bare = bare_rate([html for html, _url in pages])
     found = Yardstick(allocator.active(), 1000 / bare, own_ms(pages), own_ms_loaded(pages))
     print(json.dumps(found.__dict__))
