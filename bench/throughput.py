@@ -105,6 +105,27 @@ def tree_pids(root_pid: int) -> list[int]:
     return [root_pid] + [p for k in kids for p in tree_pids(k)]
 
 
+def pool_threads_cpu(worker_pids: list[int]) -> tuple[float, float]:
+    """CPU seconds so far of the processes that run tasks (a prefork worker's pool processes,
+    a solo worker itself): their main threads (decoding, extraction, publishing) and their
+    other threads (page fetches, mostly). A thread gone by the second reading drops out."""
+    tick = os.sysconf("SC_CLK_TCK")
+    main = other = 0.0
+    for worker in worker_pids:
+        for pid in tree_pids(worker)[1:] or [worker]:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                try:
+                    stat = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue  # the thread ended
+                spent = (int(stat[11]) + int(stat[12])) / tick
+                if task.name == str(pid):
+                    main += spent
+                else:
+                    other += spent
+    return main, other
+
+
 STALLED = 15.0  # seconds without a new article that end a throughput run short of its count
 
 
@@ -164,6 +185,7 @@ def workers_run(
         cpu_at_first = sum(cpu_seconds(p) for w in procs[:-1] for p in tree_pids(w.pid))
         sys_at_first = sum(cpu_split(p)[1] for w in procs[:-1] for p in tree_pids(w.pid))
         parents_at_first = sum(cpu_seconds(w.pid) for w in procs[:-1])
+        threads_at_first = pool_threads_cpu([w.pid for w in procs[:-1]])
         pending = list(checkpoints)
         # Ends with the expected count, or once the stream has not grown for STALLED seconds:
         # a corpus whose pages newswire does not all publish as distinct stories (a copy that
@@ -198,6 +220,13 @@ def workers_run(
             cpu["worker_parent_ms_per_article_running"] = (
                 1000 * (parents - parents_at_first) / max(done - at_first, 1)
             )
+            # of which in the pool's main threads and in its other threads (fetches, mostly)
+            threads = pool_threads_cpu([w.pid for w in procs[:-1]])
+            for name, now, then in zip(("pool_main_threads", "pool_other_threads"), threads,
+                                       threads_at_first, strict=True):  # fmt: skip
+                cpu[f"{name}_ms_per_article_running"] = (
+                    1000 * (now - then) / max(done - at_first, 1)
+                )
             cpu["scheduler_ms_per_article"] = 1000 * cpu_seconds(procs[-1].pid) / max(done, 1)
             # What the workers' extraction itself cost, measured by them in this same run
             # (newswire_extraction_cpu_seconds_total): the yardstick for the rest of their CPU
