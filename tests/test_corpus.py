@@ -1,16 +1,20 @@
 """The shared benchmark corpus through `newswire ingest`: body F1 at least bare trafilatura's."""
 
+import re
+
 import pytest
 import redis
 import trafilatura
 from lxml import etree
 from newswire.services.extract.page import parse_page
-from newswire.services.fetch.charset import decode_page
+from newswire.services.fetch.charset import decode_html, decode_page
 from trafilatura.utils import INVALID_XML_CHARS
 
-from bench.corpus import corpus_root, load_pages
+from bench.corpus import BOM, bench_pages, corpus_root, load_pages, shared_corpus
 from bench.extraction import run
 from tests.support.redis_server import RedisServer
+
+OTHER_CHARSET = re.compile(rb"charset=[\"']?(iso-8859|gb2312|windows-125)", re.IGNORECASE)
 
 
 @pytest.mark.timeout(900)
@@ -88,3 +92,24 @@ def test_the_fast_parser_builds_the_tree_trafilatura_builds() -> None:
         html = page.html.decode("utf-8", "replace")
         want = trafilatura.extract(html, **options)
         assert trafilatura.extract(parse_page(html), **options) == want, page.id
+
+
+def test_fundus_bench_pages_decode_as_stored() -> None:
+    """Fundus stores its pages as UTF-8 whatever charset their <meta> declares; the throughput
+    bench serves them with a byte order mark, so a page declaring another decodes as stored
+    (without the mark it would not), and `both` is the two corpora together."""
+    if not (shared_corpus("fundus-parser-tests") / "index.json").exists():
+        pytest.skip("Fundus corpus not found (set NEWSWIRE_SHARED)")
+    pages = bench_pages("fundus")
+    assert len(pages) == 258 and all(p.html.startswith(BOM) for p in pages)
+    assert len({p.id for p in pages}) == len(pages)
+    declared = [p for p in pages if OTHER_CHARSET.search(p.html[:5000])]
+    assert declared  # the pages the mark is there for
+    for page in declared:
+        stored = page.html.removeprefix(BOM).decode("utf-8", "replace")
+        assert decode_html(page.html) == stored
+        assert decode_html(page.html.removeprefix(BOM)) != stored
+    if (corpus_root() / "ground-truth.json").exists():
+        assert len(bench_pages("both")) == len(load_pages(corpus_root())) + len(pages)
+    with pytest.raises(ValueError, match="not one of"):
+        bench_pages("held-out")
