@@ -189,7 +189,8 @@ def workers_run(
         pending = list(checkpoints)
         # Ends with the expected count, or once the stream has not grown for STALLED seconds:
         # a corpus whose pages newswire does not all publish as distinct stories (a copy that
-        # is the same story by its body or canonical link) ends there, timed to its last one.
+        # is the same story by its body or canonical link) ends there, timed to its last one
+        # (the CPU figures then take in the idle wait too: ~1% of a core for those seconds).
         seen, grew_at = at_first, first
         while (n := client.xlen("newswire:articles")) < expected and time.monotonic() < deadline:
             if n > seen:
@@ -201,9 +202,8 @@ def workers_run(
             time.sleep(0.05)
         done = client.xlen("newswire:articles")
         elapsed = (time.monotonic() if done >= expected else grew_at) - first
-        if cpu is not None:
-            cpu["articles"] = done
         if cpu is not None:  # CPU ms per article of the workers (with their pool processes)
+            cpu["articles"] = done
             spent = sum(cpu_seconds(p) for w in procs[:-1] for p in tree_pids(w.pid))
             cpu["worker_ms_per_article"] = 1000 * spent / max(done, 1)
             # From the first article to the last: the start-up (imports, forks) left out.

@@ -1,5 +1,5 @@
 """Yardsticks: bare trafilatura and newswire's own `extract()`, timed in a fresh interpreter
-under a chosen memory allocator (`python -m bench.yardstick` prints them as JSON).
+under a chosen memory allocator (`python -m bench.yardstick [aeb|fundus|both]` prints JSON).
 
 A worker runs under jemalloc where it is installed (workers/allocator.py), and the allocator
 alone changes extraction's CPU by ~10%: a worker is compared with extraction under its own
