@@ -56,7 +56,13 @@ def cpu_seconds(pid: int) -> float:
 
 def cpu_split(pid: int) -> tuple[float, float]:
     """User and system CPU time of one process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return stat_times(Path(f"/proc/{pid}/stat"))
+
+
+def stat_times(stat: Path) -> tuple[float, float]:
+    """User and system CPU seconds from a /proc stat file (a process's, or one thread's under
+    /proc/<pid>/task: /proc/<tid>/stat would count the whole process)."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
     return int(fields[11]) / tick, int(fields[12]) / tick
 
@@ -109,16 +115,14 @@ def pool_threads_cpu(worker_pids: list[int]) -> tuple[float, float]:
     """CPU seconds so far of the processes that run tasks (a prefork worker's pool processes,
     a solo worker itself): their main threads (decoding, extraction, publishing) and their
     other threads (page fetches, mostly). A thread gone by the second reading drops out."""
-    tick = os.sysconf("SC_CLK_TCK")
     main = other = 0.0
     for worker in worker_pids:
         for pid in tree_pids(worker)[1:] or [worker]:
             for task in Path(f"/proc/{pid}/task").iterdir():
                 try:
-                    stat = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                    spent = sum(stat_times(task / "stat"))
                 except OSError:
                     continue  # the thread ended
-                spent = (int(stat[11]) + int(stat[12])) / tick
                 if task.name == str(pid):
                     main += spent
                 else:
