@@ -127,3 +127,15 @@ def test_fundus_bench_pages_decode_as_stored(
     assert [p.id for p in bench_pages("aeb")] == ["p1"]
     with pytest.raises(ValueError, match="not one of"):
         bench_pages("held-out")
+
+
+def test_a_lone_surrogate_does_not_end_the_page() -> None:
+    """A UTF-7 page can decode to a lone surrogate; the parse keeps the text after it (a
+    parse of the str, as trafilatura's, ends the text there)."""
+    text, _clean = decode_page(
+        b"<html><body><p>before +2AA- after</p></body></html>", "text/html; charset=utf-7"
+    )
+    assert "\ud800" in text
+    tree = parse_page(text)
+    assert tree is not None
+    assert "after" in tree.text_content()

@@ -1,8 +1,6 @@
 """The Python stand-ins for trafilatura's regex XPath expressions select what the XPath selects."""
 
 import contextlib
-import gzip
-from collections.abc import Iterator
 from typing import Any
 
 import lxml.html
@@ -12,7 +10,7 @@ from lxml import etree
 from newswire.services.extract import fastpaths
 from newswire.services.extract.page import FAST_PATHS, ExtractionError, extract
 
-from bench.corpus import corpus_root, load_pages, shared_corpus
+from tests.support.corpus import corpus_pages
 
 REGEXP_NS = "http://exslt.org/regular-expressions"
 ALL = [f"{spec.where[0]}[{spec.where[1]}]" for spec in fastpaths.SHAPES]
@@ -110,16 +108,6 @@ class Checked:
         got = self.fast(tree)
         assert got == self.fast.original(tree)
         return got
-
-
-def corpus_pages() -> Iterator[tuple[str, str]]:
-    """The corpus pages one at a time: held all at once, decoded, they would take a few
-    hundred MiB and raise the test process's peak RSS, which the memory tests read."""
-    if (corpus_root() / "ground-truth.json").exists():
-        for page in load_pages(corpus_root()):
-            yield page.html.decode("utf-8", "replace"), page.original_url
-    for path in sorted(shared_corpus("fundus-parser-tests").rglob("*.html.gz")):
-        yield gzip.decompress(path.read_bytes()).decode("utf-8", "replace"), "https://example.com/"
 
 
 def test_on_every_corpus_page_the_stand_ins_select_what_trafilatura_would() -> None:
