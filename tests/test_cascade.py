@@ -76,6 +76,6 @@ def test_another_trafilatura_goes_through_bare_extraction(monkeypatch: pytest.Mo
     story = "".join(f"<p>{p}</p>" for p in paragraphs("Transit", 6))
     page = f"<html><body><article><h1>Plan</h1>{story}</article></body></html>"
     tree = parse_page(page)
-    monkeypatch.setattr(cascade, "SUPPORTED", False)
+    monkeypatch.setattr(cascade, "OPTIONS", None)
     assert cascade.fast_text(tree, URL) is None
     assert "Transit: paragraph 6" in extract(page, URL).body

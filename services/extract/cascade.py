@@ -21,10 +21,17 @@ from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_X
 # rare page that needs the rescue has its pruned tree made again from the caller's.
 #
 # Written against trafilatura 2.3.1 (constraints.txt pins it): under any other version
-# `fast_text` answers None and the caller goes through `bare_extraction`.
+# `fast_text` answers None and the caller goes through `bare_extraction` (one without these
+# functions fails at import, loudly).
 # `tests/test_cascade.py` compares the two on every page of the corpora.
 VERSION = "2.3.1"
 SUPPORTED = trafilatura.__version__ == VERSION
+# The options, built once: an Extractor reads trafilatura's settings each time (~0.2 ms).
+OPTIONS = (
+    Extractor(output_format="python", fast=True, recall=True, comments=False, tables=True)
+    if SUPPORTED
+    else None
+)
 
 
 def _prune(tree: HtmlElement, is_forum: bool) -> HtmlElement:
@@ -39,13 +46,10 @@ def fast_text(tree: HtmlElement, url: str) -> str | None:
     """The text `bare_extraction(tree, url=url, fast=True, favor_recall=True,
     include_comments=False, include_tables=True)` finds ("" where it finds none), leaving
     `tree` as it was; None where this trafilatura is not the one these steps were taken from."""
-    if not SUPPORTED:
+    if OPTIONS is None or OPTIONS.max_tree_size is not None:  # a tree size limit: its own way
         return None
-    options = Extractor(
-        output_format="python", fast=True, recall=True, comments=False, tables=True, url=url
-    )
-    if options.max_tree_size is not None:  # a limit set in trafilatura's settings: its own way
-        return None
+    options = copy(OPTIONS)
+    options.url = options.source = url  # as Extractor(url=url) sets them (source is logged)
     original = tree
     try:  # what bare_extraction takes for "no text" rather than a failure
         is_forum = _forum_thread_page(tree)
