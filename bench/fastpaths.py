@@ -34,7 +34,7 @@ def saving(passes: int = 4) -> dict[str, tuple[float, float]]:
     load_language_model()
     pages = []
     for page in load_pages(corpus_root()):
-        html, clean = decode_page(page.html, "text/html")
+        html, clean, _utf8 = decode_page(page.html, "text/html")
         pages.append((html, clean, page.original_url))
     calls: dict[str, Callable[[str, bool, str], object]] = {
         "newswire extract()": lambda html, clean, url: extract(html, url, clean),

@@ -53,13 +53,13 @@ def same_tree(html: str) -> None:
     if ours is not None:
         assert etree.tostring(ours) == etree.tostring(theirs)
     raw = html.encode("utf-8", "surrogatepass")
-    text, clean = decode_page(raw, "text/html; charset=utf-8")
+    text, clean, utf8 = decode_page(raw, "text/html; charset=utf-8")
     assert clean == (INVALID_XML_CHARS.search(html) is None), html[:80]
     if clean:
-        vouched = parse_page(text, clean=True)
-        assert (vouched is None) == (theirs is None), html[:80]
-        if vouched is not None:
-            assert etree.tostring(vouched) == etree.tostring(theirs)
+        for vouched in (parse_page(text, clean=True), parse_page(text, clean=True, utf8=utf8)):
+            assert (vouched is None) == (theirs is None), html[:80]
+            if vouched is not None:
+                assert etree.tostring(vouched) == etree.tostring(theirs)
 
 
 def test_only_bytes_that_cannot_hide_a_refused_character_are_vouched_for() -> None:
@@ -71,6 +71,34 @@ def test_only_bytes_that_cannot_hide_a_refused_character_are_vouched_for() -> No
     # A wide encoding: a control character is not its own byte there.
     assert not decode_page(page.encode("utf-16"), "text/html; charset=utf-16")[1]
     assert not decode_page(b"+AAs-", "text/html; charset=utf-7")[1]
+
+
+def test_the_bytes_are_handed_on_only_where_they_are_the_text_s_utf8() -> None:
+    page = "<html><body><p>Caf\u00e9 \ufffd</p></body></html>"
+    plain = "<html><body><p>Caf\u00e9</p></body></html>"
+    as_is = decode_page(plain.encode("utf-8"), "text/html; charset=utf-8")
+    assert as_is.utf8 == plain.encode("utf-8")
+    assert decode_page(BOM + plain.encode("utf-8")).utf8 == plain.encode("utf-8")  # no BOM
+    assert decode_page(b"<p>caf\xe9</p>", "text/html; charset=utf-8").utf8 is None  # replaced
+    assert decode_page(page.encode("utf-8"), "text/html; charset=utf-8").utf8 is None
+    assert decode_page(plain.encode("cp1252"), "text/html; charset=windows-1252").utf8 is None
+
+
+def test_a_repaired_page_is_parsed_from_the_repair_not_the_bytes() -> None:
+    """A doctype trafilatura removes (a "/" in it; libxml2 reads this one as text), an
+    <html .../> it opens: the page's own bytes no longer spell the text that is parsed."""
+    for html in (
+        "< !DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN' 'x/y'>\n<html><body><p>x</p>",
+        '<html lang="en"/>\n<body><p>one</p><p>two</p></body>',
+        "<!DOCTYPE html><html><body><p>one line</p></body></html>",
+    ):
+        text, clean, utf8 = decode_page(html.encode(), "text/html; charset=utf-8")
+        assert clean
+        assert utf8 is not None
+        ours = parse_page(text, clean, utf8)
+        theirs = trafilatura.load_html(html)
+        assert ours is not None
+        assert etree.tostring(ours) == etree.tostring(theirs), html
 
 
 @pytest.mark.parametrize("html", ODD_INPUT)
@@ -132,7 +160,7 @@ def test_fundus_bench_pages_decode_as_stored(
 def test_a_lone_surrogate_does_not_end_the_page() -> None:
     """A UTF-7 page can decode to a lone surrogate; the parse keeps the text after it (a
     parse of the str, as trafilatura's, ends the text there)."""
-    text, _clean = decode_page(
+    text, _clean, _utf8 = decode_page(
         b"<html><body><p>before +2AA- after</p></body></html>", "text/html; charset=utf-7"
     )
     assert "\ud800" in text

@@ -80,28 +80,35 @@ PARSER.set_element_class_lookup(
 FAST_PATHS = fastpaths.install()
 
 
-def parse_page(html: str, clean: bool = False) -> lxml.html.HtmlElement | None:
+def parse_page(
+    html: str, clean: bool = False, utf8: bytes | None = None
+) -> lxml.html.HtmlElement | None:
     """The page's tree as trafilatura.load_html parses decoded HTML (repaired the same way,
     None where it finds no HTML), on the faster parser above. `clean`: the caller knows the
-    text holds no character XML refuses (`decode_page`), so the scan for them is skipped."""
+    text holds no character XML refuses (`decode_page`), so the scan for them is skipped;
+    `utf8`: the text's UTF-8 encoding, where the caller has it (the page's own bytes)."""
     beginning = html[:50].lower()
     if clean:  # what repair_faulty_html does besides that scan, the same way
         text = html
         if "doctype" in beginning:
-            firstline, _, rest = html.partition("\n")
-            text = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
+            firstline, newline, rest = html.partition("\n")
+            line = DOCTYPE_TAG.sub("", firstline, count=1)
+            if line != firstline or not newline:  # else the same text: no copy of it
+                text = line + "\n" + rest
         for line in text[:4096].splitlines()[:4]:
             if "<html" in line and line.endswith("/>"):
                 text = FAULTY_HTML.sub(r"\1>", text, count=1)
                 break
     else:
         text = repair_faulty_html(html, beginning)
+    if utf8 is None or text is not html:  # repaired: the bytes are not this text's
+        utf8 = text.encode("utf-8", "surrogatepass")
     tree = None
     # UTF-8 bytes first: from a str, libxml2 converts the text to UTF-8 itself, slower than
-    # Python does (2.0 against 1.8 ms a page, encoding included). The tree is the same, but
-    # for a lone surrogate (a UTF-7 page can decode to one): U+FFFDs, where the str's parse
-    # ended the text.
-    for source in (text.encode("utf-8", "surrogatepass"), text):
+    # Python does (2.0 against 1.8 ms a page, encoding included, 1.6 with the page's own
+    # bytes). The tree is the same, but for a lone surrogate (a UTF-7 page can decode to
+    # one): U+FFFDs, where the str's parse ended the text.
+    for source in (utf8, text):
         try:
             tree = lxml.html.fromstring(source, parser=PARSER)
         except (ValueError, etree.LxmlError):
@@ -148,16 +155,16 @@ def _second_look(tree: lxml.html.HtmlElement, url: str, text: str) -> str:
     return text
 
 
-def extract(html: str, url: str, clean: bool = False) -> Extracted:
+def extract(html: str, url: str, clean: bool = False, utf8: bytes | None = None) -> Extracted:
     """Body and metadata of decoded page HTML; ExtractionError when there is no article text.
 
     Metadata comes from the page's own tags and JSON-LD (read first: extraction prunes the
     tree), which is a fraction of the cost of trafilatura's metadata heuristics. The body comes
     from trafilatura in its fast, recall-leaning mode and is then cleaned of the headline and
     page furniture; on the shared benchmark this beats trafilatura's defaults on both F1 and
-    speed (see `make bench`).
+    speed (see `make bench`). `clean`, `utf8`: what `decode_page` vouches for (parse_page).
     """
-    tree = parse_page(html, clean)
+    tree = parse_page(html, clean, utf8)
     if tree is None:
         raise ExtractionError("page is not parseable HTML")
     meta = read_meta(tree, html)

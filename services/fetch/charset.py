@@ -2,6 +2,7 @@
 
 import codecs
 import re
+from typing import NamedTuple
 
 from charset_normalizer import from_bytes
 
@@ -94,9 +95,19 @@ BYTEWISE_CONTROLS = ("utf-8", "utf-8-sig", "ascii", "cp125", "iso8859-", "koi8-"
                      "euc_kr", "cp949", "tis-620", "cp874")  # fmt: skip
 
 
-def decode_page(content: bytes, content_type: str | None = None) -> tuple[str, bool]:
-    """`decode_html`, and whether the text is sure to hold none of the characters XML refuses
-    (looked for in the bytes, several times faster than in the text, where the codec allows)."""
+class Decoded(NamedTuple):
+    """A page's text, whether it is sure to hold none of the characters XML refuses, and its
+    bytes where they are that text's UTF-8 as they are (a parser takes those, not the str)."""
+
+    text: str
+    clean: bool
+    utf8: bytes | None
+
+
+def decode_page(content: bytes, content_type: str | None = None) -> Decoded:
+    """`decode_html`, whether the text is sure to hold none of the characters XML refuses
+    (looked for in the bytes, several times faster than in the text, where the codec allows),
+    and the bytes where they are the text's UTF-8."""
     codec = declared_charset(content, content_type) or sniff(content)
     if codec == "utf-8" and content.startswith(codecs.BOM_UTF8):
         codec = "utf-8-sig"
@@ -107,4 +118,7 @@ def decode_page(content: bytes, content_type: str | None = None) -> tuple[str, b
         and "\ufffe" not in text
         and "\uffff" not in text
     )
-    return text, clean
+    # No U+FFFD: nothing was replaced (a page's own U+FFFD just loses the shortcut).
+    if codec not in ("utf-8", "utf-8-sig") or "\ufffd" in text:
+        return Decoded(text, clean, None)
+    return Decoded(text, clean, content[3:] if codec == "utf-8-sig" else content)

@@ -31,13 +31,13 @@ def extract_page(result: FetchResult) -> tuple[Extracted, Spent]:
     """Decode and extract a fetched page, and what it took; PermanentFetch when it is not
     HTML after all. A plain function, so a process pool can run it."""
     started, cpu = time.perf_counter(), time.thread_time()
-    html, clean = decode_page(result.content, result.headers.get("content-type"))
+    html, clean, utf8 = decode_page(result.content, result.headers.get("content-type"))
     if not looks_like_html(html):
         raise PermanentFetch(
             result.url, f"not HTML ({result.content_type or 'undeclared'})",
             kind=FetchKind.NOT_HTML,
         )  # fmt: skip
-    page = extract(html, result.url, clean)
+    page = extract(html, result.url, clean, utf8)
     cpu = time.thread_time() - cpu  # read first: the CPU's window lies inside the clock's
     return page, Spent(time.perf_counter() - started, cpu)
 
