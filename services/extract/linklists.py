@@ -22,7 +22,10 @@ def _is_link(item: HtmlElement) -> bool:
     if len(item) == 1 and item[0].tag == "a" and not _has_text(item.text, item[0].tail):
         # <li><a>...</a></li>, most items of a menu: the link's text is all the item's, so
         # one walk for it instead of two (the item's, the link's); an empty one is no link.
-        return bool(item[0].text_content().strip())
+        # Its own text first: text_content() is an XPath evaluation (~3 µs) that most such
+        # links do not need.
+        link = item[0]
+        return _has_text(link.text) or bool(link.text_content().strip())
     total = len(item.text_content().strip())
     if total == 0:
         return False
