@@ -1,5 +1,6 @@
 """Extraction against an earlier revision, page by page in one process: `python -m bench.versus
-REV [aeb|fundus|both] [--passes N]` prints both revisions' CPU a page for decode + `extract()`.
+REV [aeb|fundus|both] [--passes N]` prints both revisions' CPU a page for decode + `extract()`
+(REV `trafilatura`: bare `trafilatura.extract` as it ships, decode included).
 
 These VMs drift by 10-30% within minutes, so two runs of a benchmark minutes apart cannot
 tell a 10% change from noise (`bench.workers` gave 1.43x-2.92x bare trafilatura for the
@@ -21,6 +22,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import trafilatura
+from newswire.services.extract import fastpaths
 from newswire.services.extract import page as current_page
 from newswire.services.fetch import charset as current_charset
 
@@ -60,30 +63,50 @@ def runner(page_module: Any, charset: Any) -> Callable[[Page], None]:
     return run
 
 
+def bare_trafilatura(page: Page) -> None:
+    """Bare trafilatura as it ships, from the page's bytes as decode_html reads them."""
+    html = current_charset.decode_html(page.html)
+    with fastpaths.bare():
+        trafilatura.extract(html)
+
+
+def interleaved(
+    runs: dict[str, Callable[[Page], None]], pages: list[Page], passes: int
+) -> dict[str, float]:
+    """CPU ms a page of each run, every page run by each in turn (the order alternating)."""
+    for page in pages[:20]:  # warm each: caches, lazily built regexes
+        for run in runs.values():
+            run(page)
+    spent = dict.fromkeys(runs, 0.0)
+    order = list(runs.items())
+    for n in range(passes):
+        for i, page in enumerate(pages):
+            for name, run in order if (i + n) % 2 else order[::-1]:
+                started = time.thread_time()
+                run(page)
+                spent[name] += time.thread_time() - started
+    return {name: 1000 * total / (passes * len(pages)) for name, total in spent.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("rev", help="the git revision to compare with, e.g. HEAD~3")
+    parser.add_argument(
+        "rev", help="the git revision to compare with, e.g. HEAD~3 (or: trafilatura)"
+    )
     parser.add_argument("corpus", nargs="?", default="both", choices=CORPORA)
     parser.add_argument("--passes", type=int, default=3)
     args = parser.parse_args()
     pages = bench_pages(args.corpus)
+    current_page.load_language_model()
+    now = runner(current_page, current_charset)
     with tempfile.TemporaryDirectory() as tmp:
-        then = runner(*load_revision(args.rev, Path(tmp)))
-        now = runner(current_page, current_charset)
-        current_page.load_language_model()
-        for page in pages[:20]:  # warm both: caches, lazily built regexes
-            then(page)
-            now(page)
-        spent = {"then": 0.0, "now": 0.0}
-        for n in range(args.passes):
-            for i, page in enumerate(pages):
-                order = [("then", then), ("now", now)]
-                for name, run in order if (i + n) % 2 else order[::-1]:
-                    started = time.thread_time()
-                    run(page)
-                    spent[name] += time.thread_time() - started
-    count = args.passes * len(pages)
-    then_ms, now_ms = 1000 * spent["then"] / count, 1000 * spent["now"] / count
+        then = (
+            bare_trafilatura
+            if args.rev == "trafilatura"
+            else runner(*load_revision(args.rev, Path(tmp)))
+        )
+        spent = interleaved({"then": then, "now": now}, pages, args.passes)
+    then_ms, now_ms = spent["then"], spent["now"]
     print(
         f"decode + extract() a page, {len(pages)} pages ({args.corpus}) x {args.passes}: "
         f"{args.rev} {then_ms:.2f} ms, working tree {now_ms:.2f} ms "
