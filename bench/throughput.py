@@ -4,6 +4,7 @@ import collections
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import redis
+import trafilatura
+from newswire.services.extract import fastpaths
 from newswire.services.metrics import EXTRACT_CPU, EXTRACT_SECONDS, HISTOGRAM_PREFIX, Metrics
 from newswire.services.polling.registry import Registry
 
@@ -133,6 +136,60 @@ def pool_threads_cpu(worker_pids: list[int]) -> tuple[float, float]:
 STALLED = 15.0  # seconds without a new article that end a throughput run short of its count
 
 
+class Interleaved:
+    """Bare trafilatura (as it ships, one core) measured in slices of the workers' run, with
+    the workers stopped (SIGSTOP) meanwhile: BARE_SLICE seconds every SLICE seconds. These VMs
+    drift by 10-30% within minutes, so a yardstick taken before the run can be off by that
+    much; measured in slices, the drift falls on both alike. The pauses are left out of the
+    workers' time (a fetch's deadline counts them, so a slice is short beside any timeout).
+    The slices take the pages in turn, and `finish` completes the last pass after the run, so
+    that bare trafilatura's rate is over whole passes of the corpus, as the workers' is."""
+
+    SLICE = 5.0
+    BARE_SLICE = 1.5
+
+    def __init__(self, htmls: list[str]) -> None:
+        self.htmls = htmls
+        self.pages = 0
+        self.seconds = 0.0
+        self.cpu = 0.0  # the bench process's CPU in the slices (its site server shares it)
+        with fastpaths.bare():
+            trafilatura.extract(htmls[0])  # warm: its lazily built state
+
+    def measure(self, groups: list[int]) -> float:
+        """One slice, the workers' process groups stopped; how long they were stopped."""
+        stopped = time.monotonic()
+        for group in groups:
+            os.killpg(group, signal.SIGSTOP)
+        try:
+            with fastpaths.bare():
+                started, cpu = time.perf_counter(), time.thread_time()
+                while time.perf_counter() - started < self.BARE_SLICE:
+                    trafilatura.extract(self.htmls[self.pages % len(self.htmls)])
+                    self.pages += 1
+                self.seconds += time.perf_counter() - started
+                self.cpu += time.thread_time() - cpu
+        finally:
+            for group in groups:
+                os.killpg(group, signal.SIGCONT)
+        return time.monotonic() - stopped
+
+    def finish(self) -> None:
+        """The pages left of the current pass (the workers are done by now)."""
+        with fastpaths.bare():
+            started, cpu = time.perf_counter(), time.thread_time()
+            while self.pages % len(self.htmls):
+                trafilatura.extract(self.htmls[self.pages % len(self.htmls)])
+                self.pages += 1
+            self.seconds += time.perf_counter() - started
+            self.cpu += time.thread_time() - cpu
+
+    @property
+    def rate(self) -> float:
+        """Pages a second of bare trafilatura over the slices."""
+        return self.pages / self.seconds if self.seconds else 0.0
+
+
 def workers_run(
     redis_url: str,
     env: dict[str, str],
@@ -144,6 +201,7 @@ def workers_run(
     pool: str = "prefork",
     cpu: dict[str, float] | None = None,
     roundtrips: dict[str, float] | None = None,
+    interleaved: Interleaved | None = None,
 ) -> tuple[float, dict[int, Memory]]:
     """Articles/s of `processes` processes working, measured from the first article to the
     last; the workers' memory at each checkpoint count.
@@ -151,7 +209,8 @@ def workers_run(
     prefork (the default pool): one worker with `--concurrency processes`, as compose runs
     it. solo: `processes` workers of one process each. `roundtrips`, when given, is filled
     with the workers' Redis round trips per article between the first and the last article,
-    by command (see bench/roundtrips)."""
+    by command (see bench/roundtrips). `interleaved`, when given, measures bare trafilatura in
+    slices of the run, the workers stopped meanwhile (their pauses left out of the rate)."""
     tally = log_dir / "roundtrips"
     worker_env = {**os.environ, **env}
     if roundtrips is not None:
@@ -196,16 +255,23 @@ def workers_run(
         # is the same story by its body or canonical link) ends there, timed to its last one
         # (the CPU figures then take in the idle wait too: ~1% of a core for those seconds).
         seen, grew_at = at_first, first
+        next_slice = first + Interleaved.SLICE
         while (n := client.xlen("newswire:articles")) < expected and time.monotonic() < deadline:
             if n > seen:
                 seen, grew_at = n, time.monotonic()
             elif time.monotonic() - grew_at > STALLED:
                 break
+            if interleaved is not None and time.monotonic() >= next_slice:
+                paused = interleaved.measure([w.pid for w in procs[:-1]])
+                first, grew_at, deadline = first + paused, grew_at + paused, deadline + paused
+                next_slice = time.monotonic() + Interleaved.SLICE
             if pending and n >= pending[0]:
                 memory[pending.pop(0)] = workers_memory(procs[:-1])
             time.sleep(0.05)
         done = client.xlen("newswire:articles")
         elapsed = (time.monotonic() if done >= expected else grew_at) - first
+        if interleaved is not None:
+            interleaved.finish()
         if cpu is not None:  # CPU ms per article of the workers (with their pool processes)
             cpu["articles"] = done
             spent = sum(cpu_seconds(p) for w in procs[:-1] for p in tree_pids(w.pid))

@@ -6,13 +6,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from newswire.services.fetch.charset import decode_html
 from newswire.workers import allocator
 from newswire.workers.site_server import SiteServer
 from newswire.workers.stack import RedisProcess
 
 from bench import yardstick
 from bench.corpus import CORPORA, bench_pages
-from bench.throughput import workers_run, write_copies
+from bench.throughput import Interleaved, workers_run, write_copies
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
@@ -40,6 +41,7 @@ if __name__ == "__main__":
             expected = len(pages) * args.copies
             cpu: dict[str, float] = {}
             trips: dict[str, float] = {}
+            interleaved = Interleaved([decode_html(p.html) for p in pages])
             started = os.times()
             rate, memory = workers_run(
                 redis_proc.url,
@@ -52,11 +54,11 @@ if __name__ == "__main__":
                 args.pool,
                 cpu,
                 trips,
+                interleaved,
             )
             site = os.times()
-            cpu["site_server_ms_per_article"] = (
-                1000 * (site.user + site.system - started.user - started.system) / expected
-            )
+            spent = site.user + site.system - started.user - started.system - interleaved.cpu
+            cpu["site_server_ms_per_article"] = 1000 * spent / expected
         finally:
             server.close()
             redis_proc.stop()
@@ -71,6 +73,12 @@ if __name__ == "__main__":
         f"Redis round trips per article: {sum(trips.values()):.2f} ("
         + ", ".join(f"{k} {v:.2f}" for k, v in trips.items() if v >= 0.01)
         + ")"
+    )
+    print(
+        f"bare trafilatura in slices of the run ({Interleaved.BARE_SLICE:.1f} s every "
+        f"{Interleaved.SLICE:.0f} s, the workers stopped; drift falls on both): "
+        f"{interleaved.rate:.1f}/s ({interleaved.pages} pages); workers {rate:.1f}/s = "
+        f"**{rate / interleaved.rate:.2f}x**"
     )
     running = cpu["worker_ms_per_article_running"]
     inside = cpu["extraction_cpu_ms_per_article"]
