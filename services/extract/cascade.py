@@ -45,7 +45,8 @@ def _prune(tree: HtmlElement, is_forum: bool) -> HtmlElement:
 def fast_text(tree: HtmlElement, url: str) -> str | None:
     """The text `bare_extraction(tree, url=url, fast=True, favor_recall=True,
     include_comments=False, include_tables=True)` finds ("" where it finds none), leaving
-    `tree` as it was; None where this trafilatura is not the one these steps were taken from."""
+    `tree` as it was; None where this trafilatura is not the one these steps were taken from,
+    or where its settings limit the tree's size (then bare_extraction applies its own rules)."""
     if OPTIONS is None or OPTIONS.max_tree_size is not None:  # a tree size limit: its own way
         return None
     options = copy(OPTIONS)
