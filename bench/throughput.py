@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -156,19 +157,24 @@ class Interleaved:
         with fastpaths.bare():
             trafilatura.extract(htmls[0])  # warm: its lazily built state
 
+    def _extract_while(self, more: Callable[[], bool]) -> None:
+        """Bare trafilatura over the pages in turn while `more()`, timed."""
+        with fastpaths.bare():
+            started, cpu = time.perf_counter(), time.thread_time()
+            while more():
+                trafilatura.extract(self.htmls[self.pages % len(self.htmls)])
+                self.pages += 1
+            self.seconds += time.perf_counter() - started
+            self.cpu += time.thread_time() - cpu
+
     def measure(self, groups: list[int]) -> float:
         """One slice, the workers' process groups stopped; how long they were stopped."""
         stopped = time.monotonic()
         for group in groups:
             os.killpg(group, signal.SIGSTOP)
         try:
-            with fastpaths.bare():
-                started, cpu = time.perf_counter(), time.thread_time()
-                while time.perf_counter() - started < self.BARE_SLICE:
-                    trafilatura.extract(self.htmls[self.pages % len(self.htmls)])
-                    self.pages += 1
-                self.seconds += time.perf_counter() - started
-                self.cpu += time.thread_time() - cpu
+            until = time.perf_counter() + self.BARE_SLICE
+            self._extract_while(lambda: time.perf_counter() < until)
         finally:
             for group in groups:
                 os.killpg(group, signal.SIGCONT)
@@ -176,13 +182,7 @@ class Interleaved:
 
     def finish(self) -> None:
         """The pages left of the current pass (the workers are done by now)."""
-        with fastpaths.bare():
-            started, cpu = time.perf_counter(), time.thread_time()
-            while self.pages % len(self.htmls):
-                trafilatura.extract(self.htmls[self.pages % len(self.htmls)])
-                self.pages += 1
-            self.seconds += time.perf_counter() - started
-            self.cpu += time.thread_time() - cpu
+        self._extract_while(lambda: self.pages % len(self.htmls) != 0)
 
     @property
     def rate(self) -> float:
