@@ -299,7 +299,7 @@ compose's `restart: unless-stopped` does), default settings (`NEWSWIRE_WORKER_ST
 | worker/scheduler restarts | {dict(fleet.restarts) or "none"} (exit codes {dict(fleet.exit_codes)}; 70 = stall watchdog, -9 = SIGKILL) |
 | stalled at the end | {stalled_now or "none"} |
 | tracebacks in the logs | {tracebacks} |
-| entries by outcome | {", ".join(f"{k.split('=')[1]} {v}" for k, v in sorted(metrics.items()) if k.startswith("entries|"))} |
+| entries by outcome (counters: a SIGKILLed worker's last second of counts is lost) | {", ".join(f"{k.split('=')[1]} {v}" for k, v in sorted(metrics.items()) if k.startswith("entries|"))} |
 
 Worker memory (MiB, main process + pool), by minute:
 
