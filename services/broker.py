@@ -2,6 +2,8 @@
 at start with an actionable error."""
 
 import re
+import socket
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,10 +13,13 @@ import redis
 from newswire.services.errors import BrokerError, CommandRefused
 from newswire.services.redact import redact_url
 from newswire.services.settings import Settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 CONNECT_TIMEOUT = 5.0
 SOCKET_TIMEOUT = 30.0
+PROBE_TIMEOUT = 1.0
 
 
 def where(settings: Settings) -> str:
@@ -67,14 +72,80 @@ def open_redis(settings: Settings, *, check: bool = True) -> redis.Redis:
             f"{exc}"
         ) from exc
     if check:
+        if tls and not settings.sentinels:
+            check_tls(client, settings)
         try:
             client.ping()
         except redis.RedisError as exc:
-            raise BrokerError(
-                f"cannot reach Redis ({where(settings)}): {exc}; start redis-server or set "
-                "NEWSWIRE_REDIS_URL (or NEWSWIRE_REDIS_SENTINELS) to a running one"
-            ) from exc
+            why = f"cannot reach Redis ({where(settings)}): {exc}; {advice(settings)}"
+            raise BrokerError(why) from exc
     return client
+
+
+def check_tls(client: redis.Redis, settings: Settings) -> None:
+    """rediss:// straight to a server: one TLS connection, tried once. A server that speaks
+    no TLS on that port reads the TLS hello as the start of a command line and waits for its
+    end, so the handshake hangs to the connect timeout, and redis-py's retries make that ~30 s
+    to a bare "Timeout connecting" (redis-py does the handshake under the socket timeout, 30 s,
+    not the connect timeout). Here the handshake has CONNECT_TIMEOUT, and a failed one is
+    followed by a plain PING: a Redis answer says what is wrong within seconds."""
+    pool = client.connection_pool
+    kwargs = {**pool.connection_kwargs, "retry": Retry(NoBackoff(), 0)}
+    once = pool.connection_class(**{**kwargs, "socket_timeout": CONNECT_TIMEOUT})
+    try:
+        once.connect()
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        url = urlsplit(settings.redis_url)
+        host, port = url.hostname or "localhost", url.port or 6379
+        if plain_redis_at(host, port):
+            raise BrokerError(
+                f"cannot reach Redis ({where(settings)}): {exc}; {host}:{port} answers plain "
+                "Redis, not TLS: use redis:// for it, or rediss:// with the server's TLS port "
+                "(redis-server --tls-port)"
+            ) from None
+    finally:
+        once.disconnect()
+
+
+def advice(settings: Settings) -> str:
+    """What to do when Redis cannot be reached: use rediss:// where a redis:// URL names a
+    port that speaks TLS (it resets the plain connection at once), else start Redis."""
+    url = urlsplit(settings.redis_url)
+    host, port = url.hostname or "localhost", url.port or 6379
+    if not settings.sentinels and url.scheme == "redis" and tls_at(host, port):
+        return (
+            f"{host}:{port} answers TLS: use rediss:// for it (and NEWSWIRE_REDIS_CA_FILE when "
+            "its certificate is signed by a private CA)"
+        )
+    return (
+        "start redis-server or set NEWSWIRE_REDIS_URL (or NEWSWIRE_REDIS_SENTINELS) to a "
+        "running one"
+    )
+
+
+def tls_at(host: str, port: int) -> bool:
+    """Whether `host:port` completes a TLS handshake (its certificate not checked: this only
+    asks which protocol the port speaks)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT) as sock:
+            context.wrap_socket(sock, server_hostname=host).close()
+            return True
+    except (OSError, ssl.SSLError):
+        return False
+
+
+def plain_redis_at(host: str, port: int) -> bool:
+    """Whether `host:port` answers a plain-text PING as Redis does: '+PONG', or an error
+    reply such as '-NOAUTH' (a TLS port closes the connection or answers with an alert)."""
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(1) in (b"+", b"-")
+    except OSError:
+        return False
 
 
 # Error replies that mean "not now" (a replica, a failover, a load, a busy script), not "never";

@@ -94,6 +94,11 @@ def test_rediss_verifies_the_certificate_against_the_ca(pki: Path, tls: int) -> 
         open_redis(Settings(redis_url=url, redis_ca_file=str(pki / "other.crt")))
 
 
+def test_a_plain_url_to_a_tls_port_says_to_use_rediss(tls: int) -> None:
+    with pytest.raises(BrokerError, match=rf"127\.0\.0\.1:{tls} answers TLS: use rediss://"):
+        open_redis(Settings(redis_url=f"redis://127.0.0.1:{tls}/0"))
+
+
 def test_the_host_name_is_checked_too(pki: Path, tmp_path: Path) -> None:
     """A certificate the CA signed for another host is refused."""
     server, port = tls_redis(pki, tmp_path / "redis", "no", cert="elsewhere")
@@ -172,10 +177,12 @@ def test_a_real_worker_and_scheduler_over_tls(
         ) as base:
             code, _headers, body = get(base + "/api/status")
             assert code == 200 and json.loads(body)["streams"][0]["length"] == 1
-        # No plaintext fallback: rediss:// to the plain port is refused, not downgraded.
+        # No plaintext fallback: rediss:// to the plain port is refused, not downgraded, and
+        # the error says the port speaks plain Redis (not a bare timeout after ~30 s).
         plain = newswire("status", env={**tls_env, "NEWSWIRE_REDIS_URL":
                                         f"rediss://127.0.0.1:{plain_port}/0"})  # fmt: skip
         assert plain.returncode != 0
+        assert f"127.0.0.1:{plain_port} answers plain Redis, not TLS" in plain.stderr, plain.stderr
     finally:
         procs.stop_all()
         print(procs.logs())
