@@ -93,7 +93,7 @@ def check_tls(client: redis.Redis, settings: Settings) -> None:
     once = pool.connection_class(**{**kwargs, "socket_timeout": CONNECT_TIMEOUT})
     try:
         once.connect()
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
+    except redis.RedisError as exc:  # whatever it is, the PING below reports it if not this
         url = urlsplit(settings.redis_url)
         host, port = url.hostname or "localhost", url.port or 6379
         if plain_redis_at(host, port):
