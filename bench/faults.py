@@ -211,9 +211,9 @@ def main() -> int:
             f"| {kind} | {sum(r.ok for r in mine)}/{len(mine)} | {sum(r.missing for r in mine)} | "
             f"{sum(r.doubled for r in mine)} | {statistics.median(late):.1f} / {max(late):.1f} |"
         )
-    # Another set of kinds than the default writes its own file: faults.md keeps the loops.
-    default = args.kinds == ",".join(KINDS)
-    asked = ("" if default else f" --kinds {args.kinds}") + (
+    # Other kinds or copies than the default write their own file: faults.md keeps the loops.
+    default = args.kinds == ",".join(KINDS) and args.copies == COPIES
+    asked = ("" if args.kinds == ",".join(KINDS) else f" --kinds {args.kinds}") + (
         f" --copies {args.copies}" if args.copies != COPIES else ""
     )
     name = "faults.md" if default else f"faults-{args.kinds.replace(',', '-')}.md"
