@@ -212,8 +212,9 @@ def main() -> int:
             f"{sum(r.doubled for r in mine)} | {statistics.median(late):.1f} / {max(late):.1f} |"
         )
     # Other kinds or copies than the default write their own file: faults.md keeps the loops.
-    default = args.kinds == ",".join(KINDS) and args.copies == COPIES
-    asked = ("" if args.kinds == ",".join(KINDS) else f" --kinds {args.kinds}") + (
+    usual_kinds = args.kinds == ",".join(KINDS)
+    default = usual_kinds and args.copies == COPIES
+    asked = ("" if usual_kinds else f" --kinds {args.kinds}") + (
         f" --copies {args.copies}" if args.copies != COPIES else ""
     )
     name = "faults.md" if default else f"faults-{args.kinds.replace(',', '-')}.md"

@@ -94,8 +94,7 @@ def check_tls(client: redis.Redis, settings: Settings) -> None:
     try:
         once.connect()
     except redis.RedisError as exc:  # whatever it is, the PING below reports it if not this
-        url = urlsplit(settings.redis_url)
-        host, port = url.hostname or "localhost", url.port or 6379
+        host, port = host_port(settings)
         if plain_redis_at(host, port):
             raise BrokerError(
                 f"cannot reach Redis ({where(settings)}): {exc}; {host}:{port} answers plain "
@@ -109,9 +108,9 @@ def check_tls(client: redis.Redis, settings: Settings) -> None:
 def advice(settings: Settings) -> str:
     """What to do when Redis cannot be reached: use rediss:// where a redis:// URL names a
     port that speaks TLS (it resets the plain connection at once), else start Redis."""
-    url = urlsplit(settings.redis_url)
-    host, port = url.hostname or "localhost", url.port or 6379
-    if not settings.sentinels and url.scheme == "redis" and tls_at(host, port):
+    host, port = host_port(settings)
+    plain_url = urlsplit(settings.redis_url).scheme == "redis"
+    if not settings.sentinels and plain_url and tls_at(host, port):
         return (
             f"{host}:{port} answers TLS: use rediss:// for it (and NEWSWIRE_REDIS_CA_FILE when "
             "its certificate is signed by a private CA)"
@@ -120,6 +119,12 @@ def advice(settings: Settings) -> str:
         "start redis-server or set NEWSWIRE_REDIS_URL (or NEWSWIRE_REDIS_SENTINELS) to a "
         "running one"
     )
+
+
+def host_port(settings: Settings) -> tuple[str, int]:
+    """The host and port NEWSWIRE_REDIS_URL names (redis-py's defaults where it names none)."""
+    url = urlsplit(settings.redis_url)
+    return url.hostname or "localhost", url.port or 6379
 
 
 def tls_at(host: str, port: int) -> bool:
