@@ -19,6 +19,7 @@ from tests.support.processes import (
     stack_env,
     wait_for,
     worker_info,
+    worker_state,
 )
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
@@ -114,12 +115,8 @@ def test_a_worker_and_its_pool_run_under_jemalloc(
     procs = Processes(stack_env(redis_server.url, site), tmp_path)
     try:
         worker = procs.worker("alloc")
-
-        def online() -> bool:
-            return (worker_info(redis_client, worker.pid) or {}).get("state") == "online"
-
         # Started again under jemalloc, the worker kept the pid its parent knows it by.
-        wait_for(online, 60, "the worker's heartbeat")
+        wait_for(lambda: worker_state(redis_client, worker.pid) == "online", 60, "its heartbeat")
         assert (worker_info(redis_client, worker.pid) or {})["allocator"] == "jemalloc"
         children = pool_children(worker.pid)
         assert len(children) == 2

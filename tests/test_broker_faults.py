@@ -24,7 +24,7 @@ from tests.support.fleet import (
     start_busy,
 )
 from tests.support.monitor import get, metric_samples, start_monitor
-from tests.support.processes import Processes, stack_env, wait_for, worker_info
+from tests.support.processes import Processes, stack_env, wait_for, worker_state
 from tests.support.processes import fault_env as faults
 from tests.support.redis_server import RedisServer
 from tests.support.site import Site
@@ -66,11 +66,6 @@ def test_redis_restarted_ten_times_under_load_every_story_once(site: Site, tmp_p
         procs.stop_all()
         client.close()
         server.stop()
-
-
-def worker_state(client: redis.Redis, pid: int) -> object:
-    info = worker_info(client, pid)
-    return info and info["state"]
 
 
 # A wedged consumer with Redis answering: stalled after NEWSWIRE_WORKER_WEDGE_SECONDS (the

@@ -24,7 +24,7 @@ from newswire.workers.celery_app import make_app
 from tests.support.monitor import get, start_monitor
 from tests.support.pages import article_page, item, paragraphs, rss2
 from tests.support.pipeline import stream
-from tests.support.processes import Processes, pool_children, stack_env, wait_for
+from tests.support.processes import Processes, pool_children, stack_env, wait_for, worker_state
 from tests.support.redis_server import RedisServer
 from tests.support.site import Route, Site
 
@@ -162,6 +162,8 @@ def test_a_worker_keeps_its_pool_processes_through_an_outage_longer_than_a_time_
     site.routes["/story"] = Route(dynamic=redis_dies_while_fetched)
     feed = site.add("/feed.xml", rss2([item(site.url("/story"), "Slow")]), "application/rss+xml")
     try:
+        # Once online the worker has started its pool and runs no helper program any more.
+        wait_for(lambda: worker_state(client, worker.pid) == "online", 60, "the worker online")
         wait_for(lambda: len(pool_children(worker.pid)) == 1, 60, "the worker's pool process")
         children = pool_children(worker.pid)
         Registry(client).add(feed, 3600)

@@ -1,7 +1,6 @@
 """Memory: a long-lived worker process's heap kept in hand (gc freeze, freed pages returned)."""
 
 import ctypes
-import ctypes.util
 import gc
 import time
 from collections.abc import Callable
@@ -16,8 +15,10 @@ TRIM_EVERY = 10.0
 def _find_trim() -> Callable[[int], int] | None:
     """glibc's malloc_trim, or None where the C library has none (musl, macOS)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim: Callable[[int], int] = libc.malloc_trim
+        # The symbols this process already has loaded, libc's among them. Not
+        # ctypes.util.find_library: on Linux it runs `ldconfig -p` as a child process of
+        # every worker at start-up, a stray child beside the pool processes.
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
     return trim

@@ -70,9 +70,22 @@ def fresh_python(script: str, timeout: float = 120) -> subprocess.CompletedProce
 
 
 def pool_children(pid: int) -> list[int]:
-    """The pool processes of the worker whose main process is `pid`."""
+    """The pool processes of the worker whose main process is `pid`: its children that run its
+    own program. While it starts, a worker also runs helper programs for a moment (Celery's
+    banner runs `uname -p`), and those are its children too."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
-    return sorted(int(p) for p in path.read_text().split()) if path.exists() else []
+    if not path.exists():
+        return []
+    own = _program(pid)
+    return sorted(c for c in map(int, path.read_text().split()) if _program(c) == own)
+
+
+def _program(pid: int) -> str | None:
+    """The executable process `pid` runs, or None once it has gone."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
 
 
 def worker_info(client: redis.Redis, pid: int) -> dict[str, object] | None:
@@ -82,6 +95,13 @@ def worker_info(client: redis.Redis, pid: int) -> dict[str, object] | None:
         if info.get("pid") == pid:
             return info  # type: ignore[no-any-return]
     return None
+
+
+def worker_state(client: redis.Redis, pid: int) -> object:
+    """What the heartbeat of the worker whose main process is `pid` says it is doing (online,
+    reconnecting, stalled...), or None before its first."""
+    info = worker_info(client, pid)
+    return info and info["state"]
 
 
 def wait_for(
