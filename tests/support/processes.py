@@ -74,9 +74,9 @@ def pool_children(pid: int) -> list[int]:
     own program. While it starts, a worker also runs helper programs for a moment (Celery's
     banner runs `uname -p`), and those are its children too."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
-    if not path.exists():
-        return []
     own = _program(pid)
+    if own is None or not path.exists():
+        return []
     return sorted(c for c in map(int, path.read_text().split()) if _program(c) == own)
 
 
